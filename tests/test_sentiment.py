@@ -1,0 +1,199 @@
+"""Behaviour of the sentiment engine on small hand-written comments."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import trustdash.sentiment as sentiment
+from trustdash.sentiment import OUTPUT_SCHEMA, label_from_polarity, normalise, score, text_key
+
+
+def pol(text: str, **kw: object) -> float:
+    return score([text], **kw)["polarity"][0]  # type: ignore[arg-type]
+
+
+def row(text: str, **kw: object) -> dict[str, object]:
+    return score([text], **kw).row(0, named=True)  # type: ignore[arg-type]
+
+
+def test_schema_and_empty_inputs() -> None:
+    for empty in ([], pl.Series("t", [], dtype=pl.String)):
+        out = score(empty)
+        assert out.height == 0
+        assert dict(out.schema) == OUTPUT_SCHEMA
+    out = score([None, "", "   "])
+    assert dict(out.schema) == OUTPUT_SCHEMA
+    assert out["scored"].to_list() == [False, False, False]
+    assert out["polarity"].to_list() == [0.0, 0.0, 0.0]
+    assert out["label"].to_list() == ["neutral"] * 3
+    assert out["lang"].to_list() == ["und"] * 3
+
+
+def test_order_preserved_with_duplicates() -> None:
+    texts = ["I love it", "I hate it", None, "I love it", "c'est nul", "I hate it"]
+    out = score(texts)
+    assert out.height == len(texts)
+    labels = out["label"].to_list()
+    assert labels == ["positive", "negative", "neutral", "positive", "negative", "negative"]
+    assert out["polarity"][0] == out["polarity"][3]
+
+
+def test_english_negation_and_curly_apostrophe() -> None:
+    assert pol("I like it") > 0
+    assert row("I don't like it")["label"] == "negative"
+    assert row("I don\u2019t like it")["label"] == "negative"
+
+
+def test_french_negation_and_idioms() -> None:
+    assert row("je suis content")["label"] == "positive"
+    assert row("je ne suis pas content")["label"] == "negative"
+    assert row("pas terrible")["label"] == "negative"
+    assert row("c'est pas terrible du tout")["label"] == "negative"
+    assert pol("ce n'est pas mal") >= 0
+    assert row("j'aime pas ce produit")["label"] == "negative"
+    assert row("trop cher")["label"] == "negative"
+    assert row("au top")["label"] == "positive"
+
+
+def test_intensifiers_dampeners_caps_exclamation() -> None:
+    base = pol("the service is good")
+    assert pol("the service is very good") > base
+    assert pol("the service is slightly good") < base
+    assert pol("the service is GOOD") > base
+    assert pol("the service is good!!!") > pol("the service is good!") > base
+    # French boosters
+    assert pol("le service est vraiment bien") > pol("le service est bien")
+
+
+def test_contrast_and_elongation() -> None:
+    assert row("good but terrible service")["label"] == "negative"
+    assert row("terrible wait but great service")["polarity"] > 0  # type: ignore[operator]
+    assert pol("it is soooo good") > pol("it is good")
+    assert pol("it is goooood") > pol("it is good")
+    assert pol("c'est troooop bien") > pol("c'est bien")
+
+
+def test_emoji_and_emoticons() -> None:
+    assert row("😡")["label"] == "negative"
+    assert row("😍")["label"] == "positive"
+    assert row("😍")["scored"] is True
+    assert pol("my order 😡") < 0
+    assert pol("arrived today :)") > 0
+
+
+def test_brand_neutralisation() -> None:
+    assert pol("United") > 0  # "united" is positive in VADER's lexicon
+    assert pol("United", brand_terms=["United"]) == 0.0
+    assert pol("#United", brand_terms=["united"]) == 0.0
+    assert pol("@united thanks", brand_terms=["United"]) == pol("thanks")
+    assert pol("Free is a united family", brand_terms=["Free", "United"]) == pol("it is a family")
+    # Whole word only: "unitedly" is not the brand.
+    assert "unitedly" in normalise(pl.Series(["unitedly"]), ["United"])[0]
+
+
+def test_normalise_hygiene() -> None:
+    out = normalise(
+        pl.Series(["Look https://t.co/x @bob &amp; \u201cok\u201d<br/>I don\u2019t", None])
+    ).to_list()
+    assert out[1] is None
+    text = out[0]
+    assert "https" not in text and "@bob" not in text
+    assert "&amp;" not in text and "<br" not in text
+    assert "don't" in text and '"ok"' in text
+    # Handles and URLs carry no polarity.
+    assert pol("@happy https://great.example.com/love") == 0.0
+
+
+def test_complaints() -> None:
+    assert row("Still waiting for my refund")["is_complaint"] is True
+    assert row("flight delayed 3 hours")["is_complaint"] is True
+    assert row("colis jamais reçu")["is_complaint"] is True
+    assert row("toujours pas de remboursement, c'est une arnaque")["is_complaint"] is True
+    assert row("Super happy with the refund, thank you team")["is_complaint"] is False
+    assert row("I love this brand")["is_complaint"] is False
+    assert row("colis jamais reçu")["label"] == "negative"
+
+
+def test_questions() -> None:
+    assert row("How do I reset my password")["is_question"] is True
+    assert row("is it available in blue?")["is_question"] is True
+    assert row("Pourquoi mon colis n'est pas arrivé")["is_question"] is True
+    assert row("Est-ce que la livraison est gratuite")["is_question"] is True
+    assert row("Great product, thanks")["is_question"] is False
+    assert row("Super produit, merci")["is_question"] is False
+
+
+def test_language_routing() -> None:
+    out = score(
+        [
+            "The delivery was late and the support never answered",
+            "Le colis est arrivé en retard et le service client ne répond pas",
+            "El paquete llegó tarde y el servicio no responde nunca",
+        ]
+    )
+    assert out["lang"].to_list()[:2] == ["en", "fr"]
+    assert out["lang"][2] not in ("en", "fr", "und")
+    assert out["scored"].to_list() == [True, True, False]
+    assert out["polarity"][2] == 0.0
+    # Same word, routed to the lexicon of the text's language.
+    assert row("terrible, vraiment pas terrible")["lang"] == "fr"
+
+
+def test_lexicon_overrides() -> None:
+    assert pol("we got the widget") == 0.0
+    assert pol("the new widget", lexicon_overrides={"widget": 0.8}) > 0
+    assert pol("this is sick", lexicon_overrides={"sick": 1.0}) > 0 > pol("this is sick")
+    assert pol("mega deal", lexicon_overrides={"mega deal": -0.5}) < 0
+    with pytest.raises(ValueError):
+        score(["x"], lexicon_overrides={"x": 3.0})
+
+
+def test_text_key() -> None:
+    s = pl.Series(["Great  service @bob", "Great service @alice", "other"])
+    k1 = text_key(s)
+    assert k1.dtype == pl.String
+    assert k1[0] == k1[1]  # same once normalised
+    assert k1[0] != k1[2]
+    assert text_key(s).to_list() == k1.to_list()
+    assert text_key(s, overrides_version="v2")[0] != k1[0]
+    old = sentiment.engine.SCORER_VERSION
+    try:
+        sentiment.engine.SCORER_VERSION = old + "-test"
+        assert text_key(s)[0] != k1[0]
+    finally:
+        sentiment.engine.SCORER_VERSION = old
+
+
+def test_text_key_stable_across_processes() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import polars as pl; from trustdash.sentiment import text_key;"
+        "print(text_key(pl.Series(['Hello world']))[0])"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert other == text_key(pl.Series(["Hello world"]))[0]
+
+
+def test_label_from_polarity() -> None:
+    df = pl.DataFrame({"p": [-0.9, 0.0, 0.9]})
+    assert df.select(label_from_polarity(pl.col("p")).alias("l"))["l"].to_list() == [
+        "negative",
+        "neutral",
+        "positive",
+    ]
+
+
+def test_many_texts_vectorised() -> None:
+    from trustdash.bench.sentiment import make_comments
+
+    texts = make_comments(20_000)
+    out = score(texts)
+    assert out.height == 20_000
+    assert out["scored"].mean() > 0.9  # type: ignore[operator]
+    assert set(out["lang"].unique()) >= {"en", "fr"}
+    assert out["polarity"].is_between(-1.0, 1.0).all()

@@ -1,0 +1,170 @@
+"""The store: migrations, idempotent imports, transactions, parameters."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.conftest import comments_csv, make_rows
+from trustdash.ingest import ImportOptions, import_files
+from trustdash.store import SCHEMA_VERSION, Store, StoreError
+
+
+def test_new_store_is_migrated(store: Store) -> None:
+    assert store.schema_version() == SCHEMA_VERSION
+    tables = {r[0] for r in store._rows("SELECT table_name FROM information_schema.tables")}
+    for t in ("imports", "posts", "comments", "daily_metrics", "campaigns", "annotations",
+              "settings", "schema_version", "daily_rollup"):  # fmt: skip
+        assert t in tables
+
+
+def test_older_file_is_upgraded(tmp_path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    con.close()
+    s = Store(path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert s.table_counts()["comments"] == 0
+    s.close()
+    # Re-opening applies nothing more.
+    s2 = Store(path)
+    assert s2.migrate() == 0
+    s2.close()
+
+
+def test_newer_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "new.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    con.execute("INSERT INTO schema_version VALUES (?, now())", [SCHEMA_VERSION + 5])
+    con.close()
+    with pytest.raises(StoreError, match="newer trustdash"):
+        Store(path)
+
+
+def test_reimport_adds_nothing(store: Store) -> None:
+    data = comments_csv(make_rows(40))
+    first = import_files(store, [("a.csv", data)])[0]
+    assert first.ok and first.rows_imported == 40
+    second = import_files(store, [("a.csv", data)])[0]
+    assert second.ok
+    assert second.rows_imported == 0 and second.duplicates == 40
+    assert store.table_counts()["comments"] == 40
+
+
+def test_overlapping_export_without_ids_dedupes_on_content(store: Store) -> None:
+    rows = make_rows(30)
+    for r in rows:
+        r["comment_id"] = ""
+    import_files(store, [("a.csv", comments_csv(rows[:20]))])
+    res = import_files(store, [("b.csv", comments_csv(rows[10:]))])[0]
+    assert res.rows_imported == 10 and res.duplicates == 10
+    assert store.table_counts()["comments"] == 30
+
+
+def test_failed_import_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustdash import store as store_mod
+
+    calls = {"n": 0}
+    real = store_mod.ImportBatch.add_comments
+
+    def flaky(self, frame):
+        calls["n"] += 1
+        real(self, frame)
+        if calls["n"] == 2:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store_mod.ImportBatch, "add_comments", flaky)
+    res = import_files(
+        store, [("big.csv", comments_csv(make_rows(50)))], ImportOptions(batch_rows=10)
+    )[0]
+    assert not res.ok and "nothing was stored" in res.errors[0]
+    assert store.table_counts() == {"comments": 0, "posts": 0, "daily_metrics": 0, "imports": 0}
+    assert store._one("SELECT count(*) FROM daily_rollup") == 0
+
+
+def test_settings_round_trip(store: Store) -> None:
+    store.set_setting("brand_accounts", ["Acme", "@acme_help"])
+    assert store.get_setting("brand_accounts") == ["Acme", "@acme_help"]
+    store.set_setting("brand_accounts", [])
+    assert store.get_setting("brand_accounts") == []
+    assert store.get_setting("missing", 7) == 7
+
+
+def test_hostile_names_are_parameters(store: Store) -> None:
+    evil = "x'); DROP TABLE comments;--"
+    rows = make_rows(12, campaign=evil, channel=evil)
+    res = import_files(store, [("evil.csv", comments_csv(rows))])[0]
+    assert res.ok, res.errors
+    from trustdash.filters import Filters
+
+    # Channel names are normalised to a slug; the campaign keeps its exact text.
+    f = Filters(channels=tuple(store.channels()), campaigns=(evil,))
+    assert store.campaigns() == [evil]
+    assert store.count_comments(f) == 12
+    store.add_campaign_rule(evil, "keyword", "'; DELETE FROM posts; --")
+    store.add_annotation(__import__("datetime").date(2026, 6, 1), evil)
+    assert store.table_counts()["comments"] == 12
+
+
+def test_reply_linking_by_parent_and_by_thread(store: Store) -> None:
+    rows = make_rows(10, reply_every=2)
+    import_files(store, [("r.csv", comments_csv(rows))])
+    linked = store._frame(
+        "SELECT comment_id, first_reply_at FROM comments WHERE NOT is_brand ORDER BY comment_id"
+    )
+    answered = linked.filter(pl.col("first_reply_at").is_not_null())["comment_id"].to_list()
+    assert sorted(answered) == sorted(f"c{i}" for i in range(0, 10, 2))
+    # Without parent ids the reply answers the comments before it on the same post.
+    thread = [
+        {"comment_id": "t1", "post_id": "P", "author": "ann", "is_brand": "false",
+         "created_at": "2026-06-01T10:00:00", "text": "Where is my order?", "channel": "x"},
+        {"comment_id": "t2", "post_id": "P", "author": "brand", "is_brand": "true",
+         "created_at": "2026-06-01T10:20:00", "text": "Checking now", "channel": "x"},
+        {"comment_id": "t3", "post_id": "P", "author": "bo", "is_brand": "false",
+         "created_at": "2026-06-01T11:00:00", "text": "Same question, where is it?",
+         "channel": "x"},
+    ]  # fmt: skip
+    import_files(store, [("t.csv", comments_csv(thread))])
+    got = dict(store._rows("SELECT comment_id, first_reply_at IS NOT NULL FROM comments "
+                           "WHERE channel = 'x' AND NOT is_brand"))  # fmt: skip
+    assert got == {"t1": True, "t3": False}
+
+
+def test_brand_accounts_mark_replies(store: Store) -> None:
+    rows = make_rows(6, reply_every=1)
+    for r in rows:
+        r["is_brand"] = ""
+        if r["author"] == "brand":
+            r["author"] = "AcmeCare"
+    store.set_setting("brand_accounts", ["acmecare"])
+    import_files(store, [("b.csv", comments_csv(rows))])
+    n_brand = store._one("SELECT count(*) FROM comments WHERE is_brand")
+    assert n_brand == 6
+    store.set_setting("brand_accounts", [])
+    store.refresh_all()
+    assert store._one("SELECT count(*) FROM comments WHERE is_brand") == 0
+
+
+def test_delete_import_removes_everything(store: Store) -> None:
+    a = import_files(store, [("a.csv", comments_csv(make_rows(20, prefix="a")))])[0]
+    import_files(store, [("b.csv", comments_csv(make_rows(15, prefix="b")))])
+    removed = store.delete_import(a.import_id)
+    assert removed["comments"] == 20
+    assert store.table_counts()["comments"] == 15
+    assert store._one("SELECT sum(audience) FROM daily_rollup") == 15
+
+
+def test_label_override_wins_and_reverts(store: Store) -> None:
+    import_files(store, [("a.csv", comments_csv(make_rows(10, good=1.0)))])
+    key = store._one("SELECT row_key FROM comments LIMIT 1")
+    before = store._one("SELECT sum(pos) FROM daily_rollup")
+    store.set_label("facebook", key, "negative")
+    assert store._one("SELECT label FROM comments WHERE row_key = ?", [key]) == "negative"
+    assert store._one("SELECT sum(pos) FROM daily_rollup") == before - 1
+    assert store.label_overrides().height == 1
+    store.clear_label("facebook", key)
+    assert store._one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
+    assert store.label_overrides().height == 0

@@ -1,0 +1,781 @@
+"""Tests of the trust math (trustdash.trust): hand-computed cases and a validity check."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from trustdash import trust
+from trustdash.trust import (
+    COMPONENT_NAMES,
+    COMPONENTS,
+    DEFAULT_TARGET_HOURS,
+    PRESETS,
+    TrustSettings,
+    alerts,
+    band,
+    beta_interval,
+    biggest_changes,
+    brand_total,
+    explain,
+    net_sentiment,
+    rank_stability,
+    recency_weight,
+    response_stats,
+    s1_sentiment_balance,
+    s2_complaint_pressure,
+    s3_responsiveness,
+    s4_advocacy,
+    s5_engagement_quality,
+    s6_consistency,
+    score_groups,
+    shrink,
+    trust_score,
+)
+
+LOOSE = TrustSettings(min_polar=0.0, max_width=100.0)  # insufficient-data rule out of the way
+
+
+def counts_frame(rows: list[dict]) -> pl.DataFrame:
+    """Counts rows with defaults: neutral 0, audience = pos+neg+neu, raw counts = weighted."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        r.setdefault("neu", 0.0)
+        r.setdefault("complaints", 0.0)
+        r.setdefault("actionable", 0.0)
+        r.setdefault("answered_in_target", 0.0)
+        r.setdefault("audience", r["pos"] + r["neg"] + r["neu"])
+        r.setdefault("n_raw", int(round(r["audience"])))
+        r.setdefault("polar_raw", int(round(r["pos"] + r["neg"])))
+        out.append(r)
+    return pl.DataFrame(out).with_columns(
+        pl.col(c).cast(pl.Float64)
+        for c in ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered_in_target")
+    )
+
+
+def by_group(frame: pl.DataFrame) -> dict[str, dict]:
+    return {r["group"]: r for r in frame.iter_rows(named=True)}
+
+
+# --------------------------------------------------------------------------- constants
+
+
+def test_presets_sum_to_one_and_follow_their_definition():
+    for name, weights in PRESETS.items():
+        assert set(weights) == set(COMPONENTS), name
+        assert math.isclose(sum(weights.values()), 1.0, abs_tol=1e-12), name
+        assert all(w > 0 for w in weights.values()), name
+    assert PRESETS["Default"] == {
+        "S1": 0.30,
+        "S2": 0.15,
+        "S3": 0.25,
+        "S4": 0.15,
+        "S5": 0.05,
+        "S6": 0.10,
+    }
+    assert all(math.isclose(w, 1 / 6) for w in PRESETS["Equal"].values())
+    care, rep, default = PRESETS["Care-first"], PRESETS["Reputation-first"], PRESETS["Default"]
+    assert math.isclose(care["S3"], 0.40)
+    assert math.isclose(care["S1"], 0.24) and math.isclose(care["S6"], 0.08)
+    assert math.isclose(rep["S1"] + rep["S2"], 0.60)
+    assert math.isclose(rep["S1"] / rep["S2"], 2.0)
+    # the components not pinned keep their Default proportions
+    assert math.isclose(rep["S3"] / rep["S4"], default["S3"] / default["S4"])
+    assert math.isclose(care["S4"] / care["S5"], default["S4"] / default["S5"])
+    assert COMPONENT_NAMES["S3"] == "Responsiveness"
+
+
+def test_target_hours_defaults_and_overrides():
+    s = TrustSettings()
+    assert s.target_hours("x") == 1
+    assert s.target_hours("Facebook") == 24
+    assert s.target_hours("youtube") == 48
+    assert s.target_hours("trustpilot") == 72 == DEFAULT_TARGET_HOURS["reviews"]
+    assert s.target_hours("mastodon") == 24
+    assert TrustSettings(targets={"x": 2.0}).target_hours("X") == 2.0
+
+
+def test_settings_are_hashable_for_caching():
+    assert hash(TrustSettings()) == hash(TrustSettings())
+    assert TrustSettings().with_weights(PRESETS["Equal"]) != TrustSettings()
+    assert len({TrustSettings(), TrustSettings(), TrustSettings(seed=1)}) == 2
+
+
+def test_settings_reject_bad_values():
+    with pytest.raises(ValueError):
+        TrustSettings(weights={"S9": 1.0})
+    with pytest.raises(ValueError):
+        TrustSettings(weights={"S1": -1.0, "S2": 2.0})
+    with pytest.raises(ValueError):
+        TrustSettings(level=1.0)
+
+
+# --------------------------------------------------------------------------- machinery
+
+
+def test_recency_weight_half_life():
+    assert recency_weight(0, 90) == 1.0
+    assert math.isclose(recency_weight(90, 90), 0.5)
+    assert math.isclose(recency_weight(180, 90), 0.25)
+    assert math.isclose(recency_weight(30, 60), 0.5**0.5)
+    assert recency_weight(365, 0) == 1.0  # H = 0: off
+    assert recency_weight(-5, 90) == 1.0  # after the end of the period: age 0
+    arr = recency_weight(np.array([[0.0, 90.0], [270.0, 45.0]]), 90)
+    assert arr.shape == (2, 2)
+    np.testing.assert_allclose(arr, [[1.0, 0.5], [0.125, 0.5**0.5]])
+    assert isinstance(recency_weight(10, 90), float)
+
+
+def test_shrink_hand_computed():
+    assert math.isclose(shrink(8, 10, 10, 0.5), 13 / 20)  # (8 + 5) / (10 + 10)
+    assert math.isclose(shrink(0, 0, 10, 0.3), 0.3)  # no data: the prior
+    assert math.isclose(shrink(3, 4, 0, 0.9), 0.75)  # m = 0: the raw share
+    assert shrink(0, 0, 0, 0.42) == 0.42  # nothing at all: mu, no division by zero
+    assert math.isclose(shrink(600, 1000, 10, 0.8), 608 / 1010)
+    np.testing.assert_allclose(
+        shrink(np.array([1.0, 9.0]), np.array([10.0, 10.0]), 10, 0.5), [0.3, 0.7]
+    )
+
+
+def _beta22_cdf(x: float) -> float:
+    return 3 * x**2 - 2 * x**3
+
+
+def test_beta_interval_known_quantiles():
+    # Beta(1, 1) (k = n = 0, m = 2, mu = 0.5): quantiles equal p
+    lo, hi = beta_interval(0, 0, 2, 0.5, level=0.8)
+    assert math.isclose(lo, 0.1, abs_tol=1e-9) and math.isclose(hi, 0.9, abs_tol=1e-9)
+    lo, hi = beta_interval(0, 0, 2, 0.5, level=0.5)
+    assert math.isclose(lo, 0.25, abs_tol=1e-9) and math.isclose(hi, 0.75, abs_tol=1e-9)
+    # Beta(2, 2) (k = 1, n = 2, m = 2, mu = 0.5): symmetric around the median 0.5, CDF 3x^2 - 2x^3
+    lo, hi = beta_interval(1, 2, 2, 0.5, level=0.8)
+    assert math.isclose(lo + hi, 1.0, abs_tol=1e-9)
+    assert math.isclose(_beta22_cdf(lo), 0.1, abs_tol=1e-9)
+    assert math.isclose(_beta22_cdf(hi), 0.9, abs_tol=1e-9)
+    lo, hi = beta_interval(1, 2, 2, 0.5, level=1e-9)
+    assert math.isclose(lo, 0.5, abs_tol=1e-6)  # the median
+    # Beta(3, 1) (k = n = 2, m = 2, mu = 0.5): CDF x^3, quantile p^(1/3)
+    lo, hi = beta_interval(2, 2, 2, 0.5, level=0.8)
+    assert math.isclose(lo, 0.1 ** (1 / 3), abs_tol=1e-9)
+    assert math.isclose(hi, 0.9 ** (1 / 3), abs_tol=1e-9)
+
+
+def test_beta_interval_pure_python_fallback_matches(monkeypatch):
+    cases = [(0, 0, 2, 0.5), (1, 2, 2, 0.5), (2, 2, 2, 0.5), (7, 40, 10, 0.8), (590, 600, 10, 0.9)]
+    exact = [beta_interval(*c) for c in cases]
+    monkeypatch.setattr(trust, "_scipy_betaincinv", None)
+    for case, (lo, hi) in zip(cases, exact, strict=True):
+        flo, fhi = beta_interval(*case)
+        assert math.isclose(flo, lo, abs_tol=1e-9), case
+        assert math.isclose(fhi, hi, abs_tol=1e-9), case
+    lo, hi = beta_interval(2, 2, 2, 0.5, level=0.8)
+    assert math.isclose(lo, 0.1 ** (1 / 3), abs_tol=1e-9)
+    # a large sample (slow-converging continued fraction) stays accurate
+    lo, hi = beta_interval(30000, 50000, 10, 0.5)
+    assert 0.597 < lo < 0.6 < hi < 0.603
+    assert math.isclose((lo + hi) / 2, 30005 / 50010, abs_tol=1e-4)
+
+
+def test_beta_interval_degenerate_parameters():
+    assert beta_interval(0, 5, 0, 0.5) == (0.0, 0.0)  # a = 0: all mass at 0
+    assert beta_interval(5, 5, 0, 0.5) == (1.0, 1.0)  # b = 0: all mass at 1
+
+
+def test_band_boundaries():
+    assert band(100) == "Excellent"
+    assert band(80) == "Excellent"
+    assert band(79.99) == "Good"
+    assert band(65) == "Good"
+    assert band(64.99) == "Fragile"
+    assert band(50) == "Fragile"
+    assert band(49.99) == "At risk"
+    assert band(35) == "At risk"
+    assert band(34.99) == "Critical"
+    assert band(0) == "Critical"
+    assert band(None) == "No data"
+    assert band(float("nan")) == "No data"
+
+
+def test_net_sentiment():
+    assert net_sentiment(30, 10) == 0.5
+    assert net_sentiment(0, 4) == -1.0
+    assert net_sentiment(0, 0) is None
+
+
+# --------------------------------------------------------------------------- components
+
+
+def test_proportion_components_hand_computed():
+    # S1 = (P + m mu) / (P + N + m) = (30 + 10*0.7) / (40 + 10)
+    assert math.isclose(s1_sentiment_balance(30, 10, 10, 0.7), 37 / 50)
+    # S2 = 1 - (C + m(1 - mu)) / (A + m) with mu the complaint-free share
+    assert math.isclose(s2_complaint_pressure(10, 90, 10, 0.9), 1 - (10 + 1) / 100)
+    assert math.isclose(s2_complaint_pressure(0, 0, 10, 0.9), 0.9)
+    # S3 = (R + m mu) / (A + m)
+    assert math.isclose(s3_responsiveness(15, 20, 10, 0.4), 19 / 30)
+    assert math.isclose(s3_responsiveness(0, 0, 10, 0.4), 0.4)
+
+
+def weekly_frame(pairs: list[tuple[float, float]]) -> pl.DataFrame:
+    start = date(2024, 1, 1)
+    return pl.DataFrame(
+        {
+            "week": [start + timedelta(weeks=i) for i in range(len(pairs))],
+            "pos": [float(p) for p, _ in pairs],
+            "neg": [float(n) for _, n in pairs],
+        }
+    )
+
+
+def test_consistency_formula():
+    # steady weeks: sd 0, no spike -> 1
+    assert math.isclose(s6_consistency(weekly_frame([(80, 20)] * 12), 10, 0.8), 1.0)
+    # m = 0: net sentiment 0.5 for 4 weeks and 0 for 4 weeks -> population sd 0.25 -> 1 - 0.5
+    assert math.isclose(s6_consistency(weekly_frame([(75, 25)] * 4 + [(50, 50)] * 4), 0, 0.5), 0.5)
+    # shrinkage enters the weekly net sentiment: m = 10, mu = 0.5 pulls both levels to 0
+    pairs = [(9, 1)] * 6 + [(1, 9)] * 6
+    nets = [2 * (9 + 5) / 20 - 1] * 6 + [2 * (1 + 5) / 20 - 1] * 6
+    expect = 1 - min(1.0, float(np.std(nets)) / 0.5)
+    assert math.isclose(s6_consistency(weekly_frame(pairs), 10, 0.5), expect)
+
+
+def test_consistency_spike_weeks_and_min_count():
+    # 11 calm weeks (negative share 0.1) and one week at 0.5 with 50 negatives: one spike
+    calm = [(90, 10)] * 11
+    sd = 0.8 * math.sqrt(11) / 12  # population sd of eleven 0.8 and one 0.0
+    got = s6_consistency(weekly_frame(calm + [(50, 50)]), 0, 0.5)
+    assert math.isclose(got, (1 - sd / 0.5) * 0.9)
+    # the same share with only 5 negatives is not a spike
+    got = s6_consistency(weekly_frame(calm + [(5, 5)]), 0, 0.5)
+    assert math.isclose(got, 1 - sd / 0.5)
+    # two spike weeks: each is judged against the 11 others (leave-one-out baseline)
+    got = s6_consistency(weekly_frame([(90, 10)] * 10 + [(50, 50)] * 2), 0, 0.5)
+    assert math.isclose(got, (1 - float(np.std([0.8] * 10 + [0.0] * 2)) / 0.5) * 0.8)
+    # the spike penalty is capped at 5 weeks (-50 %), the sd term at 1
+    assert math.isclose(trust._consistency(0.0, 7), 0.5)
+    assert math.isclose(trust._consistency(0.25, 3), 0.5 * 0.7)
+    assert trust._consistency(0.8, 0) == 0.0
+    # a chaotic series gives 0
+    assert s6_consistency(weekly_frame([(100, 0), (0, 100)] * 6), 0, 0.5) == 0.0
+
+
+def test_consistency_window_and_minimum_weeks():
+    assert s6_consistency(weekly_frame([(80, 20)] * 3), 10, 0.8) is None
+    # empty weeks carry no data: 3 weeks of data + 5 empty ones -> None
+    assert s6_consistency(weekly_frame([(80, 20)] * 3 + [(0, 0)] * 5), 10, 0.8) is None
+    # only the last 12 weeks count: volatile old weeks are ignored
+    old = [(100, 0), (0, 100)] * 5
+    assert math.isclose(s6_consistency(weekly_frame(old + [(80, 20)] * 12), 0, 0.5), 1.0)
+    assert s6_consistency(weekly_frame([]), 10, 0.5) is None
+
+
+def posts_frame(rows: list[tuple]) -> pl.DataFrame:
+    cols = ["channel", "post_id", "created_at", "likes", "comments", "shares", "reach"]
+    cols += ["impressions", "campaign", "net_negative"]
+    return pl.DataFrame([dict(zip(cols, r, strict=True)) for r in rows]).with_columns(
+        pl.col("created_at").cast(pl.Datetime("us"))
+    )
+
+
+def test_s4_advocacy_percentile_within_channel():
+    d = datetime(2024, 6, 1)
+    rows = [
+        # facebook: share ratios 0.1, 0.2, 0.3, 0.4 (engagements 100); two in the period
+        ("facebook", "f1", d - timedelta(days=200), 80, 10, 10, 1000, None, "a", False),
+        ("facebook", "f2", d - timedelta(days=100), 70, 10, 20, 1000, None, "a", False),
+        ("facebook", "f3", d + timedelta(days=2), 60, 10, 30, 1000, None, "b", False),
+        ("facebook", "f4", d + timedelta(days=5), 50, 10, 40, 1000, None, "b", False),
+        # older than 12 months: outside the reference set
+        ("facebook", "f0", d - timedelta(days=500), 0, 0, 100, 1000, None, "a", False),
+        # x: a different scale entirely; one post in the period, one before
+        ("x", "x1", d - timedelta(days=10), 900, 99, 1, 1000, None, "a", False),
+        ("x", "x2", d + timedelta(days=3), 990, 0, 10, 1000, None, "b", False),
+    ]
+    posts = posts_frame(rows)
+    out = by_group(s4_advocacy(posts, date(2024, 6, 1), date(2024, 6, 30)))
+    # mid-rank percentiles (rank - 0.5) / N: f3 -> 2.5/4, f4 -> 3.5/4
+    assert math.isclose(out["facebook"]["s4"], (2.5 / 4 + 3.5 / 4) / 2)
+    assert out["facebook"]["posts"] == 2
+    assert math.isclose(out["x"]["s4"], 1.5 / 2)  # the higher of two x posts
+    by_campaign = by_group(s4_advocacy(posts, date(2024, 6, 1), date(2024, 6, 30), by="campaign"))
+    assert set(by_campaign) == {"b"}
+    assert math.isclose(by_campaign["b"]["s4"], (2.5 / 4 + 3.5 / 4 + 0.75) / 3)
+    # no share data at all: the group is absent (S4 missing)
+    no_shares = posts.with_columns(shares=pl.lit(None, dtype=pl.Int64))
+    assert s4_advocacy(no_shares, date(2024, 6, 1), date(2024, 6, 30)).height == 0
+
+
+def test_s5_engagement_quality_excludes_net_negative_and_falls_back_to_impressions():
+    d = datetime(2024, 6, 1)
+    rows = [
+        ("instagram", "i1", d, 10, 0, 0, 1000, None, None, False),  # 1 %
+        ("instagram", "i2", d, 20, 0, 0, 1000, None, None, False),  # 2 %
+        ("instagram", "i3", d, 30, 0, 0, None, 1000, None, False),  # 3 % via impressions
+        ("instagram", "i4", d, 900, 0, 0, 1000, None, None, True),  # outrage: excluded
+        ("instagram", "i5", d, 5, 0, 0, None, None, None, False),  # no denominator: skipped
+    ]
+    out = by_group(s5_engagement_quality(posts_frame(rows), date(2024, 6, 1), date(2024, 6, 1)))
+    # percentiles among i1..i3: 0.5/3, 1.5/3, 2.5/3 -> mean 0.5; with i4 it would be lower
+    assert math.isclose(out["instagram"]["s5"], 0.5)
+    assert out["instagram"]["posts"] == 3
+    only_i3 = posts_frame(rows).filter(pl.col("post_id") != "i4")
+    got = s5_engagement_quality(only_i3.filter(pl.col("post_id") != "i5"), None, None)
+    assert got["posts"].to_list() == [3]
+
+
+# --------------------------------------------------------------------------- trust score
+
+
+def test_trust_score_renormalises_missing_components():
+    comps = {"S1": 0.8, "S2": 0.9, "S3": None, "S4": 0.5, "S5": 0.5, "S6": 1.0}
+    score, used, missing = trust_score(comps, PRESETS["Default"])
+    assert missing == ["S3"]
+    assert used["S3"] == 0.0
+    assert math.isclose(sum(used.values()), 1.0)
+    assert math.isclose(used["S1"], 0.30 / 0.75)
+    expect = 100 * (0.30 * 0.8 + 0.15 * 0.9 + 0.15 * 0.5 + 0.05 * 0.5 + 0.10 * 1.0) / 0.75
+    assert math.isclose(score, expect)
+    full = dict(comps, S3=0.6)
+    score, used, missing = trust_score(full, PRESETS["Default"])
+    assert missing == [] and math.isclose(used["S3"], 0.25)
+    assert math.isclose(score, 100 * (0.24 + 0.135 + 0.15 + 0.075 + 0.025 + 0.1))
+    # custom weights need not sum to 1
+    score, _, _ = trust_score({"S1": 1.0, "S2": 0.0}, {"S1": 3.0, "S2": 1.0})
+    assert math.isclose(score, 75.0)
+    assert trust_score({k: None for k in COMPONENTS}, PRESETS["Default"])[0] is None
+
+
+def test_score_groups_point_values_prior_and_columns():
+    counts = counts_frame(
+        [
+            dict(
+                group="a",
+                pos=30,
+                neg=10,
+                neu=10,
+                complaints=5,
+                actionable=20,
+                answered_in_target=15,
+            ),
+            dict(
+                group="b", pos=10, neg=30, neu=0, complaints=20, actionable=30, answered_in_target=5
+            ),
+        ]
+    )
+    s = TrustSettings()
+    out = score_groups(counts, s)
+    for col in ("group", "trust", "low", "high", "band", "n", "n_polar", "net_sentiment"):
+        assert col in out.columns
+    for col in (*COMPONENTS, "weights_used", "missing", "flags", "insufficient", "rank"):
+        assert col in out.columns
+    a = by_group(out)["a"]
+    # pooled prior: (sum + 10*0.5) / (total + 10)
+    mu1, mu2, mu3 = (40 + 5) / (80 + 10), (65 + 5) / (90 + 10), (20 + 5) / (50 + 10)
+    assert math.isclose(a["prior_S1"], mu1)
+    assert math.isclose(a["prior_S2"], mu2)
+    assert math.isclose(a["prior_S3"], mu3)
+    s1, s2, s3 = (30 + 10 * mu1) / 50, (45 + 10 * mu2) / 60, (15 + 10 * mu3) / 30
+    assert math.isclose(a["S1"], s1) and math.isclose(a["S2"], s2) and math.isclose(a["S3"], s3)
+    assert math.isclose(a["trust"], 100 * (0.30 * s1 + 0.15 * s2 + 0.25 * s3) / 0.70)
+    assert a["missing"] == ["S4", "S5", "S6"]
+    assert math.isclose(a["weights_used"]["S1"], 0.30 / 0.70)
+    assert a["low"] <= a["trust"] <= a["high"]
+    assert a["net_sentiment"] == 0.5
+    assert a["band"] == band(a["trust"])
+    # an explicit prior replaces the pooled one
+    given = by_group(score_groups(counts, s, prior={"S1": 0.9, "S2": 0.9, "S3": 0.9}))["a"]
+    assert math.isclose(given["S1"], (30 + 9) / 50)
+    assert given["prior_S1"] == 0.9
+
+
+def test_score_groups_uses_s4_to_s6_columns():
+    counts = counts_frame([dict(group="a", pos=50, neg=50, actionable=10, answered_in_target=5)])
+    counts = counts.with_columns(s4=pl.lit(1.0), s5=pl.lit(None, dtype=pl.Float64), s6=pl.lit(0.0))
+    row = score_groups(counts, LOOSE).row(0, named=True)
+    assert row["S4"] == 1.0 and row["S5"] is None and row["S6"] == 0.0
+    assert row["missing"] == ["S5"]
+    w = {k: v / 0.95 for k, v in PRESETS["Default"].items()}
+    expect = 100 * (w["S1"] * row["S1"] + w["S2"] * row["S2"] + w["S3"] * row["S3"] + w["S4"])
+    assert math.isclose(row["trust"], expect)
+
+
+def test_s3_dropped_without_reply_data_and_prior_with_reply_data():
+    rows = [
+        dict(group="a", pos=40, neg=10, actionable=12),
+        dict(group="b", pos=20, neg=20, actionable=0),
+    ]
+    no_replies = score_groups(counts_frame(rows), LOOSE)
+    for r in no_replies.iter_rows(named=True):
+        assert r["S3"] is None
+        assert "S3" in r["missing"]
+        assert "partial: S3 (no reply data)" in r["flags"]
+        assert r["weights_used"]["S3"] == 0.0
+        assert math.isclose(sum(r["weights_used"].values()), 1.0)
+    # once the export carries replies, a group with 0 actionable items gets the prior mu3
+    rows[0]["answered_in_target"] = 6
+    with_replies = by_group(score_groups(counts_frame(rows), LOOSE))
+    mu3 = (6 + 5) / (12 + 10)
+    assert math.isclose(with_replies["b"]["S3"], mu3)
+    assert math.isclose(with_replies["a"]["S3"], (6 + 10 * mu3) / 22)
+    assert not any(f.startswith("partial: S3") for f in with_replies["b"]["flags"])
+    # a per-group reply_data column decides per group
+    frame = counts_frame(rows).with_columns(reply_data=pl.Series([True, False]))
+    per_group = by_group(score_groups(frame, LOOSE))
+    assert per_group["a"]["S3"] is not None and per_group["b"]["S3"] is None
+
+
+def test_group_without_any_data():
+    counts = counts_frame([dict(group="a", pos=40, neg=10), dict(group="empty", pos=0, neg=0)])
+    rows = by_group(score_groups(counts, TrustSettings()))
+    assert rows["empty"]["trust"] is None and rows["empty"]["rank"] is None
+    assert rows["empty"]["band"] == "No data"
+    assert rows["a"]["rank"] == 1
+    assert score_groups(counts.head(0), TrustSettings()).height == 0
+
+
+def test_insufficient_data_rule():
+    rows = [
+        dict(group="nine", pos=6, neg=3, actionable=5, answered_in_target=3),
+        dict(group="ten", pos=7, neg=3, actionable=5, answered_in_target=3),
+        dict(group="big", pos=600, neg=400, actionable=500, answered_in_target=200),
+    ]
+    s = TrustSettings(max_width=100.0)
+    out = by_group(score_groups(counts_frame(rows), s))
+    assert out["nine"]["insufficient"] and "insufficient data" in out["nine"]["flags"]
+    assert not out["ten"]["insufficient"]
+    assert not out["big"]["insufficient"]
+    # the width rule: a 10-comment group has a wide interval, a 1000-comment one not
+    narrow = by_group(score_groups(counts_frame(rows), TrustSettings(max_width=5.0)))
+    assert narrow["ten"]["high"] - narrow["ten"]["low"] > 5.0
+    assert narrow["ten"]["insufficient"]
+    assert any(f.startswith("wide interval") for f in narrow["ten"]["flags"])
+    assert not narrow["big"]["insufficient"]
+    # insufficient groups rank after every sufficient one, even with a higher lower bound
+    tiny = dict(group="tiny", pos=5, neg=0, actionable=2, answered_in_target=2)
+    out = by_group(score_groups(counts_frame(rows + [tiny]), s))
+    assert out["tiny"]["low"] > out["big"]["low"]
+    assert out["tiny"]["rank"] > out["big"]["rank"]
+
+
+def test_ranking_uses_lower_bound():
+    # "small": higher point score but a wide interval; "large": slightly lower, precise
+    rows = [
+        dict(group="small", pos=19, neg=1, actionable=4, answered_in_target=4),
+        dict(group="large", pos=870, neg=130, actionable=400, answered_in_target=340),
+    ]
+    prior = {"S1": 0.9, "S2": 0.99, "S3": 0.8}
+    out = by_group(score_groups(counts_frame(rows), LOOSE, prior=prior))
+    assert out["small"]["trust"] > out["large"]["trust"]
+    assert out["small"]["low"] < out["large"]["low"]
+    assert out["large"]["rank"] == 1 and out["small"]["rank"] == 2
+
+
+def test_intervals_reproducible_and_independent_of_other_groups():
+    rows = [
+        dict(group="a", pos=40, neg=10, actionable=10, answered_in_target=6),
+        dict(group="b", pos=20, neg=20, actionable=10, answered_in_target=3),
+    ]
+    prior = {"S1": 0.6, "S2": 0.9, "S3": 0.5}
+    first = score_groups(counts_frame(rows), TrustSettings(), prior)
+    again = score_groups(counts_frame(rows), TrustSettings(), prior)
+    assert first["low"].to_list() == again["low"].to_list()
+    assert first["high"].to_list() == again["high"].to_list()
+    alone = score_groups(counts_frame(rows[:1]), TrustSettings(), prior).row(0, named=True)
+    assert alone["low"] == first["low"][0] and alone["high"] == first["high"][0]
+    other_seed = score_groups(counts_frame(rows), TrustSettings(seed=7), prior)
+    assert other_seed["low"].to_list() != first["low"].to_list()
+    # the Monte-Carlo interval is close to the analytic one when only S1 counts
+    only_s1 = TrustSettings(weights={"S1": 1.0}, draws=20000)
+    row = score_groups(counts_frame(rows[:1]), only_s1, prior).row(0, named=True)
+    lo, hi = beta_interval(40, 50, 10, 0.6, 0.8)
+    assert abs(row["low"] - 100 * lo) < 0.3 and abs(row["high"] - 100 * hi) < 0.3
+
+
+# --------------------------------------------------------------------------- validity
+
+
+def simulate(truth: dict[str, tuple[float, float, float, int]], seed: int) -> pl.DataFrame:
+    """Sample comments per channel from true (positive, complaint, reply) rates."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, (p_pos, p_complaint, p_reply, size) in truth.items():
+        neu = rng.binomial(size, 0.3)
+        polar = size - neu
+        pos = rng.binomial(polar, p_pos)
+        neg = polar - pos
+        complaints = rng.binomial(neg, min(1.0, p_complaint / max(1e-9, 1 - p_pos)))
+        actionable = neg + rng.binomial(neu, 0.2)
+        answered = rng.binomial(actionable, p_reply)
+        rows.append(
+            dict(
+                group=name,
+                pos=pos,
+                neg=neg,
+                neu=neu,
+                complaints=complaints,
+                actionable=actionable,
+                answered_in_target=answered,
+            )
+        )
+    return counts_frame(rows)
+
+
+def test_validity_ranking_matches_known_truth():
+    # true (positive share, complaint share, reply rate, comments), best to worst
+    truth = {
+        "e": (0.90, 0.02, 0.90, 500),
+        "d": (0.78, 0.05, 0.75, 450),
+        "c": (0.65, 0.09, 0.55, 400),
+        "b": (0.52, 0.14, 0.40, 550),
+        "a": (0.40, 0.20, 0.20, 480),
+    }
+    for seed in (1, 2, 3):
+        out = score_groups(simulate(truth, seed), TrustSettings())
+        ranked = out.sort("rank")["group"].to_list()
+        assert ranked == list(truth), (seed, ranked)
+        assert not out["insufficient"].any()
+
+
+def test_validity_six_perfect_comments_do_not_beat_six_hundred_good_ones():
+    rows = [
+        dict(group="tiny", pos=6, neg=0, actionable=0, answered_in_target=0),
+        dict(group="big", pos=540, neg=60, actionable=100, answered_in_target=85),
+        dict(group="other", pos=300, neg=200, actionable=250, answered_in_target=100),
+    ]
+    for s in (TrustSettings(), LOOSE):  # with and without the insufficient-data rule
+        out = by_group(score_groups(counts_frame(rows), s))
+        assert out["big"]["rank"] < out["tiny"]["rank"]
+        assert out["big"]["low"] > out["tiny"]["low"]
+    # and shrinkage keeps the tiny group's S1 far from its raw 100 %
+    out = by_group(score_groups(counts_frame(rows), TrustSettings()))
+    assert out["tiny"]["S1"] < 540 / 600
+    assert out["tiny"]["insufficient"]
+
+
+# --------------------------------------------------------------------------- roll-ups
+
+
+def test_brand_total_both_modes():
+    # Simpson-style: a huge mediocre channel and a small excellent one
+    rows = [
+        dict(group="big", pos=600, neg=400, actionable=400, answered_in_target=200),
+        dict(group="small", pos=95, neg=5, actionable=10, answered_in_target=9),
+    ]
+    counts = counts_frame(rows)
+    s = TrustSettings()
+    vol = brand_total(counts, s, "volume")
+    assert vol["mode"] == "volume" and "Volume-weighted" in vol["label"]
+    # pooled counts, brand prior 0.5
+    s1 = (695 + 5) / (1100 + 10)
+    s2 = (1100 + 5) / (1100 + 10)
+    s3 = (209 + 5) / (410 + 10)
+    assert math.isclose(vol["trust"], 100 * (0.30 * s1 + 0.15 * s2 + 0.25 * s3) / 0.70)
+    assert vol["low"] <= vol["trust"] <= vol["high"]
+    # a score_groups output (which carries the counts) gives the same volume total
+    assert math.isclose(brand_total(score_groups(counts, s), s, "volume")["trust"], vol["trust"])
+    with_s4 = counts.with_columns(s4=pl.Series([0.2, 1.0]))
+    vol4 = brand_total(with_s4, s, "volume")
+    assert math.isclose(vol4["components"]["S4"], (0.2 * 1000 + 1.0 * 100) / 1100)
+    eq = brand_total(counts, s, "channel_equal")
+    groups = score_groups(counts, s)
+    assert eq["mode"] == "channel_equal" and "Channel-equal" in eq["label"]
+    assert math.isclose(eq["trust"], float(groups["trust"].mean()))
+    assert eq["trust"] > vol["trust"]  # the small excellent channel weighs half
+    assert eq["low"] <= eq["trust"] <= eq["high"]
+    # the mean of draws is narrower than the widest channel interval
+    assert eq["high"] - eq["low"] < float((groups["high"] - groups["low"]).max())
+    # from a score frame (a score_groups output) without raw counts: same mean
+    approx = brand_total(
+        groups.select("group", "trust", "low", "high", "n", "missing", "insufficient", *COMPONENTS),
+        s,
+        "channel_equal",
+    )
+    assert math.isclose(approx["trust"], eq["trust"])
+    assert approx["low"] < approx["trust"] < approx["high"]
+    with pytest.raises(ValueError):
+        brand_total(counts, s, "median")  # type: ignore[arg-type]
+
+
+def test_rank_stability():
+    # a: great sentiment, poor care; b: the opposite; c: bad at both
+    rows = [
+        dict(group="a", pos=950, neg=50, complaints=10, actionable=500, answered_in_target=250),
+        dict(group="b", pos=650, neg=350, complaints=250, actionable=500, answered_in_target=480),
+        dict(group="c", pos=400, neg=600, complaints=400, actionable=500, answered_in_target=100),
+    ]
+    res = rank_stability(counts_frame(rows), TrustSettings())
+    assert set(res["ranks"]) == set(PRESETS)
+    assert res["ranks"]["Care-first"]["b"] == 1
+    assert res["ranks"]["Reputation-first"]["a"] == 1
+    assert not res["stable"]
+    assert res["max_shift"] == 1 and res["shift"]["c"] == 0
+    assert res["agreement"] < 1.0
+    steady = [
+        dict(group="a", pos=900, neg=100, actionable=500, answered_in_target=450),
+        dict(group="b", pos=500, neg=500, actionable=500, answered_in_target=100),
+    ]
+    res = rank_stability(counts_frame(steady), TrustSettings())
+    assert res["stable"] and res["max_shift"] == 0 and res["agreement"] == 1.0
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def alert_series(shares: list[float], totals: list[float] | None = None, group: str = "g"):
+    totals = totals or [200.0] * len(shares)
+    start = date(2024, 1, 1)
+    return pl.DataFrame(
+        {
+            "group": [group] * len(shares),
+            "period": [start + timedelta(weeks=i) for i in range(len(shares))],
+            "neg": [round(s * t) for s, t in zip(shares, totals, strict=True)],
+            "total": totals,
+        }
+    )
+
+
+CALM = [0.10, 0.12] * 5  # 10 windows, mean 0.11
+
+
+def test_alerts_persistence():
+    one = alert_series(CALM + [0.30] + [0.11] * 3)
+    assert alerts(one).height == 0  # one window only: not persistent
+    got = alerts(one, persistence=1)
+    assert got.height == 1 and got["period"][0] == date(2024, 1, 1) + timedelta(weeks=10)
+    two = alerts(alert_series(CALM + [0.30, 0.30] + [0.11] * 3))
+    assert two.height == 1
+    assert two["period"][0] == date(2024, 1, 1) + timedelta(
+        weeks=11
+    )  # where persistence is reached
+    row = two.row(0, named=True)
+    assert row["kind"] == "negative spike" and row["group"] == "g"
+    assert math.isclose(row["share"], 0.30) and row["neg"] == 60
+    base = CALM[-7:] + [0.30]  # the previous 8 windows, current excluded
+    assert math.isclose(row["baseline_mean"], float(np.mean(base)))
+    assert math.isclose(row["baseline_sd"], float(np.std(base, ddof=1)))
+
+
+def test_alerts_threshold_k():
+    series = alert_series(CALM + [0.14])
+    # baseline of the last 8 calm windows: mean 0.11, sd 0.01069 -> k=2: 0.131, k=3: 0.142
+    assert alerts(series, k=2.0, persistence=1).height == 1
+    assert alerts(series, k=3.0, persistence=1).height == 0
+
+
+def test_alerts_min_count():
+    totals = [200.0] * 10 + [40.0]
+    series = alert_series(CALM + [0.25], totals)  # 10 negatives
+    assert alerts(series, persistence=1, min_count=10).height == 1
+    assert alerts(series, persistence=1, min_count=11).height == 0
+
+
+def test_alerts_cooldown():
+    series = alert_series(CALM + [0.30, 0.11, 0.30, 0.11, 0.11, 0.11])
+    assert alerts(series, persistence=1, cooldown=2).height == 1
+    got = alerts(series, persistence=1, cooldown=1)
+    assert got.height == 2
+    assert got["period"][1] == date(2024, 1, 1) + timedelta(weeks=12)
+
+
+def test_alerts_baseline_window():
+    noisy = [0.02, 0.40] * 6  # volatile history, then a long calm stretch
+    series = alert_series(noisy + CALM + [0.20])
+    assert alerts(series, persistence=1, baseline=8).height == 1
+    assert alerts(series, persistence=1, baseline=22).height == 0  # the noise widens the sd
+
+
+def test_alerts_groups_and_empty():
+    series = pl.concat([alert_series(CALM + [0.3], group="x"), alert_series(CALM, group="y")])
+    got = alerts(series, persistence=1)
+    assert got["group"].to_list() == ["x"]
+    assert alerts(series.head(0)).columns == [
+        "group",
+        "period",
+        "kind",
+        "share",
+        "baseline_mean",
+        "baseline_sd",
+        "neg",
+    ]
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def test_response_stats():
+    hours = [0.5, 1.0, 3.9, 4.0, 10.0, 30.0, None, float("nan")]
+    st = response_stats(hours, 24)
+    assert st["total"] == 8 and st["answered"] == 6
+    assert math.isclose(st["reply_rate"], 0.75)
+    assert math.isclose(st["median"], 3.95)
+    assert math.isclose(st["p90"], 20.0)  # linear interpolation between 10 and 30
+    assert math.isclose(st["within_target"], 5 / 8)  # share of all actionable items
+    assert st["bins"] == {
+        "0–1 h": 1,
+        "1–4 h": 2,
+        "4–8 h": 1,
+        "8–24 h": 1,
+        "24 h+": 1,
+        "unanswered": 2,
+    }
+    assert math.isclose(response_stats(hours, 1)["within_target"], 2 / 8)  # <= target
+    empty = response_stats([], 24)
+    assert empty["reply_rate"] is None and empty["median"] is None
+    none_answered = response_stats([None, None], 24)
+    assert none_answered["reply_rate"] == 0 and none_answered["p90"] is None
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def test_explain_lists_formula_counts_prior_and_dropped():
+    counts = counts_frame([dict(group="fb", pos=30, neg=10, neu=5, complaints=4, actionable=8)])
+    s = TrustSettings()
+    row = score_groups(counts, s).row(0, named=True)
+    ex = explain(row, s)
+    assert ex["group"] == "fb" and "Σ" in ex["formula"]
+    assert ex["counts"]["P"] == 30 and ex["counts"]["complaints"] == 4
+    assert ex["counts"]["actionable"] == 8
+    assert ex["prior"]["m"] == 10 and math.isclose(ex["prior"]["mu_S1"], row["prior_S1"])
+    assert [d["id"] for d in ex["dropped"]] == ["S3", "S4", "S5", "S6"]
+    assert ex["dropped"][0]["reason"] == "no reply data"
+    assert "80 %" in ex["interval"]
+    s1 = ex["components"][0]
+    assert s1["id"] == "S1" and math.isclose(s1["value"], row["S1"])
+    assert math.isclose(s1["weight"], 0.30 / 0.45)
+    lo, hi = s1["interval"]
+    assert lo < s1["value"] < hi
+    total = sum(c["contribution"] for c in ex["components"] if c["contribution"] is not None)
+    assert math.isclose(total, row["trust"])
+
+
+def test_biggest_changes():
+    before = [
+        dict(group="fb", pos=80, neg=20, actionable=50, answered_in_target=40),
+        dict(group="ig", pos=80, neg=20, actionable=50, answered_in_target=30),
+        dict(group="x", pos=80, neg=20, actionable=50, answered_in_target=30),
+    ]
+    after = [
+        dict(group="fb", pos=80, neg=20, actionable=50, answered_in_target=10),  # care collapsed
+        dict(group="ig", pos=50, neg=50, actionable=50, answered_in_target=30),  # sentiment fell
+        dict(group="x", pos=81, neg=19, actionable=50, answered_in_target=30),  # barely moved
+    ]
+    prior = {"S1": 0.7, "S2": 0.95, "S3": 0.6}
+    prev = score_groups(counts_frame(before), LOOSE, prior)
+    cur = score_groups(counts_frame(after), LOOSE, prior)
+    changes = biggest_changes(cur, prev, top=2)
+    assert [c["group"] for c in changes] == ["fb", "ig"]
+    fb = changes[0]
+    assert fb["delta"] < 0 and fb["component"] == "S3"
+    expect_before, expect_after = (40 + 6) / 60, (10 + 6) / 60
+    assert fb["reason"] == f"Responsiveness fell from {expect_before:.2f} to {expect_after:.2f}"
+    assert changes[1]["component"] == "S1"
+    assert changes[1]["reason"].startswith("Sentiment balance fell from")
+    assert len(biggest_changes(cur, prev)) == 3
+    assert biggest_changes(cur, prev.head(0)) == []

@@ -1,0 +1,5 @@
+import sys
+
+from trustdash.cli import main
+
+sys.exit(main())

@@ -1,0 +1,493 @@
+"""What the pages and the CLI show, computed from the store's rollups and the trust model.
+
+Pages and the command line call these functions and only lay out their
+results. No SQL here (that is :mod:`trustdash.store`), no formulas (that is
+:mod:`trustdash.trust`): this module wires the two together per view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from trustdash import trust
+from trustdash.filters import NO_CAMPAIGN, Filters
+from trustdash.store import Store
+from trustdash.workspace import trust_settings
+
+GROUPINGS = ("brand", "channel", "campaign", "day", "week", "month")
+
+
+def _settings(store: Store, settings: trust.TrustSettings | None) -> trust.TrustSettings:
+    return settings or trust_settings(store)
+
+
+def resolve(store: Store, f: Filters) -> Filters:
+    """Open-ended windows end at the last day with data (recency is counted from there)."""
+    if f.start is not None and f.end is not None:
+        return f
+    lo, hi = store.date_bounds()
+    return f.with_(start=f.start or lo, end=f.end or hi)
+
+
+def _targets(store: Store, settings: trust.TrustSettings) -> dict[str, float]:
+    return {c: settings.target_hours(c) for c in store.channels()}
+
+
+def counts(
+    store: Store,
+    f: Filters,
+    by: str,
+    settings: trust.TrustSettings,
+    *,
+    then_by: str | None = None,
+) -> pl.DataFrame:
+    """Recency-weighted counts per group, with the reply-data flag the model needs."""
+    frame = store.trust_counts(
+        f,
+        by,
+        half_life_days=settings.half_life_days,
+        targets=_targets(store, settings),
+        then_by=then_by,
+    )
+    reply_channels = set(store.reply_channels())
+    if by == "channel":
+        flag = pl.col("group").is_in(list(reply_channels))
+    elif then_by == "channel":
+        flag = pl.col("sub").is_in(list(reply_channels))
+    else:
+        selected = set(f.channels) if f.channels else set(store.channels())
+        flag = pl.lit(bool(selected & reply_channels))
+    return frame.with_columns(flag.alias("reply_data"))
+
+
+PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
+
+
+def _key_expr(posts: pl.DataFrame, dim: str) -> pl.Expr:
+    """The posts' value of a grouping dimension, spelled like the store's group keys."""
+    if dim == "brand":
+        return pl.lit("brand")
+    if dim == "channel":
+        return pl.col("channel").cast(pl.String)
+    if dim == "campaign":
+        return pl.col("campaign").cast(pl.String).fill_null(NO_CAMPAIGN)
+    return pl.col("created_at").dt.truncate(PERIODS[dim]).dt.date().cast(pl.String)
+
+
+def _with_components(
+    store: Store,
+    f: Filters,
+    c: pl.DataFrame,
+    by: str,
+    then_by: str | None,
+    s: trust.TrustSettings,
+) -> pl.DataFrame:
+    """Join S4, S5 (from posts) and S6 (from weekly sentiment) onto a counts frame.
+
+    For period groups the S6 window is the 12 weeks ending at each period's end;
+    otherwise the 12 weeks ending at the filter's end.
+    """
+    key = pl.col("group") + "\x1f" + (pl.col("sub") if then_by else pl.lit(""))
+    c = c.with_columns(key.alias("_key"))
+    posts = store.posts_frame(f)
+    if posts.height:
+        posts = posts.with_columns(
+            (_key_expr(posts, by) + "\x1f" + (_key_expr(posts, then_by) if then_by else pl.lit("")))
+            .alias("_key")
+        )
+        s4 = trust.s4_advocacy(posts, f.start, f.end, by="_key").select(
+            pl.col("group").alias("_key"), "s4"
+        )
+        s5 = trust.s5_engagement_quality(posts, f.start, f.end, by="_key").select(
+            pl.col("group").alias("_key"), "s5"
+        )
+        c = c.join(s4, on="_key", how="left").join(s5, on="_key", how="left")
+    else:
+        c = c.with_columns(pl.lit(None, pl.Float64).alias("s4"), pl.lit(None, pl.Float64).alias("s5"))
+    dims = [d for d in (by, then_by) if d in ("brand", "channel", "campaign")]
+    period = by if by in PERIODS else (then_by if then_by in PERIODS else None)
+    dim = dims[0] if dims else "brand"
+    end = f.end or dt.date.today()
+    start = (f.start or end) - dt.timedelta(weeks=12)
+    weekly = store.weekly_sentiment(f.with_(start=start, end=end), dim)
+    mu = trust.pooled_prior(c, s.prior_strength)["S1"]
+    by_group = {
+        str(g): rows.rename({"period": "week"})
+        for (g,), rows in weekly.group_by(["group"], maintain_order=True)
+    }
+    s6 = []
+    for row in c.select("group", *(["sub"] if then_by else [])).iter_rows(named=True):
+        d = row["group"] if by == dim else (row.get("sub") if then_by == dim else "brand")
+        if period:
+            p_start = dt.date.fromisoformat(str(row["group"] if by == period else row["sub"]))
+            p_end = _period_end(p_start, period)
+        else:
+            p_end = end
+        rows = by_group.get(str(d))
+        if rows is None:
+            s6.append(None)
+            continue
+        window = rows.filter(
+            (pl.col("week") <= p_end) & (pl.col("week") > p_end - dt.timedelta(weeks=12))
+        )
+        s6.append(trust.s6_consistency(window, s.prior_strength, mu))
+    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64)).drop("_key")
+
+
+def _period_end(start: dt.date, period: str) -> dt.date:
+    if period == "day":
+        return start
+    if period == "week":
+        return start + dt.timedelta(days=6)
+    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+def trust_table(
+    store: Store,
+    f: Filters,
+    by: str,
+    settings: trust.TrustSettings | None = None,
+    prior: dict[str, float] | None = None,
+) -> pl.DataFrame:
+    """Trust per group: one :func:`trust.score_groups` row per channel, campaign or period."""
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
+    s = _settings(store, settings)
+    f = resolve(store, f)
+    c = counts(store, f, by, s)
+    if c.is_empty():
+        return pl.DataFrame(schema=trust.SCORE_SCHEMA)
+    c = _with_components(store, f, c, by, None, s)
+    scored = trust.score_groups(c, s, prior)
+    extra = c.select(
+        "group", "unscored", "n_en", "n_fr", "n_other", "avg_rating", "brand_replies",
+        "actionable_raw", "answered_raw", "in_target_raw", "neg_raw", "pos_raw",
+        "complaints_raw", "audience_raw",
+    )  # fmt: skip
+    out = scored.join(extra, on="group", how="left")
+    return out.sort("group") if by in PERIODS else out.sort("rank", nulls_last=True)
+
+
+def brand_headline(
+    store: Store, f: Filters, settings: trust.TrustSettings | None = None
+) -> dict[str, Any]:
+    """The brand's Trust Score for the window, volume-weighted and channel-equal."""
+    s = _settings(store, settings)
+    per_channel = trust_table(store, f, "channel", s)
+    brand_row = trust_table(store, f, "brand", s, prior={"S1": 0.5, "S2": 0.5, "S3": 0.5})
+    if brand_row.is_empty():
+        return {"trust": None, "band": trust.NO_DATA, "n": 0, "row": None}
+    row = brand_row.row(0, named=True)
+    equal = (
+        trust.brand_total(per_channel, s, "channel_equal") if per_channel.height else None
+    )
+    return {
+        "trust": row["trust"],
+        "low": row["low"],
+        "high": row["high"],
+        "band": row["band"],
+        "n": row["n"],
+        "insufficient": row["insufficient"],
+        "missing": row["missing"],
+        "flags": row["flags"],
+        "label": "Volume-weighted: all comments pooled (large channels weigh more)",
+        "row": row,
+        "channel_equal": equal,
+    }
+
+
+@dataclass
+class Overview:
+    filters: Filters
+    settings: trust.TrustSettings
+    headline: dict[str, Any]
+    previous: dict[str, Any] | None
+    delta: float | None
+    channels: pl.DataFrame
+    series: pl.DataFrame
+    brand_series: pl.DataFrame
+    alerts: pl.DataFrame
+    changes: list[dict[str, Any]]
+    coverage: dict[str, Any]
+    annotations: pl.DataFrame
+    explain: dict[str, Any] = field(default_factory=dict)
+
+
+def series(
+    store: Store, f: Filters, settings: trust.TrustSettings | None = None, *, by: str = "channel"
+) -> pl.DataFrame:
+    """Trust per period (the filter's granularity) and per channel (or brand).
+
+    Each group's periods shrink toward that group's level over the whole window.
+    """
+    s = _settings(store, settings)
+    f = resolve(store, f)
+    gran = f.granularity
+    if by == "brand":
+        c = counts(store, f, gran, s, then_by="brand")
+    else:
+        c = counts(store, f, gran, s, then_by="channel")
+    if c.is_empty():
+        return pl.DataFrame()
+    c = _with_components(store, f, c, gran, "brand" if by == "brand" else "channel", s)
+    level = trust_table(store, f, by if by != "brand" else "brand", s)
+    priors = {
+        r["group"]: {"S1": r["S1"], "S2": r["S2"], "S3": r["S3"] or 0.5}
+        for r in level.iter_rows(named=True)
+        if r["S1"] is not None
+    }
+    parts = []
+    for (sub,), rows in c.group_by(["sub"], maintain_order=True):
+        prior = priors.get(str(sub))
+        scored = trust.score_groups(rows.drop("sub"), s, prior)
+        parts.append(
+            scored.with_columns(
+                pl.lit(str(sub)).alias("channel"),
+                pl.col("group").str.to_date().alias("period"),
+            ).join(rows.select("group", "neg_raw", "audience_raw"), on="group", how="left")
+        )
+    if not parts:
+        return pl.DataFrame()
+    return pl.concat(parts, how="vertical_relaxed").sort("channel", "period")
+
+
+def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[str, Any]:
+    """Volumes, languages and the unscored share of the selection."""
+    c = counts(store, f, "brand", settings)
+    if c.is_empty():
+        return {"comments": 0, "unscored_share": None, "languages": {}, "brand_replies": 0}
+    r = c.row(0, named=True)
+    total = float(r["audience_raw"] or 0)
+    return {
+        "comments": int(total),
+        "unscored": int(r["unscored"] or 0),
+        "unscored_share": (float(r["unscored"] or 0) / total) if total else None,
+        "languages": {
+            "en": int(r["n_en"] or 0),
+            "fr": int(r["n_fr"] or 0),
+            "other": int(r["n_other"] or 0),
+        },
+        "brand_replies": int(r["brand_replies"] or 0),
+    }
+
+
+def overview(
+    store: Store, f: Filters, settings: trust.TrustSettings | None = None
+) -> Overview:
+    """Everything the Overview page shows."""
+    s = _settings(store, settings)
+    f = resolve(store, f)
+    head = brand_headline(store, f, s)
+    prev_f = f.previous()
+    prev = brand_headline(store, prev_f, s) if prev_f else None
+    delta = None
+    if prev and prev.get("trust") is not None and head.get("trust") is not None:
+        delta = float(head["trust"]) - float(prev["trust"])
+    channels = trust_table(store, f, "channel", s)
+    prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
+    changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
+    for ch in changes:
+        ch["drivers"] = store.comments(
+            f.with_(channels=(ch["group"],)), limit=3, order="most_negative"
+            if ch["delta"] < 0 else "most_positive",
+        ).select("created_at", "channel", "text", "label")
+    ser = series(store, f, s)
+    brand_ser = series(store, f, s, by="brand")
+    per_period = store.period_sentiment(f, "channel")
+    al = trust.alerts(
+        per_period.select("group", "period", "neg", "total")
+    ) if per_period.height else pl.DataFrame()
+    return Overview(
+        filters=f,
+        settings=s,
+        headline=head,
+        previous=prev,
+        delta=delta,
+        channels=channels,
+        series=ser,
+        brand_series=brand_ser,
+        alerts=al,
+        changes=changes,
+        coverage=coverage(store, f, s),
+        annotations=store.annotations(f),
+        explain=trust.explain(head["row"], s) if head.get("row") else {},
+    )
+
+
+def responsiveness(
+    store: Store, f: Filters, settings: trust.TrustSettings | None = None
+) -> pl.DataFrame:
+    """Reply rate, median/p90 first response, % within target and the distribution, per
+    channel of the selection."""
+    s = _settings(store, settings)
+    times = store.response_times(f)
+    rows = []
+    for (channel,), part in times.group_by(["channel"], maintain_order=True):
+        target = s.target_hours(str(channel))
+        stats = trust.response_stats(part.get_column("hours").to_list(), target)
+        rows.append({"channel": channel, "target_hours": target, **_flatten(stats)})
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def _flatten(stats: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in stats.items():
+        if isinstance(v, dict):
+            for kk, vv in v.items():
+                out[f"{k}: {kk}"] = vv
+        else:
+            out[k] = v
+    return out
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_STOP = set(
+    """the and for you are but not with this that have was your from they our all can has just
+    les des une est pas que qui pour dans sur avec vous nous mais plus son ses aux par tout
+    elle ils été être ont sont très cette ces""".split()
+)
+
+
+def separating_terms(
+    texts: pl.DataFrame, top: int = 15, min_count: int = 3
+) -> pl.DataFrame:
+    """Words and two-word phrases that separate negative from positive comments.
+
+    Score per term: log-odds ratio with a +1 prior, ``log((n_neg + 1)/(N_neg + V)) −
+    log((n_pos + 1)/(N_pos + V))``; positive scores lean negative.
+    """
+    import math
+
+    neg: Counter[str] = Counter()
+    pos: Counter[str] = Counter()
+    for text, label in texts.select("text", "label").iter_rows():
+        if label not in ("positive", "negative") or not text:
+            continue
+        words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+        terms = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+        (neg if label == "negative" else pos).update(terms)
+    vocab = set(neg) | set(pos)
+    if not vocab:
+        return pl.DataFrame(schema={"term": pl.String, "score": pl.Float64, "leans": pl.String})
+    n_neg, n_pos, v = sum(neg.values()), sum(pos.values()), len(vocab)
+    rows = []
+    for t in vocab:
+        if neg[t] + pos[t] < min_count:
+            continue
+        score = math.log((neg[t] + 1) / (n_neg + v)) - math.log((pos[t] + 1) / (n_pos + v))
+        rows.append({"term": t, "score": score, "negative": neg[t], "positive": pos[t]})
+    if not rows:
+        return pl.DataFrame(schema={"term": pl.String, "score": pl.Float64, "leans": pl.String})
+    frame = pl.DataFrame(rows)
+    worst = frame.sort("score", descending=True).head(top).with_columns(
+        pl.lit("negative").alias("leans")
+    )
+    best = frame.sort("score").head(top).with_columns(pl.lit("positive").alias("leans"))
+    return pl.concat([worst, best])
+
+
+def campaign_phases(
+    store: Store, campaign: str, settings: trust.TrustSettings | None = None
+) -> pl.DataFrame:
+    """Brand trust before, during and after a campaign (windows of the campaign's length)."""
+    s = _settings(store, settings)
+    windows = store.campaign_windows().filter(pl.col("campaign") == campaign)
+    if windows.is_empty():
+        return pl.DataFrame()
+    start, end = windows.row(0)[1], windows.row(0)[2]
+    length = (end - start).days + 1
+    phases = {
+        "before": (start - dt.timedelta(days=length), start - dt.timedelta(days=1)),
+        "during": (start, end),
+        "after": (end + dt.timedelta(days=1), end + dt.timedelta(days=length)),
+    }
+    rows = []
+    for name, (a, b) in phases.items():
+        f = Filters(start=a, end=b)
+        head = brand_headline(store, f, s)
+        rows.append(
+            {
+                "phase": name,
+                "from": a,
+                "to": b,
+                "trust": head.get("trust"),
+                "low": head.get("low"),
+                "high": head.get("high"),
+                "n": head.get("n", 0),
+                "band": head.get("band"),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def rank_stability(
+    store: Store, f: Filters, by: str = "channel", settings: trust.TrustSettings | None = None
+) -> dict[str, Any]:
+    s = _settings(store, settings)
+    c = counts(store, f, by, s)
+    if c.is_empty():
+        return {}
+    return trust.rank_stability(c, s)
+
+
+def channel_components(
+    store: Store, f: Filters, channel: str, settings: trust.TrustSettings | None = None
+) -> pl.DataFrame:
+    """One channel's components per period (long form: period, component, value)."""
+    ser = series(store, f.with_(channels=(channel,)), settings)
+    if ser.is_empty():
+        return ser
+    return ser.select(["period", "trust", *trust.COMPONENTS]).unpivot(
+        index=["period"], variable_name="component", value_name="value"
+    )
+
+
+def trust_json(store: Store, f: Filters, by: str) -> list[dict[str, Any]]:
+    """The CLI's ``trust --json`` rows."""
+    table = trust_table(store, f, by)
+    out = []
+    for r in table.iter_rows(named=True):
+        out.append(
+            {
+                "group": r["group"],
+                "trust": _r(r["trust"]),
+                "low": _r(r["low"]),
+                "high": _r(r["high"]),
+                "n": int(r["n"] or 0),
+                "band": r["band"],
+                "rank": r["rank"],
+                "components": {k: _r(r[k], 4) for k in trust.COMPONENTS},
+                "flags": list(r["flags"] or []),
+            }
+        )
+    return out
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def representative_comments(
+    store: Store, f: Filters, n: int = 3
+) -> list[dict[str, Any]]:
+    """A few comments that show the period: the most negative and most positive recent ones."""
+    neg = store.comments(f, limit=max(1, n // 2 + n % 2), order="most_negative", label=("negative",))
+    pos = store.comments(f, limit=max(1, n // 2), order="most_positive", label=("positive",))
+    rows = [*neg.iter_rows(named=True), *pos.iter_rows(named=True)]
+    return [
+        {"channel": r["channel"], "created_at": r["created_at"], "text": r["text"],
+         "label": r["label"]}
+        for r in rows[:n]
+    ]  # fmt: skip
+
+
+def list_or_all(values: Sequence[str]) -> str:
+    return ", ".join(values) if values else "all"

@@ -1,0 +1,262 @@
+"""Benchmark of the sentiment engine: speed against VADER/TextBlob, accuracy on labelled samples.
+
+Run: ``python -m trustdash.bench.sentiment [n]``.  Synthetic comments are generated from
+templates (fixed seed); labelled samples are read from ../shared/samples/labelled when the
+folder exists (they are never copied into the repository).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trustdash.sentiment import score
+from trustdash.sentiment.engine import NEG_THRESHOLD, POS_THRESHOLD
+
+SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "labelled"
+
+# Per-text baselines are slow: time them on a subset and extrapolate.
+BASELINE_SUBSET = 20_000
+
+_EN_TEMPLATES = [
+    "{intens} {adj_en} {noun_en}, {end_en}",
+    "I {verb_en} the new {noun_en} {emoji}",
+    "{handle} my {noun_en} is {neg_en} {adj_en} {url}",
+    "Still waiting for my {noun_en} since {day_en}!!!",
+    "Why is the {noun_en} so {adj_en}? {emoji}",
+    "The {noun_en} was {adj_en} but the {noun_en} was {adj_en}",
+    "{caps_en} {noun_en} EVER {emoji}{emoji}",
+    "Never again. {adj_en} {noun_en} and no refund {handle}",
+    "thanks {handle} for the {adj_en} {noun_en} :)",
+    "Is there a way to get a {noun_en}? asking for a friend",
+]
+_FR_TEMPLATES = [
+    "{intens_fr} {adj_fr} ce {noun_fr}, {end_fr}",
+    "J'{verb_fr} le nouveau {noun_fr} {emoji}",
+    "{handle} mon {noun_fr} est {neg_fr} {adj_fr} {url}",
+    "Toujours pas reçu mon {noun_fr} depuis {day_fr} !!!",
+    "Pourquoi le {noun_fr} est si {adj_fr} ? {emoji}",
+    "Le {noun_fr} était {adj_fr} mais le {noun_fr} était {adj_fr}",
+    "Je ne suis pas {adj_fr} du {noun_fr} {emoji}",
+    "Colis jamais reçu, remboursement svp {handle}",
+    "merci {handle} pour le {noun_fr} {adj_fr} :)",
+    "Est-ce que quelqu'un sait quand le {noun_fr} revient ?",
+]
+_WORDS: dict[str, list[str]] = {
+    "adj_en": ["great", "terrible", "slow", "amazing", "broken", "ok", "awful", "nice", "cheap",
+               "expensive", "perfect", "useless", "fine", "decent", "horrible", "good", "bad"],
+    "noun_en": ["delivery", "app", "order", "update", "phone", "service", "support", "price",
+                "package", "flight", "seat", "battery", "screen", "team", "refund", "store"],
+    "verb_en": ["love", "hate", "like", "enjoy", "dislike", "tried", "bought", "returned"],
+    "intens": ["very", "really", "so", "extremely", "slightly", "kinda", "super", ""],
+    "neg_en": ["not", "never", "", "", "really", "so"],
+    "end_en": ["thanks!", "never again", "love it", "what a joke", "10/10", "meh", "lol"],
+    "caps_en": ["WORST", "BEST", "GREAT", "AWFUL"],
+    "day_en": ["monday", "last week", "two weeks", "forever", "March"],
+    "adj_fr": ["génial", "nul", "lent", "parfait", "cassé", "cher", "content", "déçu", "top",
+               "moyen", "horrible", "super", "rapide", "pas terrible", "bien", "mauvais"],
+    "noun_fr": ["colis", "service", "produit", "forfait", "réseau", "livreur", "site", "prix",
+                "vol", "siège", "écran", "conseiller", "remboursement", "magasin"],
+    "verb_fr": ["adore", "aime", "déteste", "ai acheté", "ai testé", "ai rendu"],
+    "intens_fr": ["très", "trop", "vraiment", "grave", "un peu", "hyper", ""],
+    "neg_fr": ["pas", "vraiment", "jamais", "", "trop", "plus"],
+    "end_fr": ["merci !", "plus jamais", "je recommande", "bof", "mdr", "quelle honte", "bravo"],
+    "day_fr": ["lundi", "deux semaines", "un mois", "hier", "mars"],
+    "emoji": ["😡", "😍", "😭", "👍", "🔥", "🙏", "😂", "", "", ""],
+    "handle": ["@brand", "@support", "@BrandFR", "@help"],
+    "url": ["https://t.co/abc123", "", "www.example.com/page", ""],
+}  # fmt: skip
+
+
+def make_comments(n: int, seed: int = 7) -> list[str]:
+    """n synthetic EN/FR comments (about 55 % English), deterministic for a given seed."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for i in range(n):
+        templates = _EN_TEMPLATES if rng.random() < 0.55 else _FR_TEMPLATES
+        tpl = rng.choice(templates)
+        text = tpl.format_map(_Filler(rng))
+        if rng.random() < 0.3:
+            text += f" #{rng.choice(['fail', 'love', 'sav', 'help', 'promo'])}{i % 97}"
+        out.append(" ".join(text.split()))
+    return out
+
+
+class _Filler(dict[str, str]):
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__()
+        self.rng = rng
+
+    def __missing__(self, key: str) -> str:
+        return self.rng.choice(_WORDS[key])
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def _vader() -> Callable[[str], float]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sia = SentimentIntensityAnalyzer()
+    return lambda t: sia.polarity_scores(t)["compound"]
+
+
+def _textblob() -> Callable[[str], float]:
+    from textblob import TextBlob
+
+    return lambda t: TextBlob(t).sentiment.polarity
+
+
+def _textblob_fr() -> Callable[[str], float]:
+    from textblob import TextBlob
+    from textblob_fr import PatternAnalyzer
+
+    analyzer = PatternAnalyzer()
+    return lambda t: TextBlob(t, analyzer=analyzer).sentiment[0]
+
+
+def _time_per_text(fn: Callable[[str], float], texts: list[str]) -> float:
+    t0 = time.perf_counter()
+    for t in texts:
+        fn(t)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _labels(pols: list[float], pos: float = POS_THRESHOLD, neg: float = NEG_THRESHOLD) -> list[str]:
+    return ["positive" if p >= pos else "negative" if p <= neg else "neutral" for p in pols]
+
+
+def macro_f1(gold: list[str], pred: list[str], classes: tuple[str, ...] | None = None) -> float:
+    classes = classes or tuple(sorted(set(gold)))
+    f1s = []
+    for c in classes:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p != c)
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(f1s) / len(f1s)
+
+
+def pearson(x: list[float], y: list[float]) -> float:
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else float("nan")
+
+
+def _read_csv(name: str) -> tuple[list[str], list[str]]:
+    with (SAMPLES_DIR / name).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def load_samples() -> dict[str, tuple[list[str], list[str]]]:
+    """Labelled samples by name; empty when the shared folder is absent."""
+    if not SAMPLES_DIR.is_dir():
+        return {}
+    out = {}
+    for key, name in (
+        ("en_tweets", "en_tweets_semeval2017_sample.csv"),
+        ("fr_tweets", "fr_tweets_deft2017_trainval.csv"),
+        ("fr_reviews", "fr_movie_reviews_allocine_400.csv"),
+    ):
+        if (SAMPLES_DIR / name).exists():
+            out[key] = _read_csv(name)
+    return out
+
+
+def _ours(texts: list[str]) -> list[float]:
+    return score(texts)["polarity"].to_list()
+
+
+def accuracy_table(out: Callable[[str], Any] = print) -> dict[str, dict[str, float]]:
+    samples = load_samples()
+    if not samples:
+        out(f"(no labelled samples at {SAMPLES_DIR}: accuracy skipped)")
+        return {}
+    scorers: dict[str, Callable[[list[str]], list[float]]] = {"ours": _ours}
+    vader, tb, tbfr = _vader(), _textblob(), _textblob_fr()
+    scorers["vader"] = lambda ts: [vader(t) for t in ts]
+    scorers["textblob"] = lambda ts: [tb(t) for t in ts]
+    scorers["textblob_fr"] = lambda ts: [tbfr(t) for t in ts]
+    res: dict[str, dict[str, float]] = {}
+    for name, fn in scorers.items():
+        row: dict[str, float] = {}
+        if "en_tweets" in samples and name != "textblob_fr":
+            texts, gold = samples["en_tweets"]
+            row["en_tweets_macro_f1"] = macro_f1(gold, _labels(fn(texts)))
+        if "fr_tweets" in samples and name != "textblob":
+            texts, gold = samples["fr_tweets"]
+            row["fr_tweets_macro_f1"] = macro_f1(gold, _labels(fn(texts)))
+        if "fr_reviews" in samples and name != "textblob":
+            texts, gold = samples["fr_reviews"]
+            pols = fn(texts)
+            pred = ["1" if p >= 0 else "0" for p in pols]
+            row["fr_reviews_accuracy"] = sum(p == g for p, g in zip(pred, gold, strict=True)) / len(
+                gold
+            )
+            row["fr_reviews_pearson"] = pearson(pols, [float(g) for g in gold])
+        if "en_tweets" in samples and name != "textblob_fr":
+            texts, gold = samples["en_tweets"]
+            num = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+            row["en_tweets_pearson"] = pearson(fn(texts), [num[g] for g in gold])
+        res[name] = row
+    cols = sorted({c for r in res.values() for c in r})
+    out("| scorer | " + " | ".join(cols) + " |")
+    out("|---|" + "---|" * len(cols))
+    for name, row in res.items():
+        cells = [f"{row[c]:.3f}" if c in row else "—" for c in cols]
+        out(f"| {name} | " + " | ".join(cells) + " |")
+    return res
+
+
+def run(n: int = 100_000, out: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Time score() against per-text VADER and TextBlob on the same synthetic comments, then
+    (if the shared samples exist) print and return the accuracy table."""
+    texts = make_comments(n)
+    score(texts[:1000])  # warm the lexicon caches and the language model outside the timing
+    t0 = time.perf_counter()
+    res = score(texts)
+    ours_s = time.perf_counter() - t0
+    ours_rate = n / ours_s
+    subset = texts[: min(n, BASELINE_SUBSET)]
+    vader_rate = _time_per_text(_vader(), subset)
+    tb_rate = _time_per_text(_textblob(), subset[: max(1, len(subset) // 2)])
+    extrapolated = len(subset) < n
+    langs = res["lang"].value_counts().sort("count", descending=True)
+    out(f"texts: {n:,} synthetic EN/FR comments ({res['lang'].n_unique()} languages detected)")
+    out(f"ours (vectorised): {ours_s:.2f} s, {ours_rate:,.0f} texts/s")
+    note = f" (timed on {len(subset):,} texts, extrapolated)" if extrapolated else ""
+    out(f"VADER per text: {vader_rate:,.0f} texts/s{note}; ratio ours/VADER = "
+        f"{ours_rate / vader_rate:.1f}x")  # fmt: skip
+    out(f"TextBlob per text: {tb_rate:,.0f} texts/s (timed on {max(1, len(subset) // 2):,} texts);"
+        f" ratio ours/TextBlob = {ours_rate / tb_rate:.1f}x")  # fmt: skip
+    out("languages: " + ", ".join(f"{r[0]}={r[1]}" for r in langs.iter_rows()))
+    figures: dict[str, Any] = {
+        "n": n,
+        "ours_texts_per_s": ours_rate,
+        "vader_texts_per_s": vader_rate,
+        "textblob_texts_per_s": tb_rate,
+        "ratio_vs_vader": ours_rate / vader_rate,
+        "ratio_vs_textblob": ours_rate / tb_rate,
+        "baselines_extrapolated": extrapolated,
+    }
+    figures["accuracy"] = accuracy_table(out)
+    return figures
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    run(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)

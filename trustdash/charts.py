@@ -1,0 +1,335 @@
+"""Plotly figures: pure functions from result frames to figures (no streamlit).
+
+Every point and bar carries ``customdata`` naming the slice behind it
+(channel, period start and end) so that the pages can open the comments
+behind a click.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from trustdash import trust
+
+BAND_COLOURS = {
+    "Excellent": "#1a7f37",
+    "Good": "#4c9a2a",
+    "Fragile": "#d4a72c",
+    "At risk": "#e07b24",
+    "Critical": "#c62828",
+    trust.NO_DATA: "#9e9e9e",
+}
+PALETTE = ["#1f6f8b", "#e07b24", "#6a4c93", "#2a9d8f", "#c62828", "#8d6e63", "#5c6bc0", "#43a047"]
+_LAYOUT = dict(
+    margin=dict(l=10, r=10, t=40, b=10),
+    template="plotly_white",
+    font=dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13),
+    legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+)
+
+
+def _empty(title: str, message: str = "No data for these filters") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font=dict(size=15, color="#777"))
+    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, **_LAYOUT)
+    return fig
+
+
+def trust_by_group(
+    table: pl.DataFrame,
+    title: str = "Trust Score by channel",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> go.Figure:
+    """Horizontal bars of trust with their interval, best lower bound on top."""
+    rows = table.filter(pl.col("trust").is_not_null()) if table.height else table
+    if rows.is_empty():
+        return _empty(title)
+    rows = rows.sort("rank", descending=True)
+    groups = [str(g) for g in rows["group"].to_list()]
+    trusts = rows["trust"].to_list()
+    lows, highs = rows["low"].to_list(), rows["high"].to_list()
+    insufficient = rows["insufficient"].to_list()
+    colours = [
+        "#bdbdbd" if ins else BAND_COLOURS.get(b, "#1f6f8b")
+        for b, ins in zip(rows["band"].to_list(), insufficient, strict=True)
+    ]
+    text = [
+        f"{t:.0f}" + (" · insufficient data" if ins else "")
+        for t, ins in zip(trusts, insufficient, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=trusts,
+            y=[_plain(g) for g in groups],
+            orientation="h",
+            marker_color=colours,
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[h - t for h, t in zip(highs, trusts, strict=True)],
+                arrayminus=[t - lo for lo, t in zip(lows, trusts, strict=True)],
+                color="#444",
+                thickness=1.5,
+            ),
+            text=text,
+            textposition="inside",
+            customdata=[[g, str(start or ""), str(end or "")] for g in groups],
+            hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, xaxis=dict(range=[0, 100], title="Trust Score (0–100)"), **_LAYOUT)
+    fig.update_layout(height=max(260, 60 + 42 * len(groups)))
+    return fig
+
+
+def trust_over_time(
+    series: pl.DataFrame,
+    title: str = "Trust Score over time",
+    annotations: pl.DataFrame | None = None,
+    alerts: pl.DataFrame | None = None,
+    granularity: str = "week",
+    show_interval: bool = True,
+) -> go.Figure:
+    """One line per channel with its interval band, event annotations and alert markers."""
+    if series.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    step = {"day": 1, "week": 7, "month": 31}.get(granularity, 7)
+    channels = series.get_column("channel").unique(maintain_order=True).to_list()
+    for i, channel in enumerate(channels):
+        part = series.filter(pl.col("channel") == channel).sort("period")
+        colour = PALETTE[i % len(PALETTE)]
+        x = part["period"].to_list()
+        ends = [_period_end(p, granularity) for p in x]
+        if show_interval and len(x) > 1:
+            fig.add_trace(
+                go.Scatter(
+                    x=x + x[::-1],
+                    y=part["high"].to_list() + part["low"].to_list()[::-1],
+                    fill="toself",
+                    fillcolor=_alpha(colour, 0.12),
+                    line=dict(width=0),
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=str(channel),
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=part["trust"].to_list(),
+                mode="lines+markers",
+                name=_plain(channel),
+                legendgroup=str(channel),
+                line=dict(color=colour, width=2),
+                marker=dict(
+                    size=7,
+                    symbol=["circle-open" if ins else "circle" for ins in part["insufficient"]],
+                ),
+                customdata=[[str(channel), str(p), str(e)] for p, e in zip(x, ends, strict=True)],
+                hovertemplate="%{customdata[0]} · %{x|%d %b %Y}: %{y:.1f}<extra></extra>",
+            )
+        )
+    if annotations is not None and annotations.height:
+        for row in annotations.iter_rows(named=True):
+            fig.add_vline(x=row["date"], line=dict(color="#888", dash="dot", width=1))
+            fig.add_annotation(
+                x=row["date"], y=1.0, yref="paper", text=_plain(row["text"])[:40],
+                showarrow=False, font=dict(size=11, color="#555"), textangle=-90,
+                xanchor="right", yanchor="top",
+            )  # fmt: skip
+    if alerts is not None and alerts.height and "period" in alerts.columns:
+        by_key = {
+            (str(r["channel"]), r["period"]): r["trust"] for r in series.iter_rows(named=True)
+        }
+        xs, ys, labels = [], [], []
+        for row in alerts.iter_rows(named=True):
+            y = by_key.get((str(row["group"]), row["period"]))
+            if y is None:
+                continue
+            xs.append(row["period"])
+            ys.append(y)
+            labels.append(f"Alert · {row['group']}: negative spike ({row['share']:.0%} negative)")
+        if xs:
+            fig.add_trace(
+                go.Scatter(
+                    x=xs, y=ys, mode="markers", name="alerts",
+                    marker=dict(symbol="triangle-down", size=14, color="#c62828"),
+                    hovertext=labels, hoverinfo="text",
+                )
+            )  # fmt: skip
+    fig.update_layout(
+        title=title,
+        yaxis=dict(range=[0, 100], title="Trust Score"),
+        xaxis=dict(title=None, dtick=None if step > 1 else None),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def components_bar(row: dict, title: str = "Components") -> go.Figure:
+    """The six components (0–1) of one Trust Score, dropped ones shown as such."""
+    names = [f"{c} {trust.COMPONENT_NAMES[c]}" for c in trust.COMPONENTS]
+    values = [row.get(c) for c in trust.COMPONENTS]
+    fig = go.Figure(
+        go.Bar(
+            x=[v if v is not None else 0 for v in values],
+            y=names,
+            orientation="h",
+            marker_color=["#1f6f8b" if v is not None else "#e0e0e0" for v in values],
+            text=[f"{v:.2f}" if v is not None else "dropped" for v in values],
+            textposition="auto",
+        )
+    )
+    fig.update_layout(title=title, xaxis=dict(range=[0, 1]), **_LAYOUT)
+    fig.update_layout(height=300, yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def components_over_time(long: pl.DataFrame, title: str = "Components over time") -> go.Figure:
+    if long.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    for i, comp in enumerate(trust.COMPONENTS):
+        part = long.filter(pl.col("component") == comp).sort("period")
+        if part.is_empty() or part["value"].null_count() == part.height:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["period"].to_list(),
+                y=part["value"].to_list(),
+                mode="lines+markers",
+                name=f"{comp} {trust.COMPONENT_NAMES[comp]}",
+                line=dict(color=PALETTE[i % len(PALETTE)]),
+                customdata=[[comp, str(p), ""] for p in part["period"].to_list()],
+            )
+        )
+    fig.update_layout(title=title, yaxis=dict(range=[0, 1], title="component (0–1)"), **_LAYOUT)
+    return fig
+
+
+def response_distribution(table: pl.DataFrame, title: str = "First response time") -> go.Figure:
+    """Stacked bars of the first-response buckets per channel."""
+    if table.is_empty():
+        return _empty(title, "No actionable comments in this selection")
+    bins = [c for c in table.columns if c.startswith("distribution: ")]
+    fig = go.Figure()
+    colours = ["#1a7f37", "#4c9a2a", "#d4a72c", "#e07b24", "#c62828", "#9e9e9e"]
+    for i, col in enumerate(bins):
+        fig.add_trace(
+            go.Bar(
+                y=table["channel"].to_list(),
+                x=table[col].to_list(),
+                name=col.removeprefix("distribution: "),
+                orientation="h",
+                marker_color=colours[i % len(colours)],
+                customdata=[[c, "", ""] for c in table["channel"].to_list()],
+            )
+        )
+    fig.update_layout(barmode="stack", title=title, xaxis_title="actionable comments", **_LAYOUT)
+    return fig
+
+
+def campaign_compare(table: pl.DataFrame, baseline: float | None = None) -> go.Figure:
+    fig = trust_by_group(table, title="Trust Score by campaign")
+    if baseline is not None and table.height:
+        fig.add_vline(
+            x=baseline, line=dict(color="#333", dash="dash"),
+            annotation_text=f"brand {baseline:.0f}", annotation_position="top",
+        )  # fmt: skip
+    return fig
+
+
+def phases_bar(phases: pl.DataFrame, title: str = "Before / during / after") -> go.Figure:
+    if phases.is_empty():
+        return _empty(title)
+    rows = phases.filter(pl.col("trust").is_not_null())
+    if rows.is_empty():
+        return _empty(title)
+    fig = go.Figure(
+        go.Bar(
+            x=rows["phase"].to_list(),
+            y=rows["trust"].to_list(),
+            error_y=dict(
+                type="data", symmetric=False,
+                array=[h - t for h, t in zip(rows["high"], rows["trust"], strict=True)],
+                arrayminus=[t - lo for lo, t in zip(rows["low"], rows["trust"], strict=True)],
+            ),  # fmt: skip
+            marker_color=[BAND_COLOURS.get(b, "#1f6f8b") for b in rows["band"].to_list()],
+            text=[f"{t:.0f}" for t in rows["trust"].to_list()],
+            customdata=[["", str(a), str(b)] for a, b in zip(rows["from"], rows["to"], strict=True)],
+        )
+    )
+    fig.update_layout(title=title, yaxis=dict(range=[0, 100]), **_LAYOUT)
+    return fig
+
+
+def languages_pie(languages: dict[str, int], unscored: int = 0) -> go.Figure:
+    labels = list(languages) + (["unscored"] if unscored else [])
+    values = list(languages.values()) + ([unscored] if unscored else [])
+    fig = go.Figure(go.Pie(labels=labels, values=values, hole=0.55))
+    fig.update_layout(title="Languages", **_LAYOUT)
+    fig.update_layout(height=260)
+    return fig
+
+
+def metric_series(frame: pl.DataFrame, title: str = "Channel metrics") -> go.Figure:
+    if frame.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    pairs = frame.select("channel", "metric").unique(maintain_order=True).iter_rows()
+    for i, (channel, metric) in enumerate(pairs):
+        part = frame.filter((pl.col("channel") == channel) & (pl.col("metric") == metric))
+        fig.add_trace(
+            go.Scatter(
+                x=part["date"].to_list(), y=part["value"].to_list(), mode="lines",
+                name=_plain(f"{channel} · {metric}"), line=dict(color=PALETTE[i % len(PALETTE)]),
+            )
+        )  # fmt: skip
+    fig.update_layout(title=title, **_LAYOUT)
+    return fig
+
+
+def _period_end(start: dt.date, granularity: str) -> dt.date:
+    if granularity == "day":
+        return start
+    if granularity == "week":
+        return start + dt.timedelta(days=6)
+    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _alpha(hex_colour: str, a: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+    return f"rgba({r},{g},{b},{a})"
+
+
+def _plain(text: object) -> str:
+    """Annotation text for plotly, which renders a subset of HTML: escape it."""
+    import html
+
+    return html.escape(str(text or ""))
+
+
+def selection_slices(selection: object) -> list[tuple[str, str, str]]:
+    """(group, start, end) of the points a user selected in a chart (from customdata)."""
+    out: list[tuple[str, str, str]] = []
+    points: Sequence = []
+    try:
+        points = selection["selection"]["points"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        try:
+            points = selection.selection.points  # type: ignore[attr-defined]
+        except AttributeError:
+            return out
+    for p in points or []:
+        cd = p.get("customdata") if isinstance(p, dict) else None
+        if cd and len(cd) >= 3:
+            out.append((str(cd[0]), str(cd[1]), str(cd[2])))
+    return out

@@ -1,0 +1,386 @@
+"""``python -m trustdash``: the command line. Same functions as the pages.
+
+The contract of ``demo``, ``import``, ``score``, ``trust`` and ``export`` is
+stable (benchmarks and outside checks use it). Bad input ends with a clear
+message and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger("trustdash")
+
+
+class CliError(Exception):
+    """A user-facing error: printed as is, exit code 1."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from exc
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        help="store: a DuckDB file (default: $TRUSTDASH_DB or data/trustdash.duckdb) "
+        "or ducklake:postgres:<connection string>",
+    )
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel", action="append", default=[], help="repeatable")
+    p.add_argument("--campaign", action="append", default=[], help="repeatable")
+    p.add_argument("--since", type=_date, help="first day (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, help="last day (YYYY-MM-DD)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m trustdash", description="trustdash: brand trust from social exports"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="build the demo workspace into the store")
+    _add_db(p)
+
+    p = sub.add_parser("import", help="import export files (CSV, Parquet, XLSX, JSON, .gz, .zip)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _add_db(p)
+    p.add_argument("--channel", help="channel of these files (overrides detection)")
+    p.add_argument("--campaign", help="campaign for rows without one")
+    p.add_argument(
+        "--map", action="append", default=[], metavar="FIELD=COLUMN",
+        help="map a canonical field to a column (repeatable)",
+    )  # fmt: skip
+    p.add_argument("--table", choices=["comments", "posts", "daily_metrics"])
+    p.add_argument("--year", type=int, help="year for exports whose dates have none")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-sentiment", action="store_true", help="skip sentiment scoring")
+
+    p = sub.add_parser("score", help="score the sentiment of a text column")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--text-column", required=True)
+    p.add_argument("--out", required=True, help="OUT.csv or OUT.parquet")
+
+    p = sub.add_parser("trust", help="Trust Score per group")
+    _add_db(p)
+    p.add_argument("--by", required=True, choices=["channel", "campaign", "day", "week", "month", "brand"])
+    _add_filters(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="export a table")
+    _add_db(p)
+    p.add_argument("--table", required=True, choices=["comments", "posts", "daily_metrics", "imports"])
+    p.add_argument("--out", required=True, help="FILE.csv, FILE.xlsx or FILE.parquet")
+
+    p = sub.add_parser("report", help="write the offline HTML brief")
+    _add_db(p)
+    _add_filters(p)
+    p.add_argument("--out", required=True)
+    p.add_argument("--lang", choices=["en", "fr"])
+    p.add_argument("--gran", choices=["day", "week", "month"], default="week")
+
+    p = sub.add_parser("bench", help="benchmarks (print figures and ratios)")
+    bsub = p.add_subparsers(dest="bench", required=True)
+    b = bsub.add_parser("import")
+    b.add_argument("--rows", type=int, default=1_000_000)
+    b = bsub.add_parser("sentiment")
+    b.add_argument("--texts", type=int, default=100_000)
+    b = bsub.add_parser("dashboard")
+    b.add_argument("--comments", type=int, default=10_000_000)
+    b = bsub.add_parser("scale")
+    b.add_argument("--comments", type=int, default=1_000_000)
+
+    p = sub.add_parser("backup", help="back the store up into a folder (Parquet)")
+    _add_db(p)
+    p.add_argument("--out", required=True)
+    p = sub.add_parser("restore", help="restore a backup folder into the store")
+    _add_db(p)
+    p.add_argument("--from", dest="src", required=True)
+    p = sub.add_parser("migrate", help="copy a store into another (e.g. embedded → DuckLake)")
+    p.add_argument("--from", dest="src", required=True)
+    p.add_argument("--to", dest="dst", required=True)
+    return parser
+
+
+def _filters(args: argparse.Namespace):
+    from trustdash.filters import Filters
+
+    return Filters(
+        start=args.since,
+        end=args.until,
+        channels=tuple(args.channel or ()),
+        campaigns=tuple(args.campaign or ()),
+        granularity=getattr(args, "gran", "week") or "week",
+    )
+
+
+def _store(args: argparse.Namespace):
+    from trustdash.store import open_store
+
+    return open_store(getattr(args, "db", None))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from trustdash.workspace import load_demo
+
+    store = _store(args)
+    results = load_demo(store, _stderr_progress)
+    imported = sum(r.rows_imported for r in results)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print("\n".join(r.errors), file=sys.stderr)
+    counts = store.table_counts()
+    print(
+        f"Demo workspace ready in {store.target}: {counts['comments']:,} comments, "
+        f"{counts['posts']:,} posts, {len(store.channels())} channels, "
+        f"{len(store.campaigns())} campaigns ({imported:,} rows imported now)."
+    )
+    return 1 if failed else 0
+
+
+def _parse_map(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise CliError(f"--map {item!r}: use FIELD=COLUMN, e.g. --map text=Message")
+        field, column = item.split("=", 1)
+        out[field.strip()] = column.strip()
+    return out
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from trustdash.ingest import ImportOptions, import_files
+
+    mapping = _parse_map(args.map)
+    store = _store(args)
+    files = []
+    missing = []
+    for f in args.files:
+        path = Path(f)
+        if not path.is_file():
+            missing.append(f)
+        else:
+            files.append((path.name, path))
+    opts = ImportOptions(
+        channel=args.channel,
+        campaign=args.campaign,
+        mapping=mapping,
+        table=args.table,
+        year=args.year,
+        user="cli",
+        score_sentiment=not args.no_sentiment,
+    )
+    results = import_files(store, files, opts, None if args.json else _stderr_progress)
+    payload = []
+    for name in missing:
+        payload.append(
+            {"path": name, "format": None, "channel": None, "table": None, "rows_read": 0,
+             "rows_imported": 0, "duplicates": 0, "rejected": 0,
+             "errors": [f"{name}: no such file."]}
+        )  # fmt: skip
+    for r in results:
+        d = r.as_dict()
+        payload.append(d)
+    ok = all(not p["errors"] for p in payload)
+    if args.json:
+        print(json.dumps({"files": payload}, ensure_ascii=False, default=str))
+    else:
+        for p in payload:
+            if p["errors"]:
+                print(f"✗ {p['path']}: " + " ".join(p["errors"]), file=sys.stderr)
+            else:
+                conf = p.get("confidence")
+                print(
+                    f"✓ {p['path']}: {p.get('format_label') or p['format']}"
+                    f"{f' ({conf:.0%})' if conf is not None else ''} → {p['table']} "
+                    f"[{p['channel']}] read {p['rows_read']:,}, imported {p['rows_imported']:,}, "
+                    f"updated {p.get('rows_updated', 0):,}, duplicates {p['duplicates']:,}, "
+                    f"rejected {p['rejected']:,}"
+                )
+                for w in p.get("warnings") or []:
+                    print(f"  ! {w}")
+    return 0 if ok else 1
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from trustdash import sentiment
+    from trustdash.exporting import write_table
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"{args.file}: no such file.")
+    frame = _read_plain_table(path)
+    if args.text_column not in frame.columns:
+        raise CliError(
+            f"{path.name}: no column {args.text_column!r}; columns are: "
+            + ", ".join(frame.columns[:30])
+        )
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise CliError(f"{out.name}: use a .csv or .parquet output file.")
+    scores = sentiment.score(frame.get_column(args.text_column).cast(pl.String))
+    result = pl.concat(
+        [frame, scores.select("polarity", "label", "lang")], how="horizontal"
+    )
+    if out.suffix.lower() == ".csv":
+        # A plain data file for programs: formula neutralisation would alter the text.
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.write_csv(out)
+    else:
+        write_table(result, out)
+    print(f"Scored {result.height:,} rows → {out}")
+    return 0
+
+
+def _read_plain_table(path: Path):
+    """A whole table for ``score``: CSV/TSV (optionally .gz), Parquet, XLSX or JSON."""
+    import polars as pl
+
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            return pl.read_parquet(path)
+        if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+            return pl.read_csv(path, infer_schema=False, separator="\t" if ".tsv" in name else ",")
+        if name.endswith(".xlsx"):
+            return pl.read_excel(path, infer_schema_length=0)
+        if name.endswith(".json"):
+            return pl.read_json(path)
+    except Exception as exc:
+        raise CliError(f"{path.name}: could not be read as a table ({exc}).") from exc
+    raise CliError(f"{path.name}: unsupported file type; use CSV, Parquet, XLSX or JSON.")
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from trustdash.analysis import trust_json
+
+    rows = trust_json(_store(args), _filters(args), args.by)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+    else:
+        if not rows:
+            print("No data for these filters.")
+        for r in rows:
+            trust = "—" if r["trust"] is None else f"{r['trust']:.1f}"
+            span = "" if r["low"] is None else f" [{r['low']:.1f}–{r['high']:.1f}]"
+            flags = f"  ({'; '.join(r['flags'])})" if r["flags"] else ""
+            print(f"{r['group']:<24} {trust:>6}{span}  n={r['n']:,}  {r['band']}{flags}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from trustdash.exporting import write_table
+
+    store = _store(args)
+    frame = store.table_frame(args.table)
+    try:
+        path = write_table(frame, args.out)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Exported {frame.height:,} rows of {args.table} → {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from trustdash import report
+
+    store = _store(args)
+    path = report.write_report(store, _filters(args), args.out, lang=args.lang)
+    print(f"Brief written to {path}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    try:
+        module = importlib.import_module(f"trustdash.bench.{args.bench}")
+    except ModuleNotFoundError as exc:
+        raise CliError(f"benchmark {args.bench!r} is not available: {exc}") from exc
+    kwargs = {k: v for k, v in vars(args).items() if k in ("rows", "texts", "comments")}
+    if args.bench == "sentiment":
+        kwargs = {"n": kwargs.get("texts", 100_000)}
+    module.run(**kwargs)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from trustdash import backup
+
+    path = backup.backup(_store(args), args.out)
+    print(f"Backup written to {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from trustdash import backup
+
+    counts = backup.restore(_store(args), args.src)
+    print("Restored: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from trustdash import backup
+
+    counts = backup.migrate(args.src, args.dst)
+    print("Migrated: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def _stderr_progress(fraction: float, text: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r[{fraction:4.0%}] {text[:100]:<100}", end="", file=sys.stderr, flush=True)
+        if fraction >= 1.0:
+            print(file=sys.stderr)
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "score": cmd_score,
+    "trust": cmd_trust,
+    "export": cmd_export,
+    "report": cmd_report,
+    "bench": cmd_bench,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "migrate": cmd_migrate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    from trustdash.store import StoreBusy, StoreError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, StoreBusy, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # no traceback for users; details in the log
+        log.debug("unexpected error", exc_info=True)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

@@ -1,0 +1,47 @@
+"""Where things live and the environment settings, in one place.
+
+Nothing here imports streamlit: secrets are read by ``trustdash.ui.auth``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEFAULT_DB = DATA_DIR / "trustdash.duckdb"
+
+
+def db_target(explicit: str | os.PathLike[str] | None = None) -> str:
+    """The store to open: ``--db`` if given, else ``TRUSTDASH_DB``, else the default file."""
+    if explicit:
+        return str(explicit)
+    env = os.environ.get("TRUSTDASH_DB", "").strip()
+    return env or str(DEFAULT_DB)
+
+
+def data_path() -> str | None:
+    """DuckLake data folder or ``s3://`` bucket (scale-out backend only)."""
+    value = os.environ.get("TRUSTDASH_DATA_PATH", "").strip()
+    return value or None
+
+
+def public_mode() -> bool:
+    """Hosted mode: the app refuses to start without login configured."""
+    return os.environ.get("TRUSTDASH_PUBLIC", "").strip() in {"1", "true", "yes"}
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer from the environment, falling back to ``default`` when unset or invalid."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        return default
+
+
+# Per-file limits; environment overrides let an operator raise them.
+MAX_ROWS_PER_FILE = env_int("TRUSTDASH_MAX_ROWS", 20_000_000)
+MAX_COLUMNS_PER_FILE = env_int("TRUSTDASH_MAX_COLUMNS", 2_000)
+MAX_FIELD_BYTES = env_int("TRUSTDASH_MAX_FIELD_BYTES", 5_000_000)

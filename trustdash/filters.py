@@ -1,0 +1,136 @@
+"""The shared view filters and their URL form.
+
+A share link carries only plain strings: ``from``/``to`` dates, repeated
+``channel``/``campaign`` values and a granularity.  Everything read from a URL
+is validated against what the store actually holds; unknown values are dropped
+and reported so the page can say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from trustdash.schema import GRANULARITIES
+
+NO_CAMPAIGN = "(no campaign)"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user is looking at. ``None``/empty means "all"."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    channels: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    granularity: str = "week"
+
+    def with_(self, **changes: object) -> Filters:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def previous(self) -> Filters | None:
+        """The window of the same length just before this one (for "change vs previous")."""
+        if self.start is None or self.end is None:
+            return None
+        length = (self.end - self.start).days + 1
+        prev_end = self.start - dt.timedelta(days=1)
+        return replace(self, start=prev_end - dt.timedelta(days=length - 1), end=prev_end)
+
+    def describe(self) -> str:
+        """The filters in words, for briefs and captions."""
+        parts = []
+        if self.start and self.end:
+            parts.append(f"{self.start:%d %b %Y} – {self.end:%d %b %Y}")
+        parts.append("channels: " + (", ".join(self.channels) if self.channels else "all"))
+        parts.append("campaigns: " + (", ".join(self.campaigns) if self.campaigns else "all"))
+        parts.append(f"by {self.granularity}")
+        return " · ".join(parts)
+
+
+@dataclass
+class ParsedParams:
+    filters: Filters
+    notices: list[str] = field(default_factory=list)
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def from_params(
+    params: Mapping[str, object],
+    *,
+    known_channels: Sequence[str],
+    known_campaigns: Sequence[str],
+    bounds: tuple[dt.date | None, dt.date | None] = (None, None),
+) -> ParsedParams:
+    """Validate URL query parameters into :class:`Filters`.
+
+    Only plain strings are read; anything not matching a known value is
+    ignored with a notice (never evaluated or deserialised).
+    """
+    notices: list[str] = []
+    start = _parse_date(str(params.get("from", "") or "")) if params.get("from") else None
+    end = _parse_date(str(params.get("to", "") or "")) if params.get("to") else None
+    if params.get("from") and start is None:
+        notices.append(f"Ignored start date {str(params.get('from'))[:40]!r}: not a date.")
+    if params.get("to") and end is None:
+        notices.append(f"Ignored end date {str(params.get('to'))[:40]!r}: not a date.")
+    lo, hi = bounds
+    if start is None:
+        start = lo
+    if end is None:
+        end = hi
+    if start and end and start > end:
+        notices.append("Start date was after end date: swapped.")
+        start, end = end, start
+
+    def keep(kind: str, values: list[str], known: Sequence[str]) -> tuple[str, ...]:
+        known_set = set(known)
+        kept = []
+        for v in values:
+            if v in known_set and v not in kept:
+                kept.append(v)
+            else:
+                notices.append(f"Ignored unknown {kind} {v[:60]!r} from the link.")
+        return tuple(kept)
+
+    channels = keep("channel", _as_list(params.get("channel")), known_channels)
+    campaigns = keep(
+        "campaign", _as_list(params.get("campaign")), [*known_campaigns, NO_CAMPAIGN]
+    )
+    gran = str(params.get("gran", "week") or "week")
+    if gran not in GRANULARITIES:
+        notices.append(f"Ignored granularity {gran[:20]!r}: use day, week or month.")
+        gran = "week"
+    return ParsedParams(Filters(start, end, channels, campaigns, gran), notices)
+
+
+def to_params(filters: Filters) -> dict[str, str | list[str]]:
+    """The URL query parameters that reproduce ``filters``."""
+    out: dict[str, str | list[str]] = {}
+    if filters.start:
+        out["from"] = filters.start.isoformat()
+    if filters.end:
+        out["to"] = filters.end.isoformat()
+    if filters.channels:
+        out["channel"] = list(filters.channels)
+    if filters.campaigns:
+        out["campaign"] = list(filters.campaigns)
+    out["gran"] = filters.granularity
+    return out

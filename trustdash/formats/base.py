@@ -1,0 +1,356 @@
+"""Building blocks of the format registry: the declarative ``FormatDef`` and
+the engine that turns a batch of raw string cells into canonical rows."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from trustdash import parsing, schema
+from trustdash.readers import ROW_INDEX, RawTable
+
+
+def norm(name: str) -> str:
+    """Column name as compared: casefolded, accents and separators folded."""
+    s = unicodedata.normalize("NFKD", str(name).strip().lstrip("\ufeff").casefold())
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("’", "'")
+    return re.sub(r"[\s_\-]+", " ", s).strip().strip('"').strip()
+
+
+def slug(name: str) -> str:
+    """Metric names in daily_metrics: 'Video Views' -> 'video_views'."""
+    return re.sub(r"[^0-9a-z]+", "_", norm(name)).strip("_") or "value"
+
+
+@dataclass
+class Rejected:
+    row: int  # 1-based data row number in the source
+    reason: str  # e.g. "created_at: 'garbage' is not a date"
+    raw: dict[str, str | None]
+
+
+@dataclass
+class MapOptions:
+    mapping: dict[str, str] = field(default_factory=dict)
+    table: str | None = None
+    channel: str | None = None
+    campaign: str | None = None
+    year: int | None = None
+    profiles: dict[str, dict] = field(default_factory=dict)
+    max_rows: int | None = None
+    max_columns: int = 2000
+    max_field_bytes: int = 5_000_000
+
+
+@dataclass
+class Ctx:
+    """What hooks may look at: the source, its preamble and the options."""
+
+    name: str
+    table: RawTable
+    options: MapOptions
+    warnings: list[str]
+
+
+Hook = Callable[[pl.DataFrame, Ctx], pl.DataFrame]
+
+
+def has(normed: set[str], item: str) -> bool:
+    """Signature items may list alternatives: 'tweet id|identifiant du tweet'."""
+    return any(alt in normed for alt in item.split("|"))
+
+
+@dataclass
+class FormatDef:
+    id: str
+    label: str
+    table: str
+    signature: tuple[str, ...]  # normalised column names that must all be present
+    optional: tuple[str, ...] = ()  # present ones raise confidence
+    mapping: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> candidates
+    channel: str | None = None
+    channel_rule: Callable[[Ctx], str | None] | None = None
+    anchors: tuple[str, ...] = ()  # all present + signature incomplete -> "looks like" error
+    name_pattern: str | None = None  # regex the file name must match (search, case-insensitive)
+    dayfirst: bool | None = None
+    date_formats: tuple[str, ...] = ()
+    snapshot: bool = False
+    invert: tuple[str, ...] = ()  # boolean fields whose source column means the opposite
+    metric_columns: tuple[str, ...] | None = None  # daily_metrics from a wide table
+    metric_exclude: tuple[str, ...] = ()
+    aggregate_daily: bool = False  # sum rows of the same date (per-video chart data)
+    drop_first_values: tuple[str, ...] = ("total", "totals", "grand total")
+    prepare: Hook | None = None  # raw string batch -> raw string batch (filters, derived cols)
+    finish: Hook | None = None  # canonical batch -> canonical batch
+    whole_table: bool = False  # prepare needs all rows at once (parent lookups)
+    companions: tuple[str, ...] = ()  # other formats read from the same table (Facepager)
+    derived: tuple[str, ...] = ()  # columns ``prepare`` adds, usable in ``mapping``
+    priority: int = 0
+
+    def match(self, normed: set[str], name: str) -> float | None:
+        """Confidence when the columns fit this layout, else None."""
+        if self.name_pattern and not re.search(self.name_pattern, name, re.IGNORECASE):
+            return None
+        if not all(has(normed, s) for s in self.signature):
+            return None
+        total = len(self.signature) + len(self.optional)
+        present = len(self.signature) + sum(1 for o in self.optional if has(normed, o))
+        return present / total if total else 0.0
+
+    def resolve_mapping(self, columns: list[str]) -> dict[str, str]:
+        by_norm: dict[str, str] = {}
+        for c in columns:
+            by_norm.setdefault(norm(c), c)
+        out: dict[str, str] = {}
+        for fld, candidates in self.mapping.items():
+            for cand in candidates:
+                if norm(cand) in by_norm:
+                    out[fld] = by_norm[norm(cand)]
+                    break
+        return out
+
+
+# ---------------------------------------------------------------------------
+# the mapping engine
+
+ID_FIELDS = ("comment_id", "post_id", "parent_id")
+TEXT_FIELDS = ("text", "reply_text")
+DATETIME_FIELDS = ("created_at", "replied_at")
+
+CHANNEL_ALIASES = {
+    "twitter": "x",
+    "x": "x",
+    "x (twitter)": "x",
+    "tweet": "x",
+    "facebook": "facebook",
+    "facebook page": "facebook",
+    "facebook pages": "facebook",
+    "fb": "facebook",
+    "instagram": "instagram",
+    "instagram business": "instagram",
+    "ig": "instagram",
+    "linkedin": "linkedin",
+    "linkedin company": "linkedin",
+    "youtube": "youtube",
+    "tiktok": "tiktok",
+    "trustpilot": "trustpilot",
+    "google": "google",
+    "google business profile": "google",
+    "google my business": "google",
+}
+
+
+def channel_expr(col: pl.Expr) -> pl.Expr:
+    s = parsing.null_if_empty(col).str.to_lowercase()
+    mapped = s.replace_strict(CHANNEL_ALIASES, default=None, return_dtype=pl.String)
+    return pl.coalesce(mapped, s.str.replace_all(r"[^0-9a-z]+", "_").str.strip_chars("_"))
+
+
+@dataclass
+class Plan:
+    """Everything needed to turn one raw table into canonical batches."""
+
+    table: str
+    mapping: dict[str, str]
+    channel: str | None
+    options: MapOptions
+    fmt: FormatDef | None
+    ctx: Ctx
+    metric_columns: list[str] = field(default_factory=list)
+    metric_name: str | None = None
+    parsers: dict[str, parsing.DateParser] = field(default_factory=dict)
+    yearless: bool = False
+    year: int | None = None
+
+    def parser(self, fld: str) -> parsing.DateParser:
+        if fld not in self.parsers:
+            fmt = self.fmt
+            self.parsers[fld] = parsing.DateParser(
+                dayfirst=fmt.dayfirst if fmt else None,
+                preferred=fmt.date_formats if fmt else (),
+            )
+        return self.parsers[fld]
+
+
+def _raw_dicts(df: pl.DataFrame, columns: list[str]) -> list[tuple[int, dict[str, str | None]]]:
+    cols = [c for c in columns if c in df.columns]
+    rows = df.select([ROW_INDEX, *cols]).rows()
+    return [(int(r[0]), dict(zip(cols, r[1:], strict=False))) for r in rows]
+
+
+def _preview(v: str | None) -> str:
+    v = (v or "").replace("\n", " ")
+    return v if len(v) <= 60 else v[:57] + "..."
+
+
+def map_batch(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejected]]:
+    if plan.table == "daily_metrics":
+        return _map_daily(batch, plan)
+    return _map_rows(batch, plan)
+
+
+def _parse_dates(batch: pl.DataFrame, col: str, plan: Plan, fld: str) -> pl.Series:
+    series = batch[col].cast(pl.String)
+    if plan.yearless:
+        return parsing.parse_yearless(series, plan.year)
+    return plan.parser(fld).parse(series)
+
+
+def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejected]]:
+    fields = schema.FIELDS[plan.table]
+    invert = set(plan.fmt.invert) if plan.fmt else set()
+    invert |= {f for f, c in plan.mapping.items() if norm(c) in ("inbound", "is inbound")}
+    out: dict[str, pl.Series | pl.Expr] = {}
+    exprs: list[pl.Expr] = []
+    checks: list[tuple[pl.Expr, pl.Expr]] = []  # (bad row mask, reason)
+    for fld, col in plan.mapping.items():
+        if fld not in fields or col not in batch.columns:
+            continue
+        c = pl.col(col)
+        dtype = fields[fld]
+        if fld in ID_FIELDS:
+            exprs.append(parsing.id_expr(c).alias(fld))
+            checks.append(
+                (
+                    parsing.sci_id_mask(c),
+                    pl.format("{}: id damaged by Excel (scientific notation) '{}'", pl.lit(fld), c),
+                )
+            )
+        elif fld in DATETIME_FIELDS:
+            parsed = _parse_dates(batch, col, plan, fld)
+            out[fld] = parsed.alias(fld)
+            bad = pl.lit(parsed).is_null() & parsing.null_if_empty(c).is_not_null()
+            checks.append((bad, pl.format("{}: '{}' is not a date", pl.lit(fld), c)))
+        elif fld == "channel":
+            exprs.append(channel_expr(c).alias(fld))
+        elif fld == "rating":
+            exprs.append(parsing.rating_expr(c).alias(fld))
+        elif dtype == pl.Int64():
+            out[fld] = parsing.parse_numbers(batch[col], integer=True).alias(fld)
+        elif dtype == pl.Float64():
+            out[fld] = parsing.parse_numbers(batch[col]).alias(fld)
+        elif dtype == pl.Boolean():
+            exprs.append(parsing.bool_expr(c, invert=fld in invert).alias(fld))
+        elif fld in TEXT_FIELDS:
+            exprs.append(parsing.text_expr(c).alias(fld))
+        else:
+            exprs.append(parsing.null_if_empty(c).alias(fld))
+    base = batch.with_columns(exprs + [pl.lit(v).alias(k) for k, v in out.items()])
+    produced = [e.meta.output_name() for e in exprs] + list(out)
+    frame = base.select([ROW_INDEX, *produced])
+    # channel: the user's wins, then the row's column, then the detected one
+    chan = plan.options.channel or plan.channel
+    if plan.options.channel or "channel" not in frame.columns:
+        frame = frame.with_columns(pl.lit(chan, dtype=pl.String).alias("channel"))
+    elif chan:
+        frame = frame.with_columns(pl.col("channel").fill_null(chan))
+    if plan.options.campaign:
+        if "campaign" in frame.columns:
+            frame = frame.with_columns(pl.col("campaign").fill_null(plan.options.campaign))
+        else:
+            frame = frame.with_columns(pl.lit(plan.options.campaign).alias("campaign"))
+    if plan.fmt and plan.fmt.finish:
+        frame = plan.fmt.finish(frame, plan.ctx)
+    # rejections: first failing check per row, then missing required fields
+    reasons = [pl.when(mask).then(msg) for mask, msg in checks]
+    for req in schema.REQUIRED[plan.table]:
+        if req in frame.columns:
+            missing = pl.lit(frame[req]).is_null()
+        else:
+            missing = pl.lit(True)
+        reasons.append(pl.when(missing).then(pl.lit(f"{req}: missing")))
+    reason = batch.select(pl.coalesce(reasons).alias("r"))["r"] if reasons else None
+    rejected: list[Rejected] = []
+    if reason is not None and reason.null_count() < reason.len():
+        bad_mask = reason.is_not_null()
+        raws = _raw_dicts(batch.filter(bad_mask), plan.ctx.table.columns)
+        for (row, raw), why in zip(raws, reason.filter(bad_mask).to_list(), strict=False):
+            rejected.append(Rejected(row=row, reason=_shorten_reason(why), raw=raw))
+        frame = frame.filter(~bad_mask)
+    return schema.conform(frame, plan.table), rejected
+
+
+def _shorten_reason(why: str) -> str:
+    m = re.match(r"^(.*?)'(.*)'$", why, re.S)
+    if m:
+        return f"{m.group(1)}'{_preview(m.group(2))}'"
+    return why
+
+
+def _map_daily(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejected]]:
+    date_col = plan.mapping.get("date")
+    rejected: list[Rejected] = []
+    if date_col is None or date_col not in batch.columns:
+        raise ValueError("daily metrics need a date column")
+    parsed = _parse_dates(batch, date_col, plan, "date").dt.date()
+    raw_date = batch.select(parsing.null_if_empty(pl.col(date_col))).to_series()
+    bad = parsed.is_null()
+    if bad.any():
+        reason = pl.when(raw_date.is_null()).then(pl.lit("date: missing"))
+        reason = reason.otherwise(pl.format("date: '{}' is not a date", pl.lit(raw_date)))
+        whys = batch.select(reason.alias("r")).filter(bad)["r"].to_list()
+        raws = _raw_dicts(batch.filter(bad), plan.ctx.table.columns)
+        rejected = [
+            Rejected(row=row, reason=_shorten_reason(w), raw=raw)
+            for (row, raw), w in zip(raws, whys, strict=False)
+        ]
+    base = batch.with_columns(pl.lit(parsed).alias("__date")).filter(~bad)
+    if "metric" in plan.mapping and "value" in plan.mapping:
+        long = base.select(
+            pl.col("__date").alias("date"),
+            parsing.null_if_empty(pl.col(plan.mapping["metric"])).alias("metric"),
+            parsing.number_expr(pl.col(plan.mapping["value"])).alias("value"),
+        )
+    else:
+        metrics = [c for c in plan.metric_columns if c in base.columns]
+        if not metrics:
+            return schema.empty_frame("daily_metrics"), rejected
+        names = {
+            c: (plan.metric_name if plan.metric_name and len(metrics) == 1 else slug(c))
+            for c in metrics
+        }
+        wide = base.select(
+            pl.col("__date").alias("date"),
+            *[parsing.number_expr(pl.col(c)).alias(names[c]) for c in metrics],
+        )
+        long = wide.unpivot(index="date", variable_name="metric", value_name="value")
+    long = long.filter(pl.col("value").is_not_null() & pl.col("metric").is_not_null())
+    if plan.fmt and plan.fmt.aggregate_daily:
+        long = long.group_by(["date", "metric"], maintain_order=True).agg(pl.col("value").sum())
+    chan = plan.options.channel or plan.channel
+    if "channel" in plan.mapping and not plan.options.channel:
+        # per-row channel columns are rare in daily files; keep the detected one
+        pass
+    long = long.with_columns(pl.lit(chan, dtype=pl.String).alias("channel"))
+    if plan.fmt and plan.fmt.finish:
+        long = plan.fmt.finish(long, plan.ctx)
+    return schema.conform(long, "daily_metrics"), rejected
+
+
+def numeric_columns(frame: pl.DataFrame, columns: list[str], threshold: float = 0.8) -> list[str]:
+    """Columns whose non-empty sample values are (mostly) numbers."""
+    out = []
+    for c in columns:
+        if c not in frame.columns:
+            continue
+        vals = frame.select(parsing.null_if_empty(pl.col(c)).alias("v"))["v"].drop_nulls()
+        if vals.len() == 0:
+            continue
+        nums = frame.select(parsing.number_expr(pl.lit(vals)).alias("n"))["n"]
+        if nums.is_not_null().sum() >= threshold * vals.len():
+            out.append(c)
+    return out
+
+
+def first_column_filter(values: tuple[str, ...], column: str) -> pl.Expr:
+    """Keep rows whose first column is not a summary label such as 'Total'."""
+    return ~pl.col(column).str.strip_chars().str.to_lowercase().is_in(list(values)).fill_null(False)
+
+
+def preamble_text(ctx: Ctx) -> str:
+    return " ".join(c for row in ctx.table.preamble for c in row if c).strip()

@@ -1,0 +1,106 @@
+"""Social listening / management tools: Sprout Social post performance,
+Brandwatch mentions, Meltwater mentions."""
+
+from __future__ import annotations
+
+from trustdash.formats.base import FormatDef
+
+SPROUT_POSTS = FormatDef(
+    id="sprout_posts",
+    label="Sprout Social post performance export",
+    table="posts",
+    signature=("date", "post id", "network", "post"),
+    optional=(
+        "post type",
+        "profile",
+        "link",
+        "impressions",
+        "reach",
+        "engagements",
+        "reactions",
+        "likes",
+        "comments",
+        "shares",
+        "saves",
+        "video views",
+    ),  # fmt: skip
+    mapping={
+        "post_id": ("Post ID",),
+        "created_at": ("Date",),
+        "channel": ("Network",),
+        "text": ("Post",),
+        "url": ("Link",),
+        "post_type": ("Post Type",),
+        "author": ("Profile",),
+        "impressions": ("Impressions",),
+        "reach": ("Reach",),
+        "likes": ("Likes", "Reactions"),
+        "comments": ("Comments",),
+        "shares": ("Shares",),
+        "saves": ("Saves",),
+        "clicks": ("Post Link Clicks",),
+        "views": ("Video Views",),
+    },
+    dayfirst=False,
+    date_formats=("%m/%d/%Y %I:%M %p",),
+)
+
+BRANDWATCH = FormatDef(
+    id="brandwatch_mentions",
+    label="Brandwatch mentions export",
+    table="comments",
+    channel="listening",
+    signature=("query name", "date", "url"),
+    optional=(
+        "query id",
+        "title",
+        "full text",
+        "snippet",
+        "author",
+        "full name",
+        "sentiment",
+        "page type",
+        "domain",
+        "language",
+        "country",
+        "impressions",
+        "reach",
+    ),  # fmt: skip
+    mapping={
+        "comment_id": ("Resource Id", "Mention Id"),
+        "created_at": ("Date",),
+        "text": ("Full Text", "Snippet", "Title"),
+        "author": ("Author", "Full Name"),
+        "url": ("Url",),
+        "lang": ("Language",),
+        "channel": ("Page Type", "Domain"),
+        "likes": ("Likes", "X Likes", "Twitter Likes"),
+    },
+)
+
+MELTWATER = FormatDef(
+    id="meltwater_mentions",
+    label="Meltwater mentions export",
+    table="comments",
+    channel="listening",
+    signature=("date", "headline", "url", "hit sentence|opening text", "source"),
+    optional=(
+        "influencer",
+        "country",
+        "language",
+        "reach",
+        "sentiment",
+        "engagement",
+        "keywords",
+    ),  # fmt: skip
+    mapping={
+        "created_at": ("Date",),
+        "text": ("Hit Sentence", "Opening Text", "Headline"),
+        "author": ("Influencer",),
+        "url": ("URL",),
+        "lang": ("Language",),
+        "channel": ("Source",),
+    },
+)
+
+FORMATS = [SPROUT_POSTS, BRANDWATCH, MELTWATER]

@@ -1,0 +1,173 @@
+"""Review sites: Trustpilot (API JSON, scraped and business CSV/XLSX) and
+Google Business Profile reviews JSON.  The brand's inline reply is kept in
+reply_text/replied_at; ingest turns it into a reply row."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from trustdash.formats.base import Ctx, FormatDef, norm
+
+
+def _title_and_text(title_names: tuple[str, ...], text_names: tuple[str, ...]):
+    def hook(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+        # the review title often carries the verdict ("Never again"): keep both
+        cols = {norm(c): c for c in batch.columns}
+        title = next((cols[n] for n in title_names if n in cols), None)
+        text = next((cols[n] for n in text_names if n in cols), None)
+        t = pl.col(title) if title else pl.lit(None, dtype=pl.String)
+        b = pl.col(text) if text else pl.lit(None, dtype=pl.String)
+        joined = (
+            pl.when(t.is_not_null() & b.is_not_null() & (t != b))
+            .then(t + pl.lit("\n\n") + b)
+            .otherwise(pl.coalesce(b, t))
+        )
+        return batch.with_columns(joined.alias("__tp_text"))
+
+    return hook
+
+
+def _rating_only(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+    # a star rating without words is still a review
+    if "rating" in frame.columns and "text" in frame.columns:
+        return frame.with_columns(
+            pl.when(pl.col("text").is_null() & pl.col("rating").is_not_null())
+            .then(pl.lit(""))
+            .otherwise(pl.col("text"))
+            .alias("text")
+        )
+    return frame
+
+
+TRUSTPILOT_JSON = FormatDef(
+    id="trustpilot_reviews_json",
+    label="Trustpilot reviews (API JSON)",
+    table="comments",
+    channel="trustpilot",
+    signature=("stars", "createdat"),
+    optional=(
+        "id",
+        "title",
+        "text",
+        "consumer.displayname",
+        "companyreply.text",
+        "language",
+        "companyreply.createdat",
+        "isverified",
+        "likes",
+    ),  # fmt: skip
+    mapping={
+        "comment_id": ("id",),
+        "rating": ("stars",),
+        "text": ("__tp_text",),
+        "created_at": ("createdAt",),
+        "author": ("consumer.displayName",),
+        "reply_text": ("companyReply.text",),
+        "replied_at": ("companyReply.createdAt",),
+        "lang": ("language",),
+        "likes": ("likes",),
+    },
+    derived=("__tp_text",),
+    prepare=_title_and_text(("title",), ("text",)),
+    finish=_rating_only,
+)
+
+TRUSTPILOT_SCRAPED = FormatDef(
+    id="trustpilot_reviews_table",
+    label="Trustpilot reviews table",
+    table="comments",
+    channel="trustpilot",
+    signature=("review id", "review text", "rating", "review time"),
+    optional=(
+        "review title",
+        "reply text",
+        "consumer name",
+        "language",
+        "likes",
+        "company domain",
+    ),  # fmt: skip
+    mapping={
+        "comment_id": ("Review ID",),
+        "text": ("__tp_text",),
+        "rating": ("Rating",),
+        "created_at": ("Review Time",),
+        "author": ("Consumer Name", "Name"),
+        "reply_text": ("Reply Text",),
+        "replied_at": ("Reply Time", "Reply Date"),
+        "lang": ("Language",),
+        "likes": ("Likes",),
+    },
+    derived=("__tp_text",),
+    prepare=_title_and_text(("review title",), ("review text",)),
+    finish=_rating_only,
+)
+
+TRUSTPILOT_BUSINESS = FormatDef(
+    id="trustpilot_business_export",
+    label="Trustpilot Business reviews export",
+    table="comments",
+    channel="trustpilot",
+    signature=("review id", "review created date (utc)", "review stars"),
+    optional=(
+        "review title",
+        "review content",
+        "reply content",
+        "company reply date (utc)",
+        "review language",
+    ),  # fmt: skip
+    anchors=("review id", "review stars"),
+    mapping={
+        "comment_id": ("Review ID",),
+        "text": ("__tp_text",),
+        "rating": ("Review Stars",),
+        "created_at": ("Review Created Date (UTC)",),
+        "author": ("Review Consumer Name", "Consumer Name"),
+        "reply_text": ("Reply Content",),
+        "replied_at": ("Company Reply Date (UTC)",),
+        "lang": ("Review Language",),
+    },
+    derived=("__tp_text",),
+    prepare=_title_and_text(("review title",), ("review content",)),
+    finish=_rating_only,
+)
+
+
+def _gbp_text(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+    # translated reviews carry "(Translated by Google) ... (Original) ...":
+    # the original words are the customer's
+    col = next((c for c in batch.columns if norm(c) == "comment"), None)
+    if col is None:
+        return batch.with_columns(pl.lit(None, dtype=pl.String).alias("__gbp_text"))
+    original = pl.col(col).str.extract(r"(?s)\(Original\)\s*(.*)$", 1)
+    return batch.with_columns(pl.coalesce(original, pl.col(col)).alias("__gbp_text"))
+
+
+GBP = FormatDef(
+    id="google_business_reviews",
+    label="Google Business Profile reviews (JSON)",
+    table="comments",
+    channel="google",
+    signature=("reviewid", "starrating", "createtime"),
+    optional=(
+        "comment",
+        "reviewer.displayname",
+        "reviewreply.comment",
+        "reviewreply.updatetime",
+        "name",
+        "updatetime",
+    ),  # fmt: skip
+    mapping={
+        "comment_id": ("reviewId",),
+        "rating": ("starRating",),
+        "text": ("__gbp_text",),
+        "created_at": ("createTime",),
+        "author": ("reviewer.displayName",),
+        "reply_text": ("reviewReply.comment",),
+        "replied_at": ("reviewReply.updateTime",),
+    },
+    derived=("__gbp_text",),
+    prepare=_gbp_text,
+    finish=_rating_only,
+)
+
+FORMATS = [TRUSTPILOT_JSON, TRUSTPILOT_SCRAPED, TRUSTPILOT_BUSINESS, GBP]

@@ -1,0 +1,161 @@
+"""YouTube: Studio "export current view" tables, Data API commentThreads JSON
+and the usual flattened comment CSVs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from trustdash.formats.base import Ctx, FormatDef
+
+
+def _url(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+    if "post_id" not in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.coalesce(pl.col("url"), pl.lit("https://youtu.be/") + pl.col("post_id")).alias("url")
+        if "url" in frame.columns
+        else (pl.lit("https://youtu.be/") + pl.col("post_id")).alias("url")
+    )
+
+
+STUDIO_TABLE = FormatDef(
+    id="youtube_studio_table",
+    label="YouTube Studio export (Table data)",
+    table="posts",
+    channel="youtube",
+    signature=("content", "video title", "video publish time"),
+    optional=(
+        "duration",
+        "views",
+        "likes",
+        "shares",
+        "comments added",
+        "impressions",
+        "watch time (hours)",
+        "engaged views",
+        "subscribers",
+    ),  # fmt: skip
+    anchors=("content", "video title"),
+    mapping={
+        "post_id": ("Content",),
+        "text": ("Video title",),
+        "created_at": ("Video publish time",),
+        "likes": ("Likes",),
+        "shares": ("Shares",),
+        "comments": ("Comments added",),
+        "views": ("Views",),
+        "impressions": ("Impressions",),
+    },
+    dayfirst=False,
+    date_formats=("%b %d %Y",),
+    finish=_url,
+)
+
+STUDIO_CHART = FormatDef(
+    id="youtube_studio_chart",
+    label="YouTube Studio export (Chart data)",
+    table="daily_metrics",
+    channel="youtube",
+    signature=("date", "content", "video title"),
+    optional=("video publish time", "duration", "views", "engaged views"),
+    mapping={"date": ("Date",)},
+    metric_exclude=("content", "video title", "video publish time", "duration"),
+    aggregate_daily=True,  # one row per video and day: the channel's day is their sum
+)
+
+STUDIO_TOTALS = FormatDef(
+    id="youtube_studio_totals",
+    label="YouTube Studio export (Totals)",
+    table="daily_metrics",
+    channel="youtube",
+    signature=("date",),
+    name_pattern=r"(^|/)totals[^/]*\.csv$|studio_totals",
+    mapping={"date": ("Date",)},
+)
+
+API_COMMENTS = FormatDef(
+    id="youtube_api_comments",
+    label="YouTube Data API comments",
+    table="comments",
+    channel="youtube",
+    signature=("commentid", "videoid", "textoriginal", "publishedat"),
+    optional=("parentid", "authordisplayname", "likecount", "isbrand", "threadid"),
+    mapping={
+        "comment_id": ("commentId",),
+        "post_id": ("videoId",),
+        "parent_id": ("parentId",),
+        "author": ("authorDisplayName",),
+        "text": ("textOriginal", "textDisplay"),
+        "likes": ("likeCount",),
+        "created_at": ("publishedAt",),
+        "is_brand": ("isBrand",),
+    },
+)
+
+UCI_COMMENTS = FormatDef(
+    id="youtube_comments_csv",
+    label="YouTube comments CSV (COMMENT_ID, AUTHOR, DATE, CONTENT)",
+    table="comments",
+    channel="youtube",
+    signature=("comment id", "author", "date", "content"),
+    optional=("class",),
+    mapping={
+        "comment_id": ("COMMENT_ID",),
+        "author": ("AUTHOR",),
+        "created_at": ("DATE",),
+        "text": ("CONTENT",),
+    },
+)
+
+
+def _flatten_comment(c: dict[str, Any], thread: dict[str, Any] | None) -> dict[str, Any]:
+    sn = c.get("snippet") or {}
+    tsn = (thread or {}).get("snippet") or {}
+    author_ch = (sn.get("authorChannelId") or {}).get("value")
+    channel = sn.get("channelId") or tsn.get("channelId")
+    return {
+        "commentId": c.get("id"),
+        "threadId": (thread or {}).get("id"),
+        "videoId": sn.get("videoId") or tsn.get("videoId"),
+        "parentId": sn.get("parentId"),
+        "authorDisplayName": sn.get("authorDisplayName"),
+        "authorChannelId": author_ch,
+        "channelId": channel,
+        "textOriginal": sn.get("textOriginal") or sn.get("textDisplay"),
+        "likeCount": None if sn.get("likeCount") is None else str(sn.get("likeCount")),
+        "publishedAt": sn.get("publishedAt"),
+        # the channel answering under its own video is the brand
+        "isBrand": None if not (author_ch and channel) else str(author_ch == channel).lower(),
+    }
+
+
+def _comment_threads(obj: Any) -> list[dict[str, Any]] | None:
+    """commentThreads.list / comments.list responses (one or a list of pages)."""
+    pages = obj if isinstance(obj, list) else [obj]
+    items: list[dict[str, Any]] = []
+    for p in pages:
+        if isinstance(p, dict) and isinstance(p.get("items"), list):
+            items.extend(i for i in p["items"] if isinstance(i, dict))
+        elif isinstance(p, dict) and str(p.get("kind", "")).startswith("youtube#comment"):
+            items.append(p)
+    if not items or not any(str(i.get("kind", "")).startswith("youtube#comment") for i in items):
+        return None
+    out = []
+    for it in items:
+        if it.get("kind") == "youtube#commentThread":
+            top = (it.get("snippet") or {}).get("topLevelComment")
+            if isinstance(top, dict):
+                out.append(_flatten_comment(top, it))
+            for r in (it.get("replies") or {}).get("comments") or []:
+                if isinstance(r, dict):
+                    out.append(_flatten_comment(r, it))
+        elif it.get("kind") == "youtube#comment":
+            out.append(_flatten_comment(it, None))
+    return out
+
+
+JSON_EXPANDERS = [_comment_threads]
+
+FORMATS = [STUDIO_TABLE, STUDIO_CHART, STUDIO_TOTALS, API_COMMENTS, UCI_COMMENTS]

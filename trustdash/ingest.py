@@ -1,0 +1,378 @@
+"""Import files into the store: read, detect, map, validate, score, store.
+
+The CLI and the Import page both call :func:`import_files`. Every file is
+handled on its own: a bad file yields a result with an error message that
+names it, nothing of it is stored, and the next file goes on. Each source
+(one file, or one member of an archive) is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trustdash import sentiment
+from trustdash.formats import BadFile, MapOptions, ParsedSource, open_sources
+from trustdash.schema import COMMENT_FIELDS
+from trustdash.store import ImportBatch, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class FileResult:
+    """What happened to one file (or archive member); also the CLI's JSON shape."""
+
+    path: str
+    format: str | None = None
+    format_label: str | None = None
+    confidence: float | None = None
+    channel: str | None = None
+    table: str | None = None
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    import_id: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ImportOptions:
+    channel: str | None = None
+    campaign: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    table: str | None = None
+    year: int | None = None
+    user: str | None = None
+    score_sentiment: bool = True
+    batch_rows: int = 200_000
+
+
+def _map_options(store: Store, opts: ImportOptions) -> MapOptions:
+    from trustdash import config
+
+    return MapOptions(
+        mapping=dict(opts.mapping),
+        table=opts.table,
+        channel=_clean_channel(opts.channel),
+        campaign=(opts.campaign or None),
+        year=opts.year,
+        profiles=store.mapping_profiles(),
+        max_rows=config.MAX_ROWS_PER_FILE,
+        max_columns=config.MAX_COLUMNS_PER_FILE,
+        max_field_bytes=config.MAX_FIELD_BYTES,
+    )
+
+
+def _clean_channel(name: str | None) -> str | None:
+    if name is None:
+        return None
+    name = " ".join(str(name).split()).lower()
+    return name[:60] or None
+
+
+def brand_terms(store: Store) -> list[str]:
+    """Words that must not count as sentiment: brand names, products and brand accounts."""
+    terms = list(store.get_setting("brand_terms", []) or [])
+    for account in store.get_setting("brand_accounts", []) or []:
+        terms.append(str(account).lstrip("@"))
+    return [t for t in dict.fromkeys(t.strip() for t in terms) if t]
+
+
+def lexicon_overrides(store: Store) -> dict[str, float]:
+    raw = store.get_setting("lexicon_overrides", {}) or {}
+    out = {}
+    for word, value in raw.items():
+        try:
+            out[str(word)] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _overrides_version(overrides: dict[str, float], terms: Sequence[str]) -> str:
+    payload = json.dumps([sorted(overrides.items()), sorted(terms)], ensure_ascii=False)
+    return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+def import_files(
+    store: Store,
+    files: Sequence[tuple[str, bytes | str | Path]],
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+) -> list[FileResult]:
+    """Import ``files`` given as (display name, bytes or path). Never raises for bad input."""
+    opts = options or ImportOptions()
+    results: list[FileResult] = []
+    total = max(len(files), 1)
+    for i, (name, source) in enumerate(files):
+
+        def sub(frac: float, text: str, i: int = i) -> None:
+            if progress:
+                progress(min(1.0, (i + max(0.0, min(frac, 1.0))) / total), text)
+
+        sub(0.0, f"Reading {name}…")
+        results.extend(_import_one(store, name, source, opts, sub))
+    if progress:
+        progress(1.0, "Done")
+    return results
+
+
+def _import_one(
+    store: Store, name: str, source: bytes | str | Path, opts: ImportOptions, progress: Progress
+) -> list[FileResult]:
+    started = time.perf_counter()
+    try:
+        digest = _sha256(source)
+        sources = open_sources(source, name, _map_options(store, opts))
+    except BadFile as exc:
+        return [FileResult(path=name, errors=[str(exc)])]
+    except MemoryError:
+        return [FileResult(path=name, errors=[f"{name}: the file is too large to read here."])]
+    except Exception as exc:  # never let a traceback reach the user
+        log.exception("unexpected error reading %s", name)
+        return [FileResult(path=name, errors=[f"{name}: could not be read ({_brief(exc)})."])]
+    if not sources:
+        return [FileResult(path=name, errors=[f"{name}: no data table was found in the file."])]
+    out = []
+    for src in sources:
+        res = FileResult(
+            path=src.name or name,
+            format=src.format_id,
+            format_label=src.format_label,
+            confidence=round(float(src.confidence), 3),
+            channel=src.channel or _clean_channel(opts.channel),
+            table=src.table,
+            warnings=list(src.warnings),
+        )
+        try:
+            _store_source(store, src, digest, opts, res, progress)
+        except BadFile as exc:
+            res.errors.append(str(exc))
+            _reset_counts(res)
+        except (StoreError, MemoryError) as exc:
+            res.errors.append(f"{res.path}: {exc}")
+            _reset_counts(res)
+        except Exception as exc:
+            log.exception("unexpected error importing %s", res.path)
+            res.errors.append(f"{res.path}: import failed, nothing was stored ({_brief(exc)}).")
+            _reset_counts(res)
+        res.seconds = round(time.perf_counter() - started, 3)
+        out.append(res)
+    return out
+
+
+def _reset_counts(res: FileResult) -> None:
+    res.rows_imported = res.rows_updated = res.duplicates = 0
+    res.import_id = None
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def _sha256(source: bytes | str | Path) -> str:
+    h = hashlib.sha256()
+    if isinstance(source, bytes | bytearray):
+        h.update(source)
+    else:
+        with open(source, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _store_source(
+    store: Store,
+    src: ParsedSource,
+    digest: str,
+    opts: ImportOptions,
+    res: FileResult,
+    progress: Progress,
+) -> None:
+    channel = res.channel
+    meta = {
+        "file_name": res.path,
+        "sha256": digest,
+        "format": src.format_id,
+        "format_label": src.format_label,
+        "confidence": src.confidence,
+        "channel": channel,
+        "campaign": opts.campaign,
+        "table": src.table,
+        "warnings": src.warnings,
+        "imported_by": opts.user,
+        "options": json.dumps(
+            {"channel": opts.channel, "campaign": opts.campaign, "map": opts.mapping},
+            sort_keys=True,
+        ),
+    }
+    terms = brand_terms(store)
+    overrides = lexicon_overrides(store)
+    started = time.perf_counter()
+    with store.import_batch(meta) as batch:
+        res.import_id = batch.import_id
+        for frame, rejected in src.frames(opts.batch_rows):
+            batch.rows_read += frame.height + len(rejected)
+            if rejected:
+                batch.add_rejected(
+                    [
+                        (r.row, r.reason, json.dumps(r.raw, ensure_ascii=False, default=str))
+                        for r in rejected
+                    ]
+                )
+            frame = _fill_common(frame, channel, opts)
+            if src.table == "comments":
+                frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
+                prepared = prepare_comments(frame, batch, terms, overrides, opts.score_sentiment)
+                batch.add_comments(prepared)
+            elif src.table == "posts":
+                batch.add_posts(frame.with_columns(pl.col("channel").fill_null("unknown")))
+            elif src.table == "daily_metrics":
+                batch.add_daily_metrics(
+                    frame.with_columns(pl.col("channel").fill_null("unknown"))
+                )
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            progress(
+                0.5,
+                f"{res.path}: {batch.rows_read:,} rows read ({batch.rows_read / elapsed:,.0f} rows/s)",
+            )
+        if batch.rows_read == 0:
+            raise BadFile(f"{res.path}: the file has a header but no data rows.")
+        res.rows_read = batch.rows_read
+        res.rejected = batch.rejected
+    res.rows_imported = batch.counts.rows_imported
+    res.rows_updated = batch.counts.rows_updated
+    res.duplicates = batch.counts.duplicates
+    if res.rejected:
+        res.warnings.append(
+            f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
+        )
+
+
+def _fill_common(frame: pl.DataFrame, channel: str | None, opts: ImportOptions) -> pl.DataFrame:
+    exprs = []
+    if "channel" in frame.columns:
+        chan = pl.col("channel").cast(pl.String).str.strip_chars().str.to_lowercase()
+        chan = pl.when(chan == "").then(None).otherwise(chan)
+        if opts.channel:
+            chan = pl.lit(_clean_channel(opts.channel))
+        elif channel:
+            chan = chan.fill_null(pl.lit(channel))
+        exprs.append(chan.alias("channel"))
+    if "campaign" in frame.columns:
+        camp = pl.col("campaign").cast(pl.String).str.strip_chars()
+        camp = pl.when(camp == "").then(None).otherwise(camp)
+        if opts.campaign:
+            camp = camp.fill_null(pl.lit(opts.campaign))
+        exprs.append(camp.alias("campaign"))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _row_keys(frame: pl.DataFrame) -> pl.Series:
+    """Natural key: the platform id when there is one, else a hash of author, time and text
+    (so the same comment in overlapping exports is stored once)."""
+    ids = frame.get_column("comment_id").cast(pl.String).str.strip_chars()
+    need = ids.is_null() | (ids == "")
+    if not need.any():
+        return ids
+    sub = frame.filter(need).select(
+        pl.concat_str(
+            [
+                pl.col("author").fill_null(""),
+                pl.col("created_at").cast(pl.String).fill_null(""),
+                pl.col("text").fill_null(""),
+                pl.col("post_id").fill_null(""),
+            ],
+            separator="\x1f",
+        ).alias("k")
+    )
+    hashed = [
+        "h:" + hashlib.blake2b(k.encode("utf-8", "replace"), digest_size=12).hexdigest()
+        for k in sub.get_column("k").to_list()
+    ]
+    out = ids.to_list()
+    it = iter(hashed)
+    for i, flag in enumerate(need.to_list()):
+        if flag:
+            out[i] = next(it)
+    return pl.Series("row_key", out, dtype=pl.String)
+
+
+def prepare_comments(
+    frame: pl.DataFrame,
+    batch: ImportBatch,
+    terms: Sequence[str],
+    overrides: dict[str, float],
+    score: bool = True,
+) -> pl.DataFrame:
+    """Add the store's derived columns: row key, sentiment (cached by text key), flags."""
+    for name, dtype in COMMENT_FIELDS.items():
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    frame = frame.with_columns(_row_keys(frame).alias("row_key"))
+    texts = frame.get_column("text").cast(pl.String).fill_null("")
+    keys = sentiment.text_key(texts, terms, _overrides_version(overrides, terms))
+    frame = frame.with_columns(keys.alias("text_key"))
+    scores = pl.DataFrame(
+        schema={
+            "text_key": pl.String, "polarity": pl.Float64, "label": pl.String,
+            "lang": pl.String, "scored": pl.Boolean, "is_complaint": pl.Boolean,
+            "is_question": pl.Boolean,
+        }
+    )  # fmt: skip
+    if score:
+        cached = batch.cached_scores(keys)
+        have = set(cached.get_column("text_key").to_list()) if cached.height else set()
+        todo = frame.select("text_key", "text").unique("text_key").filter(
+            ~pl.col("text_key").is_in(list(have))
+        )
+        if todo.height:
+            fresh = sentiment.score(
+                todo.get_column("text").cast(pl.String).fill_null(""),
+                brand_terms=terms,
+                lexicon_overrides=overrides or None,
+            )
+            fresh = pl.concat([todo.select("text_key"), fresh], how="horizontal")
+            batch.cache_scores(fresh)
+            scores = pl.concat([cached.select(scores.columns), fresh.select(scores.columns)])
+        else:
+            scores = cached.select(scores.columns)
+    # The scorer's language wins over a file's own language column: it decides routing.
+    frame = frame.drop("lang").join(scores, on="text_key", how="left")
+    return frame.with_columns(
+        pl.col("is_brand").fill_null(False).alias("is_brand_source"),
+        pl.col("is_brand").fill_null(False).alias("is_brand"),
+        pl.col("is_automated").fill_null(False),
+        pl.col("polarity").fill_null(0.0),
+        pl.col("label").fill_null("neutral"),
+        pl.col("scored").fill_null(False),
+        pl.col("is_complaint").fill_null(False),
+        pl.col("is_question").fill_null(False),
+        pl.col("lang").fill_null("und"),
+        pl.col("polarity").fill_null(0.0).alias("model_polarity"),
+        pl.col("label").fill_null("neutral").alias("model_label"),
+        pl.when(pl.col("campaign").is_not_null()).then(pl.lit("file")).alias("campaign_source"),
+    )

@@ -1,0 +1,551 @@
+"""Vectorised lexicon + rules sentiment scorer (VADER-style rules over polars token frames).
+
+Pipeline, all on whole columns: normalise -> unique texts -> whitespace chunks (emoticons
+kept whole) -> regex tokens -> one row per token -> language vote per text -> join with the
+lexicon of the text's language (unigrams, then bigrams/trigrams) -> window rules with shifts
+(boosters, negation, caps, elongation) -> per-text aggregation (contrast, "!", VADER
+normalisation) -> joined back onto the input rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+import polars as pl
+
+from trustdash.sentiment import lang as langid
+from trustdash.sentiment import lexicons, tables
+
+SCORER_VERSION = "1.0.0"
+
+# Label thresholds on the compound polarity (tuned on the labelled samples).
+POS_THRESHOLD = 0.25
+NEG_THRESHOLD = -0.25
+
+# VADER's constants (Hutto & Gilbert 2014); kept identical so scores stay comparable.
+ALPHA = 15.0
+NEGATION_SCALAR = -0.74
+CAPS_INCREMENT = 0.733
+EXCLAMATION_INCREMENT = 0.292
+EXCLAMATION_CAP = 4
+BOOSTER_DECAY = (1.0, 0.95, 0.9)
+ELONGATION_INCREMENT = 0.293
+CONTRAST_BEFORE = 0.5
+CONTRAST_AFTER = 1.5
+# A complaint that reads clearly positive ("super happy with the refund") is not a complaint.
+COMPLAINT_MAX_POLARITY = 0.3
+
+OUTPUT_SCHEMA: dict[str, pl.DataType] = {
+    "polarity": pl.Float64(),
+    "label": pl.String(),
+    "lang": pl.String(),
+    "scored": pl.Boolean(),
+    "is_complaint": pl.Boolean(),
+    "is_question": pl.Boolean(),
+}
+
+URL_TOKEN = "_url_"
+USER_TOKEN = "_user_"
+BRAND_TOKEN = "_brand_"
+
+TOKEN_RE = r"\w+(?:['\-]\w+)*|\p{Extended_Pictographic}|[!?,.;:]"
+ELISION_RE = r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)'"
+_LETTERS = "abcdefghijklmnopqrstuvwxyzéèêàâùûôîïç"
+ELONGATION_RE = "|".join(c * 3 for c in _LETTERS)
+_HTML_ENTITIES = {
+    "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#039;": "'",
+    "&apos;": "'", "&nbsp;": " ", "&#8217;": "'", "&#8216;": "'", "&#8220;": '"',
+    "&#8221;": '"', "&rsquo;": "'", "&lsquo;": "'", "&ldquo;": '"', "&rdquo;": '"',
+    "&hellip;": "...", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à", "&ccedil;": "ç",
+}  # fmt: skip
+_APOSTROPHES = ["\u2019", "\u2018", "\u201b", "\u2032", "\u00b4", "`"]
+_QUOTES = ["\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\u2033"]
+
+
+# --------------------------------------------------------------------------- hygiene
+
+
+def _regex_escape(term: str) -> str:
+    # Rust regex rejects some of Python's escapes, so escape only its metacharacters.
+    return re.sub(r"([\\.+*?()|\[\]{}^$#&\-~])", r"\\\1", term)
+
+
+def _brand_pattern(brand_terms: Sequence[str]) -> str | None:
+    alts: set[str] = set()
+    for raw in brand_terms:
+        words = str(raw).replace("\u2019", "'").split()
+        if not words:
+            continue
+        alts.add(r"\s+".join(_regex_escape(w) for w in words))
+        if len(words) > 1:  # "#AirFrance" for "Air France"
+            alts.add(_regex_escape("".join(words)))
+    if not alts:
+        return None
+    body = "|".join(sorted(alts, key=len, reverse=True))
+    # Whole word: a non-word char (or start) before, \b-like check after via (\W|$).
+    return rf"(?i)(^|[^\w])[#@]?(?:{body})(\W|$)"
+
+
+def _normalise_expr(e: pl.Expr, brand_terms: Sequence[str]) -> pl.Expr:
+    e = e.str.replace_many(list(_HTML_ENTITIES), list(_HTML_ENTITIES.values()))
+    e = e.str.replace_all(
+        r"(?i)<br\s*/?>|</?(?:p|div|span|b|i|em|strong|a)(?:\s[^>]{0,200})?>", " "
+    )
+    e = e.str.replace_all(r"&#?\w{1,8};", " ")
+    e = e.str.normalize("NFKC")
+    e = e.str.replace_many(_APOSTROPHES + _QUOTES, ["'"] * len(_APOSTROPHES) + ['"'] * len(_QUOTES))
+    e = e.str.replace_all("[\ufe0f\u200d\U0001f3fb-\U0001f3ff]", "")
+    e = e.str.replace_all(r"(?i)(?:https?://|www\.)\S+", f" {URL_TOKEN} ")
+    pattern = _brand_pattern(brand_terms)
+    if pattern is not None:
+        # Applied twice so that adjacent mentions ("United United") both go: each match eats
+        # the separator after it.
+        for _ in range(2):
+            e = e.str.replace_all(pattern, f"${{1}}{BRAND_TOKEN}${{2}}")
+    # \B before "@" keeps e-mail addresses ("a@b.com") intact without a capture group.
+    e = e.str.replace_all(r"\B@\w+", USER_TOKEN)
+    # Only runs and non-space whitespace are rewritten: replacing every space is 5x slower.
+    return e.str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
+
+
+def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
+    """Social-media hygiene before scoring; keeps case (caps carry emphasis) and nulls."""
+    s = texts if isinstance(texts, pl.Series) else pl.Series(list(texts))
+    s = s.cast(pl.String)
+    name = s.name
+    return pl.select(_normalise_expr(pl.lit(s), brand_terms)).to_series().rename(name)
+
+
+def text_key(
+    texts: pl.Series, brand_terms: Sequence[str] = (), overrides_version: str = ""
+) -> pl.Series:
+    """Cache key: sha1 of normalised text, scorer version and overrides version.
+
+    hashlib (not polars' hash, which may change between releases) on unique texts only."""
+    norm = normalise(texts, brand_terms)
+    suffix = f"\x1f{SCORER_VERSION}\x1f{overrides_version}"
+    uniq = norm.unique()
+    keys = {
+        t: hashlib.sha1(((t or "") + suffix).encode("utf-8")).hexdigest() for t in uniq.to_list()
+    }
+    return norm.replace_strict(keys, return_dtype=pl.String).rename(texts.name or "text_key")
+
+
+def label_from_polarity(p: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(p >= POS_THRESHOLD)
+        .then(pl.lit("positive"))
+        .when(p <= NEG_THRESHOLD)
+        .then(pl.lit("negative"))
+        .otherwise(pl.lit("neutral"))
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=OUTPUT_SCHEMA)
+
+
+@cache
+def _static_sets() -> dict[str, pl.Series]:
+    negate, boosters, _ = lexicons.vader_rules()
+    s = lambda xs: pl.Series(sorted(xs), dtype=pl.String)  # noqa: E731
+    return {
+        "emoticons": s(lexicons.emoticons()),
+        "en_neg": s(negate),
+        "fr_neg": s(tables.FR_NEGATORS),
+        "en_contrast": s(tables.EN_CONTRAST),
+        "fr_contrast": s(tables.FR_CONTRAST),
+        "en_fw": s(tables.EN_FUNCTION_WORDS),
+        "fr_fw": s(tables.FR_FUNCTION_WORDS),
+        "other_fw": s(langid.OTHER_FUNCTION_WORDS),
+        "en_lex": s(lexicons.en_lexicon_words() - tables.EN_FUNCTION_WORDS),
+        "fr_lex": s(lexicons.fr_lexicon_words() - tables.FR_FUNCTION_WORDS),
+        "complaint": s(tables.COMPLAINT_TERMS),
+        "en_q": s(tables.EN_QUESTION_OPENERS),
+        "fr_q": s(tables.FR_QUESTION_OPENERS),
+        # Known spellings for undoing elongations ("sooo" -> "so", "gooood" -> "good").
+        "all_words": s(
+            lexicons.en_lexicon_words()
+            | lexicons.fr_lexicon_words()
+            | set(boosters)
+            | set(tables.FR_BOOSTERS)
+            | negate
+            | tables.FR_NEGATORS
+            | tables.EN_FUNCTION_WORDS
+            | tables.FR_FUNCTION_WORDS
+        ),
+    }
+
+
+@cache
+def _boosters() -> tuple[dict[str, float], dict[str, float]]:
+    _, en, _ = lexicons.vader_rules()
+    return {k: v for k, v in en.items() if " " not in k}, dict(tables.FR_BOOSTERS)
+
+
+def _first_words(lex: pl.DataFrame) -> pl.Series:
+    multi = lex.filter(pl.col("n") > 1)["term"].str.split(" ").list.first()
+    extra = [
+        t.split(" ")[0]
+        for t in (*tables.COMPLAINT_TERMS, *tables.EN_QUESTION_OPENERS, *tables.FR_QUESTION_OPENERS)
+        if " " in t
+    ]
+    return pl.concat([multi, pl.Series(extra, dtype=pl.String)]).unique()
+
+
+@cache
+def _base_parts() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
+    return _split_lexicon(lexicons.base_lexicon())
+
+
+def _split_lexicon(
+    lex: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
+    parts = [
+        lex.filter(pl.col("n") == n).select(
+            "lang", pl.col("term"), pl.col("valence").alias(f"v{n}")
+        )
+        for n in (1, 2, 3)
+    ]
+    return parts[0], parts[1], parts[2], _first_words(lex)
+
+
+def _as_series(texts: pl.Series | Sequence[str | None]) -> pl.Series:
+    if isinstance(texts, pl.Series):
+        return texts.cast(pl.String)
+    return pl.Series("text", list(texts), dtype=pl.String)
+
+
+def score(
+    texts: pl.Series | Sequence[str | None],
+    *,
+    brand_terms: Sequence[str] = (),
+    lexicon_overrides: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
+    """Score comments; one row per input, same order (see trustdash.sentiment for columns).
+
+    lexicon_overrides: word or phrase -> polarity in [-1, 1] (scaled x4 to VADER's scale
+    internally); they win over every package lexicon, in every language."""
+    s = _as_series(texts)
+    if s.len() == 0:
+        return _empty()
+    if lexicon_overrides:
+        parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides))
+    else:
+        parts = _base_parts()
+    # Comments repeat a lot (copy-paste, bots, "merci !"): normalise and score each distinct
+    # text once, then join back in input order.
+    frame = pl.DataFrame({"raw": s})
+    raw_u = frame.filter(pl.col("raw").is_not_null()).unique("raw")
+    norm = raw_u.with_columns(text=normalise(raw_u["raw"], brand_terms))
+    uniq = norm.filter(pl.col("text").str.len_bytes() > 0).unique("text")["text"]
+    if uniq.len() == 0:
+        res = pl.DataFrame(schema={"text": pl.String, **OUTPUT_SCHEMA})
+    else:
+        res = _score_unique(uniq, parts)
+    out = frame.join(norm, on="raw", how="left", maintain_order="left").join(
+        res, on="text", how="left", maintain_order="left"
+    )
+    return out.select(
+        pl.col("polarity").fill_null(0.0),
+        pl.col("label").fill_null("neutral"),
+        pl.col("lang").fill_null("und"),
+        pl.col("scored").fill_null(False),
+        pl.col("is_complaint").fill_null(False),
+        pl.col("is_question").fill_null(False),
+    )
+
+
+def _tokens(texts: pl.Series) -> pl.DataFrame:
+    sets = _static_sets()
+    chunks = (
+        pl.DataFrame({"text": texts})
+        .with_row_index("id")
+        .select("id", chunk=pl.col("text").str.split(" "))
+        .explode("chunk")
+    )
+    # Emoticons are only emoticons when they stand alone, as in VADER ("8)" inside text is not).
+    tok = (
+        pl.when(pl.col("chunk").is_in(sets["emoticons"].implode()))
+        .then(pl.concat_list(pl.col("chunk")))
+        .otherwise(pl.col("chunk").str.extract_all(TOKEN_RE))
+    )
+    return chunks.select("id", tok=tok).explode("tok").drop_nulls("tok")
+
+
+def _elongation_map(keys: pl.Series, words: pl.Series) -> dict[str, str]:
+    """ "sooooo" -> "so", "goooood" -> "good": collapse runs to 2, else to 1, whichever is known.
+
+    Python on unique elongated tokens only (Rust regex has no backreferences)."""
+    known = set(words.to_list())
+    out: dict[str, str] = {}
+    for k in keys.unique().to_list():
+        two = re.sub(r"(.)\1{2,}", r"\1\1", k)
+        one = re.sub(r"(.)\1+", r"\1", k)
+        out[k] = two if two in known else one if one in known else two
+    return out
+
+
+def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series) -> pl.DataFrame:
+    """Everything that depends on the token alone, computed once per distinct token.
+
+    Comments repeat words a lot, so this is far cheaper than regexes on every token row."""
+    sets = _static_sets()
+    low = pl.col("tok").str.to_lowercase()
+    f = pl.DataFrame({"tok": vocab}).with_columns(
+        low=low,
+        key=low.str.replace(ELISION_RE, ""),
+        is_caps=(pl.col("tok") != low)
+        & ~pl.col("tok").str.contains(r"\p{Ll}")
+        & (pl.col("tok").str.len_chars() >= 2),
+        is_alpha=pl.col("tok").str.contains(r"^[^\W\d_]"),
+    )
+    elongated = f["key"].str.contains(ELONGATION_RE)
+    f = f.with_columns(elongated=elongated)
+    if elongated.any():
+        mapping = _elongation_map(f.filter(elongated)["key"], sets["all_words"])
+        f = f.with_columns(key=pl.col("key").replace(mapping))
+
+    def isin(name: str, col: str = "key") -> pl.Expr:
+        return pl.col(col).is_in(sets[name].implode())
+
+    en_boost, fr_boost = _boosters()
+    f = f.with_columns(
+        n_prefix=pl.col("low").str.starts_with("n'"),
+        is_clause_end=pl.col("tok").is_in(["!", "?", ",", ".", ";", ":"]),
+        n_excl=(pl.col("tok") == "!").cast(pl.UInt32),
+        n_q=(pl.col("tok") == "?").cast(pl.UInt32),
+        en_fw=isin("en_fw").cast(pl.UInt32),
+        fr_fw=isin("fr_fw", "low").cast(pl.UInt32) + isin("fr_fw").cast(pl.UInt32),
+        other_fw=isin("other_fw").cast(pl.UInt32),
+        en_lex=isin("en_lex").cast(pl.UInt32),
+        fr_lex=isin("fr_lex").cast(pl.UInt32),
+        boost_en=pl.col("key").replace_strict(en_boost, default=None, return_dtype=pl.Float64),
+        boost_fr=pl.col("key").replace_strict(fr_boost, default=None, return_dtype=pl.Float64),
+        neg_en=isin("en_neg") | pl.col("key").str.ends_with("n't"),
+        neg_fr=isin("fr_neg") | pl.col("low").str.starts_with("n'"),
+        but_en=isin("en_contrast"),
+        but_fr=isin("fr_contrast"),
+        complaint1=isin("complaint"),
+        q_en=isin("en_q"),
+        q_fr=isin("fr_q"),
+        starts=pl.col("key").is_in(first_words.implode()),
+    )
+    for lang in ("en", "fr", "und"):
+        sub = lex1.filter(pl.col("lang") == lang).select("term", pl.col("v1").alias(f"v1_{lang}"))
+        f = f.join(sub, left_on="key", right_on="term", how="left")
+    return f
+
+
+def _by_lang(prefix: str, und: pl.Expr | None = None) -> pl.Expr:
+    lang = pl.col("lang")
+    e = pl.when(lang == "en").then(pl.col(f"{prefix}_en")).when(lang == "fr")
+    return e.then(pl.col(f"{prefix}_fr")).otherwise(und)
+
+
+def _score_unique(
+    texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
+) -> pl.DataFrame:
+    lex1, lex2, lex3, first_words = parts
+    sets = _static_sets()
+    n_texts = texts.len()
+    t = _tokens(texts)
+    vocab = _vocab_features(t["tok"].unique(), lex1, first_words)
+    t = t.join(vocab, on="tok", how="left", maintain_order="left")
+
+    # ---- language per text (vote first, model only for the ambiguous ones)
+    ids = pl.arange(0, n_texts, eager=True, dtype=pl.UInt32)
+    vote_cols = ["n_words", "en_fw", "fr_fw", "other_fw", "en_lex", "fr_lex"]
+    votes = (
+        t.select("id", pl.col("is_alpha").cast(pl.UInt32).alias("n_words"), *vote_cols[1:])
+        .group_by("id")
+        .sum()
+    )
+    votes = (
+        pl.DataFrame({"id": ids, "text": texts})
+        .join(votes, on="id", how="left", maintain_order="left")
+        .fill_null(0)
+    )
+    lang_s = langid.decide(votes)
+    t = t.with_columns(lang=lang_s.gather(t["id"]))
+
+    # ---- n-grams only where a multi-word entry can start (a small share of the rows)
+    same1 = pl.col("id").shift(-1) == pl.col("id")
+    same2 = pl.col("id").shift(-2) == pl.col("id")
+    t = t.with_row_index("r").with_columns(
+        bg=pl.when(pl.col("starts") & same1).then(pl.col("key") + " " + pl.col("key").shift(-1)),
+        tg=pl.when(pl.col("starts") & same2).then(
+            pl.col("key") + " " + pl.col("key").shift(-1) + " " + pl.col("key").shift(-2)
+        ),
+    )
+    grams = (
+        t.filter(pl.col("bg").is_not_null())
+        .select("r", "lang", "bg", "tg")
+        .join(lex2, left_on=["lang", "bg"], right_on=["lang", "term"], how="left")
+        .join(lex3, left_on=["lang", "tg"], right_on=["lang", "term"], how="left")
+        .select("r", "v2", "v3")
+    )
+    t = t.join(grams, on="r", how="left", maintain_order="left")
+
+    def prev(col: str, k: int) -> pl.Expr:
+        return pl.when(pl.col("id").shift(k) == pl.col("id")).then(pl.col(col).shift(k))
+
+    is_fr = pl.col("lang") == "fr"
+    hit3 = pl.col("v3").is_not_null()
+    t = t.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
+    covered = (
+        prev("hit3", 1).fill_null(False)
+        | prev("hit3", 2).fill_null(False)
+        | prev("hit2", 1).fill_null(False)
+    )
+    t = t.with_columns(
+        covered=covered,
+        in_ngram=pl.col("hit3") | pl.col("hit2") | covered,
+        boost=_by_lang("boost"),
+        neg_word=_by_lang("neg", pl.lit(False)),
+        is_but=_by_lang("but", pl.lit(False)),
+        v1=_by_lang("v1", pl.col("v1_und")),
+        first=pl.col("id").shift(1).ne_missing(pl.col("id")),
+        clause=pl.col("is_clause_end").cum_sum(),
+    )
+    t = t.with_columns(
+        val=pl.when(pl.col("hit3"))
+        .then(pl.col("v3"))
+        .when(pl.col("hit2"))
+        .then(pl.col("v2"))
+        .when(pl.col("covered"))
+        .then(None)
+        .otherwise(pl.col("v1")),
+        is_neg=pl.col("neg_word") & ~pl.col("in_ngram"),
+    )
+    # A booster that precedes a sentiment word only boosts ("super content"): its own
+    # valence would count the emphasis twice.
+    next_has_val = (same1 & pl.col("val").shift(-1).is_not_null()).fill_null(False)
+    t = t.with_columns(
+        val=pl.when(pl.col("boost").is_not_null() & next_has_val & ~pl.col("in_ngram"))
+        .then(None)
+        .otherwise(pl.col("val"))
+    )
+    # Text-level flags broadcast with gather on the text id (cheaper than window functions).
+    caps = (
+        t.select(
+            "id",
+            n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
+            n_alpha=pl.col("is_alpha").cast(pl.UInt32),
+        )
+        .group_by("id")
+        .sum()
+    )
+    mixed = (
+        pl.DataFrame({"id": ids})
+        .join(caps, on="id", how="left", maintain_order="left")
+        .select((pl.col("n_caps") > 0) & (pl.col("n_caps") < pl.col("n_alpha")))
+        .to_series()
+        .fill_null(False)
+    )
+    t = t.with_columns(mixed=mixed.gather(t["id"]))
+
+    sgn = pl.col("val").sign()
+    boost_sum = pl.sum_horizontal(
+        (prev("boost", k) * BOOSTER_DECAY[k - 1]).fill_null(0.0) for k in (1, 2, 3)
+    )
+    negated_before = pl.any_horizontal(
+        (prev("is_neg", k) & (pl.col("clause").shift(k) == pl.col("clause"))).fill_null(False)
+        for k in (1, 2, 3)
+    )
+    # French colloquial negation without "ne": "j'aime pas", "je recommande jamais".
+    negated_after = (
+        is_fr
+        & same1
+        & pl.col("key").shift(-1).is_in(["pas", "jamais"])
+        & ~pl.col("in_ngram").shift(-1)
+    ).fill_null(False)
+    self_neg = is_fr & pl.col("n_prefix")
+    v = pl.col("val") + sgn * boost_sum
+    v = v + pl.when(pl.col("is_caps") & pl.col("mixed")).then(sgn * CAPS_INCREMENT).otherwise(0.0)
+    v = v + pl.when(pl.col("elongated")).then(sgn * ELONGATION_INCREMENT).otherwise(0.0)
+    negated = (negated_before | negated_after | self_neg) & ~pl.col("in_ngram")
+    v = pl.when(negated).then(v * NEGATION_SCALAR).otherwise(v)
+
+    # Contrast: number of contrast words up to this token within its text, via a global
+    # cumulative sum minus its value at the text's first row.
+    but_cum = pl.col("is_but").cum_sum()
+    after_but = (
+        but_cum - pl.when(pl.col("first")).then(but_cum - pl.col("is_but")).forward_fill()
+    ) > 0
+    q_first = (
+        pl.when(is_fr)
+        .then(pl.col("q_fr") | pl.col("bg").is_in(sets["fr_q"].implode()))
+        .otherwise(pl.col("q_en") | pl.col("bg").is_in(sets["en_q"].implode()))
+    )
+    complaint_tok = pl.col("complaint1") | (
+        pl.col("bg").is_in(sets["complaint"].implode())
+        | pl.col("tg").is_in(sets["complaint"].implode())
+    ).fill_null(False)
+    agg = (
+        t.lazy()
+        .with_columns(v=v.fill_null(0.0), after_but=after_but)
+        .select(
+            "id",
+            "n_excl",
+            "n_q",
+            s_before=pl.when(~pl.col("after_but")).then(pl.col("v")).otherwise(0.0),
+            s_after=pl.when(pl.col("after_but") & ~pl.col("is_but"))
+            .then(pl.col("v"))
+            .otherwise(0.0),
+            n_but=pl.col("is_but").cast(pl.UInt32),
+            n_hits=pl.col("val").is_not_null().cast(pl.UInt32),
+            q_open=(pl.col("first") & q_first.fill_null(False)).cast(pl.UInt32),
+            complaint=complaint_tok.cast(pl.UInt32),
+        )
+        .group_by("id")
+        .sum()
+        .with_columns(pl.col("q_open", "complaint") > 0)
+        .collect()
+    )
+    base = pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
+    a = base.join(agg, on="id", how="left", maintain_order="left").with_columns(
+        pl.col("s_before", "s_after").fill_null(0.0),
+        pl.col("n_but", "n_hits", "n_excl", "n_q").fill_null(0),
+        pl.col("q_open", "complaint").fill_null(False),
+    )
+    total = (
+        pl.when(pl.col("n_but") > 0)
+        .then(CONTRAST_BEFORE * pl.col("s_before") + CONTRAST_AFTER * pl.col("s_after"))
+        .otherwise(pl.col("s_before"))
+    )
+    emph = pl.min_horizontal(pl.col("n_excl"), pl.lit(EXCLAMATION_CAP)) * EXCLAMATION_INCREMENT
+    total = total + total.sign() * emph
+    compound = (total / (total * total + ALPHA).sqrt()).clip(-1.0, 1.0)
+    scored = pl.col("lang").is_in(["en", "fr"]) | (
+        (pl.col("lang") == "und") & (pl.col("n_hits") > 0)
+    )
+    a = a.with_columns(scored=scored).with_columns(
+        polarity=pl.when(pl.col("scored")).then(compound).otherwise(0.0)
+    )
+    return a.select(
+        "text",
+        "polarity",
+        label=label_from_polarity(pl.col("polarity")),
+        lang="lang",
+        scored="scored",
+        is_complaint=pl.col("complaint")
+        & pl.col("scored")
+        & (pl.col("polarity") < COMPLAINT_MAX_POLARITY),
+        is_question=(pl.col("n_q") > 0) | pl.col("q_open"),
+    )
+
+
+__all__ = [
+    "SCORER_VERSION",
+    "label_from_polarity",
+    "normalise",
+    "score",
+    "text_key",
+]

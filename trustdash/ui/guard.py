@@ -1,0 +1,175 @@
+"""The guard every page calls first.
+
+``page()`` sets the page config, enforces login and role, opens the shared
+store (loading the demo into an empty one), draws the shared filters in the
+sidebar and keeps them in the URL. Deep links to ``pages/`` can run without
+``app.py`` (see the Streamlit notes), so every page calls it itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from trustdash import config
+from trustdash.filters import NO_CAMPAIGN, Filters, from_params, to_params
+from trustdash.schema import GRANULARITIES
+from trustdash.store import Store, StoreBusy, StoreError, open_store
+from trustdash.ui.auth import Access, enforce
+from trustdash.workspace import ensure_started
+
+DEFAULT_WINDOW_DAYS = 183
+
+
+@dataclass
+class PageContext:
+    store: Store
+    filters: Filters
+    access: Access
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def can_edit(self) -> bool:
+        return self.access.can_edit
+
+
+@st.cache_resource(show_spinner=False)
+def _store(target: str) -> Store:
+    return open_store(target)
+
+
+@st.cache_resource(show_spinner="First start: loading the demo workspace…")
+def _bootstrap(target: str) -> bool:
+    return ensure_started(_store(target))
+
+
+def shared_store() -> Store:
+    """The process-wide store (one connection per process)."""
+    target = config.db_target()
+    try:
+        store = _store(target)
+    except (StoreBusy, StoreError) as exc:
+        st.error(str(exc))
+        st.stop()
+    return store
+
+
+def page(
+    title: str, *, icon: str = "📊", editor_only: bool = False, filters: bool = True
+) -> PageContext:
+    """Guard and shared chrome for a page. Stops the script when access is refused."""
+    st.set_page_config(page_title=f"{title} · trustdash", page_icon=icon, layout="wide")
+    access = enforce()
+    if editor_only and not access.can_edit:
+        st.title(title)
+        st.error("Your role is read-only (viewer): this page is for editors.")
+        st.stop()
+    store = shared_store()
+    loaded_demo = _bootstrap(config.db_target())
+    with st.sidebar:
+        st.markdown("### trustdash")
+        if access.mode == "open":
+            st.caption("Open access (local use): no login is configured.")
+        else:
+            st.caption(f"Signed in as {access.email} · {access.role}")
+            st.button("Sign out", on_click=st.logout, key="td_logout")
+    notices: list[str] = []
+    if loaded_demo and not st.session_state.get("td_demo_told"):
+        st.session_state["td_demo_told"] = True
+        notices.append(
+            "The store was empty, so the demo workspace (a fictional brand) was loaded. "
+            "Import your own exports on the Import page."
+        )
+    f = shared_filters(store, notices) if filters else Filters()
+    for n in notices:
+        st.info(n, icon="ℹ️")
+    return PageContext(store=store, filters=f, access=access, notices=notices)
+
+
+def _default_window(lo: dt.date | None, hi: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    if lo is None or hi is None:
+        return lo, hi
+    return max(lo, hi - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), hi
+
+
+def shared_filters(store: Store, notices: list[str]) -> Filters:
+    """Date range, channels, campaigns and granularity in the sidebar, mirrored in the URL."""
+    ss = st.session_state
+    channels = store.channels()
+    campaigns = store.campaigns()
+    lo, hi = store.date_bounds()
+    if "td_f" not in ss:
+        raw = {k: st.query_params.get_all(k) for k in ("channel", "campaign")}
+        for k in ("from", "to", "gran"):
+            if k in st.query_params:
+                raw[k] = st.query_params.get(k)
+        parsed = from_params(
+            raw, known_channels=channels, known_campaigns=campaigns,
+            bounds=_default_window(lo, hi),
+        )  # fmt: skip
+        notices.extend(parsed.notices)
+        ss["td_f"] = parsed.filters
+    f: Filters = ss["td_f"]
+    # A widget's key holds the user's latest edit (it survives within a page); td_f holds
+    # the filters across pages, where Streamlit drops the widgets' own state.
+    picked_dates = ss.get("td_w_dates")
+    if isinstance(picked_dates, tuple | list) and len(picked_dates) == 2:
+        f = f.with_(start=picked_dates[0], end=picked_dates[1])
+    if isinstance(ss.get("td_w_channels"), list):
+        f = f.with_(channels=tuple(ss["td_w_channels"]))
+    if isinstance(ss.get("td_w_campaigns"), list):
+        f = f.with_(campaigns=tuple(ss["td_w_campaigns"]))
+    if ss.get("td_w_gran") in GRANULARITIES:
+        f = f.with_(granularity=ss["td_w_gran"])
+    # Values may have disappeared since (an import was undone): keep only known ones.
+    f = f.with_(
+        channels=tuple(c for c in f.channels if c in channels),
+        campaigns=tuple(c for c in f.campaigns if c in campaigns or c == NO_CAMPAIGN),
+    )
+    with st.sidebar:
+        st.markdown("**Filters**")
+        if lo and hi:
+            start = min(max(f.start or lo, lo), hi)
+            end = max(min(f.end or hi, hi), start)
+            ss["td_w_dates"] = (start, end)
+            f = f.with_(start=start, end=end)
+            st.date_input("Dates", key="td_w_dates", min_value=lo, max_value=hi)
+        else:
+            st.caption("No dated data yet.")
+        ss["td_w_channels"] = list(f.channels)
+        f = f.with_(
+            channels=tuple(
+                st.multiselect("Channels", channels, key="td_w_channels", placeholder="All channels")
+            )
+        )
+        ss["td_w_campaigns"] = list(f.campaigns)
+        f = f.with_(
+            campaigns=tuple(
+                st.multiselect(
+                    "Campaigns", [*campaigns, NO_CAMPAIGN], key="td_w_campaigns",
+                    placeholder="All campaigns",
+                )
+            )
+        )  # fmt: skip
+        ss["td_w_gran"] = f.granularity
+        f = f.with_(
+            granularity=st.segmented_control(
+                "Granularity", list(GRANULARITIES), key="td_w_gran"
+            )
+            or "week"
+        )
+    ss["td_f"] = f
+    params = to_params(f)
+    st.query_params.from_dict(params)
+    with st.sidebar:
+        base = st.context.url or ""
+        link = (base + "?" + urlencode(params, doseq=True)) if base else "?" + urlencode(
+            params, doseq=True
+        )
+        with st.popover("🔗 Copy share link", width="stretch"):
+            st.caption("This link opens this page with the same filters (login still applies).")
+            st.code(link, language=None)
+    return f

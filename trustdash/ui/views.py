@@ -1,0 +1,326 @@
+"""Page bodies for the analysis pages. They lay out what :mod:`trustdash.analysis`
+computes; no SQL and no formulas here."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from trustdash import analysis, charts, trust
+from trustdash.filters import NO_CAMPAIGN
+from trustdash.ui.guard import PageContext
+from trustdash.ui.widgets import (
+    chart,
+    comments_table,
+    download_buttons,
+    empty_state,
+    explain_panel,
+    fmt_score,
+    kpi,
+    md_escape,
+    quote,
+)
+
+
+def _no_data(ctx: PageContext) -> bool:
+    if ctx.store.is_empty():
+        empty_state(
+            "No data yet. Import the exports you download from your channels "
+            "(X, Facebook, Instagram, LinkedIn, YouTube, TikTok, reviews…), or run "
+            "`python -m trustdash demo` to load the demo workspace."
+        )
+        return True
+    return False
+
+
+def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
+    if table.is_empty():
+        return table
+    return table.select(
+        pl.col("rank"),
+        pl.col("group").alias("channel"),
+        pl.col("trust").round(1),
+        pl.col("low").round(1),
+        pl.col("high").round(1),
+        pl.col("band"),
+        pl.col("n").alias("comments"),
+        *[pl.col(c).round(3) for c in trust.COMPONENTS],
+        pl.col("flags").list.join("; "),
+    )
+
+
+def overview_view(ctx: PageContext) -> None:
+    st.title("Trust overview")
+    if _no_data(ctx):
+        return
+    with st.spinner("Computing trust…"):
+        ov = analysis.overview(ctx.store, ctx.filters)
+    st.caption(md_escape(ov.filters.describe()))
+    head = ov.headline
+    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
+    with c1:
+        kpi("Brand Trust Score", head.get("row"), ov.settings, delta=ov.delta, key="kpi_brand",
+            help_text=head.get("label"))  # fmt: skip
+    with c2:
+        eq = head.get("channel_equal") or {}
+        st.metric("Channel-equal total", fmt_score(eq.get("trust")),
+                  help=eq.get("label", "Mean of channel scores: each channel weighs the same."))  # fmt: skip
+        st.caption("Each channel weighs the same")
+    cov = ov.coverage
+    with c3:
+        st.metric("Audience comments", f"{cov.get('comments', 0):,}")
+        share = cov.get("unscored_share")
+        st.caption(
+            "Unscored: " + ("—" if share is None else f"{share:.1%}")
+            + " (other languages or empty text)"
+        )
+    with c4:
+        langs = cov.get("languages", {})
+        st.metric("Brand replies", f"{cov.get('brand_replies', 0):,}")
+        st.caption(" · ".join(f"{k}: {v:,}" for k, v in langs.items()))
+
+    if head.get("row") and head["row"].get("missing"):
+        st.warning(
+            "Partial score: " + "; ".join(head["row"].get("flags") or []), icon="⚠️"
+        )
+
+    left, right = st.columns([1, 1.4])
+    with left:
+        chart(
+            ctx,
+            charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end),
+            key="ov_channels",
+            data=_channel_table(ov.channels),
+        )
+    with right:
+        chart(
+            ctx,
+            charts.trust_over_time(
+                ov.series, annotations=ov.annotations, alerts=ov.alerts,
+                granularity=ov.filters.granularity,
+            ),
+            key="ov_series",
+            data=ov.series.select("channel", "period", "trust", "low", "high", "n", "band")
+            if ov.series.height else None,
+        )  # fmt: skip
+    st.caption("Click a bar or a point to see the comments behind it.")
+
+    st.subheader("What changed")
+    if not ov.changes:
+        st.caption("No previous period of the same length to compare with.")
+    for ch in ov.changes:
+        with st.container(border=True):
+            st.markdown(
+                f"**{md_escape(ch['group'])}**: {ch['previous']:.0f} → {ch['current']:.0f} "
+                f"({ch['delta']:+.1f}) — {md_escape(ch['reason'])}"
+            )
+            drivers = ch.get("drivers")
+            if drivers is not None and drivers.height:
+                for r in drivers.iter_rows(named=True):
+                    st.text(f"“{(r['text'] or '')[:220]}”  ({r['label']})")
+
+    st.subheader("Alerts")
+    if ov.alerts.is_empty():
+        st.caption("No negative spikes in this window (rule: baseline + 2 sd, ≥ 10 negatives, "
+                   "two windows in a row).")  # fmt: skip
+    else:
+        st.dataframe(ov.alerts, hide_index=True)
+
+    st.subheader("Trust per channel")
+    table = _channel_table(ov.channels)
+    st.dataframe(table, hide_index=True)
+    download_buttons(table, "trust_by_channel", key="dl_ov_channels")
+
+
+def channels_view(ctx: PageContext) -> None:
+    st.title("Channels")
+    if _no_data(ctx):
+        return
+    channels = list(ctx.filters.channels) or ctx.store.channels()
+    if not channels:
+        empty_state("No channel has data yet.")
+        return
+    channel = st.selectbox("Channel", channels, key="ch_pick")
+    f = ctx.filters.with_(channels=(channel,))
+    table = analysis.trust_table(ctx.store, f, "channel")
+    settings = analysis.trust_settings(ctx.store)
+    row = table.row(0, named=True) if table.height else None
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        kpi(f"Trust · {channel}", row, settings, key="kpi_channel")
+    with c2:
+        if row:
+            st.plotly_chart(charts.components_bar(row), key="ch_components")
+    long = analysis.channel_components(ctx.store, f, channel)
+    chart(ctx, charts.components_over_time(long), key="ch_over_time", data=long)
+    ser = analysis.series(ctx.store, f)
+    chart(
+        ctx,
+        charts.trust_over_time(ser, title=f"Trust over time · {channel}",
+                               annotations=ctx.store.annotations(f),
+                               granularity=f.granularity),
+        key="ch_series",
+    )  # fmt: skip
+    metrics = ctx.store.daily_metric_series(f)
+    if metrics.height:
+        st.plotly_chart(charts.metric_series(metrics), key="ch_metrics")
+
+
+def campaigns_view(ctx: PageContext) -> None:
+    st.title("Campaigns")
+    if _no_data(ctx):
+        return
+    f = ctx.filters
+    table = analysis.trust_table(ctx.store, f, "campaign")
+    table = table.with_columns(
+        pl.when(pl.col("group") == "").then(pl.lit(NO_CAMPAIGN)).otherwise(pl.col("group"))
+        .alias("group")
+    )  # fmt: skip
+    if table.is_empty():
+        empty_state("No campaign in this selection. Add campaign rules in Settings or "
+                    "import files with a campaign column.", import_link=False)  # fmt: skip
+        return
+    head = analysis.brand_headline(ctx.store, f)
+    chart(ctx, charts.campaign_compare(table, head.get("trust")), key="cp_compare",
+          dimension="campaign", data=table.drop("weights_used"))  # fmt: skip
+    shown = table.select(
+        "rank", pl.col("group").alias("campaign"), pl.col("trust").round(1),
+        pl.col("low").round(1), pl.col("high").round(1), "band", pl.col("n").alias("comments"),
+        *[pl.col(c).round(3) for c in trust.COMPONENTS], pl.col("flags").list.join("; "),
+    )  # fmt: skip
+    st.dataframe(shown, hide_index=True)
+    download_buttons(shown, "trust_by_campaign", key="dl_cp")
+    st.caption("Ranked on the lower bound of the 80 % interval: a small campaign needs "
+               "more evidence to rank first.")  # fmt: skip
+    names = [g for g in table["group"].to_list() if g != NO_CAMPAIGN]
+    if names:
+        st.subheader("Before / during / after")
+        pick = st.selectbox("Campaign", names, key="cp_pick")
+        phases = analysis.campaign_phases(ctx.store, pick)
+        chart(ctx, charts.phases_bar(phases, title=f"Brand trust around {pick}"),
+              key="cp_phases", dimension="none", data=phases)  # fmt: skip
+        row = table.filter(pl.col("group") == pick)
+        if row.height:
+            explain_panel(row.row(0, named=True), analysis.trust_settings(ctx.store),
+                          key="cp_explain")  # fmt: skip
+
+
+def responsiveness_view(ctx: PageContext) -> None:
+    st.title("Responsiveness")
+    if _no_data(ctx):
+        return
+    table = analysis.responsiveness(ctx.store, ctx.filters)
+    if table.is_empty():
+        empty_state("No actionable comments (questions, complaints, negatives) in this "
+                    "selection.", import_link=False)  # fmt: skip
+        return
+    shown = table.with_columns(
+        [pl.col(c).round(3) for c, t in table.schema.items() if t == pl.Float64]
+    )
+    st.dataframe(shown, hide_index=True)
+    download_buttons(shown, "responsiveness", key="dl_resp")
+    chart(ctx, charts.response_distribution(table), key="resp_dist")
+    st.caption("Median and p90 over answered comments; replies marked automated are excluded.")
+    st.subheader("Unanswered actionable comments, oldest first")
+    frame = ctx.store.comments(
+        ctx.filters, actionable=True, answered="unanswered", order="oldest", limit=300
+    )
+    comments_table(frame, key="resp_unanswered")
+    download_buttons(frame, "unanswered", key="dl_unanswered")
+
+
+def conversations_view(ctx: PageContext) -> None:
+    st.title("Conversations")
+    if _no_data(ctx):
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    label = c1.multiselect("Sentiment", ["negative", "neutral", "positive"], key="cv_label")
+    lang = c2.multiselect("Language", ["en", "fr", "und", "es", "de", "it"], key="cv_lang")
+    answered = c3.selectbox("Replies", ["all", "answered", "unanswered"], key="cv_answered")
+    order = c4.selectbox("Order", ["newest", "oldest", "most_negative", "most_positive"],
+                         key="cv_order")  # fmt: skip
+    search = st.text_input("Search text", key="cv_search", max_chars=200)
+    kwargs = dict(
+        label=tuple(label), lang=tuple(lang),
+        answered=None if answered == "all" else answered, search=search or None,
+    )  # fmt: skip
+    total = ctx.store.count_comments(ctx.filters, **kwargs)
+    st.caption(f"{total:,} audience comments match.")
+    frame = ctx.store.comments(ctx.filters, limit=1000, order=order, **kwargs)
+    comments_table(frame, key="cv_table", height=420)
+    download_buttons(frame, "comments", key="dl_cv")
+    if ctx.can_edit and frame.height:
+        with st.expander("Correct a label"):
+            idx = st.number_input("Row (1 = first row above)", 1, frame.height, 1, key="cv_row")
+            r = frame.row(int(idx) - 1, named=True)
+            st.text(r["text"] or "")
+            new = st.radio("Label", ["positive", "neutral", "negative"], horizontal=True,
+                           index=["positive", "neutral", "negative"].index(r["label"]),
+                           key="cv_newlabel")  # fmt: skip
+            b1, b2 = st.columns(2)
+            if b1.button("Save label", key="cv_save"):
+                ctx.store.set_label(r["channel"], r["row_key"], new, ctx.access.email)
+                st.success("Saved: this label now wins over the scorer.")
+                st.rerun()
+            if r.get("overridden") and b2.button("Revert to the scorer's label", key="cv_revert"):
+                ctx.store.clear_label(r["channel"], r["row_key"])
+                st.rerun()
+    st.subheader("Words that separate negative from positive comments")
+    texts = ctx.store.comment_texts(ctx.filters, limit=30_000)
+    terms = analysis.separating_terms(texts)
+    if terms.is_empty():
+        st.caption("Not enough labelled comments.")
+    else:
+        a, b = st.columns(2)
+        a.markdown("**Lean negative**")
+        a.dataframe(terms.filter(pl.col("leans") == "negative").select("term", "negative",
+                    "positive"), hide_index=True)  # fmt: skip
+        b.markdown("**Lean positive**")
+        b.dataframe(terms.filter(pl.col("leans") == "positive").select("term", "negative",
+                    "positive"), hide_index=True)  # fmt: skip
+    overrides = ctx.store.label_overrides()
+    if overrides.height:
+        st.subheader("Manual corrections")
+        st.dataframe(overrides, hide_index=True)
+
+
+def brief_view(ctx: PageContext) -> None:
+    from trustdash import report
+
+    if _no_data(ctx):
+        return
+    ov = analysis.overview(ctx.store, ctx.filters)
+    head = ov.headline
+    st.title("Leadership brief")
+    st.caption(md_escape(ov.filters.describe()))
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        kpi("Brand Trust Score", head.get("row"), ov.settings, delta=ov.delta, key="br_kpi")
+    with c2:
+        st.plotly_chart(
+            charts.trust_over_time(ov.brand_series, title="Brand trust over time",
+                                   granularity=ov.filters.granularity),
+            key="br_trend",
+        )  # fmt: skip
+    st.plotly_chart(
+        charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end),
+        key="br_channels",
+    )
+    st.subheader("Three changes that matter")
+    if not ov.changes:
+        st.caption("No previous period to compare with.")
+    for ch in ov.changes:
+        st.markdown(
+            f"- **{md_escape(ch['group'])}** {ch['delta']:+.1f} points — {md_escape(ch['reason'])}"
+        )
+    st.subheader("In their words")
+    for c in analysis.representative_comments(ctx.store, ov.filters, 3):
+        quote(c["text"] or "", f"{c['channel']} · {c['created_at']:%d %b %Y} · {c['label']}")
+    lang = st.radio("Report language", ["en", "fr"], horizontal=True, key="br_lang",
+                    index=0 if (ctx.store.get_setting("report_lang", "en") or "en") == "en" else 1)  # fmt: skip
+    html = report.render_report(ctx.store, ov.filters, lang=lang, overview=ov)
+    st.download_button(
+        "⬇ Download the offline brief (HTML)", html.encode("utf-8"), "trustdash-brief.html",
+        "text/html", key="br_download", on_click="ignore",
+    )  # fmt: skip
+    st.caption("Browser print (Ctrl/Cmd + P) gives a clean page.")

@@ -1,0 +1,82 @@
+"""Workspace-level operations shared by the CLI and the app: settings, demo loading."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trustdash import trust
+from trustdash.ingest import FileResult, ImportOptions, import_files
+from trustdash.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "weights_preset": "Default",
+    "weights": dict(trust.PRESETS["Default"]),
+    "half_life_days": 90.0,
+    "prior_strength": 10.0,
+    "targets": {},
+    "brand_accounts": [],
+    "brand_terms": [],
+    "lexicon_overrides": {},
+    "report_lang": "en",
+    "business_hours": False,
+}
+
+
+def setting(store: Store, key: str) -> Any:
+    return store.get_setting(key, DEFAULTS.get(key))
+
+
+def trust_settings(store: Store) -> trust.TrustSettings:
+    """The trust model's settings as saved in the store (defaults where unset or invalid)."""
+    values = {k: setting(store, k) for k in ("weights", "half_life_days", "prior_strength")}
+    targets = {str(k).lower(): float(v) for k, v in (setting(store, "targets") or {}).items()}
+    try:
+        return trust.TrustSettings(
+            weights={k: float(v) for k, v in dict(values["weights"]).items()},
+            half_life_days=float(values["half_life_days"]),
+            prior_strength=float(values["prior_strength"]),
+            targets=targets,
+        )
+    except (ValueError, TypeError) as exc:
+        log.warning("invalid trust settings in the store, using defaults: %s", exc)
+        return trust.TrustSettings(targets=targets)
+
+
+def load_demo(
+    store: Store, progress: Callable[[float, str], None] | None = None
+) -> list[FileResult]:
+    """Write the demo exports and import them through the normal import path."""
+    from trustdash import demo
+
+    accounts = list(store.get_setting("brand_accounts", []) or [])
+    merged = list(dict.fromkeys([*accounts, *demo.DEMO_BRAND_ACCOUNTS]))
+    store.set_setting("brand_accounts", merged)
+    terms = list(store.get_setting("brand_terms", []) or [])
+    store.set_setting("brand_terms", list(dict.fromkeys([*terms, demo.DEMO_BRAND])))
+    with tempfile.TemporaryDirectory(prefix="trustdash-demo-") as tmp:
+        paths = demo.write_demo_exports(Path(tmp))
+        # Posts first so comments can inherit their post's campaign.
+        paths = sorted(paths, key=lambda p: (0 if "posts" in p.name else 1, p.name))
+        results = import_files(
+            store, [(p.name, p) for p in paths], ImportOptions(user="demo"), progress
+        )
+    store.set_setting("demo_loaded", True)
+    return results
+
+
+def ensure_started(store: Store, progress: Callable[[float, str], None] | None = None) -> bool:
+    """Load the demo into an empty store (first start). Returns True when it did."""
+    import os
+
+    if os.environ.get("TRUSTDASH_NO_DEMO", "").strip() in {"1", "true", "yes"}:
+        return False
+    if not store.is_empty() or store.get_setting("demo_loaded", False):
+        return False
+    load_demo(store, progress)
+    return True
