@@ -38,7 +38,12 @@ class PageContext:
 
 @st.cache_resource(show_spinner=False)
 def _store(target: str) -> Store:
-    return open_store(target)
+    from trustdash import inbox
+
+    store = open_store(target)
+    # The app is the single writer of an embedded store: CLI imports come through here.
+    inbox.start_watcher(store)
+    return store
 
 
 @st.cache_resource(show_spinner="First start: loading the demo workspace…")

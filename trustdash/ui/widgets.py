@@ -163,12 +163,7 @@ def drilldown(
         )
         frame = ctx.store.comments(f, limit=200, order="most_negative")
         comments_table(frame, key=f"{key}_{i}")
-        st.page_link(
-            "pages/4_Conversations.py",
-            label="Open in Conversations",
-            icon="💬",
-            query_params=to_params(f),
-        )
+        nav_link("pages/4_Conversations.py", "Open in Conversations", "💬", to_params(f))
 
 
 def comments_table(frame: pl.DataFrame, *, key: str, height: int = 360) -> None:
@@ -202,7 +197,22 @@ def quote(text: str, caption: str = "") -> None:
             st.caption(md_escape(caption))
 
 
+def nav_link(
+    page_file: str, label: str, icon: str, query_params: dict | None = None
+) -> None:
+    """A link to another page. Falls back to a plain relative link when the current
+    script is not run from ``app.py`` (a deep link before the app's first run)."""
+    try:
+        st.page_link(page_file, label=label, icon=icon, query_params=query_params)
+    except Exception:
+        from urllib.parse import urlencode
+
+        slug = page_file.rsplit("/", 1)[-1].removesuffix(".py").split("_", 1)[-1]
+        qs = ("?" + urlencode(query_params, doseq=True)) if query_params else ""
+        st.markdown(f"[{md_escape(label)}](./{slug}{qs})")
+
+
 def empty_state(message: str, *, import_link: bool = True) -> None:
     st.info(message, icon="📭")
     if import_link:
-        st.page_link("pages/6_Import.py", label="Go to Import", icon="📥")
+        nav_link("pages/6_Import.py", "Go to Import", "📥")

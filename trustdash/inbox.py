@@ -1,0 +1,129 @@
+"""Hand a CLI import to the running app when it holds the embedded store.
+
+DuckDB lets one process write a database file. While the app runs, it owns the
+file; a CLI import then drops its files and options into ``<store>.inbox/`` and
+the app's watcher thread imports them in the app's process (the single writer)
+and writes the results back. Reads in the app go on meanwhile (DuckDB's MVCC).
+The DuckLake backend has no such limit and never uses the inbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from trustdash.ingest import ImportOptions, import_files
+from trustdash.store import Store
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = "watcher.alive"
+HEARTBEAT_FRESH_SECONDS = 6.0
+
+
+def inbox_dir(target: str) -> Path:
+    return Path(str(target) + ".inbox")
+
+
+def watcher_alive(target: str) -> bool:
+    """Whether an app process is watching this store's inbox right now."""
+    beat = inbox_dir(target) / HEARTBEAT
+    try:
+        return time.time() - beat.stat().st_mtime < HEARTBEAT_FRESH_SECONDS
+    except OSError:
+        return False
+
+
+def submit(
+    target: str,
+    files: Sequence[tuple[str, Path]],
+    options: ImportOptions,
+    *,
+    timeout: float = 3600.0,
+) -> list[dict[str, Any]]:
+    """Queue an import for the app's process and wait for its results."""
+    box = inbox_dir(target)
+    box.mkdir(parents=True, exist_ok=True)
+    job = uuid.uuid4().hex
+    tmp = box / f"{job}.tmp"
+    tmp.mkdir()
+    names = []
+    for i, (name, path) in enumerate(files):
+        # Keep the user's file name for messages; store under an index to avoid clashes.
+        dest = tmp / f"{i:04d}"
+        shutil.copyfile(path, dest)
+        names.append({"name": name, "file": dest.name})
+    (tmp / "job.json").write_text(
+        json.dumps({"files": names, "options": asdict(options)}, ensure_ascii=False)
+    )
+    os.replace(tmp, box / f"{job}.job")
+    result = box / f"{job}.result.json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result.exists():
+            data = json.loads(result.read_text())
+            result.unlink(missing_ok=True)
+            return data
+        if not watcher_alive(target) and (box / f"{job}.job").exists():
+            shutil.rmtree(box / f"{job}.job", ignore_errors=True)
+            raise RuntimeError("the app holding the store stopped before taking the import")
+        time.sleep(0.2)
+    raise TimeoutError(f"the app did not finish the import within {timeout:.0f} s")
+
+
+def process_pending(store: Store, target: str) -> int:
+    """Import every queued job; returns how many jobs were processed."""
+    box = inbox_dir(target)
+    done = 0
+    for job_dir in sorted(box.glob("*.job")):
+        running = job_dir.with_suffix(".running")
+        try:
+            os.replace(job_dir, running)
+        except OSError:
+            continue  # taken by another watcher
+        job = running.name.split(".")[0]
+        try:
+            spec = json.loads((running / "job.json").read_text())
+            opts = ImportOptions(**spec.get("options", {}))
+            files = [(f["name"], running / f["file"]) for f in spec.get("files", [])]
+            results = [r.as_dict() for r in import_files(store, files, opts)]
+        except Exception as exc:  # report, never kill the watcher
+            log.exception("inbox job %s failed", job)
+            results = [{"path": "?", "errors": [f"import failed in the app: {exc}"]}]
+        out = box / f"{job}.result.tmp"
+        out.write_text(json.dumps(results, ensure_ascii=False, default=str))
+        os.replace(out, box / f"{job}.result.json")
+        shutil.rmtree(running, ignore_errors=True)
+        done += 1
+    return done
+
+
+def start_watcher(store: Store, interval: float = 1.0) -> threading.Thread | None:
+    """Start the app-side watcher thread for an embedded store (no-op for other backends)."""
+    target = store.target
+    if getattr(store, "backend", "embedded") != "embedded" or target == ":memory:":
+        return None
+    box = inbox_dir(target)
+
+    def loop() -> None:
+        while True:
+            try:
+                box.mkdir(parents=True, exist_ok=True)
+                (box / HEARTBEAT).touch()
+                process_pending(store, target)
+            except Exception:
+                log.exception("inbox watcher error")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="trustdash-inbox", daemon=True)
+    thread.start()
+    return thread
