@@ -323,16 +323,28 @@ def overview(
 
 
 def responsiveness(
-    store: Store, f: Filters, settings: trust.TrustSettings | None = None
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None = None,
+    *,
+    business_hours: bool = False,
 ) -> pl.DataFrame:
     """Reply rate, median/p90 first response, % within target and the distribution, per
-    channel of the selection."""
+    channel of the selection (delays in business hours only when asked)."""
     s = _settings(store, settings)
     times = store.response_times(f)
     rows = []
-    for (channel,), part in times.group_by(["channel"], maintain_order=True):
+    for (channel,), part in times.sort("channel").group_by(["channel"], maintain_order=True):
         target = s.target_hours(str(channel))
-        stats = trust.response_stats(part.get_column("hours").to_list(), target)
+        hours = part.get_column("hours").to_list()
+        if business_hours:
+            starts = part.get_column("created_at").to_list()
+            hours = [
+                None if h is None
+                else trust.business_hours_between(t, t + dt.timedelta(hours=h))
+                for t, h in zip(starts, hours, strict=True)
+            ]
+        stats = trust.response_stats(hours, target)
         rows.append({"channel": channel, "target_hours": target, **_flatten(stats)})
     return pl.DataFrame(rows) if rows else pl.DataFrame()
 

@@ -28,7 +28,7 @@ _LAYOUT = dict(
     margin=dict(l=10, r=10, t=40, b=10),
     template="plotly_white",
     font=dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13),
-    legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+    legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
 )
 
 
@@ -78,6 +78,7 @@ def trust_by_group(
             ),
             text=text,
             textposition="inside",
+            insidetextanchor="start",
             customdata=[[g, str(start or ""), str(end or "")] for g in groups],
             hovertemplate="%{y}: %{x:.1f}<extra></extra>",
         )
@@ -217,7 +218,7 @@ def response_distribution(table: pl.DataFrame, title: str = "First response time
     """Stacked bars of the first-response buckets per channel."""
     if table.is_empty():
         return _empty(title, "No actionable comments in this selection")
-    bins = [c for c in table.columns if c.startswith("distribution: ")]
+    bins = [c for c in table.columns if c.startswith("bins: ")]
     fig = go.Figure()
     colours = ["#1a7f37", "#4c9a2a", "#d4a72c", "#e07b24", "#c62828", "#9e9e9e"]
     for i, col in enumerate(bins):
@@ -225,7 +226,7 @@ def response_distribution(table: pl.DataFrame, title: str = "First response time
             go.Bar(
                 y=table["channel"].to_list(),
                 x=table[col].to_list(),
-                name=col.removeprefix("distribution: "),
+                name=col.removeprefix("bins: "),
                 orientation="h",
                 marker_color=colours[i % len(colours)],
                 customdata=[[c, "", ""] for c in table["channel"].to_list()],

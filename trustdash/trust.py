@@ -1109,6 +1109,29 @@ def alerts(
     return pl.DataFrame(out, schema=ALERT_SCHEMA)
 
 
+def business_hours_between(
+    start: datetime, end: datetime, open_hour: int = 9, close_hour: int = 18
+) -> float:
+    """Hours between ``start`` and ``end`` that fall in business hours.
+
+    Business hours: Monday–Friday, ``[open_hour, close_hour)``. The delay is the
+    length of ``[start, end] ∩ ⋃_weekdays [day + open_hour, day + close_hour)``,
+    so a comment posted on Friday evening and answered on Monday at 10:00 waited 1 h.
+    """
+    if end <= start:
+        return 0.0
+    total = 0.0
+    day = datetime(start.year, start.month, start.day)
+    while day <= end:
+        if day.weekday() < 5:
+            lo = max(start, day + timedelta(hours=open_hour))
+            hi = min(end, day + timedelta(hours=close_hour))
+            if hi > lo:
+                total += (hi - lo).total_seconds() / 3600.0
+        day += timedelta(days=1)
+    return total
+
+
 def response_stats(
     first_response_hours: Sequence[float | None], target_hours: float
 ) -> dict[str, Any]:

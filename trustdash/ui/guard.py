@@ -75,7 +75,8 @@ def page(
     store = shared_store()
     loaded_demo = _bootstrap(config.db_target())
     with st.sidebar:
-        st.markdown("### trustdash")
+        st.markdown("### 🛡️ trustdash")
+        _navigation(access)
         if access.mode == "open":
             st.caption("Open access (local use): no login is configured.")
         else:
@@ -92,6 +93,31 @@ def page(
     for n in notices:
         st.info(n, icon="ℹ️")
     return PageContext(store=store, filters=f, access=access, notices=notices)
+
+
+NAV = [
+    ("app.py", "Overview", "🛡️", False),
+    ("pages/1_Channels.py", "Channels", "📡", False),
+    ("pages/2_Campaigns.py", "Campaigns", "🎯", False),
+    ("pages/3_Responsiveness.py", "Responsiveness", "⏱️", False),
+    ("pages/4_Conversations.py", "Conversations", "💬", False),
+    ("pages/5_Brief.py", "Leadership brief", "📰", False),
+    ("pages/6_Import.py", "Import", "📥", True),
+    ("pages/7_Import_history.py", "Import history", "🗂️", False),
+    ("pages/8_Settings.py", "Settings", "⚙️", False),
+]
+
+
+def _navigation(access: Access) -> None:
+    """Page links with readable labels; editor-only pages hidden from viewers."""
+    from trustdash.ui.widgets import nav_link
+
+    params = to_params(st.session_state["td_f"]) if "td_f" in st.session_state else None
+    for path, label, icon, editor_only in NAV:
+        if editor_only and not access.can_edit:
+            continue
+        nav_link(path, label, icon, params)
+    st.divider()
 
 
 def _default_window(lo: dt.date | None, hi: dt.date | None) -> tuple[dt.date | None, dt.date | None]:

@@ -124,7 +124,17 @@ def overview_view(ctx: PageContext) -> None:
         st.caption("No negative spikes in this window (rule: baseline + 2 sd, ≥ 10 negatives, "
                    "two windows in a row).")  # fmt: skip
     else:
-        st.dataframe(ov.alerts, hide_index=True)
+        st.dataframe(
+            ov.alerts.select(
+                pl.col("group").alias("channel"),
+                pl.col("period").cast(pl.Date).alias("window starting"),
+                pl.col("kind"),
+                (pl.col("share") * 100).round(1).alias("negative %"),
+                (pl.col("baseline_mean") * 100).round(1).alias("baseline %"),
+                pl.col("neg").cast(pl.Int64).alias("negative comments"),
+            ),
+            hide_index=True,
+        )
 
     st.subheader("Trust per channel")
     table = _channel_table(ov.channels)
@@ -209,13 +219,22 @@ def responsiveness_view(ctx: PageContext) -> None:
     st.title("Responsiveness")
     if _no_data(ctx):
         return
-    table = analysis.responsiveness(ctx.store, ctx.filters)
+    business = st.toggle("Count business hours only (Mon–Fri 9:00–18:00)", key="resp_bh")
+    table = analysis.responsiveness(ctx.store, ctx.filters, business_hours=business)
     if table.is_empty():
         empty_state("No actionable comments (questions, complaints, negatives) in this "
                     "selection.", import_link=False)  # fmt: skip
         return
-    shown = table.with_columns(
-        [pl.col(c).round(3) for c, t in table.schema.items() if t == pl.Float64]
+    shown = table.select(
+        "channel",
+        pl.col("target_hours").alias("target (h)"),
+        pl.col("total").alias("actionable"),
+        "answered",
+        (pl.col("reply_rate") * 100).round(1).alias("reply rate %"),
+        pl.col("median").round(1).alias("median (h)"),
+        pl.col("p90").round(1).alias("p90 (h)"),
+        (pl.col("within_target") * 100).round(1).alias("within target %"),
+        *[pl.col(c) for c in table.columns if c.startswith("bins: ")],
     )
     st.dataframe(shown, hide_index=True)
     download_buttons(shown, "responsiveness", key="dl_resp")
@@ -247,24 +266,28 @@ def conversations_view(ctx: PageContext) -> None:
     total = ctx.store.count_comments(ctx.filters, **kwargs)
     st.caption(f"{total:,} audience comments match.")
     frame = ctx.store.comments(ctx.filters, limit=1000, order=order, **kwargs)
-    comments_table(frame, key="cv_table", height=420)
+    if frame.height == 1000:
+        st.caption("Showing the first 1,000; narrow the filters or download for more.")
+    picked = comments_table(frame, key="cv_table", height=420, selectable=ctx.can_edit)
     download_buttons(frame, "comments", key="dl_cv")
-    if ctx.can_edit and frame.height:
-        with st.expander("Correct a label"):
-            idx = st.number_input("Row (1 = first row above)", 1, frame.height, 1, key="cv_row")
-            r = frame.row(int(idx) - 1, named=True)
+    if ctx.can_edit and picked is not None:
+        r = frame.row(picked, named=True)
+        with st.container(border=True):
+            st.markdown("**Correct this comment's label** (your label wins over the scorer)")
             st.text(r["text"] or "")
-            new = st.radio("Label", ["positive", "neutral", "negative"], horizontal=True,
-                           index=["positive", "neutral", "negative"].index(r["label"]),
-                           key="cv_newlabel")  # fmt: skip
+            labels = ["positive", "neutral", "negative"]
+            new = st.radio("Label", labels, horizontal=True, index=labels.index(r["label"]),
+                           key=f"cv_newlabel_{r['row_key']}")  # fmt: skip
             b1, b2 = st.columns(2)
-            if b1.button("Save label", key="cv_save"):
+            if b1.button("Save label", key="cv_save", type="primary"):
                 ctx.store.set_label(r["channel"], r["row_key"], new, ctx.access.email)
                 st.success("Saved: this label now wins over the scorer.")
                 st.rerun()
             if r.get("overridden") and b2.button("Revert to the scorer's label", key="cv_revert"):
                 ctx.store.clear_label(r["channel"], r["row_key"])
                 st.rerun()
+    elif ctx.can_edit:
+        st.caption("Select a row to correct its label.")
     st.subheader("Words that separate negative from positive comments")
     texts = ctx.store.comment_texts(ctx.filters, limit=30_000)
     terms = analysis.separating_terms(texts)

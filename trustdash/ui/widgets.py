@@ -166,27 +166,37 @@ def drilldown(
         nav_link("pages/4_Conversations.py", "Open in Conversations", "💬", to_params(f))
 
 
-def comments_table(frame: pl.DataFrame, *, key: str, height: int = 360) -> None:
-    """Comments as a grid (cells are drawn as text, never as HTML)."""
+def comments_table(
+    frame: pl.DataFrame, *, key: str, height: int = 360, selectable: bool = False
+) -> int | None:
+    """Comments as a grid (cells are drawn as text, never as HTML). With ``selectable``,
+    returns the index of the row the user picked."""
     if frame.is_empty():
         st.caption("No comments match.")
-        return
+        return None
     cols = [
         c for c in ("created_at", "channel", "campaign", "label", "polarity", "text", "author",
                     "reply_hours", "lang")
         if c in frame.columns
     ]  # fmt: skip
-    st.dataframe(
-        frame.select(cols),
-        key=key,
-        height=height,
-        hide_index=True,
-        column_config={
-            "text": st.column_config.TextColumn("comment", width="large"),
-            "polarity": st.column_config.NumberColumn(format="%.2f"),
-            "reply_hours": st.column_config.NumberColumn("first reply (h)", format="%.1f"),
-        },
-    )
+    config = {
+        "text": st.column_config.TextColumn("comment", width="large"),
+        "polarity": st.column_config.NumberColumn(format="%.2f"),
+        "reply_hours": st.column_config.NumberColumn("first reply (h)", format="%.1f"),
+    }
+    if not selectable:
+        st.dataframe(frame.select(cols), key=key, height=height, hide_index=True,
+                     column_config=config)  # fmt: skip
+        return None
+    event = st.dataframe(
+        frame.select(cols), key=key, height=height, hide_index=True, column_config=config,
+        on_select="rerun", selection_mode="single-row",
+    )  # fmt: skip
+    try:
+        rows = event.selection.rows  # type: ignore[union-attr]
+    except AttributeError:
+        rows = []
+    return int(rows[0]) if rows else None
 
 
 def quote(text: str, caption: str = "") -> None:
@@ -208,6 +218,7 @@ def nav_link(
         from urllib.parse import urlencode
 
         slug = page_file.rsplit("/", 1)[-1].removesuffix(".py").split("_", 1)[-1]
+        slug = "" if page_file == "app.py" else slug
         qs = ("?" + urlencode(query_params, doseq=True)) if query_params else ""
         st.markdown(f"[{md_escape(label)}](./{slug}{qs})")
 
