@@ -437,6 +437,11 @@ def _plan_sources(raw: RawTable, options: MapOptions) -> list[ParsedSource]:
         return [
             _user_plan(raw, ctx, options.mapping, options.table, options.channel, fmt, "generic")
         ]
+    if options.table and fmt is None:
+        # The user said which table these rows are: map the columns by their names onto it.
+        _, mapping = suggest_mapping(columns)
+        keep = {k: v for k, v in mapping.items() if k in schema.FIELDS[options.table]}
+        return [_user_plan(raw, ctx, keep, options.table, options.channel, fmt, "generic")]
     sig = header_signature(columns)
     if sig in options.profiles:
         prof = options.profiles[sig]

@@ -1,0 +1,107 @@
+"""What the pages show: filters change numbers, periods, validity of rankings, inbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, comments_csv, make_rows
+from trustdash import analysis
+from trustdash.filters import NO_CAMPAIGN, Filters, from_params, to_params
+from trustdash.ingest import import_files
+from trustdash.store import Store
+
+
+def test_campaign_filter_changes_the_numbers(store: Store) -> None:
+    import_files(store, [("a.csv", comments_csv(make_rows(200, campaign="Good", good=0.9,
+                                                          prefix="g")))])  # fmt: skip
+    import_files(store, [("b.csv", comments_csv(make_rows(200, campaign="Bad", good=0.2,
+                                                          prefix="b")))])  # fmt: skip
+    all_ = analysis.brand_headline(store, Filters())["trust"]
+    good = analysis.brand_headline(store, Filters(campaigns=("Good",)))["trust"]
+    bad = analysis.brand_headline(store, Filters(campaigns=("Bad",)))["trust"]
+    assert bad < all_ < good
+
+
+def test_trust_by_period_and_previous_window(store: Store) -> None:
+    import_files(store, [("a.csv", comments_csv(make_rows(400, start=dt.datetime(2026, 1, 1))))])
+    weeks = analysis.trust_table(store, Filters(), "week")
+    assert weeks.height >= 15
+    assert weeks["group"].to_list() == sorted(weeks["group"].to_list())
+    f = Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 30))
+    ov = analysis.overview(store, f)
+    assert ov.previous and ov.previous["trust"] is not None
+    assert ov.delta is not None
+    assert not ov.series.is_empty()
+
+
+def test_ranking_agrees_with_known_truth(store: Store) -> None:
+    # Channels generated with a known order of quality: share of satisfied comments and
+    # of answered complaints both decrease from a to e; volumes differ.
+    truth = [("a", 0.9, 2, 300), ("b", 0.75, 3, 80), ("c", 0.6, 4, 500), ("d", 0.45, 6, 120),
+             ("e", 0.3, 0, 400)]  # fmt: skip
+    for name, good, reply_every, n in truth:
+        rows = make_rows(n, channel=name, good=good, prefix=name, reply_every=reply_every)
+        import_files(store, [(f"{name}.csv", comments_csv(rows))])
+    table = analysis.trust_table(store, Filters(), "channel")
+    assert table["group"].to_list() == [t[0] for t in truth]
+
+
+def test_tiny_group_does_not_outrank_a_large_good_one(store: Store) -> None:
+    import_files(store, [("big.csv", comments_csv(make_rows(600, channel="big", good=0.85,
+                                                            prefix="b")))])  # fmt: skip
+    import_files(store, [("tiny.csv", comments_csv(make_rows(6, channel="tiny", good=1.0,
+                                                             prefix="t")))])  # fmt: skip
+    table = analysis.trust_table(store, Filters(), "channel")
+    assert table["group"].to_list()[0] == "big"
+    tiny = table.filter(table["group"] == "tiny").row(0, named=True)
+    assert tiny["insufficient"]
+
+
+def test_url_params_round_trip_and_validation() -> None:
+    f = Filters(dt.date(2026, 1, 1), dt.date(2026, 2, 1), ("x",), ("Spring", NO_CAMPAIGN), "month")
+    parsed = from_params(to_params(f), known_channels=["x", "facebook"],
+                         known_campaigns=["Spring"])  # fmt: skip
+    assert parsed.filters == f and not parsed.notices
+    junk = {"from": "not-a-date", "channel": ["x", "'; DROP"], "campaign": "A" * 10_000,
+            "gran": "year"}  # fmt: skip
+    parsed = from_params(junk, known_channels=["x"], known_campaigns=[])
+    assert parsed.filters.channels == ("x",)
+    assert parsed.filters.campaigns == ()
+    assert parsed.filters.granularity == "week"
+    assert len(parsed.notices) == 4
+
+
+def test_separating_terms() -> None:
+    import polars as pl
+
+    texts = pl.DataFrame(
+        {"text": ["refund never arrived"] * 5 + ["love the quality"] * 5,
+         "label": ["negative"] * 5 + ["positive"] * 5}
+    )  # fmt: skip
+    terms = analysis.separating_terms(texts, top=3)
+    neg = terms.filter(pl.col("leans") == "negative")["term"].to_list()
+    pos = terms.filter(pl.col("leans") == "positive")["term"].to_list()
+    assert set(neg) & {"refund", "never arrived", "refund never"}
+    assert set(pos) & {"love", "quality", "love the"}
+
+
+def test_cli_import_is_handed_to_the_running_app(tmp_path: Path) -> None:
+    from trustdash import inbox
+
+    db = tmp_path / "app.duckdb"
+    app_store = Store(db)  # this process plays the app: it holds the file
+    inbox.start_watcher(app_store, interval=0.2)
+    f = tmp_path / "c.csv"
+    f.write_bytes(comments_csv(make_rows(25)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "trustdash", "import", str(f), "--db", str(db), "--json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["files"][0]["rows_imported"] == 25
+    assert app_store.table_counts()["comments"] == 25
+    app_store.close()
