@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from trustdash import sentiment
+from trustdash import privacy, sentiment
 from trustdash.formats import BadFile, MapOptions, ParsedSource, open_sources
 from trustdash.schema import COMMENT_FIELDS
 from trustdash.store import ImportBatch, Store, StoreError
@@ -111,7 +111,7 @@ def lexicon_overrides(store: Store) -> dict[str, float]:
     return out
 
 
-def _overrides_version(overrides: dict[str, float], terms: Sequence[str]) -> str:
+def overrides_version(overrides: dict[str, float], terms: Sequence[str]) -> str:
     payload = json.dumps([sorted(overrides.items()), sorted(terms)], ensure_ascii=False)
     return hashlib.sha1(payload.encode()).hexdigest()[:12]
 
@@ -231,6 +231,14 @@ def _store_source(
     }
     terms = brand_terms(store)
     overrides = lexicon_overrides(store)
+    if store.get_setting("scoring_version") is None:
+        # The first scoring fixes the version that later scorer changes are compared to.
+        store.set_setting(
+            "scoring_version", f"{sentiment.SCORER_VERSION}:{overrides_version(overrides, terms)}"
+        )
+    # Author pseudonymisation (issue #8): resolved before the transaction (makes the secret).
+    anon = privacy.pseudonymiser(store)
+    author_cols = [src.mapping[k] for k in privacy.AUTHOR_FIELDS if k in src.mapping]
     started = time.perf_counter()
     with store.import_batch(meta) as batch:
         res.import_id = batch.import_id
@@ -239,16 +247,28 @@ def _store_source(
             if rejected:
                 batch.add_rejected(
                     [
-                        (r.row, r.reason, json.dumps(r.raw, ensure_ascii=False, default=str))
+                        (
+                            r.row,
+                            r.reason,
+                            json.dumps(
+                                anon.raw(r.raw, author_cols) if anon else r.raw,
+                                ensure_ascii=False,
+                                default=str,
+                            ),
+                        )
                         for r in rejected
                     ]
                 )
             frame = _fill_common(frame, channel, opts)
             if src.table == "comments":
                 frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
-                prepared = prepare_comments(frame, batch, terms, overrides, opts.score_sentiment)
+                prepared = prepare_comments(
+                    frame, batch, terms, overrides, opts.score_sentiment, anon=anon
+                )
                 batch.add_comments(prepared)
             elif src.table == "posts":
+                if anon is not None:
+                    frame = anon(frame)
                 batch.add_posts(frame.with_columns(pl.col("channel").fill_null("unknown")))
             elif src.table == "daily_metrics":
                 batch.add_daily_metrics(
@@ -327,14 +347,18 @@ def prepare_comments(
     terms: Sequence[str],
     overrides: dict[str, float],
     score: bool = True,
+    *,
+    anon: privacy.Pseudonymiser | None = None,
 ) -> pl.DataFrame:
     """Add the store's derived columns: row key, sentiment (cached by text key), flags."""
     for name, dtype in COMMENT_FIELDS.items():
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    if anon is not None:  # before row keys: the raw name must not shape the stored key
+        frame = anon(frame)
     frame = frame.with_columns(_row_keys(frame).alias("row_key"))
     texts = frame.get_column("text").cast(pl.String).fill_null("")
-    keys = sentiment.text_key(texts, terms, _overrides_version(overrides, terms))
+    keys = sentiment.text_key(texts, terms, overrides_version(overrides, terms))
     frame = frame.with_columns(keys.alias("text_key"))
     scores = pl.DataFrame(
         schema={

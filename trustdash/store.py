@@ -8,16 +8,25 @@ this module, never from user input.
 
 Writes are serialised inside the process by a lock and each import runs in
 one transaction: a failed or killed import leaves nothing behind.
+
+Two backends sit behind the same interface, chosen by the target alone: a DuckDB file
+(embedded, one writing process) or ``ducklake:postgres:...`` (DuckLake, see
+:mod:`trustdash.lake`: many processes, snapshot reads, writes that lose a commit
+conflict are re-run). The SQL is the same for both, so the schema has no PRIMARY KEY or
+UNIQUE constraints (DuckLake has none): uniqueness comes from the anti-join inserts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +34,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from trustdash import config
+from trustdash import config, lake
 from trustdash.filters import NO_CAMPAIGN, Filters
 
 # Response-time buckets kept in the rollup (hours); channel targets snap to one of these.
@@ -47,13 +56,19 @@ _PERIOD_END = {
     "month": "CAST(date_trunc('month', day) + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)",
 }
 EXPORT_TABLES = ("comments", "posts", "daily_metrics", "imports", "rejected_rows")
+# Tables a backup holds (restored in this order), and those recomputed after a restore.
+BACKUP_TABLES = (
+    "settings", "campaigns", "campaign_rules", "annotations", "mapping_profiles", "imports",
+    "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
+)  # fmt: skip
+DERIVED_TABLES = ("daily_rollup", "post_sentiment")
 
 SCHEMA_VERSION = 1
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
         """CREATE TABLE IF NOT EXISTS imports (
-            id BIGINT PRIMARY KEY, file_name VARCHAR, sha256 VARCHAR, format VARCHAR,
+            id BIGINT, file_name VARCHAR, sha256 VARCHAR, format VARCHAR,
             format_label VARCHAR, confidence DOUBLE, channel VARCHAR, campaign VARCHAR,
             table_name VARCHAR, rows_read BIGINT, rows_imported BIGINT, rows_updated BIGINT,
             duplicates BIGINT, rejected BIGINT, warnings VARCHAR, imported_by VARCHAR,
@@ -80,23 +95,23 @@ _MIGRATIONS: dict[int, list[str]] = {
             channel VARCHAR NOT NULL, date DATE NOT NULL, metric VARCHAR NOT NULL,
             value DOUBLE, import_id BIGINT)""",
         """CREATE TABLE IF NOT EXISTS sentiment_cache (
-            text_key VARCHAR PRIMARY KEY, polarity DOUBLE, label VARCHAR, lang VARCHAR,
+            text_key VARCHAR, polarity DOUBLE, label VARCHAR, lang VARCHAR,
             scored BOOLEAN, is_complaint BOOLEAN, is_question BOOLEAN)""",
         """CREATE TABLE IF NOT EXISTS label_overrides (
             channel VARCHAR, row_key VARCHAR, label VARCHAR, polarity DOUBLE,
             created_by VARCHAR, created_at TIMESTAMP)""",
         """CREATE TABLE IF NOT EXISTS campaigns (
-            name VARCHAR PRIMARY KEY, description VARCHAR, start_date DATE, end_date DATE,
+            name VARCHAR, description VARCHAR, start_date DATE, end_date DATE,
             created_at TIMESTAMP)""",
         """CREATE TABLE IF NOT EXISTS campaign_rules (
-            id BIGINT PRIMARY KEY, campaign VARCHAR, kind VARCHAR, value VARCHAR,
+            id BIGINT, campaign VARCHAR, kind VARCHAR, value VARCHAR,
             channel VARCHAR, start_date DATE, end_date DATE, created_at TIMESTAMP)""",
         """CREATE TABLE IF NOT EXISTS annotations (
-            id BIGINT PRIMARY KEY, date DATE, channel VARCHAR, text VARCHAR,
+            id BIGINT, date DATE, channel VARCHAR, text VARCHAR,
             created_at TIMESTAMP)""",
-        """CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS settings (key VARCHAR, value VARCHAR)""",
         """CREATE TABLE IF NOT EXISTS mapping_profiles (
-            signature VARCHAR PRIMARY KEY, name VARCHAR, profile VARCHAR,
+            signature VARCHAR, name VARCHAR, profile VARCHAR,
             created_at TIMESTAMP)""",
         """CREATE TABLE IF NOT EXISTS daily_rollup (
             channel VARCHAR, campaign VARCHAR, day DATE, audience DOUBLE, pos DOUBLE,
@@ -109,6 +124,13 @@ _MIGRATIONS: dict[int, list[str]] = {
             channel VARCHAR, post_id VARCHAR, pos BIGINT, neg BIGINT)""",
     ],
 }
+
+_MIGRATION_TABLES = tuple(
+    stmt.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+    for steps in _MIGRATIONS.values()
+    for stmt in steps
+    if stmt.lstrip().startswith("CREATE TABLE")
+)
 
 # Bucket columns come from a whitelist.
 _ROLLUP_SELECT = (
@@ -164,6 +186,44 @@ class StoreError(RuntimeError):
     """A user-facing store problem (message is shown as is)."""
 
 
+class StoreConflict(StoreError):
+    """A write lost a commit race against another process (DuckLake backend)."""
+
+
+# A lost commit race is re-run on a fresh snapshot; imports get more tries because
+# every import rewrites rollups, so concurrent importers serialise through these retries.
+WRITE_ATTEMPTS = 10
+IMPORT_ATTEMPTS = 30
+_retry_state = threading.local()
+
+
+def _retry_on_conflict(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Re-run a write method whose transaction lost a commit race.
+
+    Only for methods whose every run is atomic or idempotent (one transaction, or
+    transactions that can be repeated). Nested calls leave the retrying to the outermost.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_retry_state, "active", False):
+            return method(self, *args, **kwargs)
+        _retry_state.active = True
+        try:
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    return method(self, *args, **kwargs)
+                except StoreConflict:
+                    if attempt == WRITE_ATTEMPTS - 1:
+                        raise
+                    time.sleep(lake.backoff(attempt))
+        finally:
+            _retry_state.active = False
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
 @dataclass
 class ImportCounts:
     rows_imported: int = 0
@@ -177,17 +237,29 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 
 class Store:
-    """A trustdash store (embedded DuckDB file, or in-memory with ``":memory:"``)."""
+    """A trustdash store: an embedded DuckDB file (``":memory:"`` for a throwaway one) or a
+    DuckLake (``ducklake:postgres:<libpq string>``, data under ``TRUSTDASH_DATA_PATH``)."""
 
     def __init__(self, target: str | Path | None = None, *, wait_seconds: float = 10.0) -> None:
         self.target = config.db_target(target)
-        self.backend = "embedded"
+        self.backend = "ducklake" if lake.is_lake(self.target) else "embedded"
         self._write_lock = threading.RLock()
+        self._catalog: str | None = None  # the lake's alias in the process's host database
         self._con = self._connect(wait_seconds)
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException:
+            self.close()
+            raise
 
     # -- connection -------------------------------------------------------------------------
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+        if self.backend == "ducklake":
+            try:
+                con, self._catalog = lake.connect(self.target)
+                return con
+            except lake.LakeError as exc:
+                raise StoreError(str(exc)) from exc
         if self.target != ":memory:":
             Path(self.target).parent.mkdir(parents=True, exist_ok=True)
         # Never reach for the network: extensions come from PyPI packages only.
@@ -213,29 +285,66 @@ class Store:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._con.close()
+            if self._catalog:
+                lake.disconnect(self._con, self._catalog)
+            else:
+                self._con.close()
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cur = self._con.cursor()
         try:
+            if self._catalog:
+                lake.prepare_cursor(cur, self._catalog)
             yield cur
         finally:
             cur.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write transaction; serialised within the process."""
+        """A write transaction; serialised within the process.
+
+        Raises :class:`StoreConflict` when another process committed a clashing write
+        first (DuckLake); callers re-run the whole transaction (see ``_retry_on_conflict``
+        and :meth:`import_batch`). Readers never wait: they see the last committed snapshot.
+        """
         with self._write_lock, self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-            except BaseException:
+            except BaseException as exc:
                 with contextlib.suppress(Exception):
                     cur.execute("ROLLBACK")
+                if isinstance(exc, duckdb.Error) and lake.is_conflict(exc):
+                    raise StoreConflict(_conflict_message(exc)) from exc
                 raise
-            else:
+            try:
                 cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(Exception):
+                    cur.execute("ROLLBACK")
+                if lake.is_conflict(exc):
+                    raise StoreConflict(_conflict_message(exc)) from exc
+                raise
+
+    def _new_id(self, cur: duckdb.DuckDBPyConnection, table: str) -> int:
+        """A fresh id for ``table`` (whitelisted names only). One process writes an embedded
+        file, so max + 1 is safe there; DuckLake writers race, so ids are made unique."""
+        if self.backend == "ducklake":
+            return lake.new_id()
+        row = cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()  # noqa: S608
+        return int(row[0]) if row else 1
+
+    def user_tables(self) -> list[str]:
+        """The store's tables, in creation order (schema_version first)."""
+        return ["schema_version", *_MIGRATION_TABLES]
+
+    def table_columns(self, table: str) -> list[str]:
+        with self.cursor() as cur:
+            return [d[0] for d in cur.execute(f'SELECT * FROM "{table}" LIMIT 0').description]  # noqa: S608
+
+    def row_count(self, table: str) -> int:
+        return int(self._one(f'SELECT count(*) FROM "{table}"') or 0)  # noqa: S608 - catalog names
 
     def _frame(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         with self.cursor() as cur:
@@ -253,6 +362,7 @@ class Store:
     def schema_version(self) -> int:
         return int(self._one("SELECT coalesce(max(version), 0) FROM schema_version") or 0)
 
+    @_retry_on_conflict
     def migrate(self) -> int:
         """Bring the file to :data:`SCHEMA_VERSION`; returns the number of steps applied."""
         with self.transaction() as cur:
@@ -293,6 +403,7 @@ class Store:
                 out[key] = json.loads(raw)
         return out
 
+    @_retry_on_conflict
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as cur:
             cur.execute("DELETE FROM settings WHERE key = ?", [key])
@@ -308,25 +419,58 @@ class Store:
 
     @contextlib.contextmanager
     def import_batch(self, meta: Mapping[str, Any]) -> Iterator[ImportBatch]:
-        """One import = one transaction. Yields an :class:`ImportBatch` to add rows to."""
-        with self.transaction() as cur:
-            next_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM imports").fetchone()
-            batch = ImportBatch(self, cur, int(next_id[0]) if next_id else 1)
-            cur.execute(
-                """INSERT INTO imports (id, file_name, sha256, format, format_label, confidence,
-                channel, campaign, table_name, rows_read, rows_imported, rows_updated,
-                duplicates, rejected, warnings, imported_by, imported_at, options)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?, ?, ?)""",
-                [
-                    batch.import_id, meta.get("file_name"), meta.get("sha256"),
-                    meta.get("format"), meta.get("format_label"), meta.get("confidence"),
-                    meta.get("channel"), meta.get("campaign"), meta.get("table"),
-                    json.dumps(meta.get("warnings", [])), meta.get("imported_by"), _now(),
-                    meta.get("options", ""),
-                ],
-            )  # fmt: skip
-            yield batch
-            batch._finish()
+        """One import = one transaction. Yields an :class:`ImportBatch` to add rows to.
+
+        The body (reading, scoring) runs once. On DuckLake the batch also journals what it
+        was given (frames spilled to local Arrow files), so when the commit loses a race
+        against another writer the transaction is rolled back and the journal is re-applied
+        on a fresh snapshot: duplicates and counts are recomputed against what the other
+        writer committed, and the import id stays the same.
+        """
+        batch: ImportBatch | None = None
+        body_done = False
+        with self._write_lock:
+            try:
+                for attempt in range(IMPORT_ATTEMPTS):
+                    try:
+                        with self.transaction() as cur:
+                            if batch is None:
+                                batch = ImportBatch(self, cur, self._new_id(cur, "imports"))
+                                self._insert_import(cur, batch.import_id, meta)
+                                yield batch
+                                body_done = True
+                            else:
+                                batch._replay(cur)
+                                self._insert_import(cur, batch.import_id, meta)
+                            batch._finish()
+                        return
+                    except StoreConflict:
+                        # A failure inside the caller's block is the caller's to handle.
+                        if not body_done or attempt == IMPORT_ATTEMPTS - 1:
+                            raise
+                        time.sleep(lake.backoff(attempt))
+                        batch.attempts += 1
+            finally:
+                if batch is not None:
+                    batch._drop_journal()
+
+    @staticmethod
+    def _insert_import(
+        cur: duckdb.DuckDBPyConnection, import_id: int, meta: Mapping[str, Any]
+    ) -> None:
+        cur.execute(
+            """INSERT INTO imports (id, file_name, sha256, format, format_label, confidence,
+            channel, campaign, table_name, rows_read, rows_imported, rows_updated,
+            duplicates, rejected, warnings, imported_by, imported_at, options)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?, ?, ?)""",
+            [
+                import_id, meta.get("file_name"), meta.get("sha256"),
+                meta.get("format"), meta.get("format_label"), meta.get("confidence"),
+                meta.get("channel"), meta.get("campaign"), meta.get("table"),
+                json.dumps(meta.get("warnings", [])), meta.get("imported_by"), _now(),
+                meta.get("options", ""),
+            ],
+        )  # fmt: skip
 
     def cached_scores(self, keys: pl.Series) -> pl.DataFrame:
         """Sentiment already computed for these text keys."""
@@ -406,6 +550,7 @@ class Store:
             [chans],
         )
 
+    @_retry_on_conflict
     def refresh_all(self) -> None:
         """Recompute every derived table (after settings that change brand or campaigns)."""
         with self.transaction() as cur:
@@ -794,6 +939,7 @@ class Store:
             [int(import_id)],
         )
 
+    @_retry_on_conflict
     def delete_import(self, import_id: int) -> dict[str, int]:
         """Undo an import: its rows, rejected rows, and everything derived from them."""
         with self.transaction() as cur:
@@ -816,6 +962,7 @@ class Store:
             self.refresh_derived(cur, sorted(chans))
         return removed
 
+    @_retry_on_conflict
     def delete_channel(self, channel: str) -> dict[str, int]:
         """Remove a channel from every table, rollup and cache."""
         with self.transaction() as cur:
@@ -827,6 +974,7 @@ class Store:
             self._purge_orphans(cur)
         return removed
 
+    @_retry_on_conflict
     def forget_author(self, author: str) -> int:
         """Remove every comment by ``author`` (and its cached scores), then refresh rollups."""
         with self.transaction() as cur:
@@ -862,6 +1010,7 @@ class Store:
         )
 
     # -- manual corrections -----------------------------------------------------------------
+    @_retry_on_conflict
     def set_label(self, channel: str, row_key: str, label: str, user: str | None = None) -> None:
         polarity = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}[label]
         with self.transaction() as cur:
@@ -878,6 +1027,7 @@ class Store:
             )
             self.refresh_derived(cur, [channel])
 
+    @_retry_on_conflict
     def clear_label(self, channel: str, row_key: str) -> None:
         with self.transaction() as cur:
             cur.execute(
@@ -913,8 +1063,7 @@ class Store:
         if not campaign.strip():
             raise StoreError("A campaign rule needs a campaign name.")
         with self.transaction() as cur:
-            rid = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM campaign_rules").fetchone()
-            rule_id = int(rid[0]) if rid else 1
+            rule_id = self._new_id(cur, "campaign_rules")
             cur.execute(
                 "INSERT INTO campaign_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [rule_id, campaign.strip(), kind, value, channel or None, start, end, _now()],
@@ -928,6 +1077,7 @@ class Store:
             "ORDER BY id"
         )
 
+    @_retry_on_conflict
     def delete_campaign_rule(self, rule_id: int) -> None:
         with self.transaction() as cur:
             cur.execute("DELETE FROM campaign_rules WHERE id = ?", [int(rule_id)])
@@ -941,10 +1091,10 @@ class Store:
                FROM daily_rollup WHERE campaign <> '' GROUP BY 1 ORDER BY 2"""
         )
 
+    @_retry_on_conflict
     def add_annotation(self, day: dt.date, text: str, channel: str | None = None) -> int:
         with self.transaction() as cur:
-            rid = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM annotations").fetchone()
-            ann_id = int(rid[0]) if rid else 1
+            ann_id = self._new_id(cur, "annotations")
             cur.execute(
                 "INSERT INTO annotations VALUES (?, ?, ?, ?, ?)",
                 [ann_id, day, channel or None, text, _now()],
@@ -965,6 +1115,7 @@ class Store:
             params,
         )
 
+    @_retry_on_conflict
     def delete_annotation(self, ann_id: int) -> None:
         with self.transaction() as cur:
             cur.execute("DELETE FROM annotations WHERE id = ?", [int(ann_id)])
@@ -979,6 +1130,7 @@ class Store:
                 out[sig] = {"name": name, **json.loads(profile)}
         return out
 
+    @_retry_on_conflict
     def save_mapping_profile(self, signature: str, name: str, profile: Mapping[str, Any]) -> None:
         with self.transaction() as cur:
             cur.execute("DELETE FROM mapping_profiles WHERE signature = ?", [signature])
@@ -986,6 +1138,44 @@ class Store:
                 "INSERT INTO mapping_profiles VALUES (?, ?, ?, ?)",
                 [signature, name, json.dumps(dict(profile)), _now()],
             )
+
+    # -- rescoring --------------------------------------------------------------------------
+    def distinct_texts(self, part: int, parts: int) -> pl.DataFrame:
+        """Distinct comment texts of one hash partition (rescoring goes part by part so
+        that memory stays bounded)."""
+        return self._frame(
+            "SELECT DISTINCT coalesce(text, '') AS text FROM comments "
+            "WHERE hash(coalesce(text, '')) % ? = ?",
+            [int(parts), int(part)],
+        )
+
+    def apply_scores(self, scores: pl.DataFrame) -> int:
+        """Store new sentiment for texts (columns text, text_key, polarity, label, lang,
+        scored, is_complaint, is_question). Manually relabelled comments keep their label."""
+        cols = ["text", "text_key", "polarity", "label", "lang", "scored", "is_complaint",
+                "is_question"]  # fmt: skip
+        with self.transaction() as cur:
+            cur.register("rescored", scores.select(cols).to_arrow())
+            try:
+                res = cur.execute(
+                    """UPDATE comments AS c SET text_key = s.text_key,
+                         model_polarity = s.polarity, model_label = s.label,
+                         polarity = s.polarity, label = s.label, lang = s.lang,
+                         scored = s.scored, is_complaint = s.is_complaint,
+                         is_question = s.is_question
+                       FROM rescored s WHERE coalesce(c.text, '') = s.text
+                         AND NOT EXISTS (SELECT 1 FROM label_overrides o
+                           WHERE o.channel = c.channel AND o.row_key = c.row_key)"""
+                ).fetchone()
+                cur.execute(
+                    """INSERT INTO sentiment_cache SELECT DISTINCT ON (text_key) text_key,
+                         polarity, label, lang, scored, is_complaint, is_question
+                       FROM rescored s WHERE NOT EXISTS (SELECT 1 FROM sentiment_cache c
+                         WHERE c.text_key = s.text_key)"""
+                )
+            finally:
+                cur.unregister("rescored")
+        return int(res[0]) if res else 0
 
     # -- export -----------------------------------------------------------------------------
     def table_frame(self, table: str, f: Filters | None = None) -> pl.DataFrame:
@@ -996,12 +1186,16 @@ class Store:
     def search_everywhere(self, needle: str) -> list[str]:
         """Tables/columns whose text contains ``needle`` (privacy checks)."""
         hits = []
+        # The catalog filter keeps DuckLake's in-memory host database and registered Arrow
+        # views out of the search.
         tables = [r[0] for r in self._rows("SELECT table_name FROM information_schema.tables "
-                                           "WHERE table_schema = 'main'")]  # fmt: skip
+                                           "WHERE table_schema = 'main' "
+                                           "AND table_catalog = current_database()")]  # fmt: skip
         for t in tables:
             cols = self._rows(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND data_type = 'VARCHAR'",
+                "AND data_type = 'VARCHAR' AND table_schema = 'main' "
+                "AND table_catalog = current_database()",
                 [t],
             )
             for (c,) in cols:
@@ -1012,6 +1206,52 @@ class Store:
                 if n:
                     hits.append(f"{t}.{c}")
         return hits
+
+    # -- backup and restore (see trustdash.backup) ---------------------------------------------
+    @contextlib.contextmanager
+    def table_reader(self, table: str, batch_rows: int = 100_000) -> Iterator[Any]:
+        """A pyarrow ``RecordBatchReader`` over one backed-up table (streamed, not loaded)."""
+        if table not in BACKUP_TABLES:
+            raise StoreError(f"Unknown table {table!r}.")
+        with self.cursor() as cur:
+            yield cur.execute(f"SELECT * FROM {table}").fetch_record_batch(batch_rows)  # noqa: S608 - whitelist
+
+    def replace_tables(self, parquet_files: Mapping[str, str | Path]) -> dict[str, int]:
+        """Replace the given tables by the rows of their Parquet files, in one transaction,
+        then recompute every derived table in that same transaction."""
+        unknown = [t for t in parquet_files if t not in BACKUP_TABLES]
+        if unknown:
+            raise StoreError(f"Unknown table(s) in the backup: {', '.join(sorted(unknown))}.")
+        counts: dict[str, int] = {}
+        with self.transaction() as cur:
+            for table in BACKUP_TABLES:
+                if table not in parquet_files:
+                    continue
+                cur.execute(f"DELETE FROM {table}")  # noqa: S608 - whitelist
+                res = cur.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)",  # noqa: S608
+                    [str(parquet_files[table])],
+                ).fetchone()
+                counts[table] = int(res[0]) if res else 0
+            for table in DERIVED_TABLES:
+                cur.execute(f"DELETE FROM {table}")  # noqa: S608 - whitelist
+            chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM comments").fetchall()]
+            post_chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM posts").fetchall()]
+            self._apply_post_campaign_rules(cur, post_chans)
+            self.refresh_derived(cur, chans)
+        return counts
+
+
+def _journaled(method: Callable[..., None]) -> Callable[..., None]:
+    """Record a write of the batch so that a lost commit race can re-apply it."""
+
+    @functools.wraps(method)
+    def wrapper(self: ImportBatch, *args: Any) -> None:
+        if self._journal is not None and not self._replaying:
+            self._journal.append((method.__name__, tuple(self._keep(a) for a in args)))
+        method(self, *args)
+
+    return wrapper
 
 
 class ImportBatch:
@@ -1026,6 +1266,45 @@ class ImportBatch:
         self.rejected = 0
         self.channels: set[str] = set()
         self.post_channels: set[str] = set()
+        self.attempts = 1
+        # Only DuckLake commits can lose a race; the embedded file has one writer.
+        self._journal: list[tuple[str, tuple]] | None = (
+            [] if store.backend == "ducklake" else None
+        )
+        self._spill: Path | None = None
+        self._replaying = False
+
+    def _keep(self, arg: Any) -> Any:
+        if not isinstance(arg, pl.DataFrame):
+            return arg
+        # Frames go to local Arrow files, not RAM: a retried import may be millions of rows.
+        if self._spill is None:
+            self._spill = Path(tempfile.mkdtemp(prefix="trustdash-import-"))
+        path = self._spill / f"{len(self._journal or ())}.arrow"
+        arg.write_ipc(path)
+        return path
+
+    def _replay(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Re-apply the journal in a new transaction (after a lost commit race)."""
+        self.cur = cur
+        self.counts = ImportCounts()
+        self.rejected = 0
+        self.channels.clear()
+        self.post_channels.clear()
+        self._replaying = True
+        try:
+            for name, args in self._journal or ():
+                loaded = [pl.read_ipc(a, memory_map=False) if isinstance(a, Path) else a
+                          for a in args]  # fmt: skip
+                getattr(self, name)(*loaded)
+        finally:
+            self._replaying = False
+
+    def _drop_journal(self) -> None:
+        self._journal = None
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
 
     def cached_scores(self, keys: pl.Series) -> pl.DataFrame:
         frame = pl.DataFrame({"text_key": keys.unique()})
@@ -1037,6 +1316,7 @@ class ImportBatch:
         finally:
             self.cur.unregister("wanted_keys")
 
+    @_journaled
     def cache_scores(self, scores: pl.DataFrame) -> None:
         if scores.is_empty():
             return
@@ -1050,6 +1330,7 @@ class ImportBatch:
         finally:
             self.cur.unregister("new_scores")
 
+    @_journaled
     def add_comments(self, frame: pl.DataFrame) -> None:
         """Insert prepared comment rows (all of :data:`COMMENT_INSERT_COLUMNS`); rows whose
         (channel, row_key) already exists are counted as duplicates."""
@@ -1075,6 +1356,7 @@ class ImportBatch:
         self.counts.duplicates += frame.height - inserted
         self.channels.update(staged.get_column("channel").unique().drop_nulls().to_list())
 
+    @_journaled
     def add_posts(self, frame: pl.DataFrame) -> None:
         """Upsert posts on (channel, post_id): lifetime metrics of a later export win."""
         if frame.is_empty():
@@ -1116,6 +1398,7 @@ class ImportBatch:
         self.counts.duplicates += frame.height - inserted - updated
         self.post_channels.update(staged.get_column("channel").unique().drop_nulls().to_list())
 
+    @_journaled
     def add_daily_metrics(self, frame: pl.DataFrame) -> None:
         """Upsert (channel, date, metric): the latest export's value wins."""
         if frame.is_empty():
@@ -1145,6 +1428,7 @@ class ImportBatch:
         self.counts.rows_updated += updated
         self.counts.duplicates += frame.height - inserted - updated
 
+    @_journaled
     def add_rejected(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Rejected rows as (row number, reason, raw JSON)."""
         if not rows:
@@ -1221,6 +1505,11 @@ def snap_target(hours: float) -> int:
         if b <= hours + 1e-9:
             best = b
     return best
+
+
+def _conflict_message(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return f"Another process changed the same data at the same time ({first[:200]}); try again."
 
 
 def _now() -> dt.datetime:

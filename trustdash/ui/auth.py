@@ -75,6 +75,13 @@ def role_for(email: str | None, allow: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _claim(user: object, name: str) -> Any:
+    try:
+        return user.get(name)  # type: ignore[attr-defined]
+    except Exception:
+        return getattr(user, name, None)
+
+
 def enforce() -> Access:
     """Stop the page unless the visitor may see it. Call at the top of every page."""
     if not auth_configured():
@@ -92,12 +99,12 @@ def enforce() -> Access:
         st.info("Sign in to see this dashboard.")
         st.button("Sign in", on_click=st.login, type="primary")
         st.stop()
-    try:
-        email = user.get("email")
-    except Exception:
-        email = getattr(user, "email", None)
+    email = _claim(user, "email")
     allow = _secrets().get("trustdash", {}) or {}
     role = role_for(email, allow if isinstance(allow, Mapping) else {})
+    # A provider that says the address is unverified does not prove who owns it.
+    if _claim(user, "email_verified") is False:
+        role = None
     if role is None:
         st.title("trustdash")
         st.error(f"{email or 'This account'} is not allowed to see this dashboard.")

@@ -74,6 +74,7 @@ def page(
         st.stop()
     store = shared_store()
     loaded_demo = _bootstrap(config.db_target())
+    _rescoring_status(store)
     with st.sidebar:
         st.markdown("### 🛡️ trustdash")
         _navigation(access)
@@ -93,6 +94,21 @@ def page(
     for n in notices:
         st.info(n, icon="ℹ️")
     return PageContext(store=store, filters=f, access=access, notices=notices)
+
+
+def _rescoring_status(store: Store) -> None:
+    """Start re-scoring after a scorer or lexicon change and show its progress."""
+    from trustdash import rescoring
+
+    job = rescoring.start_background(store) or rescoring.current_job(store)
+    if job is None:
+        return
+    with st.sidebar:
+        if job.error:
+            st.error(f"Re-scoring failed: {job.error}")
+        elif not job.done:
+            st.progress(job.fraction, text=job.text)
+            st.caption("Numbers update when re-scoring ends; reload the page to follow it.")
 
 
 NAV = [

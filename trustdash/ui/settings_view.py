@@ -118,7 +118,13 @@ def settings_view(ctx: PageContext) -> None:
                 store.set_setting("report_lang", lang)
                 with st.spinner("Re-applying brand accounts…"):
                     store.refresh_all()
-                st.success("Saved. Lexicon changes apply to the next scoring of each text.")
+                from trustdash import rescoring
+
+                if rescoring.start_background(store):
+                    st.success("Saved. Comments are being re-scored in the background with "
+                               "the new names and lexicon (progress in the sidebar).")  # fmt: skip
+                else:
+                    st.success("Saved.")
     with tab_campaigns:
         rules = store.campaign_rules()
         if rules.height:

@@ -1,0 +1,110 @@
+"""Re-score stored comments when the scorer or the workspace's lexicon changes.
+
+Scores are cached by a key of the normalised text, the scorer version and the
+workspace's lexicon overrides and brand names. When that version differs from the
+one the store was scored with, the app re-scores every distinct text in the
+background (part by part, with progress) and refreshes the rollups; manual label
+corrections keep winning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from trustdash import sentiment
+from trustdash.ingest import brand_terms, lexicon_overrides, overrides_version
+from trustdash.store import Store
+
+log = logging.getLogger(__name__)
+
+SETTING = "scoring_version"
+
+
+def scoring_version(store: Store) -> str:
+    """The version the current scorer and workspace settings would score with."""
+    terms = brand_terms(store)
+    return f"{sentiment.SCORER_VERSION}:{overrides_version(lexicon_overrides(store), terms)}"
+
+
+def needs_rescore(store: Store) -> bool:
+    stored = store.get_setting(SETTING)
+    if stored is None:
+        return False  # scored by this version at import, or nothing imported yet
+    return stored != scoring_version(store)
+
+
+def rescore(
+    store: Store, progress: Callable[[float, str], None] | None = None, parts: int = 16
+) -> int:
+    """Re-score every distinct comment text; returns the number of comments updated."""
+    version = scoring_version(store)
+    terms = brand_terms(store)
+    overrides = lexicon_overrides(store)
+    over_version = overrides_version(overrides, terms)
+    updated = 0
+    for part in range(parts):
+        texts = store.distinct_texts(part, parts).get_column("text")
+        if texts.len():
+            scores = sentiment.score(texts, brand_terms=terms, lexicon_overrides=overrides or None)
+            keys = sentiment.text_key(texts, terms, over_version)
+            frame = pl.concat(
+                [pl.DataFrame({"text": texts, "text_key": keys}), scores], how="horizontal"
+            )
+            updated += store.apply_scores(frame)
+        if progress:
+            progress((part + 1) / parts, f"Re-scoring comments: {updated:,} updated")
+    store.refresh_all()
+    store.set_setting(SETTING, version)
+    return updated
+
+
+@dataclass
+class Job:
+    """A background re-scoring run, polled by the pages."""
+
+    fraction: float = 0.0
+    text: str = "Waiting…"
+    done: bool = False
+    error: str | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def update(self, fraction: float, text: str) -> None:
+        self.fraction, self.text = fraction, text
+
+
+_JOBS: dict[str, Job] = {}
+_LOCK = threading.Lock()
+
+
+def start_background(store: Store) -> Job | None:
+    """Start re-scoring in a thread when needed (once per store and process)."""
+    with _LOCK:
+        job = _JOBS.get(store.target)
+        if job is not None and not job.done:
+            return job
+        if not needs_rescore(store):
+            return None
+        job = Job()
+
+        def run() -> None:
+            try:
+                rescore(store, job.update)
+            except Exception as exc:  # keep the app alive; the page shows the problem
+                log.exception("re-scoring failed")
+                job.error = str(exc)[:300]
+            finally:
+                job.done = True
+
+        job.thread = threading.Thread(target=run, name="trustdash-rescore", daemon=True)
+        _JOBS[store.target] = job
+        job.thread.start()
+        return job
+
+
+def current_job(store: Store) -> Job | None:
+    return _JOBS.get(store.target)
