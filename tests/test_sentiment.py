@@ -197,3 +197,34 @@ def test_many_texts_vectorised() -> None:
     assert out["scored"].mean() > 0.9  # type: ignore[operator]
     assert set(out["lang"].unique()) >= {"en", "fr"}
     assert out["polarity"].is_between(-1.0, 1.0).all()
+
+
+def test_nfkc_skip_is_safe() -> None:
+    """Texts made only of characters outside NEEDS_NFKC_RE skip NFKC: NFKC must not change
+    any of those characters."""
+    import re
+    import unicodedata
+
+    from trustdash.sentiment.engine import NEEDS_NFKC_RE
+
+    needs = re.compile(NEEDS_NFKC_RE)
+    for cp in range(0x1FB00):
+        c = chr(cp)
+        if not needs.match(c) and not 0xD800 <= cp <= 0xDFFF:
+            assert unicodedata.normalize("NFKC", c) == c, hex(cp)
+    out = normalise(pl.Series(["\ufb01ne \u00bd", "plain", "e\u0301t\u00e9 \U0001f60d"]))
+    assert out.to_list() == ["fine 1\u20442", "plain", "\u00e9t\u00e9 \U0001f60d"]
+
+
+def test_other_languages_scored_on_emojis_only() -> None:
+    out = row("Hoy me llegó el pedido con el regalo 😍")
+    assert out["lang"] not in ("en", "fr", "und")
+    assert out["scored"] is True and out["label"] == "positive"
+    assert row("El paquete llegó tarde y el servicio no responde nunca")["scored"] is False
+
+
+def test_all_caps_french_and_broken_product() -> None:
+    caps = row("LIVRAISON NULLE, AUCUN SUIVI DU COLIS")
+    assert caps["lang"] == "fr" and caps["label"] == "negative"
+    assert row("Mon téléphone ne fonctionne plus depuis hier")["label"] == "negative"
+    assert row("the app doesn't work since the update")["label"] == "negative"

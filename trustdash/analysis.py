@@ -7,6 +7,7 @@ results. No SQL here (that is :mod:`trustdash.store`), no formulas (that is
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import Counter
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from trustdash import trust
@@ -26,6 +28,38 @@ GROUPINGS = ("brand", "channel", "campaign", "day", "week", "month")
 
 def _settings(store: Store, settings: trust.TrustSettings | None) -> trust.TrustSettings:
     return settings or trust_settings(store)
+
+
+class _Memo:
+    """Read-through cache of the store's reads for one computation, so the many views of
+    the Overview do not read the same posts or weekly series again."""
+
+    CACHED = frozenset(
+        {"posts_frame", "weekly_sentiment", "channels", "reply_channels", "date_bounds",
+         "campaigns"}
+    )  # fmt: skip
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cache: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if name not in self.CACHED:
+            return attr
+
+        def cached(*args: Any, **kwargs: Any) -> Any:
+            key = (name, args, tuple(sorted(kwargs.items())))
+            if key not in self._cache:
+                self._cache[key] = attr(*args, **kwargs)
+            return self._cache[key]
+
+        return cached
+
+
+def memo(store: Store) -> Store:
+    """``store`` with its reads cached for the duration of one view's computation."""
+    return store if isinstance(store, _Memo) else _Memo(store)  # type: ignore[return-value]
 
 
 def resolve(store: Store, f: Filters) -> Filters:
@@ -118,11 +152,15 @@ def _with_components(
     start = (f.start or end) - dt.timedelta(weeks=12)
     weekly = store.weekly_sentiment(f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
-    by_group = {
-        str(g): rows.rename({"period": "week"})
-        for (g,), rows in weekly.group_by(["group"], maintain_order=True)
-    }
-    s6 = []
+    # Weekly arrays per group, so that each row's 12-week window is a slice.
+    by_group: dict[str, tuple[Any, Any, Any]] = {}
+    for (g,), rows in weekly.sort("period").group_by(["group"], maintain_order=True):
+        by_group[str(g)] = (
+            rows.get_column("period").to_numpy(),
+            rows.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy(),
+            rows.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy(),
+        )
+    s6: list[float | None] = []
     for row in c.select("group", *(["sub"] if then_by else [])).iter_rows(named=True):
         d = row["group"] if by == dim else (row.get("sub") if then_by == dim else "brand")
         if period:
@@ -130,14 +168,15 @@ def _with_components(
             p_end = _period_end(p_start, period)
         else:
             p_end = end
-        rows = by_group.get(str(d))
-        if rows is None:
+        arrays = by_group.get(str(d))
+        if arrays is None:
             s6.append(None)
             continue
-        window = rows.filter(
-            (pl.col("week") <= p_end) & (pl.col("week") > p_end - dt.timedelta(weeks=12))
-        )
-        s6.append(trust.s6_consistency(window, s.prior_strength, mu))
+        weeks, pos, neg = arrays
+        hi = int(np.searchsorted(weeks, np.datetime64(p_end), side="right"))
+        lo = int(np.searchsorted(weeks, np.datetime64(p_end - dt.timedelta(weeks=12)),
+                                 side="right"))  # fmt: skip
+        s6.append(trust.s6_from_counts(pos[lo:hi][-12:], neg[lo:hi][-12:], s.prior_strength, mu))
     return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64)).drop("_key")
 
 
@@ -177,11 +216,15 @@ def trust_table(
 
 
 def brand_headline(
-    store: Store, f: Filters, settings: trust.TrustSettings | None = None
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None = None,
+    per_channel: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The brand's Trust Score for the window, volume-weighted and channel-equal."""
     s = _settings(store, settings)
-    per_channel = trust_table(store, f, "channel", s)
+    if per_channel is None:
+        per_channel = trust_table(store, f, "channel", s)
     brand_row = trust_table(store, f, "brand", s, prior={"S1": 0.5, "S2": 0.5, "S3": 0.5})
     if brand_row.is_empty():
         return {"trust": None, "band": trust.NO_DATA, "n": 0, "row": None}
@@ -228,9 +271,13 @@ def series(
 
     Each group's periods shrink toward that group's level over the whole window.
     """
+    store = memo(store)
     s = _settings(store, settings)
     f = resolve(store, f)
     gran = f.granularity
+    # Each point's interval is drawn as a band; 300 draws give its 10/90 % quantiles to
+    # about a point, a third of the headline's cost.
+    point_settings = dataclasses.replace(s, draws=min(s.draws, 300))
     if by == "brand":
         c = counts(store, f, gran, s, then_by="brand")
     else:
@@ -247,7 +294,7 @@ def series(
     parts = []
     for (sub,), rows in c.group_by(["sub"], maintain_order=True):
         prior = priors.get(str(sub))
-        scored = trust.score_groups(rows.drop("sub"), s, prior)
+        scored = trust.score_groups(rows.drop("sub"), point_settings, prior)
         parts.append(
             scored.with_columns(
                 pl.lit(str(sub)).alias("channel"),
@@ -283,22 +330,30 @@ def overview(
     store: Store, f: Filters, settings: trust.TrustSettings | None = None
 ) -> Overview:
     """Everything the Overview page shows."""
+    store = memo(store)
     s = _settings(store, settings)
     f = resolve(store, f)
-    head = brand_headline(store, f, s)
+    channels = trust_table(store, f, "channel", s)
+    head = brand_headline(store, f, s, channels)
     prev_f = f.previous()
-    prev = brand_headline(store, prev_f, s) if prev_f else None
+    prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
+    prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
     delta = None
     if prev and prev.get("trust") is not None and head.get("trust") is not None:
         delta = float(head["trust"]) - float(prev["trust"])
-    channels = trust_table(store, f, "channel", s)
-    prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
     changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
-    for ch in changes:
-        ch["drivers"] = store.comments(
-            f.with_(channels=(ch["group"],)), limit=3, order="most_negative"
-            if ch["delta"] < 0 else "most_positive",
-        ).select("created_at", "channel", "text", "label")
+    # The comments behind each change: the worst ones where trust fell, the best where it
+    # rose; one scan per direction, not one per change.
+    for worst in (True, False):
+        picked = [c["group"] for c in changes if (c["delta"] < 0) == worst]
+        if not picked:
+            continue
+        tops = store.top_comments(f, picked, per_channel=3, worst=worst)
+        for ch in changes:
+            if ch["group"] in picked:
+                ch["drivers"] = tops.filter(pl.col("channel") == ch["group"]).select(
+                    "created_at", "channel", "text", "label"
+                )
     ser = series(store, f, s)
     brand_ser = series(store, f, s, by="brand")
     per_period = store.period_sentiment(f, "channel")

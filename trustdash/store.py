@@ -1139,6 +1139,33 @@ class Store:
                 [signature, name, json.dumps(dict(profile)), _now()],
             )
 
+    def top_comments(
+        self, f: Filters, channels: Sequence[str], *, per_channel: int = 3, worst: bool = True
+    ) -> pl.DataFrame:
+        """The most negative (or positive) audience comments of each channel, in one scan."""
+        where, params = self._comment_where(f.with_(channels=tuple(channels)))
+        order = "polarity ASC" if worst else "polarity DESC"
+        return self._frame(
+            f"""SELECT created_at, channel, text, label, polarity FROM (
+                  SELECT *, row_number() OVER (PARTITION BY channel ORDER BY {order},
+                    created_at DESC) AS rn
+                  FROM comments WHERE {where}) WHERE rn <= ? ORDER BY channel, rn""",  # noqa: S608
+            [*params, int(per_channel)],
+        )
+
+    def baseline_scan(self, campaign: str | None = None) -> pl.DataFrame:
+        """One plain GROUP BY channel over the raw comments (the benchmarks' yardstick)."""
+        if campaign is None:
+            return self._frame(
+                "SELECT channel, count(*) AS n, avg(polarity) AS polarity FROM comments "
+                "GROUP BY channel"
+            )
+        return self._frame(
+            "SELECT channel, count(*) AS n, avg(polarity) AS polarity FROM comments "
+            "WHERE campaign = ? GROUP BY channel",
+            [campaign],
+        )
+
     # -- rescoring --------------------------------------------------------------------------
     def distinct_texts(self, part: int, parts: int) -> pl.DataFrame:
         """Distinct comment texts of one hash partition (rescoring goes part by part so

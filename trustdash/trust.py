@@ -526,8 +526,14 @@ def s6_consistency(weekly: pl.DataFrame, m: float, mu: float) -> float | None:
             pl.col("neg").cast(pl.Float64).fill_null(0.0),
         )
     )
-    pos = rows["pos"].to_numpy()
-    neg = rows["neg"].to_numpy()
+    return s6_from_counts(rows["pos"].to_numpy(), rows["neg"].to_numpy(), m, mu)
+
+
+def s6_from_counts(pos: np.ndarray, neg: np.ndarray, m: float, mu: float) -> float | None:
+    """:func:`s6_consistency` on arrays of weekly positive and negative counts (oldest
+    first, the window's weeks only): the same formula without building a frame."""
+    pos = np.asarray(pos, dtype=float)
+    neg = np.asarray(neg, dtype=float)
     keep = (pos + neg) > 0
     pos, neg = pos[keep], neg[keep]
     if len(pos) < 4:
@@ -535,12 +541,17 @@ def s6_consistency(weekly: pl.DataFrame, m: float, mu: float) -> float | None:
     net = 2.0 * np.asarray(shrink(pos, pos + neg, m, mu)) - 1.0
     sd = float(np.std(net))
     share = neg / (pos + neg)
-    spikes = 0
-    for i in range(len(share)):
-        others = np.delete(share, i)
-        if neg[i] >= 10 and share[i] > others.mean() + 2.0 * others.std():
-            spikes += 1
-    return _consistency(sd, spikes)
+    return _consistency(sd, _spike_weeks(share, neg))
+
+
+def _spike_weeks(share: np.ndarray, neg: np.ndarray) -> int:
+    """Weeks whose negative share exceeds the mean + 2 sd (population) of the *other*
+    weeks' shares, with at least 10 negatives; leave-one-out moments in closed form."""
+    n = len(share)
+    total, total_sq = share.sum(), (share**2).sum()
+    others_mean = (total - share) / (n - 1)
+    others_var = np.maximum((total_sq - share**2) / (n - 1) - others_mean**2, 0.0)
+    return int(((neg >= 10) & (share > others_mean + 2.0 * np.sqrt(others_var) + 1e-12)).sum())
 
 
 def _consistency(sd: float, spike_weeks: int) -> float:
@@ -615,16 +626,19 @@ _PARTIAL_REASON = {
 
 
 def _col(counts: pl.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
+    # Straight to numpy (nulls become NaN): no polars expression per column, which costs
+    # a query plan each and dominates when many small frames are scored.
     if name not in counts.columns:
         return np.full(counts.height, default, dtype=float)
-    return counts[name].cast(pl.Float64).fill_null(default).to_numpy().astype(float)
+    arr = np.asarray(counts.get_column(name).to_numpy(), dtype=float)
+    return np.where(np.isnan(arr), default, arr)
 
 
 def _opt_col(counts: pl.DataFrame, name: str) -> np.ndarray:
     """Nullable float column as an array with NaN for null / absent."""
     if name not in counts.columns:
         return np.full(counts.height, np.nan)
-    return counts[name].cast(pl.Float64).fill_nan(None).fill_null(np.nan).to_numpy().astype(float)
+    return np.asarray(counts.get_column(name).to_numpy(), dtype=float)
 
 
 def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:

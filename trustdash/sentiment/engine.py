@@ -19,7 +19,7 @@ import polars as pl
 from trustdash.sentiment import lang as langid
 from trustdash.sentiment import lexicons, tables
 
-SCORER_VERSION = "1.0.0"
+SCORER_VERSION = "1.1.0"
 
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
@@ -27,6 +27,9 @@ NEG_THRESHOLD = -0.25
 
 # VADER's constants (Hutto & Gilbert 2014); kept identical so scores stay comparable.
 ALPHA = 15.0
+# French lexicon valences are milder than VADER's English ones (textblob-fr is mostly
+# adjectives): a smaller normalisation constant puts French polarities on the same label scale.
+FR_ALPHA = 8.0
 NEGATION_SCALAR = -0.74
 CAPS_INCREMENT = 0.733
 EXCLAMATION_INCREMENT = 0.292
@@ -61,6 +64,14 @@ _HTML_ENTITIES = {
     "&#8221;": '"', "&rsquo;": "'", "&lsquo;": "'", "&ldquo;": '"', "&rdquo;": '"',
     "&hellip;": "...", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à", "&ccedil;": "ç",
 }  # fmt: skip
+# Characters that NFKC leaves unchanged (checked codepoint by codepoint in the tests): ASCII,
+# Latin-1 letters, œ, curly quotes, variation selector/ZWJ and the emoji blocks.  A text made
+# only of them skips NFKC.
+NEEDS_NFKC_RE = (
+    "[^\x00-\x7f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153\u2018\u2019"
+    "\u201c\u201d\u200d\ufe0f\u2600-\u27bf\U0001f300-\U0001f64f\U0001f680-\U0001f6ff"
+    "\U0001f900-\U0001f9ff\U0001fa70-\U0001faff]"
+)
 _APOSTROPHES = ["\u2019", "\u2018", "\u201b", "\u2032", "\u00b4", "`"]
 _QUOTES = ["\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\u2033"]
 
@@ -89,13 +100,29 @@ def _brand_pattern(brand_terms: Sequence[str]) -> str | None:
     return rf"(?i)(^|[^\w])[#@]?(?:{body})(\W|$)"
 
 
-def _normalise_expr(e: pl.Expr, brand_terms: Sequence[str]) -> pl.Expr:
+def _html_expr(e: pl.Expr) -> pl.Expr:
     e = e.str.replace_many(list(_HTML_ENTITIES), list(_HTML_ENTITIES.values()))
     e = e.str.replace_all(
         r"(?i)<br\s*/?>|</?(?:p|div|span|b|i|em|strong|a)(?:\s[^>]{0,200})?>", " "
     )
-    e = e.str.replace_all(r"&#?\w{1,8};", " ")
-    e = e.str.normalize("NFKC")
+    return e.str.replace_all(r"&#?\w{1,8};", " ")
+
+
+def _nfkc(s: pl.Series) -> pl.Series:
+    """NFKC, applied only to the texts that hold a character NFKC could change (NEEDS_NFKC_RE).
+
+    NFKC is the dearest hygiene step and leaves ASCII, French letters and emojis unchanged."""
+    todo = s.str.contains(NEEDS_NFKC_RE).fill_null(False)
+    n = int(todo.sum())
+    if n == 0:
+        return s
+    fixed = s.filter(todo).str.normalize("NFKC")
+    if n == s.len():
+        return fixed
+    return s.scatter(todo.arg_true(), fixed)
+
+
+def _clean_expr(e: pl.Expr, brand_terms: Sequence[str]) -> pl.Expr:
     e = e.str.replace_many(_APOSTROPHES + _QUOTES, ["'"] * len(_APOSTROPHES) + ['"'] * len(_QUOTES))
     e = e.str.replace_all("[\ufe0f\u200d\U0001f3fb-\U0001f3ff]", "")
     e = e.str.replace_all(r"(?i)(?:https?://|www\.)\S+", f" {URL_TOKEN} ")
@@ -116,7 +143,8 @@ def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
     s = texts if isinstance(texts, pl.Series) else pl.Series(list(texts))
     s = s.cast(pl.String)
     name = s.name
-    return pl.select(_normalise_expr(pl.lit(s), brand_terms)).to_series().rename(name)
+    s = _nfkc(pl.select(_html_expr(pl.lit(s))).to_series())
+    return pl.select(_clean_expr(pl.lit(s), brand_terms)).to_series().rename(name)
 
 
 def text_key(
@@ -125,13 +153,18 @@ def text_key(
     """Cache key: sha1 of normalised text, scorer version and overrides version.
 
     hashlib (not polars' hash, which may change between releases) on unique texts only."""
-    norm = normalise(texts, brand_terms)
+    # A null text keys like the empty text, as before.
+    norm = normalise(texts, brand_terms).fill_null("")
     suffix = f"\x1f{SCORER_VERSION}\x1f{overrides_version}"
     uniq = norm.unique()
-    keys = {
-        t: hashlib.sha1(((t or "") + suffix).encode("utf-8")).hexdigest() for t in uniq.to_list()
-    }
-    return norm.replace_strict(keys, return_dtype=pl.String).rename(texts.name or "text_key")
+    keys = pl.Series(
+        [hashlib.sha1((t + suffix).encode("utf-8")).hexdigest() for t in uniq.to_list()],
+        dtype=pl.String,
+    )
+    # A join, not replace_strict with a dict: building that mapping dominated the cost.
+    table = pl.DataFrame({"t": uniq, "k": keys})
+    out = pl.DataFrame({"t": norm}).join(table, on="t", how="left", maintain_order="left")
+    return out["k"].rename(texts.name or "text_key")
 
 
 def label_from_polarity(p: pl.Expr) -> pl.Expr:
@@ -242,16 +275,16 @@ def score(
     # Comments repeat a lot (copy-paste, bots, "merci !"): normalise and score each distinct
     # text once, then join back in input order.
     frame = pl.DataFrame({"raw": s})
-    raw_u = frame.filter(pl.col("raw").is_not_null()).unique("raw")
-    norm = raw_u.with_columns(text=normalise(raw_u["raw"], brand_terms))
-    uniq = norm.filter(pl.col("text").str.len_bytes() > 0).unique("text")["text"]
+    raw_u = s.drop_nulls().unique()
+    norm = pl.DataFrame({"raw": raw_u, "text": normalise(raw_u, brand_terms)})
+    uniq = norm["text"].filter(norm["text"].str.len_bytes() > 0).unique()
     if uniq.len() == 0:
         res = pl.DataFrame(schema={"text": pl.String, **OUTPUT_SCHEMA})
     else:
         res = _score_unique(uniq, parts)
-    out = frame.join(norm, on="raw", how="left", maintain_order="left").join(
-        res, on="text", how="left", maintain_order="left"
-    )
+    # One join on the (smaller) table of distinct raw texts, then one onto the input rows.
+    by_raw = norm.join(res, on="text", how="left").drop("text")
+    out = frame.join(by_raw, on="raw", how="left", maintain_order="left")
     return out.select(
         pl.col("polarity").fill_null(0.0),
         pl.col("label").fill_null("neutral"),
@@ -262,7 +295,12 @@ def score(
     )
 
 
-def _tokens(texts: pl.Series) -> pl.DataFrame:
+def _tokens(texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series) -> pl.DataFrame:
+    """One row per token (id = text number) with its features, in text order.
+
+    Whitespace chunks repeat a lot across comments, so each distinct chunk is tokenised once
+    and each distinct token gets its features once; a single one-to-many join on the chunk
+    then expands the texts into feature rows (no explode or join over every token row)."""
     sets = _static_sets()
     chunks = (
         pl.DataFrame({"text": texts})
@@ -276,7 +314,18 @@ def _tokens(texts: pl.Series) -> pl.DataFrame:
         .then(pl.concat_list(pl.col("chunk")))
         .otherwise(pl.col("chunk").str.extract_all(TOKEN_RE))
     )
-    return chunks.select("id", tok=tok).explode("tok").drop_nulls("tok")
+    chunk_toks = (
+        chunks.select(pl.col("chunk").unique())
+        .select("chunk", tok=tok)
+        .explode("tok")
+        .drop_nulls("tok")
+    )
+    vocab = _vocab_features(chunk_toks["tok"].unique(), lex1, first_words)
+    chunk_feats = chunk_toks.join(vocab, on="tok", how="left")
+    # "left_right": chunks in text order, then each chunk's tokens in their order.
+    return chunks.join(chunk_feats, on="chunk", how="inner", maintain_order="left_right").drop(
+        "chunk"
+    )
 
 
 def _elongation_map(keys: pl.Series, words: pl.Series) -> dict[str, str]:
@@ -349,23 +398,79 @@ def _by_lang(prefix: str, und: pl.Expr | None = None) -> pl.Expr:
     return e.then(pl.col(f"{prefix}_fr")).otherwise(und)
 
 
+def _scatter(n: int, idx: pl.Series, values: pl.Series) -> pl.Series:
+    """Full-length column, null except at row numbers idx."""
+    return pl.repeat(None, n, dtype=values.dtype, eager=True).scatter(idx, values)
+
+
+def _ngrams(
+    t: pl.DataFrame, r: pl.Series, n_rows: int, lex2: pl.DataFrame, lex3: pl.DataFrame
+) -> pl.DataFrame:
+    """Bigram/trigram valences and phrase flags for the rows r where a multi-word entry can
+    start; one row per element of r, in the same order."""
+    sets = _static_sets()
+    last = n_rows - 1
+    r1 = (r + 1).clip(upper_bound=last)
+    r2 = (r + 2).clip(upper_bound=last)
+    ids, key = t["id"], t["key"]
+    g = pl.DataFrame(
+        {
+            "lang": t["lang"].gather(r),
+            "k0": key.gather(r),
+            "k1": key.gather(r1),
+            "k2": key.gather(r2),
+            "same1": (ids.gather(r1) == ids.gather(r)) & (r1 > r),
+            "same2": (ids.gather(r2) == ids.gather(r)) & (r2 > r + 1),
+        }
+    )
+    bg = pl.when(pl.col("same1")).then(pl.col("k0") + " " + pl.col("k1"))
+    tg = pl.when(pl.col("same2")).then(pl.col("bg") + " " + pl.col("k2"))
+    is_fr = pl.col("lang") == "fr"
+
+    def isin(col: str, name: str) -> pl.Expr:
+        return pl.col(col).is_in(sets[name].implode()).fill_null(False)
+
+    return (
+        g.lazy()
+        .with_columns(bg=bg)
+        .with_columns(tg=tg)
+        .join(lex2.lazy(), left_on=["lang", "bg"], right_on=["lang", "term"], how="left",
+              maintain_order="left")
+        .join(lex3.lazy(), left_on=["lang", "tg"], right_on=["lang", "term"], how="left",
+              maintain_order="left")
+        .select(
+            "v2",
+            "v3",
+            q_bg=pl.when(is_fr).then(isin("bg", "fr_q")).otherwise(isin("bg", "en_q")),
+            complaint_ng=isin("bg", "complaint") | isin("tg", "complaint"),
+        )
+        .collect()
+    )  # fmt: skip
+
+
 def _score_unique(
     texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
 ) -> pl.DataFrame:
     lex1, lex2, lex3, first_words = parts
-    sets = _static_sets()
     n_texts = texts.len()
-    t = _tokens(texts)
-    vocab = _vocab_features(t["tok"].unique(), lex1, first_words)
-    t = t.join(vocab, on="tok", how="left", maintain_order="left")
+    t = _tokens(texts, lex1, first_words)
 
     # ---- language per text (vote first, model only for the ambiguous ones)
     ids = pl.arange(0, n_texts, eager=True, dtype=pl.UInt32)
     vote_cols = ["n_words", "en_fw", "fr_fw", "other_fw", "en_lex", "fr_lex"]
+    # Rows are in text order: flagging "id" as sorted lets group_by use contiguous slices.
+    t = t.with_columns(pl.col("id").set_sorted())
     votes = (
-        t.select("id", pl.col("is_alpha").cast(pl.UInt32).alias("n_words"), *vote_cols[1:])
+        t.lazy()
+        .select(
+            "id",
+            pl.col("is_alpha").cast(pl.UInt32).alias("n_words"),
+            *vote_cols[1:],
+            n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
+        )
         .group_by("id")
         .sum()
+        .collect()
     )
     votes = (
         pl.DataFrame({"id": ids, "text": texts})
@@ -375,46 +480,49 @@ def _score_unique(
     lang_s = langid.decide(votes)
     t = t.with_columns(lang=lang_s.gather(t["id"]))
 
-    # ---- n-grams only where a multi-word entry can start (a small share of the rows)
-    same1 = pl.col("id").shift(-1) == pl.col("id")
-    same2 = pl.col("id").shift(-2) == pl.col("id")
-    t = t.with_row_index("r").with_columns(
-        bg=pl.when(pl.col("starts") & same1).then(pl.col("key") + " " + pl.col("key").shift(-1)),
-        tg=pl.when(pl.col("starts") & same2).then(
-            pl.col("key") + " " + pl.col("key").shift(-1) + " " + pl.col("key").shift(-2)
-        ),
+    # ---- n-grams only where a multi-word entry can start (a small share of the rows): the
+    # strings are built on that subset and the results scattered back by row number.
+    n_rows = t.height
+    r = t["starts"].arg_true()
+    grams = _ngrams(t, r, n_rows, lex2, lex3)
+    t = t.with_columns(
+        v2=_scatter(n_rows, r, grams["v2"]),
+        v3=_scatter(n_rows, r, grams["v3"]),
+        q_bg=_scatter(n_rows, r, grams["q_bg"]),
+        complaint_ng=_scatter(n_rows, r, grams["complaint_ng"]),
     )
-    grams = (
-        t.filter(pl.col("bg").is_not_null())
-        .select("r", "lang", "bg", "tg")
-        .join(lex2, left_on=["lang", "bg"], right_on=["lang", "term"], how="left")
-        .join(lex3, left_on=["lang", "tg"], right_on=["lang", "term"], how="left")
-        .select("r", "v2", "v3")
+
+    # Same-text flags for the previous/next rows, computed once and reused by every window.
+    idc = pl.col("id")
+    lf = t.lazy().with_columns(
+        p1=idc.shift(1) == idc,
+        p2=idc.shift(2) == idc,
+        p3=idc.shift(3) == idc,
+        n1=(idc.shift(-1) == idc).fill_null(False),
     )
-    t = t.join(grams, on="r", how="left", maintain_order="left")
 
     def prev(col: str, k: int) -> pl.Expr:
-        return pl.when(pl.col("id").shift(k) == pl.col("id")).then(pl.col(col).shift(k))
+        return pl.when(pl.col(f"p{k}")).then(pl.col(col).shift(k))
 
     is_fr = pl.col("lang") == "fr"
     hit3 = pl.col("v3").is_not_null()
-    t = t.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
+    lf = lf.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
     covered = (
         prev("hit3", 1).fill_null(False)
         | prev("hit3", 2).fill_null(False)
         | prev("hit2", 1).fill_null(False)
     )
-    t = t.with_columns(
+    lf = lf.with_columns(
         covered=covered,
         in_ngram=pl.col("hit3") | pl.col("hit2") | covered,
         boost=_by_lang("boost"),
         neg_word=_by_lang("neg", pl.lit(False)),
         is_but=_by_lang("but", pl.lit(False)),
         v1=_by_lang("v1", pl.col("v1_und")),
-        first=pl.col("id").shift(1).ne_missing(pl.col("id")),
+        first=~pl.col("p1").fill_null(False),
         clause=pl.col("is_clause_end").cum_sum(),
     )
-    t = t.with_columns(
+    lf = lf.with_columns(
         val=pl.when(pl.col("hit3"))
         .then(pl.col("v3"))
         .when(pl.col("hit2"))
@@ -426,30 +534,15 @@ def _score_unique(
     )
     # A booster that precedes a sentiment word only boosts ("super content"): its own
     # valence would count the emphasis twice.
-    next_has_val = (same1 & pl.col("val").shift(-1).is_not_null()).fill_null(False)
-    t = t.with_columns(
+    next_has_val = (pl.col("n1") & pl.col("val").shift(-1).is_not_null()).fill_null(False)
+    lf = lf.with_columns(
         val=pl.when(pl.col("boost").is_not_null() & next_has_val & ~pl.col("in_ngram"))
         .then(None)
         .otherwise(pl.col("val"))
     )
-    # Text-level flags broadcast with gather on the text id (cheaper than window functions).
-    caps = (
-        t.select(
-            "id",
-            n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
-            n_alpha=pl.col("is_alpha").cast(pl.UInt32),
-        )
-        .group_by("id")
-        .sum()
-    )
-    mixed = (
-        pl.DataFrame({"id": ids})
-        .join(caps, on="id", how="left", maintain_order="left")
-        .select((pl.col("n_caps") > 0) & (pl.col("n_caps") < pl.col("n_alpha")))
-        .to_series()
-        .fill_null(False)
-    )
-    t = t.with_columns(mixed=mixed.gather(t["id"]))
+    # Text-level flag broadcast with gather on the text id: some but not all words in capitals.
+    mixed = ((votes["n_caps"] > 0) & (votes["n_caps"] < votes["n_words"])).gather(t["id"])
+    lf = lf.with_columns(mixed=mixed)
 
     sgn = pl.col("val").sign()
     boost_sum = pl.sum_horizontal(
@@ -462,7 +555,7 @@ def _score_unique(
     # French colloquial negation without "ne": "j'aime pas", "je recommande jamais".
     negated_after = (
         is_fr
-        & same1
+        & pl.col("n1")
         & pl.col("key").shift(-1).is_in(["pas", "jamais"])
         & ~pl.col("in_ngram").shift(-1)
     ).fill_null(False)
@@ -479,18 +572,10 @@ def _score_unique(
     after_but = (
         but_cum - pl.when(pl.col("first")).then(but_cum - pl.col("is_but")).forward_fill()
     ) > 0
-    q_first = (
-        pl.when(is_fr)
-        .then(pl.col("q_fr") | pl.col("bg").is_in(sets["fr_q"].implode()))
-        .otherwise(pl.col("q_en") | pl.col("bg").is_in(sets["en_q"].implode()))
-    )
-    complaint_tok = pl.col("complaint1") | (
-        pl.col("bg").is_in(sets["complaint"].implode())
-        | pl.col("tg").is_in(sets["complaint"].implode())
-    ).fill_null(False)
+    q_first = pl.when(is_fr).then(pl.col("q_fr")).otherwise(pl.col("q_en")) | pl.col("q_bg")
+    complaint_tok = pl.col("complaint1") | pl.col("complaint_ng")
     agg = (
-        t.lazy()
-        .with_columns(v=v.fill_null(0.0), after_but=after_but)
+        lf.with_columns(v=v.fill_null(0.0), after_but=after_but)
         .select(
             "id",
             "n_excl",
@@ -522,10 +607,11 @@ def _score_unique(
     )
     emph = pl.min_horizontal(pl.col("n_excl"), pl.lit(EXCLAMATION_CAP)) * EXCLAMATION_INCREMENT
     total = total + total.sign() * emph
-    compound = (total / (total * total + ALPHA).sqrt()).clip(-1.0, 1.0)
-    scored = pl.col("lang").is_in(["en", "fr"]) | (
-        (pl.col("lang") == "und") & (pl.col("n_hits") > 0)
-    )
+    alpha = pl.when(pl.col("lang") == "fr").then(pl.lit(FR_ALPHA)).otherwise(pl.lit(ALPHA))
+    compound = (total / (total * total + alpha).sqrt()).clip(-1.0, 1.0)
+    # Other languages (and "und") are scored on their emojis and emoticons only, which read
+    # the same in every language: "Recibí mis zapatillas 😍" is positive.
+    scored = pl.col("lang").is_in(["en", "fr"]) | (pl.col("n_hits") > 0)
     a = a.with_columns(scored=scored).with_columns(
         polarity=pl.when(pl.col("scored")).then(compound).otherwise(0.0)
     )

@@ -117,6 +117,8 @@ def _predict(texts: list[str]) -> list[tuple[str, float]]:
     for t in texts:
         # fastText reads one line; long comments are cut, the start decides well enough.
         clean = _PLACEHOLDERS.sub(" ", t).replace("\n", " ")[:300]
+        if clean.isupper():  # the model reads ALL-CAPS French as English: lower-case it
+            clean = clean.lower()
         pred = f.predict(clean + "\n", 1, 0.0, "strict")
         if pred:
             prob, label = pred[0]
@@ -141,6 +143,12 @@ def decide(votes: pl.DataFrame) -> pl.Series:
             pl.when((en >= 2) & (en >= 3 * fr + 1))
             .then(pl.lit("en"))
             .when((fr >= 2) & (fr >= 3 * en + 1))
+            .then(pl.lit("fr"))
+            # No function word to vote, but two or more lexicon words of one language and
+            # none of the other ("AWFUL package EVER"): the model would only confirm it.
+            .when((en + pl.col("en_lex") >= 2) & (fr + pl.col("fr_lex") == 0))
+            .then(pl.lit("en"))
+            .when((fr + pl.col("fr_lex") >= 2) & (en + pl.col("en_lex") == 0))
             .then(pl.lit("fr"))
         )
         .when(pl.col("n_words") == 0)

@@ -26,6 +26,9 @@ FR_TEXTBLOB_SCALE = 2.5  # textblob-fr polarity (-1..1) -> VADER scale
 FR_VADER_WEIGHT = (
     0.5  # weight of vaderSentiment-fr's lexicon where both French lexicons know a word
 )
+# Both French package lexicons lean positive (long reviews drift positive word by word):
+# their positive valences are shrunk, negative ones kept.  The hand table is not scaled.
+FR_POSITIVE_SCALE = 0.8
 ESR_BIAS = 0.2  # Emoji Sentiment Ranking leans positive: centre it before scaling
 ESR_SCALE = 4.0
 ESR_MIN_OCCURRENCES = 20  # rarer emojis have too noisy a score
@@ -154,7 +157,8 @@ def vader_fr() -> dict[str, float]:
     """Hand-translated VADER lexicon of vaderSentiment-fr (MIT), if that package is installed.
 
     Only its data file is read: the module is never imported (its dependencies are GPL and
-    it is not needed).  Optional: without it French falls back to textblob-fr + our table."""
+    it is not needed).  A requirement; if it is missing anyway, French falls back to
+    textblob-fr + our table."""
     try:
         path = _package_dir("vaderSentiment_fr") / "fr_lexicon.txt"
     except ImportError:
@@ -182,6 +186,8 @@ def _french_words() -> dict[str, float]:
             out[w] = (1 - FR_VADER_WEIGHT) * a + FR_VADER_WEIGHT * b
         else:
             out[w] = a if a is not None else b  # type: ignore[assignment]
+        if out[w] > 0:
+            out[w] *= FR_POSITIVE_SCALE
     out.update(tables.FR_WORDS)
     return out
 

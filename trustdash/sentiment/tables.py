@@ -230,6 +230,11 @@ FR_WORDS: dict[str, float] = {
     "fuyez": -3.0,
     "plus jamais": -2.4,
     "perte de temps": -2.6,
+    # Broken products: "marche/fonctionne" carry no valence, their negation is the complaint.
+    "marche pas": -2.0,
+    "marche plus": -2.0,
+    "fonctionne pas": -2.0,
+    "fonctionne plus": -2.0,
     "tu parles": -1.0,
 }
 
@@ -299,6 +304,11 @@ EN_WORDS: dict[str, float] = {
     "charged twice": -2.4,
     "double charged": -2.4,
     "broken": -2.0,
+    "doesn't work": -2.0,
+    "does not work": -2.0,
+    "don't work": -2.0,
+    "not working": -2.0,
+    "stopped working": -2.2,
     "crashing": -2.0,
     "crashes": -1.8,
     "keeps crashing": -2.6,
