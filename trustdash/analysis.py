@@ -348,12 +348,12 @@ def overview(
         picked = [c["group"] for c in changes if (c["delta"] < 0) == worst]
         if not picked:
             continue
-        tops = store.top_comments(f, picked, per_channel=3, worst=worst)
+        tops = store.top_comments(f, picked, per_channel=12, worst=worst)
         for ch in changes:
             if ch["group"] in picked:
-                ch["drivers"] = tops.filter(pl.col("channel") == ch["group"]).select(
-                    "created_at", "channel", "text", "label"
-                )
+                ch["drivers"] = distinct_texts(
+                    tops.filter(pl.col("channel") == ch["group"]), 3
+                ).select("created_at", "channel", "text", "label")
     ser = series(store, f, s)
     brand_ser = series(store, f, s, by="brand")
     per_period = store.period_sentiment(f, "channel")
@@ -542,12 +542,39 @@ def _r(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def _gist(text: str | None) -> str:
+    """Text reduced to its words, to spot the same comment with other emojis."""
+    return _NOT_WORD.sub(" ", (text or "").lower()).strip()
+
+
+def distinct_texts(frame: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The first ``n`` rows whose texts differ by more than emojis and punctuation."""
+    seen: set[str] = set()
+    keep = []
+    for i, text in enumerate(frame.get_column("text").to_list()):
+        g = _gist(text)
+        if g and g not in seen:
+            seen.add(g)
+            keep.append(i)
+        if len(keep) == n:
+            break
+    return frame[keep]
+
+
 def representative_comments(
     store: Store, f: Filters, n: int = 3
 ) -> list[dict[str, Any]]:
-    """A few comments that show the period: the most negative and most positive recent ones."""
-    neg = store.comments(f, limit=max(1, n // 2 + n % 2), order="most_negative", label=("negative",))
-    pos = store.comments(f, limit=max(1, n // 2), order="most_positive", label=("positive",))
+    """A few different comments that show the period: the most negative and most positive."""
+    n_neg = max(1, n // 2 + n % 2)
+    neg = distinct_texts(
+        store.comments(f, limit=50, order="most_negative", label=("negative",)), n_neg
+    )
+    pos = distinct_texts(
+        store.comments(f, limit=50, order="most_positive", label=("positive",)), n - neg.height
+    )
     rows = [*neg.iter_rows(named=True), *pos.iter_rows(named=True)]
     return [
         {"channel": r["channel"], "created_at": r["created_at"], "text": r["text"],

@@ -44,6 +44,7 @@ def trust_by_group(
     title: str = "Trust Score by channel",
     start: dt.date | None = None,
     end: dt.date | None = None,
+    axis_title: str = "Trust Score (0–100)",
 ) -> go.Figure:
     """Horizontal bars of trust with their interval, best lower bound on top."""
     rows = table.filter(pl.col("trust").is_not_null()) if table.height else table
@@ -83,7 +84,8 @@ def trust_by_group(
             hovertemplate="%{y}: %{x:.1f}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis=dict(range=[0, 100], title="Trust Score (0–100)"), **_LAYOUT)
+    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_xaxes(range=[0, 100], autorange=False, title=axis_title, dtick=20)
     fig.update_layout(height=max(260, 60 + 42 * len(groups)))
     return fig
 
@@ -94,7 +96,8 @@ def trust_over_time(
     annotations: pl.DataFrame | None = None,
     alerts: pl.DataFrame | None = None,
     granularity: str = "week",
-    show_interval: bool = True,
+    show_interval: bool | None = None,
+    axis_title: str = "Trust Score",
 ) -> go.Figure:
     """One line per channel with its interval band, event annotations and alert markers."""
     if series.is_empty():
@@ -102,6 +105,9 @@ def trust_over_time(
     fig = go.Figure()
     step = {"day": 1, "week": 7, "month": 31}.get(granularity, 7)
     channels = series.get_column("channel").unique(maintain_order=True).to_list()
+    if show_interval is None:
+        # Interval bands help for a few lines and clutter many.
+        show_interval = len(channels) <= 3
     for i, channel in enumerate(channels):
         part = series.filter(pl.col("channel") == channel).sort("period")
         colour = PALETTE[i % len(PALETTE)]
@@ -166,7 +172,7 @@ def trust_over_time(
             )  # fmt: skip
     fig.update_layout(
         title=title,
-        yaxis=dict(range=[0, 100], title="Trust Score"),
+        yaxis=dict(range=[0, 100], title=axis_title),
         xaxis=dict(title=None, dtick=None if step > 1 else None),
         **_LAYOUT,
     )

@@ -312,9 +312,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from trustdash import report
+    from trustdash.filters import default_window
 
     store = _store(args)
-    path = report.write_report(store, _filters(args), args.out, lang=args.lang)
+    f = _filters(args)
+    if f.start is None and f.end is None:
+        # Same window as the Brief page opens on, so both show the same numbers.
+        start, end = default_window(*store.date_bounds())
+        f = f.with_(start=start, end=end)
+    path = report.write_report(store, f, args.out, lang=args.lang)
     print(f"Brief written to {path}")
     return 0
 

@@ -38,15 +38,43 @@ class Filters:
         prev_end = self.start - dt.timedelta(days=1)
         return replace(self, start=prev_end - dt.timedelta(days=length - 1), end=prev_end)
 
-    def describe(self) -> str:
-        """The filters in words, for briefs and captions."""
+    def describe(self, lang: str = "en") -> str:
+        """The filters in words, for briefs and captions (English or French)."""
+        w = _WORDS.get(lang, _WORDS["en"])
         parts = []
         if self.start and self.end:
-            parts.append(f"{self.start:%d %b %Y} – {self.end:%d %b %Y}")
-        parts.append("channels: " + (", ".join(self.channels) if self.channels else "all"))
-        parts.append("campaigns: " + (", ".join(self.campaigns) if self.campaigns else "all"))
-        parts.append(f"by {self.granularity}")
+            parts.append(f"{_day(self.start, lang)} – {_day(self.end, lang)}")
+        parts.append(f"{w['channels']}: " + (", ".join(self.channels) or w["all"]))
+        parts.append(f"{w['campaigns']}: " + (", ".join(self.campaigns) or w["all"]))
+        parts.append(w["by"][self.granularity])
         return " · ".join(parts)
+
+
+_WORDS = {
+    "en": {"channels": "channels", "campaigns": "campaigns", "all": "all",
+           "by": {"day": "by day", "week": "by week", "month": "by month"}},
+    "fr": {"channels": "canaux", "campaigns": "campagnes", "all": "tous",
+           "by": {"day": "par jour", "week": "par semaine", "month": "par mois"}},
+}  # fmt: skip
+_MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+              "nov.", "déc."]  # fmt: skip
+DEFAULT_WINDOW_DAYS = 183
+
+
+def _day(d: dt.date, lang: str) -> str:
+    if lang == "fr":
+        return f"{d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
+    return f"{d:%d %b %Y}"
+
+
+def default_window(
+    lo: dt.date | None, hi: dt.date | None, days: int = DEFAULT_WINDOW_DAYS
+) -> tuple[dt.date | None, dt.date | None]:
+    """The window a view opens on: the last six months of data (so that a previous
+    period of the same length exists to compare with)."""
+    if lo is None or hi is None:
+        return lo, hi
+    return max(lo, hi - dt.timedelta(days=days - 1)), hi
 
 
 @dataclass

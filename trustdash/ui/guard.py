@@ -8,20 +8,17 @@ sidebar and keeps them in the URL. Deep links to ``pages/`` can run without
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from trustdash import config
-from trustdash.filters import NO_CAMPAIGN, Filters, from_params, to_params
+from trustdash.filters import NO_CAMPAIGN, Filters, default_window, from_params, to_params
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
 from trustdash.ui.auth import Access, enforce
 from trustdash.workspace import ensure_started
-
-DEFAULT_WINDOW_DAYS = 183
 
 
 @dataclass
@@ -136,12 +133,6 @@ def _navigation(access: Access) -> None:
     st.divider()
 
 
-def _default_window(lo: dt.date | None, hi: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
-    if lo is None or hi is None:
-        return lo, hi
-    return max(lo, hi - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), hi
-
-
 def shared_filters(store: Store, notices: list[str]) -> Filters:
     """Date range, channels, campaigns and granularity in the sidebar, mirrored in the URL."""
     ss = st.session_state
@@ -155,7 +146,7 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
                 raw[k] = st.query_params.get(k)
         parsed = from_params(
             raw, known_channels=channels, known_campaigns=campaigns,
-            bounds=_default_window(lo, hi),
+            bounds=default_window(lo, hi),
         )  # fmt: skip
         notices.extend(parsed.notices)
         ss["td_f"] = parsed.filters
@@ -213,6 +204,8 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
     st.query_params.from_dict(params)
     with st.sidebar:
         base = st.context.url or ""
+        if base and base.count("/") == 2:  # http://host:port → http://host:port/
+            base += "/"
         link = (base + "?" + urlencode(params, doseq=True)) if base else "?" + urlencode(
             params, doseq=True
         )

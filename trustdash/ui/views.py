@@ -44,9 +44,15 @@ def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("high").round(1),
         pl.col("band"),
         pl.col("n").alias("comments"),
-        *[pl.col(c).round(3) for c in trust.COMPONENTS],
+        *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
         pl.col("flags").list.join("; "),
     )
+
+
+def _partial_text(row: dict) -> str:
+    missing = row.get("missing") or []
+    names = ", ".join(trust.COMPONENT_NAMES.get(c, c) for c in missing)
+    return f"Partial score: {names} not measurable here; the other weights were renormalised."
 
 
 def overview_view(ctx: PageContext) -> None:
@@ -80,9 +86,7 @@ def overview_view(ctx: PageContext) -> None:
         st.caption(" · ".join(f"{k}: {v:,}" for k, v in langs.items()))
 
     if head.get("row") and head["row"].get("missing"):
-        st.warning(
-            "Partial score: " + "; ".join(head["row"].get("flags") or []), icon="⚠️"
-        )
+        st.warning(_partial_text(head["row"]), icon="⚠️")
 
     left, right = st.columns([1, 1.4])
     with left:
@@ -140,6 +144,11 @@ def overview_view(ctx: PageContext) -> None:
     table = _channel_table(ov.channels)
     st.dataframe(table, hide_index=True)
     download_buttons(table, "trust_by_channel", key="dl_ov_channels")
+    if ov.channels.height:
+        names = ov.channels["group"].to_list()
+        pick = st.selectbox("Explain a channel's score", names, key="ov_explain_pick")
+        row = ov.channels.filter(pl.col("group") == pick).row(0, named=True)
+        explain_panel(row, ov.settings, key="ov_explain")
 
 
 def channels_view(ctx: PageContext) -> None:
@@ -196,7 +205,8 @@ def campaigns_view(ctx: PageContext) -> None:
     shown = table.select(
         "rank", pl.col("group").alias("campaign"), pl.col("trust").round(1),
         pl.col("low").round(1), pl.col("high").round(1), "band", pl.col("n").alias("comments"),
-        *[pl.col(c).round(3) for c in trust.COMPONENTS], pl.col("flags").list.join("; "),
+        *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
+        pl.col("flags").list.join("; "),
     )  # fmt: skip
     st.dataframe(shown, hide_index=True)
     download_buttons(shown, "trust_by_campaign", key="dl_cp")
@@ -315,6 +325,12 @@ def brief_view(ctx: PageContext) -> None:
     ov = analysis.overview(ctx.store, ctx.filters)
     head = ov.headline
     st.title("Leadership brief")
+    # Static CSS of ours (no user text): browser print gives the brief without the sidebar.
+    st.markdown(
+        "<style>@media print {section[data-testid='stSidebar'], header, "
+        "[data-testid='stToolbar'] {display: none !important;}}</style>",
+        unsafe_allow_html=True,
+    )
     st.caption(md_escape(ov.filters.describe()))
     c1, c2 = st.columns([1, 2])
     with c1:
