@@ -105,3 +105,12 @@ def test_posts_snapshot_updates_metrics(store: Store) -> None:
                                                                        table="posts"))[0]  # fmt: skip
     assert later.rows_imported == 0 and later.rows_updated == 1 and later.duplicates == 1
     assert store._one("SELECT likes FROM posts WHERE post_id = 'p1'") == 42
+
+
+def test_file_whose_rows_are_all_rejected_is_refused(store: Store) -> None:
+    data = b"comment_id,created_at,text\nc1,not a date,hello\nc2,garbage,hi there\n"
+    res = import_files(store, [("dates.csv", data)])[0]
+    assert not res.ok
+    assert "dates.csv" in res.errors[0] and "every row was rejected" in res.errors[0]
+    assert _counts(store)["imports"] == 0
+    assert store._one("SELECT count(*) FROM rejected_rows") == 0

@@ -242,8 +242,12 @@ def _store_source(
     started = time.perf_counter()
     with store.import_batch(meta) as batch:
         res.import_id = batch.import_id
+        first_reasons: list[str] = []
         for frame, rejected in src.frames(opts.batch_rows):
             batch.rows_read += frame.height + len(rejected)
+            for r in rejected[:3]:
+                if len(first_reasons) < 3:
+                    first_reasons.append(f"row {r.row}: {r.reason}")
             if rejected:
                 batch.add_rejected(
                     [
@@ -281,6 +285,12 @@ def _store_source(
             )
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
+        if batch.rejected == batch.rows_read:
+            # Nothing usable: refuse the file whole rather than record an empty import.
+            raise BadFile(
+                f"{res.path}: every row was rejected, nothing was stored ("
+                + "; ".join(first_reasons) + "). Check the layout or map the columns."
+            )
         res.rows_read = batch.rows_read
         res.rejected = batch.rejected
     res.rows_imported = batch.counts.rows_imported

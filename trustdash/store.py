@@ -125,6 +125,11 @@ _MIGRATIONS: dict[int, list[str]] = {
     ],
 }
 
+# Tables whose ids are allocated by _new_id, and the settings rows counting them (DuckLake).
+_ID_TABLES = ("imports", "campaign_rules", "annotations")
+_ID_KEY_PREFIX = "_next_id."
+_IMPORT_GUARD_KEY = _ID_KEY_PREFIX + "import_guard"  # hidden from all_settings() alike
+
 _MIGRATION_TABLES = tuple(
     stmt.split("EXISTS", 1)[1].split("(", 1)[0].strip()
     for steps in _MIGRATIONS.values()
@@ -328,12 +333,33 @@ class Store:
                 raise
 
     def _new_id(self, cur: duckdb.DuckDBPyConnection, table: str) -> int:
-        """A fresh id for ``table`` (whitelisted names only). One process writes an embedded
-        file, so max + 1 is safe there; DuckLake writers race, so ids are made unique."""
+        """A fresh id for ``table`` (one of :data:`_ID_TABLES`).
+
+        One process writes an embedded file, so max + 1 inside the transaction is safe.
+        DuckLake writers in several processes would all read the same max, and DuckLake has
+        no unique constraint to catch the clash: the id is claimed in its own short
+        transaction instead (a gap is left if the caller's transaction then fails).
+        """
         if self.backend == "ducklake":
-            return lake.new_id()
+            return self._claim_id(table)
         row = cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()  # noqa: S608
         return int(row[0]) if row else 1
+
+    @_retry_on_conflict
+    def _claim_id(self, table: str) -> int:
+        # The counter row was committed by migrate(), so every claimer deletes the same
+        # committed row: DuckLake rejects all but the first concurrent commit, and the
+        # losers retry on the new value. max(id) keeps ids ahead of restored rows.
+        key = _ID_KEY_PREFIX + table
+        with self.transaction() as cur:
+            have = cur.execute(
+                "SELECT max(TRY_CAST(value AS BIGINT)) FROM settings WHERE key = ?", [key]
+            ).fetchone()
+            top = cur.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()  # noqa: S608
+            new = max(int((have or [0])[0] or 0), int((top or [0])[0] or 0)) + 1
+            cur.execute("DELETE FROM settings WHERE key = ?", [key])
+            cur.execute("INSERT INTO settings VALUES (?, ?)", [key, json.dumps(new)])
+        return new
 
     def user_tables(self) -> list[str]:
         """The store's tables, in creation order (schema_version first)."""
@@ -384,6 +410,11 @@ class Store:
                     "INSERT INTO schema_version VALUES (?, ?)", [version, _now()]
                 )
                 steps += 1
+            if self.backend == "ducklake":
+                # Id counters must exist as committed rows before any claim (_claim_id).
+                for key in (*(_ID_KEY_PREFIX + t for t in _ID_TABLES), _IMPORT_GUARD_KEY):
+                    if not cur.execute("SELECT 1 FROM settings WHERE key = ?", [key]).fetchone():
+                        cur.execute("INSERT INTO settings VALUES (?, '0')", [key])
             return steps
 
     # -- settings ---------------------------------------------------------------------------
@@ -398,7 +429,9 @@ class Store:
 
     def all_settings(self) -> dict[str, Any]:
         out = {}
-        for key, raw in self._rows("SELECT key, value FROM settings"):
+        for key, raw in self._rows(
+            "SELECT key, value FROM settings WHERE NOT starts_with(key, ?)", [_ID_KEY_PREFIX]
+        ):
             with contextlib.suppress(ValueError):
                 out[key] = json.loads(raw)
         return out
@@ -430,12 +463,17 @@ class Store:
         batch: ImportBatch | None = None
         body_done = False
         with self._write_lock:
+            # Claimed before the import's transaction starts: a claim committed after its
+            # snapshot would make the import's own guard update below conflict.
+            with self.cursor() as idcur:
+                import_id = self._new_id(idcur, "imports")
             try:
                 for attempt in range(IMPORT_ATTEMPTS):
                     try:
                         with self.transaction() as cur:
+                            self._import_guard(cur)
                             if batch is None:
-                                batch = ImportBatch(self, cur, self._new_id(cur, "imports"))
+                                batch = ImportBatch(self, cur, import_id)
                                 self._insert_import(cur, batch.import_id, meta)
                                 yield batch
                                 body_done = True
@@ -453,6 +491,15 @@ class Store:
             finally:
                 if batch is not None:
                     batch._drop_journal()
+
+    def _import_guard(self, cur: duckdb.DuckDBPyConnection) -> None:
+        # DuckLake only sees a conflict when a transaction deletes or updates rows another
+        # committed meanwhile. Two imports into a channel with no committed rows yet would
+        # touch only their own new rows, both commit, and store the overlap twice. Rewriting
+        # one shared committed row makes every pair of concurrent imports conflict, so the
+        # later one replays against the earlier one's rows.
+        if self.backend == "ducklake":
+            cur.execute("UPDATE settings SET value = value WHERE key = ?", [_IMPORT_GUARD_KEY])
 
     @staticmethod
     def _insert_import(
@@ -967,10 +1014,38 @@ class Store:
         """Remove a channel from every table, rollup and cache."""
         with self.transaction() as cur:
             removed = {}
+            # Imports that held only this channel go too, with their rejected rows (raw
+            # cells of that channel's files must not linger).
+            only = [
+                r[0]
+                for r in cur.execute(
+                    """SELECT id FROM imports i WHERE channel = ? OR EXISTS (
+                         SELECT 1 FROM comments c WHERE c.import_id = i.id AND c.channel = ?)
+                       OR EXISTS (SELECT 1 FROM posts p WHERE p.import_id = i.id
+                         AND p.channel = ?)""",
+                    [channel, channel, channel],
+                ).fetchall()
+            ]
             for t in ("comments", "posts", "daily_metrics", "daily_rollup", "post_sentiment",
                       "label_overrides"):  # fmt: skip
                 n = cur.execute(f"DELETE FROM {t} WHERE channel = ?", [channel]).fetchone()  # noqa: S608
                 removed[t] = int(n[0]) if n else 0
+            emptied = [
+                i for i in only
+                if not any(
+                    cur.execute(
+                        f"SELECT 1 FROM {t} WHERE import_id = ? LIMIT 1", [i]  # noqa: S608
+                    ).fetchone()
+                    for t in ("comments", "posts", "daily_metrics")
+                )
+            ]  # fmt: skip
+            if emptied:
+                n = cur.execute(
+                    "DELETE FROM rejected_rows WHERE import_id IN (SELECT unnest(?))", [emptied]
+                ).fetchone()
+                removed["rejected_rows"] = int(n[0]) if n else 0
+                cur.execute("DELETE FROM imports WHERE id IN (SELECT unnest(?))", [emptied])
+                removed["imports"] = len(emptied)
             self._purge_orphans(cur)
         return removed
 
@@ -1214,24 +1289,23 @@ class Store:
         """Tables/columns whose text contains ``needle`` (privacy checks)."""
         hits = []
         # The catalog filter keeps DuckLake's in-memory host database and registered Arrow
-        # views out of the search.
-        tables = [r[0] for r in self._rows("SELECT table_name FROM information_schema.tables "
-                                           "WHERE table_schema = 'main' "
-                                           "AND table_catalog = current_database()")]  # fmt: skip
-        for t in tables:
-            cols = self._rows(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND data_type = 'VARCHAR' AND table_schema = 'main' "
-                "AND table_catalog = current_database()",
-                [t],
-            )
-            for (c,) in cols:
-                n = self._one(
-                    f'SELECT count(*) FROM "{t}" WHERE "{c}" ILIKE ?',  # noqa: S608 - catalog names
-                    ["%" + needle + "%"],
-                )
-                if n:
-                    hits.append(f"{t}.{c}")
+        # views out of the search; one scan per table keeps DuckLake's per-query cost low.
+        cols: dict[str, list[str]] = {}
+        for t, c in self._rows(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE data_type = 'VARCHAR' AND table_schema = 'main' "
+            "AND table_catalog = current_database() ORDER BY table_name, ordinal_position"
+        ):
+            cols.setdefault(t, []).append(c)
+        pattern = "%" + needle + "%"
+        for t, names in cols.items():
+            counts = self._rows(
+                "SELECT "  # noqa: S608 - catalog names
+                + ", ".join(f'count(*) FILTER (WHERE "{c}" ILIKE ?)' for c in names)
+                + f' FROM "{t}"',
+                [pattern] * len(names),
+            )[0]
+            hits.extend(f"{t}.{c}" for c, n in zip(names, counts, strict=True) if n)
         return hits
 
     # -- backup and restore (see trustdash.backup) ---------------------------------------------
@@ -1295,9 +1369,7 @@ class ImportBatch:
         self.post_channels: set[str] = set()
         self.attempts = 1
         # Only DuckLake commits can lose a race; the embedded file has one writer.
-        self._journal: list[tuple[str, tuple]] | None = (
-            [] if store.backend == "ducklake" else None
-        )
+        self._journal: list[tuple[str, tuple]] | None = [] if store.backend == "ducklake" else None
         self._spill: Path | None = None
         self._replaying = False
 
@@ -1321,7 +1393,7 @@ class ImportBatch:
         self._replaying = True
         try:
             for name, args in self._journal or ():
-                loaded = [pl.read_ipc(a, memory_map=False) if isinstance(a, Path) else a
+                loaded = [pl.read_ipc(a) if isinstance(a, Path) else a
                           for a in args]  # fmt: skip
                 getattr(self, name)(*loaded)
         finally:

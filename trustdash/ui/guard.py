@@ -88,8 +88,11 @@ def page(
             "Import your own exports on the Import page."
         )
     f = shared_filters(store, notices) if filters else Filters()
+    from trustdash.ui.widgets import md_escape
+
     for n in notices:
-        st.info(n, icon="ℹ️")
+        # Notices quote values from the URL: never let them render as markdown.
+        st.info(md_escape(n), icon="ℹ️")
     return PageContext(store=store, filters=f, access=access, notices=notices)
 
 

@@ -175,11 +175,22 @@ def settings_view(ctx: PageContext) -> None:
         counts = store.table_counts()
         st.dataframe(pl.DataFrame([counts]), hide_index=True)
         if not read_only:
+            from trustdash import privacy
+
+            st.markdown("**Pseudonymise authors at import**")
+            on = st.toggle(
+                "Replace author names and ids by a keyed hash in future imports (the same "
+                "author stays linkable; brand accounts keep their names)",
+                value=privacy.enabled(store), key="set_pseudo",
+            )  # fmt: skip
+            if on != privacy.enabled(store):
+                privacy.set_enabled(store, on)
+                st.success("Saved: applies to the next imports.")
             st.markdown("**Forget an author** (removes their comments everywhere)")
             author = st.text_input("Author name exactly as stored", key="set_forget",
                                    max_chars=200)  # fmt: skip
             if st.button("Forget author", key="set_forget_btn") and author.strip():
-                n = store.forget_author(author.strip())
+                n = privacy.forget_author(store, author.strip())
                 st.success(f"Removed {n:,} comment(s).")
             st.markdown("**Delete a channel** (every table, rollup and cache)")
             ch = st.selectbox("Channel", store.channels(), key="set_del_channel")
