@@ -343,3 +343,132 @@ def test_max_rows_limit() -> None:
     src = open_sources(data, "c.csv", MapOptions(max_rows=5))[0]
     with pytest.raises(BadFile, match="limit of 5 rows"):
         list(src.frames(batch_rows=4))
+
+
+# --- issue #3: layouts added, wizard support, Facepager keys -------------------------------
+
+
+def test_youtube_takeout_comment_text_segments() -> None:
+    src, df, rejected = load("youtube/takeout_comments.csv")
+    assert src.format_id == "youtube_takeout_comments" and src.channel == "youtube"
+    assert not rejected
+    assert df["text"].to_list() == [
+        "Super vidéo, merci !",
+        "Thanks for watching",
+        "plain text cell",
+    ]
+    assert df["parent_id"].to_list() == [None, "UgzP9", None]
+    assert df["post_id"].to_list() == ["vid001", "vid002", "vid002"]
+    assert df["created_at"][0] == dt.datetime(2023, 9, 19, 17, 42, 53, 434647)
+    assert df["is_brand"].to_list() == [True, True, True]
+
+
+def test_brand24_date_and_time_columns() -> None:
+    src, df, rejected = load("listening/brand24_mentions.csv")
+    assert src.format_id == "brand24_mentions" and not rejected
+    assert df["created_at"].to_list() == [
+        dt.datetime(2024, 6, 3, 14, 5, 9),
+        dt.datetime(2024, 6, 4, 9, 30),
+    ]
+    assert df["channel"].to_list() == ["x", "forums"]
+    assert df["text"][1] == "Le service client acme est lent"
+
+
+def test_instagram_dyi_comments_mojibake_and_localised_keys() -> None:
+    src, df, _ = load("instagram/post_comments_1.json")
+    assert src.format_id == "ig_dyi_comments" and src.channel == "instagram"
+    assert df["text"].to_list() == ["Trop bien été 😍", "Merci"]
+    assert df["created_at"][1] == dt.datetime(2023, 7, 22, 5, 26, 40)
+    assert df["is_brand"].all()
+
+
+def test_meta_audience_stacked_tables() -> None:
+    srcs = open_sources(FX / "facebook/Audience.csv")
+    assert [s.table for s in srcs] == ["daily_metrics"]
+    (src,) = srcs
+    assert "Follows" in src.name
+    assert any("stacked tables" in w for w in src.warnings)
+    assert any("skipped" in w for w in src.warnings)
+    df = pl.concat([f for f, _ in src.frames()])
+    assert df["value"].to_list() == [20.0, 25.0] and df["metric"][0] == "follows"
+
+
+def test_exportcomments_xlsx_metadata_footer_and_links() -> None:
+    src, df, rejected = load("generic/exportcomments_acme_post1001.xlsx")
+    assert not rejected and df.height == 2
+    assert df["text"].to_list() == ["Bravo pour la boutique", "Toujours pas livré..."]
+    assert df["author"].to_list() == ["Jeanne", "Paul"]
+    assert df["url"][0].endswith("comment_id=9001")
+    assert src.channel == "facebook" or src.channel is None
+
+
+def test_gbp_insights_per_location_metrics() -> None:
+    src, df, rejected = load("reviews/gbp_insights_2024-06-01_2024-06-30.csv")
+    assert src.format_id == "google_business_insights" and src.table == "daily_metrics"
+    assert not rejected
+    assert set(df["date"].to_list()) == {dt.date(2024, 6, 30)}
+    calls = dict(zip(df["metric"].to_list(), df["value"].to_list(), strict=True))
+    assert calls["calls@PAR01"] == 12 and calls["calls@LYO01"] == 5
+    assert "messages@LYO01" not in calls  # empty cell: no value
+    assert not any(m.startswith("address") for m in calls)
+
+
+def test_gbp_insights_without_period_in_name() -> None:
+    data = (FX / "reviews/gbp_insights_2024-06-01_2024-06-30.csv").read_bytes()
+    (src,) = open_sources(data, "insights.csv")
+    with pytest.raises(BadFile, match="no date"):
+        list(src.frames())
+
+
+def test_facepager_comments_without_own_ids_get_stable_keys() -> None:
+    srcs = open_sources(FX / "facepager/facepager_no_comment_ids.csv")
+    comments = pl.concat([f for f, _ in srcs[1].frames()])
+    assert comments["comment_id"].to_list() == ["777_1001_fp3", "777_1001_fp4", "777_1001_fp5"]
+    assert comments["post_id"].to_list() == ["777_1001"] * 3
+    # the reply points at its parent's synthetic key
+    assert comments["parent_id"].to_list() == ["777_1001", "777_1001", "777_1001_fp3"]
+
+
+def test_facepager_reimport_deduplicates(store) -> None:
+    from trustdash.ingest import ImportOptions, import_files
+
+    path = FX / "facepager/facepager_no_comment_ids.csv"
+    opts = ImportOptions(score_sentiment=False)
+    first = import_files(store, [(path.name, path)], opts)
+    second = import_files(store, [(path.name, path)], opts)
+    c1 = next(r for r in first if r.table == "comments")
+    c2 = next(r for r in second if r.table == "comments")
+    assert c1.rows_imported == 3 and c2.rows_imported == 0 and c2.duplicates == 3
+
+
+def test_unknown_layout_wizard_then_profile(store) -> None:
+    """Map once, never again: the wizard's mapping imports the file and, saved as a
+    profile, is applied by itself to the next file with the same header."""
+    from trustdash import readers
+    from trustdash.ingest import ImportOptions, import_files
+
+    path = FX / "generic/kommentare_de.csv"
+    data = path.read_bytes()
+    with pytest.raises(BadFile, match="no column looks like a text or a date"):
+        preview(data, path.name)
+    columns = readers.sniff_columns(data, path.name)
+    assert columns == ["Kommentar", "Zeitpunkt", "Nutzer"]
+    mapping = {"text": "Kommentar", "created_at": "Zeitpunkt", "author": "Nutzer"}
+    pv = preview(data, path.name, MapOptions(mapping=mapping, table="comments"))
+    assert pv.format_label == "Saved mapping" or pv.format_id is None
+    assert pv.mapping == mapping and pv.table == "comments"
+    opts = ImportOptions(mapping=mapping, table="comments", channel="forum",
+                         score_sentiment=False)  # fmt: skip
+    (res,) = import_files(store, [(path.name, data)], opts)
+    assert res.ok and res.rows_imported == 2
+    profile = {"table": "comments", "mapping": mapping, "channel": "forum"}
+    store.save_mapping_profile(header_signature(columns), path.name, profile)
+    # next month's file: same columns in another order, no mapping given
+    nxt = b"Nutzer;Kommentar;Zeitpunkt\ncarl;Gut;2024-06-01 09:00\n"
+    pv2 = preview(nxt, "kommentare_juni.csv", MapOptions(profiles=store.mapping_profiles()))
+    assert pv2.mapping == mapping and pv2.channel == "forum"
+    (res2,) = import_files(
+        store, [("kommentare_juni.csv", nxt)], ImportOptions(score_sentiment=False)
+    )
+    assert res2.ok and res2.format == "profile" and res2.rows_imported == 1
+    assert res2.channel == "forum"

@@ -193,3 +193,86 @@ def test_big_json_list_of_records() -> None:
                        for i in range(100)]).encode()  # fmt: skip
     _, df = rows(data, "d.json")
     assert df.height == 100
+
+
+# --- issue #3: wizard columns, fast paths -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "expected"),
+    [
+        (b"Kommentar;Zeitpunkt;Nutzer\nsuper;gestern;anna\n", "k.csv",
+         ["Kommentar", "Zeitpunkt", "Nutzer"]),
+        (b"\xef\xbb\xbfa,b,a\n1,2,3\n", "dup.csv", ["a", "b", "a.1"]),
+        (gzip.compress(b"x\ty\n1\t2\n"), "t.tsv.gz", ["x", "y"]),
+        (b'[{"k": 1, "v": {"w": 2}}]', "r.json", ["k", "v.w"]),
+        (b"<!DOCTYPE html><html></html>", "page.csv", []),
+        (b"", "empty.csv", []),
+        (b"\x00\x01\x02\x03binary" * 50, "bin.csv", []),
+        (b"PK\x03\x04broken", "broken.zip", []),
+    ],
+)  # fmt: skip
+def test_sniff_columns(data: bytes, name: str, expected: list[str]) -> None:
+    from trustdash.readers import sniff_columns
+
+    assert sniff_columns(data, name) == expected
+
+
+def test_sniff_columns_zip_and_path(tmp_path) -> None:
+    from trustdash.readers import sniff_columns
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.md", "hello")
+        zf.writestr("data/export.csv", "Nom,Message\nA,B\n")
+    path = tmp_path / "x.zip"
+    path.write_bytes(buf.getvalue())
+    assert sniff_columns(path, "x.zip") == ["Nom", "Message"]
+
+
+def test_sniff_columns_match_open_sources_signature() -> None:
+    from trustdash.formats import header_signature
+    from trustdash.readers import sniff_columns
+
+    data = b"Title line\nFoo,Bar,Baz\n1,2,3\n"
+    cols = sniff_columns(data, "t.csv")
+    try:
+        srcs = open_sources(data, "t.csv")
+        assert header_signature(cols) == header_signature(srcs[0].columns)
+    except BadFile:
+        assert cols == ["Foo", "Bar", "Baz"]
+
+
+def test_footer_row_dropped_from_sheets() -> None:
+    from trustdash.readers import Limits, table_from_rows
+
+    rows = [["a", "b", "c"], ["1", "2", "3"], ["4", "5", "6"], ["Exported by X", None, None]]
+    t = table_from_rows(rows, "s", None, None, Limits())
+    assert t is not None and t.frame is not None and t.frame.height == 2
+
+
+def test_iso_dates_fast_path_and_fallback() -> None:
+    s = pl.Series(
+        ["2024-01-02T03:04:05Z"] * 400 + ["2024-01-02 03:04:05 +0200", "garbage", None, ""]
+    )
+    out = parsing.DateParser().parse(s)
+    assert out[0] == dt.datetime(2024, 1, 2, 3, 4, 5)
+    assert out[400] == dt.datetime(2024, 1, 2, 1, 4, 5)
+    assert out[401] is None and out[402] is None and out[403] is None
+    frac = parsing.DateParser().parse(pl.Series(["2023-09-19T17:42:53.434647+00:00"]))
+    assert frac[0] == dt.datetime(2023, 9, 19, 17, 42, 53, 434647)
+
+
+def test_parse_ids_and_null_variants() -> None:
+    s = pl.Series([" -abc", "1938.0", "None", "NULL", "N/A", "'0123", "12.5", None])
+    assert parsing.parse_ids(s).to_list() == ["-abc", "1938", None, None, None, "0123", "12.5",
+                                              None]  # fmt: skip
+
+
+def test_via_unique_matches_direct() -> None:
+    s = pl.Series(["Twitter", "facebook ", None, "X (Twitter)"] * 5000)
+    from trustdash.formats.base import channel_expr
+
+    fast = parsing.via_unique(s, channel_expr(pl.col("v")))
+    direct = pl.DataFrame({"v": s}).select(channel_expr(pl.col("v"))).to_series()
+    assert fast.to_list() == direct.to_list()

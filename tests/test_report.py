@@ -125,9 +125,8 @@ def test_report_html_outside_scripts_names_no_remote_url(brief_en: str) -> None:
 
 
 def test_report_headline_equals_overview(brief_en: str, report_db: Path) -> None:
-    from trustdash.store import Store
-
     from trustdash.filters import default_window
+    from trustdash.store import Store
 
     store = Store(report_db)
     try:

@@ -368,7 +368,11 @@ def prepare_comments(
         frame = anon(frame)
     frame = frame.with_columns(_row_keys(frame).alias("row_key"))
     texts = frame.get_column("text").cast(pl.String).fill_null("")
-    keys = sentiment.text_key(texts, terms, overrides_version(overrides, terms))
+    if score:
+        keys = sentiment.text_key(texts, terms, overrides_version(overrides, terms))
+    else:
+        # Unscored imports get their key when they are scored (re-scoring sets it).
+        keys = pl.Series("text_key", [None] * frame.height, dtype=pl.String)
     frame = frame.with_columns(keys.alias("text_key"))
     scores = pl.DataFrame(
         schema={

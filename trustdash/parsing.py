@@ -29,6 +29,13 @@ NULL_TOKENS = (
     "nat",
 )
 
+# The tokens as exporters write them (lower, UPPER, Title): a set lookup without
+# lower-casing every cell of big columns.
+_NULL_VARIANTS = sorted(
+    {v for t in NULL_TOKENS for v in (t, t.upper(), t.title(), t.capitalize())}
+    | {"NaN", "NaT", "#N/A", "N/A", "NA"}
+)
+
 _SCI_ID = r"^[+-]?\d(?:[.,]\d+)?[eE][+]?\d+$"
 
 # ---------------------------------------------------------------------------
@@ -39,7 +46,7 @@ def null_if_empty(col: pl.Expr) -> pl.Expr:
     """Strip a string column and turn export placeholders into nulls."""
     stripped = col.cast(pl.String).str.strip_chars()
     return (
-        pl.when(stripped.str.to_lowercase().is_in(list(NULL_TOKENS)))
+        pl.when(stripped.is_in(_NULL_VARIANTS))
         .then(pl.lit(None, dtype=pl.String))
         .otherwise(stripped)
     )
@@ -50,6 +57,34 @@ def id_expr(col: pl.Expr) -> pl.Expr:
     '-' with a space) and without the '.0' float exporters append to integers."""
     s = null_if_empty(col).str.strip_chars_start("'")
     return pl.when(s.str.contains(r"^\d+\.0+$")).then(s.str.replace(r"\.0+$", "")).otherwise(s)
+
+
+def parse_ids(series: pl.Series) -> pl.Series:
+    """``id_expr`` on a Series, skipping the steps no value needs (big files)."""
+    s = series.cast(pl.String).str.strip_chars()
+    s = pl.select(
+        pl.when(pl.lit(s).is_in(_NULL_VARIANTS)).then(None).otherwise(pl.lit(s)).alias("v")
+    ).to_series()
+    if s.str.starts_with("'").any():
+        s = s.str.strip_chars_start("'")
+    if s.str.contains(".", literal=True).any():
+        s = pl.select(id_expr(pl.lit(s)).alias("v")).to_series()
+    return s.alias(series.name)
+
+
+def via_unique(series: pl.Series, expr: pl.Expr) -> pl.Series:
+    """Apply ``expr`` (written on ``pl.col("v")``) to the distinct values only when
+    they are few (channels, campaigns), then map back."""
+    if series.len() < 10_000:
+        return pl.DataFrame({"v": series}).select(expr.alias("v")).to_series().alias(series.name)
+    uniq = series.unique()
+    if uniq.len() * 20 > series.len():
+        return pl.DataFrame({"v": series}).select(expr.alias("v")).to_series().alias(series.name)
+    table = pl.DataFrame({"v": uniq}).with_columns(expr.alias("__out"))
+    out = pl.DataFrame({"v": series}).join(
+        table, on="v", how="left", nulls_equal=True, maintain_order="left"
+    )
+    return out["__out"].alias(series.name)
 
 
 def sci_id_mask(col: pl.Expr) -> pl.Expr:
@@ -347,6 +382,35 @@ def _guess_dayfirst(sample: list[str]) -> bool | None:
     return None
 
 
+# Layouts tried first, on the raw values: when one reads the whole sample, the
+# column is parsed with it alone (no normalisation, no format search).
+_FAST_FORMATS = (
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S+00:00",
+    "%Y-%m-%dT%H:%M:%S%.f+00:00",
+    "%Y-%m-%d %H:%M:%S+00:00",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+_ISO_START = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+
+
+def _fast_format(sample: list[str]) -> str | None:
+    if not sample or not all(_ISO_START.match(v) for v in sample):
+        return None
+    values = pl.Series(sample, dtype=pl.String).str.strip_chars()
+    for fmt in _FAST_FORMATS:
+        parsed = values.str.strptime(pl.Datetime("us"), fmt, strict=False)
+        if parsed.null_count() == 0:
+            return fmt
+    return None
+
+
 def _sample(series: pl.Series, n: int = 300) -> list[str]:
     vals = series.drop_nulls()
     if vals.len() > n:
@@ -379,6 +443,19 @@ class DateParser:
     def parse(self, series: pl.Series) -> pl.Series:
         series = series.cast(pl.String)
         sample = _sample(series)
+        fast = _fast_format(sample)
+        if fast is not None:
+            # one fixed ISO layout (the common case on big files): a single strptime
+            out = pl.select(_strptime(pl.lit(series).str.strip_chars(), fast)).to_series()
+            missing = out.is_null() & series.is_not_null()
+            if missing.any():
+                idx = missing.arg_true()
+                rest = series.gather(idx)
+                out = out.scatter(idx, self._parse_general(rest, _sample(rest)))
+            return out.alias(series.name)
+        return self._parse_general(series, sample)
+
+    def _parse_general(self, series: pl.Series, sample: list[str]) -> pl.Series:
         if not self._decided and sample:
             guess = _guess_dayfirst(sample)
             if guess is None and any(re.match(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]", v) for v in sample):

@@ -440,11 +440,76 @@ def _csv_rows(text: str, delimiter: str, limit: int) -> tuple[list[list[str]], l
     return rows, starts
 
 
+_STACKED_MAX_BYTES = 20 * 1024**2
+
+
+_STACK_HINT = re.compile(r'\n[ \t\r]*\n[ \t]*"?[^",;\t\r\n]+"?[ \t]*\r?\n')
+
+
+def _stacked_tables(
+    blob: Blob,
+    head_text: str,
+    encoding: str,
+    delimiter: str,
+    name: str,
+    scorer: HeaderScorer | None,
+    limits: Limits,
+) -> list[RawTable] | None:
+    """Small files made of several titled mini-tables separated by blank lines
+    (Meta ``Audience.csv``: Age & gender, Top cities, ..., Follows): one table each."""
+    if blob.size() > _STACKED_MAX_BYTES or not _STACK_HINT.search(head_text):
+        return None
+    text = blob.read_all().decode(encoding if encoding != "utf-8" else "utf-8", "replace")
+    text = text.lstrip("\ufeff")
+    if not re.search(r"\n[ \t\r]*\n", text):
+        return None
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if rows and rows[0] and rows[0][0].startswith("sep="):
+        rows = rows[1:]
+    blocks: list[list[list[str]]] = [[]]
+    for r in rows:
+        if any(c.strip() for c in r):
+            blocks[-1].append(r)
+        elif blocks[-1]:
+            blocks.append([])
+    blocks = [b for b in blocks if b]
+    titled = [
+        b for b in blocks if len(b) >= 2 and sum(1 for c in b[0] if c.strip()) == 1
+        and sum(1 for c in b[1] if c.strip()) >= 2
+    ]  # fmt: skip
+    if len(blocks) < 2 or len(titled) != len(blocks):
+        return None
+    tables = []
+    for b in blocks:
+        title = next(c for c in b[0] if c.strip()).strip()
+        t = table_from_rows(
+            [list(r) for r in b],
+            f"{name}/{title}",
+            title,
+            scorer,
+            limits,  # type: ignore[misc]
+        )
+        if t is not None and t.frame is not None and t.frame.height:
+            tables.append(t)
+    if len(tables) < 2:
+        return None
+    note = (
+        f"{len(tables)} stacked tables ({', '.join(t.sheet or '' for t in tables)}); "
+        "tables without a date or a text (demographics) are not imported"
+    )
+    for t in tables:
+        t.warnings.append(note)
+    return tables
+
+
 def read_csv(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits) -> list[RawTable]:
     head = blob.head()
     text, encoding = decode_head(head)
     text = text.lstrip("\ufeff")
     delimiter = _sniff_delimiter(text)
+    stacked = _stacked_tables(blob, text, encoding, delimiter, name, scorer, limits)
+    if stacked:
+        return stacked
     rows, starts = _csv_rows(text, delimiter, HEADER_SCAN_ROWS + 3)
     nonempty = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not nonempty:
@@ -527,6 +592,18 @@ def table_from_rows(
     if not header:
         return None
     width = len(header)
+    # footer notes under the data ("Exported with ...", "Total: 3"): one filled cell
+    footer = 0
+    if (
+        width >= 3
+        and len(rows) > hidx + 2
+        and sum(1 for c in rows[-1] if c not in (None, "")) == 1
+        and sum(1 for c in rows[-2] if c not in (None, "")) != 1
+        and rows[-1][0] not in (None, "")
+    ):
+        footer = 1
+    if footer:
+        rows = rows[: len(rows) - footer]
     if width > limits.max_columns:
         raise BadFile(f"{name}: {width} columns, more than the limit of {limits.max_columns}.")
     body = rows[hidx + 1 :]
@@ -558,22 +635,43 @@ def table_from_rows(
     )
 
 
+_HYPERLINK_MAX_BYTES = 5 * 1024**2
+_LINK_LABEL = re.compile(
+    r"^\s*(?:view|open|link|lien|voir|see|visit|go to|permalink|comment link|url)\b.{0,30}$",
+    re.IGNORECASE,
+)
+
+
+def _linked_cell_text(cell: Any) -> str | None:
+    text = cell_text(cell.value)
+    link = getattr(cell, "hyperlink", None)
+    target = getattr(link, "target", None) if link is not None else None
+    if target and (text is None or _LINK_LABEL.match(text)):
+        return str(target)
+    return text
+
+
 def read_xlsx(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits) -> list[RawTable]:
     import openpyxl
 
+    # small workbooks are loaded fully so that link cells ("View comment") give their target
+    links = blob.size() <= _HYPERLINK_MAX_BYTES
     try:
         with blob.open() as fh:
-            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(fh, read_only=not links, data_only=True)
             sheets: list[tuple[str, list[list[str | None]]]] = []
             for ws in wb.worksheets:
                 rows = []
-                for i, row in enumerate(ws.iter_rows(values_only=True)):
+                for i, row in enumerate(ws.iter_rows(values_only=not links)):
                     if limits.max_rows is not None and i > limits.max_rows + HEADER_SCAN_ROWS:
                         raise BadFile(
                             f"{name}: more than the limit of {limits.max_rows:,} rows; "
                             "split the export into smaller periods."
                         )
-                    rows.append([cell_text(v) for v in row])
+                    if links:
+                        rows.append([_linked_cell_text(c) for c in row])
+                    else:
+                        rows.append([cell_text(v) for v in row])
                 sheets.append((ws.title, rows))
             wb.close()
     except BadFile:
@@ -978,3 +1076,59 @@ def is_xlsx_zip(blob: Blob) -> bool:
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+
+
+# ---------------------------------------------------------------------------
+# header sniffing for the mapping wizard
+
+
+def sniff_columns(source: bytes | str | Path, name: str, _depth: int = 0) -> list[str]:
+    """The header of the (first) table in a file, even when no layout or
+    mapping is recognised, so that the wizard can offer its columns; ``[]``
+    when the file is not a table (HTML page, binary, empty, damaged)."""
+    from trustdash.formats import JSON_EXPANDERS, _header_score  # late: formats imports us
+
+    try:
+        if isinstance(source, (str, Path)):
+            blob = Blob(path=Path(source))
+        else:
+            blob = Blob(data=bytes(source))
+        limits = Limits(max_rows=None)
+        kind = sniff_kind(blob.head(), name)
+        if kind == "gz" and _depth < 2:
+            inner = gunzip(blob, name, [MAX_DECOMPRESSED])
+            return sniff_columns(inner.source() if inner.data is None else inner.data,
+                                 re.sub(r"\.gz$", "", name, flags=re.I), _depth + 1)  # fmt: skip
+        if kind == "zip" and not is_xlsx_zip(blob):
+            if _depth >= 2:
+                return []
+            for member, inner in zip_members(blob, name, [MAX_DECOMPRESSED]):
+                if re.search(r"\.(csv|tsv|txt|xlsx|xls|json|jsonl|ndjson|parquet)$", member, re.I):
+                    cols = sniff_columns(
+                        inner.data if inner.data is not None else str(inner.path),
+                        member,
+                        _depth + 1,
+                    )
+                    if cols:
+                        return cols
+            return []
+        if kind == "zip":
+            tables = read_xlsx(blob, name, _header_score, limits)
+        elif kind == "xls":
+            tables = read_xls(blob, name, _header_score, limits)
+        elif kind == "spreadsheetml":
+            tables = read_spreadsheetml(blob, name, _header_score, limits)
+        elif kind == "parquet":
+            tables = read_parquet(blob, name, limits)
+        elif kind in ("json", "js"):
+            tables = read_json(blob, name, limits, JSON_EXPANDERS, js=kind == "js")
+        elif kind == "csv":
+            tables = read_csv(blob, name, _header_score, limits)
+        else:
+            return []
+    except (BadFile, OSError, ValueError, RecursionError):
+        return []
+    for t in tables:
+        if t.columns:
+            return list(t.columns)
+    return []

@@ -1439,18 +1439,31 @@ class ImportBatch:
         staged = frame.select(COMMENT_INSERT_COLUMNS).unique(
             ["channel", "row_key"], keep="first", maintain_order=True
         )
-        self.cur.register("staged_comments", staged.to_arrow())
+        # Find the keys already stored with a semi join whose hash table is built on the
+        # small staged batch (memory stays bounded however big the table grows), drop
+        # them here, then append the rest as is.
+        keys = staged.select("channel", "row_key")
+        self.cur.register("staged_keys", keys.to_arrow())
         try:
-            cols = ", ".join(COMMENT_INSERT_COLUMNS)
-            res = self.cur.execute(
-                f"""INSERT INTO comments ({cols})
-                    SELECT {cols} FROM staged_comments s WHERE NOT EXISTS (
-                      SELECT 1 FROM comments c
-                      WHERE c.channel = s.channel AND c.row_key = s.row_key)"""  # noqa: S608
-            ).fetchone()
+            existing = self.cur.execute(
+                """SELECT c.channel, c.row_key FROM comments c
+                   SEMI JOIN staged_keys s ON c.channel = s.channel AND c.row_key = s.row_key
+                   WHERE c.channel IN (SELECT DISTINCT channel FROM staged_keys)"""
+            ).pl()
         finally:
-            self.cur.unregister("staged_comments")
-        inserted = int(res[0]) if res else 0
+            self.cur.unregister("staged_keys")
+        if existing.height:
+            staged = staged.join(existing, on=["channel", "row_key"], how="anti")
+        inserted = staged.height
+        if inserted:
+            self.cur.register("staged_comments", staged.to_arrow())
+            try:
+                cols = ", ".join(COMMENT_INSERT_COLUMNS)
+                self.cur.execute(
+                    f"INSERT INTO comments ({cols}) SELECT {cols} FROM staged_comments"  # noqa: S608
+                )
+            finally:
+                self.cur.unregister("staged_comments")
         self.counts.rows_imported += inserted
         self.counts.duplicates += frame.height - inserted
         self.channels.update(staged.get_column("channel").unique().drop_nulls().to_list())

@@ -72,6 +72,7 @@ class FormatDef:
     table: str
     signature: tuple[str, ...]  # normalised column names that must all be present
     optional: tuple[str, ...] = ()  # present ones raise confidence
+    absent: tuple[str, ...] = ()  # columns that must not be there (another layout's)
     mapping: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> candidates
     channel: str | None = None
     channel_rule: Callable[[Ctx], str | None] | None = None
@@ -97,6 +98,8 @@ class FormatDef:
         if self.name_pattern and not re.search(self.name_pattern, name, re.IGNORECASE):
             return None
         if not all(has(normed, s) for s in self.signature):
+            return None
+        if any(has(normed, a) for a in self.absent):
             return None
         total = len(self.signature) + len(self.optional)
         present = len(self.signature) + sum(1 for o in self.optional if has(normed, o))
@@ -214,7 +217,7 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
         c = pl.col(col)
         dtype = fields[fld]
         if fld in ID_FIELDS:
-            exprs.append(parsing.id_expr(c).alias(fld))
+            out[fld] = parsing.parse_ids(batch[col]).alias(fld)
             checks.append(
                 (
                     parsing.sci_id_mask(c),
@@ -227,7 +230,9 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             bad = pl.lit(parsed).is_null() & parsing.null_if_empty(c).is_not_null()
             checks.append((bad, pl.format("{}: '{}' is not a date", pl.lit(fld), c)))
         elif fld == "channel":
-            exprs.append(channel_expr(c).alias(fld))
+            out[fld] = parsing.via_unique(batch[col], channel_expr(pl.col("v"))).alias(fld)
+        elif fld == "campaign":
+            out[fld] = parsing.via_unique(batch[col], parsing.null_if_empty(pl.col("v")))
         elif fld == "rating":
             exprs.append(parsing.rating_expr(c).alias(fld))
         elif dtype == pl.Int64():
@@ -257,21 +262,30 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
     if plan.fmt and plan.fmt.finish:
         frame = plan.fmt.finish(frame, plan.ctx)
     # rejections: first failing check per row, then missing required fields
-    reasons = [pl.when(mask).then(msg) for mask, msg in checks]
     for req in schema.REQUIRED[plan.table]:
         if req in frame.columns:
             missing = pl.lit(frame[req]).is_null()
         else:
             missing = pl.lit(True)
-        reasons.append(pl.when(missing).then(pl.lit(f"{req}: missing")))
-    reason = batch.select(pl.coalesce(reasons).alias("r"))["r"] if reasons else None
+        checks.append((missing, pl.lit(f"{req}: missing")))
     rejected: list[Rejected] = []
-    if reason is not None and reason.null_count() < reason.len():
-        bad_mask = reason.is_not_null()
-        raws = _raw_dicts(batch.filter(bad_mask), plan.ctx.table.columns)
-        for (row, raw), why in zip(raws, reason.filter(bad_mask).to_list(), strict=False):
-            rejected.append(Rejected(row=row, reason=_shorten_reason(why), raw=raw))
-        frame = frame.filter(~bad_mask)
+    if checks:
+        # masks on every row (cheap); reasons formatted only for the failing rows
+        masks = batch.select(
+            [m.fill_null(False).alias(f"__m{i}") for i, (m, _) in enumerate(checks)]
+        )
+        bad_mask = masks.select(pl.any_horizontal(pl.all())).to_series()
+        if bad_mask.any():
+            bad = pl.concat([batch, masks], how="horizontal").filter(bad_mask)
+            whys = bad.select(
+                pl.coalesce(
+                    [pl.when(pl.col(f"__m{i}")).then(msg) for i, (_, msg) in enumerate(checks)]
+                ).alias("r")
+            ).to_series()
+            raws = _raw_dicts(bad, plan.ctx.table.columns)
+            for (row, raw), why in zip(raws, whys.to_list(), strict=False):
+                rejected.append(Rejected(row=row, reason=_shorten_reason(why), raw=raw))
+            frame = frame.filter(~bad_mask)
     return schema.conform(frame, plan.table), rejected
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.parsing import null_if_empty
 
 _SIG = ("level", "id", "parent id", "object id", "object type", "query type")
 
@@ -47,12 +48,30 @@ def _comments(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
     rows = rows.join(grand, left_on="__pid_p", right_on="__rid_g", how="left")
     # the post is the level-1 ancestor; the parent is the direct parent node
     post = pl.when(pl.col("__lvl_p") == 1).then(pl.col("__oid_p")).otherwise(pl.col("__oid_g"))
-    own = pl.col(oid)
+    rows = rows.with_columns(post.alias("__fp_post"))
+    post = pl.col("__fp_post")
+    own = null_if_empty(pl.col(oid))
+    # Some queries write the post's (or the parent's) object id on comment rows: not an
+    # id of their own.  Such rows get a stable key from the Facepager row id, prefixed
+    # with the post id, so re-imports of the same export de-duplicate and replies
+    # still point at them.
+    own_ok = own.is_not_null() & (own != post).fill_null(True)
+    own_ok = own_ok & (own != pl.col("__oid_p")).fill_null(True)
+    parent_oid = null_if_empty(pl.col("__oid_p"))
+    parent_ok = parent_oid.is_not_null() & (parent_oid != post).fill_null(True)
+    parent_ok = parent_ok & (parent_oid != null_if_empty(pl.col("__oid_g"))).fill_null(True)
     rows = rows.with_columns(
-        post.alias("__fp_post"),
-        pl.col("__oid_p").alias("__fp_parent"),
-        # some queries write the post's id on comment rows too: not an id of its own
-        pl.when(own == pl.col("__oid_p")).then(None).otherwise(own).alias("__fp_comment"),
+        pl.when(own_ok)
+        .then(own)
+        .otherwise(pl.concat_str([post.fill_null("?"), pl.lit("_fp"), pl.col(rid)]))
+        .alias("__fp_comment"),
+        pl.when(pl.col("__lvl_p") == 1)
+        .then(pl.col("__oid_p"))
+        .when(parent_ok)
+        .then(parent_oid)
+        .when(pl.col(pid).is_not_null())
+        .then(pl.concat_str([post.fill_null("?"), pl.lit("_fp"), pl.col(pid)]))
+        .alias("__fp_parent"),
     )
     if from_id:
         # a comment written by the account that wrote the post is the brand's

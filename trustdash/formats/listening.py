@@ -1,9 +1,11 @@
 """Social listening / management tools: Sprout Social post performance,
-Brandwatch mentions, Meltwater mentions."""
+Brandwatch, Meltwater and Brand24 mentions."""
 
 from __future__ import annotations
 
-from trustdash.formats.base import FormatDef
+import polars as pl
+
+from trustdash.formats.base import Ctx, FormatDef, norm
 
 SPROUT_POSTS = FormatDef(
     id="sprout_posts",
@@ -103,4 +105,46 @@ MELTWATER = FormatDef(
     },
 )
 
-FORMATS = [SPROUT_POSTS, BRANDWATCH, MELTWATER]
+
+def _brand24_datetime(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+    """Brand24 writes the date and the time of a mention in two columns."""
+    cols = {norm(c): c for c in batch.columns}
+    date, time = pl.col(cols["date"]).str.strip_chars(), pl.col(cols["time"]).str.strip_chars()
+    both = pl.when(time.is_not_null() & (time != "")).then(
+        pl.concat_str([date, time], separator=" ")
+    )
+    return batch.with_columns(both.otherwise(date).alias("__b24_created"))
+
+
+BRAND24 = FormatDef(
+    id="brand24_mentions",
+    label="Brand24 mentions export",
+    table="comments",
+    channel="listening",
+    signature=("date", "time", "text", "author", "url", "sourcetype|source type|source"),
+    optional=(
+        "title",
+        "sentiment",
+        "sentimentscore|sentiment score",
+        "reach",
+        "authorfollowers|author followers",
+        "language",
+        "country",
+        "likes",
+        "shares",
+    ),  # fmt: skip
+    mapping={
+        "created_at": ("__b24_created",),
+        "text": ("text", "title"),
+        "author": ("author",),
+        "url": ("url",),
+        "lang": ("language",),
+        "channel": ("sourceType", "source type", "source"),
+        "likes": ("likes",),
+        "shares": ("shares",),
+    },
+    derived=("__b24_created",),
+    prepare=_brand24_datetime,
+)
+
+FORMATS = [SPROUT_POSTS, BRANDWATCH, MELTWATER, BRAND24]

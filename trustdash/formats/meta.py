@@ -249,7 +249,57 @@ def _dyi_comments(obj: Any) -> list[dict[str, Any]] | None:
     return out
 
 
-JSON_EXPANDERS = [_dyi_comments]
+_IG_COMMENT_KEYS = ("comment", "commentaire", "kommentar", "comentario", "commento", "opmerking")
+_IG_OWNER_KEYS = ("media owner", "propriétaire", "proprietaire", "eigentümer", "propietario")
+
+
+def _ig_entry(smd: dict[str, Any]) -> dict[str, Any] | None:
+    comment = owner = stamp = fallback = None
+    for key, val in smd.items():
+        if not isinstance(val, dict):
+            continue
+        if "timestamp" in val:
+            stamp = val["timestamp"] if stamp is None else stamp
+            continue
+        low = str(key).casefold()
+        if low.startswith(_IG_OWNER_KEYS):
+            owner = val.get("value")
+        elif low.startswith(_IG_COMMENT_KEYS):
+            comment = val.get("value")
+        elif fallback is None:
+            fallback = val.get("value")
+    comment = comment if comment is not None else fallback
+    if comment is None and stamp is None:
+        return None
+    return {
+        "dyi_ig_timestamp": None if stamp is None else str(stamp),
+        "dyi_ig_comment": comment,
+        "dyi_ig_media_owner": owner,
+        # the export holds the account's own comments
+        "dyi_ig_own": "true",
+    }
+
+
+def _ig_dyi_comments(obj: Any) -> list[dict[str, Any]] | None:
+    """Instagram DYI ``post_comments_1.json`` (a list) / ``reels_comments.json``
+    (``{"comments_reels_comments": [...]}``) -> flat records, mojibake repaired."""
+    items = obj
+    if isinstance(obj, dict):
+        lists = [v for k, v in obj.items() if "comments" in str(k) and isinstance(v, list)]
+        items = lists[0] if len(lists) == 1 else None
+    if not isinstance(items, list) or not items:
+        return None
+    if not all(isinstance(i, dict) and isinstance(i.get("string_map_data"), dict) for i in items):
+        return None
+    out = []
+    for item in fix_mojibake_deep(items):
+        rec = _ig_entry(item["string_map_data"])
+        if rec is not None:
+            out.append(rec)
+    return out
+
+
+JSON_EXPANDERS = [_dyi_comments, _ig_dyi_comments]
 
 FB_DYI = FormatDef(
     id="fb_dyi_comments",
@@ -264,4 +314,17 @@ FB_DYI = FormatDef(
     },
 )
 
-FORMATS = [MBS_FB, MBS_IG, META_DAILY, FB_LEGACY, FB_DYI]
+IG_DYI = FormatDef(
+    id="ig_dyi_comments",
+    label="Instagram 'Download your information' comments",
+    table="comments",
+    channel="instagram",
+    signature=("dyi ig timestamp", "dyi ig comment"),
+    mapping={
+        "created_at": ("dyi_ig_timestamp",),
+        "text": ("dyi_ig_comment",),
+        "is_brand": ("dyi_ig_own",),
+    },
+)
+
+FORMATS = [MBS_FB, MBS_IG, META_DAILY, FB_LEGACY, FB_DYI, IG_DYI]

@@ -1,12 +1,15 @@
-"""Review sites: Trustpilot (API JSON, scraped and business CSV/XLSX) and
-Google Business Profile reviews JSON.  The brand's inline reply is kept in
+"""Review sites: Trustpilot (API JSON, scraped and business CSV/XLSX), Google
+Business Profile reviews JSON and insights CSV (per-location metrics).  The brand's inline reply is kept in
 reply_text/replied_at; ingest turns it into a reply row."""
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
-from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.formats.base import Ctx, FormatDef, norm, slug
+from trustdash.readers import ROW_INDEX, BadFile
 
 
 def _title_and_text(title_names: tuple[str, ...], text_names: tuple[str, ...]):
@@ -170,4 +173,65 @@ GBP = FormatDef(
     finish=_rating_only,
 )
 
-FORMATS = [TRUSTPILOT_JSON, TRUSTPILOT_SCRAPED, TRUSTPILOT_BUSINESS, GBP]
+_GBP_ID_COLS = ("store code", "business name", "address", "labels")
+_NAME_DATE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
+
+
+def _gbp_insights_long(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+    """One row per location and metric.  The file has no date: the period end is
+    taken from the file name (``..._2024-06-01_2024-06-30.csv``)."""
+    dates = _NAME_DATE.findall(ctx.name)
+    if not dates:
+        raise BadFile(
+            f"{ctx.name}: Google Business Profile insights carry no date; put the last day "
+            "of the period in the file name (e.g. insights_2024-06-30.csv) and import again."
+        )
+    y, m, d = dates[-1]
+    if f"period end taken from the file name: {y}-{m}-{d}" not in ctx.warnings:
+        ctx.warnings.append(f"period end taken from the file name: {y}-{m}-{d}")
+    cols = {norm(c): c for c in batch.columns}
+    loc = cols.get("store code") or cols.get("business name")
+    metrics = [c for c in batch.columns if norm(c) not in _GBP_ID_COLS and c != ROW_INDEX]
+    where = pl.coalesce(pl.col(loc), pl.col(cols.get("business name", loc))) if loc else None
+    long = batch.select(
+        ROW_INDEX,
+        (where if where is not None else pl.lit("all")).alias("__loc"),
+        *[pl.col(c) for c in metrics],
+    ).unpivot(index=[ROW_INDEX, "__loc"], variable_name="__m", value_name="__gbp_value")
+    return long.with_columns(
+        pl.lit(f"{y}-{m}-{d}").alias("__gbp_date"),
+        pl.concat_str(
+            [
+                pl.col("__m").replace_strict({c: slug(c) for c in metrics}, default="value"),
+                pl.col("__loc").str.strip_chars(),
+            ],
+            separator="@",
+        ).alias("__gbp_metric"),
+    )
+
+
+GBP_INSIGHTS = FormatDef(
+    id="google_business_insights",
+    label="Google Business Profile insights (per location)",
+    table="daily_metrics",
+    channel="google",
+    signature=("store code", "business name", "calls"),
+    absent=("date", "day", "period"),  # dated files are daily metrics mapped by name
+    optional=(
+        "address",
+        "labels",
+        "website clicks",
+        "directions",
+        "google search mobile",
+        "google maps mobile",
+        "messages",
+        "bookings",
+    ),  # fmt: skip
+    mapping={"date": ("__gbp_date",), "metric": ("__gbp_metric",), "value": ("__gbp_value",)},
+    derived=("__gbp_date", "__gbp_metric", "__gbp_value"),
+    metric_columns=(),
+    prepare=_gbp_insights_long,
+    drop_first_values=(),
+)
+
+FORMATS = [TRUSTPILOT_JSON, TRUSTPILOT_SCRAPED, TRUSTPILOT_BUSINESS, GBP, GBP_INSIGHTS]

@@ -3,11 +3,12 @@ and the usual flattened comment CSVs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import polars as pl
 
-from trustdash.formats.base import Ctx, FormatDef
+from trustdash.formats.base import Ctx, FormatDef, norm
 
 
 def _url(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
@@ -158,4 +159,76 @@ def _comment_threads(obj: Any) -> list[dict[str, Any]] | None:
 
 JSON_EXPANDERS = [_comment_threads]
 
-FORMATS = [STUDIO_TABLE, STUDIO_CHART, STUDIO_TOTALS, API_COMMENTS, UCI_COMMENTS]
+_SEGMENTS = pl.Struct(
+    {"takeoutSegments": pl.List(pl.Struct({"text": pl.String})), "text": pl.String}
+)
+
+
+def _segment_text(value: str | None) -> str | None:
+    """One Takeout ``Comment Text`` cell -> plain text (slow path, odd cells)."""
+    if value is None or not value.lstrip().startswith("{"):
+        return value
+    try:
+        obj = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(obj, dict):
+        return value
+    segs = obj.get("takeoutSegments")
+    if isinstance(segs, list):
+        return "".join(str(s.get("text", "")) for s in segs if isinstance(s, dict))
+    return str(obj.get("text", value))
+
+
+def takeout_text(series: pl.Series) -> pl.Series:
+    """``{"takeoutSegments":[{"text":"a"},{"text":"b"}]}`` / ``{"text":"…"}`` -> ``ab``."""
+    s = series.cast(pl.String)
+    is_json = s.str.strip_chars_start().str.starts_with("{").fill_null(False)
+    if not is_json.any():
+        return s
+    idx = is_json.arg_true()
+    sub = s.gather(idx)
+    try:
+        dec = sub.str.json_decode(_SEGMENTS)
+        segs = dec.struct.field("takeoutSegments").list.eval(pl.element().struct.field("text"))
+        text = pl.select(
+            pl.coalesce(pl.lit(segs).list.join(""), pl.lit(dec.struct.field("text")))
+        ).to_series()
+        text = pl.select(pl.coalesce(pl.lit(text), pl.lit(sub))).to_series()
+    except pl.exceptions.PolarsError:
+        text = pl.Series([_segment_text(v) for v in sub.to_list()], dtype=pl.String)
+    return s.scatter(idx, text)
+
+
+def _takeout_prepare(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
+    col = next(c for c in batch.columns if norm(c) == "comment text")
+    note = "Takeout holds the account's own comments: they are marked as the brand's replies"
+    if note not in ctx.warnings:
+        ctx.warnings.append(note)
+    return batch.with_columns(
+        takeout_text(batch[col]).alias("__takeout_text"), pl.lit("true").alias("__takeout_own")
+    )
+
+
+TAKEOUT_COMMENTS = FormatDef(
+    id="youtube_takeout_comments",
+    label="Google Takeout YouTube comments (comments.csv)",
+    table="comments",
+    channel="youtube",
+    signature=("comment id", "comment text", "video id", "comment create timestamp"),
+    optional=("channel id", "parent comment id", "post id", "top level comment id", "price"),
+    mapping={
+        "comment_id": ("Comment ID",),
+        "parent_id": ("Parent Comment ID",),
+        "post_id": ("Video ID", "Post ID"),
+        "created_at": ("Comment Create Timestamp",),
+        "text": ("__takeout_text",),
+        "is_brand": ("__takeout_own",),
+    },
+    derived=("__takeout_text", "__takeout_own"),
+    prepare=_takeout_prepare,
+    finish=_url,
+    priority=1,
+)
+
+FORMATS = [STUDIO_TABLE, STUDIO_CHART, STUDIO_TOTALS, API_COMMENTS, UCI_COMMENTS, TAKEOUT_COMMENTS]
