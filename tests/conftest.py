@@ -21,11 +21,35 @@ def _no_env_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRUSTDASH_PUBLIC", raising=False)
 
 
+def new_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, empty DuckLake target: its own PostgreSQL schema and a tmp data folder.
+
+    A schema per test (rather than a database) keeps setup to a few milliseconds. The
+    settings go through the environment so that CLI subprocesses open the same lake.
+    """
+    import uuid
+
+    pg = os.environ.get("TRUSTDASH_TEST_PG", "").strip()
+    if not pg:
+        pytest.skip("TRUSTDASH_TEST_PG is not set (source .ci/postgres.sh && pg_start)")
+    monkeypatch.setenv("TRUSTDASH_LAKE_SCHEMA", "t_" + uuid.uuid4().hex[:12])
+    monkeypatch.setenv("TRUSTDASH_DATA_PATH", str(tmp_path / "lake-data"))
+    return f"ducklake:postgres:{pg}"
+
+
+@pytest.fixture(params=["embedded", pytest.param("ducklake", marks=pytest.mark.ducklake)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def store(tmp_path: Path):
+def store(tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch):
     from trustdash.store import Store
 
-    s = Store(tmp_path / "t.duckdb")
+    if backend == "ducklake":
+        s = Store(new_lake(tmp_path, monkeypatch))
+    else:
+        s = Store(tmp_path / "t.duckdb")
     yield s
     s.close()
 

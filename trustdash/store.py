@@ -1340,6 +1340,8 @@ class Store:
             post_chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM posts").fetchall()]
             self._apply_post_campaign_rules(cur, post_chans)
             self.refresh_derived(cur, chans)
+        # Restored settings replaced the backend's hidden id counters: re-create them.
+        self.migrate()
         return counts
 
 
