@@ -61,9 +61,9 @@ BACKUP_TABLES = (
     "settings", "campaigns", "campaign_rules", "annotations", "mapping_profiles", "imports",
     "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
 )  # fmt: skip
-DERIVED_TABLES = ("daily_rollup", "post_sentiment")
+DERIVED_TABLES = ("daily_rollup", "post_sentiment", "notable_comments")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -123,7 +123,15 @@ _MIGRATIONS: dict[int, list[str]] = {
         """CREATE TABLE IF NOT EXISTS post_sentiment (
             channel VARCHAR, post_id VARCHAR, pos BIGINT, neg BIGINT)""",
     ],
+    # The few most negative and most positive audience comments per channel, campaign and
+    # day, kept at import so that "the comments behind a change" never scan the comments.
+    2: [
+        """CREATE TABLE IF NOT EXISTS notable_comments (
+            channel VARCHAR, campaign VARCHAR, day DATE, created_at TIMESTAMP, text VARCHAR,
+            label VARCHAR, polarity DOUBLE, row_key VARCHAR)""",
+    ],
 }
+_NOTABLE_PER_DAY = 3
 
 # Tables whose ids are allocated by _new_id, and the settings rows counting them (DuckLake).
 _ID_TABLES = ("imports", "campaign_rules", "annotations")
@@ -410,6 +418,11 @@ class Store:
                     "INSERT INTO schema_version VALUES (?, ?)", [version, _now()]
                 )
                 steps += 1
+            if 0 < have < 2 <= SCHEMA_VERSION:
+                # Version 2 added a derived table: fill it for the data already stored.
+                chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM comments")
+                         .fetchall()]  # fmt: skip
+                self.refresh_derived(cur, chans)
             if self.backend == "ducklake":
                 # Id counters must exist as committed rows before any claim (_claim_id).
                 for key in (*(_ID_KEY_PREFIX + t for t in _ID_TABLES), _IMPORT_GUARD_KEY):
@@ -587,6 +600,23 @@ class Store:
         )
         cur.execute("DELETE FROM daily_rollup WHERE channel IN (SELECT unnest(?))", [chans])
         cur.execute("INSERT INTO daily_rollup " + _ROLLUP_SELECT, [chans])
+        cur.execute("DELETE FROM notable_comments WHERE channel IN (SELECT unnest(?))", [chans])
+        cur.execute(
+            """INSERT INTO notable_comments
+               SELECT channel, coalesce(campaign, ''), day, created_at, text, label, polarity,
+                      row_key
+               FROM (SELECT channel, campaign, CAST(created_at AS DATE) AS day, created_at,
+                       text, label, polarity, row_key,
+                       row_number() OVER (PARTITION BY channel, campaign,
+                         CAST(created_at AS DATE) ORDER BY polarity ASC, row_key) AS worst,
+                       row_number() OVER (PARTITION BY channel, campaign,
+                         CAST(created_at AS DATE) ORDER BY polarity DESC, row_key) AS best
+                     FROM comments
+                     WHERE channel IN (SELECT unnest(?)) AND NOT is_brand
+                       AND created_at IS NOT NULL AND label IN ('negative', 'positive'))
+               WHERE (label = 'negative' AND worst <= ?) OR (label = 'positive' AND best <= ?)""",
+            [chans, _NOTABLE_PER_DAY, _NOTABLE_PER_DAY],
+        )
         cur.execute("DELETE FROM post_sentiment WHERE channel IN (SELECT unnest(?))", [chans])
         cur.execute(
             """INSERT INTO post_sentiment
@@ -1027,7 +1057,7 @@ class Store:
                 ).fetchall()
             ]
             for t in ("comments", "posts", "daily_metrics", "daily_rollup", "post_sentiment",
-                      "label_overrides"):  # fmt: skip
+                      "label_overrides", "notable_comments"):  # fmt: skip
                 n = cur.execute(f"DELETE FROM {t} WHERE channel = ?", [channel]).fetchone()  # noqa: S608
                 removed[t] = int(n[0]) if n else 0
             emptied = [
@@ -1214,18 +1244,39 @@ class Store:
                 [signature, name, json.dumps(dict(profile)), _now()],
             )
 
+    def data_version(self) -> str:
+        """Changes whenever anything a view shows could change (imports, deletions,
+        settings, rules, labels): the key of the app's result cache."""
+        row = self._rows(
+            """SELECT (SELECT count(*) FROM comments), (SELECT count(*) FROM posts),
+                 (SELECT count(*) FROM daily_metrics),
+                 (SELECT coalesce(max(id), 0) FROM imports),
+                 (SELECT coalesce(sum(rows_updated), 0) FROM imports),
+                 (SELECT md5(coalesce(string_agg(key || '=' || value, ';' ORDER BY key), ''))
+                    FROM settings),
+                 (SELECT md5(coalesce(string_agg(channel || row_key || label, ';'
+                    ORDER BY channel, row_key), '')) FROM label_overrides),
+                 (SELECT count(*) FROM campaign_rules), (SELECT count(*) FROM annotations),
+                 (SELECT coalesce(sum(neg), 0) FROM daily_rollup)"""
+        )[0]
+        return "|".join(str(v) for v in row)
+
     def top_comments(
         self, f: Filters, channels: Sequence[str], *, per_channel: int = 3, worst: bool = True
     ) -> pl.DataFrame:
-        """The most negative (or positive) audience comments of each channel, in one scan."""
-        where, params = self._comment_where(f.with_(channels=tuple(channels)))
+        """The most negative (or positive) audience comments of each channel in the window,
+        read from the small notable-comments table kept at import (no scan of comments)."""
+        g = f.with_(channels=tuple(channels))
+        where, params = self._rollup_where(g)
         order = "polarity ASC" if worst else "polarity DESC"
+        label = "negative" if worst else "positive"
         return self._frame(
             f"""SELECT created_at, channel, text, label, polarity FROM (
                   SELECT *, row_number() OVER (PARTITION BY channel ORDER BY {order},
                     created_at DESC) AS rn
-                  FROM comments WHERE {where}) WHERE rn <= ? ORDER BY channel, rn""",  # noqa: S608
-            [*params, int(per_channel)],
+                  FROM notable_comments WHERE {where} AND label = ?)
+                WHERE rn <= ? ORDER BY channel, rn""",  # noqa: S608
+            [*params, label, int(per_channel)],
         )
 
     def baseline_scan(self, campaign: str | None = None) -> pl.DataFrame:
@@ -1438,6 +1489,9 @@ class ImportBatch:
         if frame.is_empty():
             return
         frame = frame.with_columns(pl.lit(self.import_id, dtype=pl.Int64).alias("import_id"))
+        if any(t == pl.Object for t in frame.schema.values()):
+            # Python objects are not data DuckDB can store: refuse rather than store garbage.
+            raise StoreError("internal error: a column of Python objects reached the store")
         staged = frame.select(COMMENT_INSERT_COLUMNS).unique(
             ["channel", "row_key"], keep="first", maintain_order=True
         )
