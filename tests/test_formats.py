@@ -123,8 +123,8 @@ def test_meta_posts_publish_time_not_lifetime() -> None:
 def test_meta_daily_metric_from_title() -> None:
     _, df, _ = load("facebook/Follows (1).csv")
     assert df["metric"].unique().to_list() == ["follows"]
-    assert df["value"].to_list() == [20.0, 31.0]
-    assert df["date"][0] == dt.date(2025, 8, 1)
+    assert df["value"].to_list() == [12.0, 47.0, 9.0]
+    assert df["date"][0] == dt.date(2026, 3, 1)
 
 
 def test_fb_legacy_joins_talking_about_sheet() -> None:
