@@ -107,7 +107,9 @@ def enforce() -> Access:
         role = None
     if role is None:
         st.title("trustdash")
-        st.error(f"{email or 'This account'} is not allowed to see this dashboard.")
+        from trustdash.ui.widgets import md_escape
+
+        st.error(md_escape(f"{email or 'This account'} is not allowed to see this dashboard."))
         st.button("Sign out", on_click=st.logout)
         st.stop()
     return Access("login", email, role)

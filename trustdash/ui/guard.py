@@ -54,7 +54,9 @@ def shared_store() -> Store:
     try:
         store = _store(target)
     except (StoreBusy, StoreError) as exc:
-        st.error(str(exc))
+        from trustdash.ui.widgets import md_escape
+
+        st.error(md_escape(str(exc)))
         st.stop()
     return store
 
@@ -78,7 +80,9 @@ def page(
         if access.mode == "open":
             st.caption("Open access (local use): no login is configured.")
         else:
-            st.caption(f"Signed in as {access.email} · {access.role}")
+            from trustdash.ui.widgets import md_escape
+
+            st.caption(md_escape(f"Signed in as {access.email} · {access.role}"))
             st.button("Sign out", on_click=st.logout, key="td_logout")
     notices: list[str] = []
     if loaded_demo and not st.session_state.get("td_demo_told"):
@@ -105,7 +109,9 @@ def _rescoring_status(store: Store) -> None:
         return
     with st.sidebar:
         if job.error:
-            st.error(f"Re-scoring failed: {job.error}")
+            from trustdash.ui.widgets import md_escape
+
+            st.error(md_escape(f"Re-scoring failed: {job.error}"))
         elif not job.done:
             st.progress(job.fraction, text=job.text)
             st.caption("Numbers update when re-scoring ends; reload the page to follow it.")

@@ -88,23 +88,31 @@ def _file_options(
     except formats.BadFile as exc:
         columns = _columns_for_wizard(data, name)
         if not columns:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
             return opts, None
-        st.warning(str(exc))
+        st.warning(md_escape(str(exc)))
         return _wizard(i, name, columns, {}, "comments", opts)
     except Exception as exc:  # a preview must never break the page
-        st.error(f"{name}: could not be previewed ({type(exc).__name__}).")
+        st.error(md_escape(f"{name}: could not be previewed ({type(exc).__name__})."))
+        return opts, None
+    saved = profiles.get(pv.header_signature)
+    if saved and not pv.format_label:
+        st.success(md_escape(
+            f"Recognised with your saved mapping “{saved.get('name', 'profile')}” · "
+            f"table {pv.table} · channel {pv.channel or saved.get('channel') or 'not set'}"
+        ))
+        st.caption(md_escape("Mapping used: " + ", ".join(f"{k} ← {v}" for k, v in pv.mapping.items())))
         return opts, None
     if pv.format_label:
-        st.success(
+        st.success(md_escape(
             f"Recognised: {pv.format_label} · confidence {pv.confidence:.0%} · "
             f"table {pv.table} · channel {pv.channel or 'not detected'}"
-        )
+        ))
     else:
         st.info(f"Layout not recognised: columns mapped by their names (table {pv.table}). "
                 "Check the mapping below.")  # fmt: skip
     for w in pv.warnings:
-        st.caption(f"⚠ {w}")
+        st.caption(md_escape(f"⚠ {w}"))
     with st.expander("Columns and mapping", expanded=pv.format_label is None):
         st.dataframe(
             pl.DataFrame({"column": pv.columns,
@@ -114,7 +122,7 @@ def _file_options(
         )  # fmt: skip
         if pv.format_label is None:
             return _wizard(i, name, pv.columns, pv.mapping, pv.table, opts)
-        st.caption("Mapping used: " + ", ".join(f"{k} ← {v}" for k, v in pv.mapping.items()))
+        st.caption(md_escape("Mapping used: " + ", ".join(f"{k} ← {v}" for k, v in pv.mapping.items())))
     return opts, None
 
 
@@ -168,7 +176,7 @@ def _show_results(results: list[FileResult]) -> None:
     if ok:
         st.success(f"{len(ok)} file(s) imported.")
     for r in bad:
-        st.error("\n".join(r.errors))
+        st.error(md_escape("\n".join(r.errors)))
     frame = pl.DataFrame(
         [
             {
@@ -208,7 +216,7 @@ def history_view(ctx: PageContext) -> None:
     row = imports.filter(pl.col("id") == pick).row(0, named=True)
     warnings = json.loads(row["warnings"] or "[]")
     for w in warnings:
-        st.caption(f"⚠ {w}")
+        st.caption(md_escape(f"⚠ {w}"))
     rejected = ctx.store.rejected_rows(int(pick))
     if rejected.height:
         st.markdown(f"**{rejected.height:,} rejected row(s)** with their reasons")

@@ -11,6 +11,7 @@ from trustdash import analysis, trust
 from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, StoreError
 from trustdash.ui.guard import PageContext
+from trustdash.ui.widgets import md_escape
 from trustdash.workspace import setting, trust_settings
 
 
@@ -70,7 +71,7 @@ def settings_view(ctx: PageContext) -> None:
             try:
                 trust.TrustSettings(weights=weights, half_life_days=half, prior_strength=prior)
             except ValueError as exc:
-                st.error(f"Not saved: {exc}")
+                st.error(md_escape(f"Not saved: {exc}"))
             else:
                 store.set_setting("weights_preset", preset)
                 store.set_setting("weights", weights)
@@ -110,7 +111,7 @@ def settings_view(ctx: PageContext) -> None:
                     bad.append(line.strip()[:60])
             if bad:
                 st.error("Not saved: these lines are not `word = number in [-1, 1]`: "
-                         + "; ".join(bad))  # fmt: skip
+                         + md_escape("; ".join(bad)))  # fmt: skip
             else:
                 store.set_setting("brand_accounts", _lines(accounts))
                 store.set_setting("brand_terms", _lines(terms))
@@ -148,7 +149,7 @@ def settings_view(ctx: PageContext) -> None:
                     )  # fmt: skip
                     st.success("Rule added and applied to existing data.")
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
         if rules.height and not read_only:
             rid = st.selectbox("Delete rule", rules["id"].to_list(), key="set_rule_del")
             if st.button("Delete rule", key="set_rule_del_btn"):
@@ -197,7 +198,7 @@ def settings_view(ctx: PageContext) -> None:
             confirm = st.checkbox("I understand this cannot be undone", key="set_del_confirm")
             if st.button("Delete channel", key="set_del_channel_btn", disabled=not confirm) and ch:
                 store.delete_channel(ch)
-                st.success(f"Channel {ch} deleted.")
+                st.success(md_escape(f"Channel {ch} deleted."))
                 st.rerun()
 
 
