@@ -86,6 +86,8 @@ def trust_by_group(
     )
     fig.update_layout(title=title, **_LAYOUT)
     fig.update_xaxes(range=[0, 100], autorange=False, title=axis_title, dtick=20)
+    # Room for the "100" tick label, which plotly hides when it would overflow.
+    fig.update_layout(margin=dict(l=10, r=30, t=40, b=10))
     fig.update_layout(height=max(260, 60 + 42 * len(groups)))
     return fig
 
