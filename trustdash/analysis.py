@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -582,6 +581,3 @@ def representative_comments(
         for r in rows[:n]
     ]  # fmt: skip
 
-
-def list_or_all(values: Sequence[str]) -> str:
-    return ", ".join(values) if values else "all"

@@ -456,13 +456,6 @@ class Store:
             cur.execute("INSERT INTO settings VALUES (?, ?)", [key, json.dumps(value)])
 
     # -- import -----------------------------------------------------------------------------
-    def find_import_by_hash(self, sha256: str, options_key: str) -> dict | None:
-        rows = self._frame(
-            "SELECT * FROM imports WHERE sha256 = ? AND options = ? ORDER BY id DESC LIMIT 1",
-            [sha256, options_key],
-        )
-        return rows.row(0, named=True) if rows.height else None
-
     @contextlib.contextmanager
     def import_batch(self, meta: Mapping[str, Any]) -> Iterator[ImportBatch]:
         """One import = one transaction. Yields an :class:`ImportBatch` to add rows to.
@@ -531,18 +524,6 @@ class Store:
                 meta.get("options", ""),
             ],
         )  # fmt: skip
-
-    def cached_scores(self, keys: pl.Series) -> pl.DataFrame:
-        """Sentiment already computed for these text keys."""
-        with self.cursor() as cur:
-            frame = pl.DataFrame({"text_key": keys.unique()})
-            cur.register("wanted_keys", frame.to_arrow())
-            try:
-                return cur.execute(
-                    "SELECT c.* FROM sentiment_cache c JOIN wanted_keys w USING (text_key)"
-                ).pl()
-            finally:
-                cur.unregister("wanted_keys")
 
     # -- derived data -----------------------------------------------------------------------
     def refresh_derived(self, cur: duckdb.DuckDBPyConnection, channels: Sequence[str]) -> None:
@@ -812,16 +793,6 @@ class Store:
         """  # noqa: S608 - identifiers from whitelists
         frame = self._frame(sql, [*w_params, *t_params, *params])
         return frame
-
-    def any_replies(self, f: Filters) -> bool:
-        """Whether the selection holds any brand reply data at all (else S3 is dropped)."""
-        where, params = self._rollup_where(f)
-        value = self._one(
-            f"SELECT coalesce(sum(brand_replies) + sum(answered), 0) FROM daily_rollup "  # noqa: S608
-            f"WHERE {where}",
-            params,
-        )
-        return bool(value)
 
     def reply_channels(self) -> list[str]:
         """Channels whose exports carry brand replies (else responsiveness is not measurable)."""
