@@ -35,7 +35,7 @@ class _Memo:
 
     CACHED = frozenset(
         {"posts_frame", "weekly_sentiment", "channels", "reply_channels", "date_bounds",
-         "campaigns"}
+         "campaigns", "trust_counts"}
     )  # fmt: skip
 
     def __init__(self, store: Store) -> None:
@@ -86,7 +86,8 @@ def counts(
         f,
         by,
         half_life_days=settings.half_life_days,
-        targets=_targets(store, settings),
+        # A tuple, so that the per-computation memo can reuse the result.
+        targets=tuple(sorted(_targets(store, settings).items())),
         then_by=then_by,
     )
     reply_channels = set(store.reply_channels())
@@ -326,7 +327,11 @@ def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[st
 
 
 def overview(
-    store: Store, f: Filters, settings: trust.TrustSettings | None = None
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None = None,
+    *,
+    with_brand_series: bool = False,
 ) -> Overview:
     """Everything the Overview page shows."""
     store = memo(store)
@@ -354,7 +359,8 @@ def overview(
                     tops.filter(pl.col("channel") == ch["group"]), 3
                 ).select("created_at", "channel", "text", "label")
     ser = series(store, f, s)
-    brand_ser = series(store, f, s, by="brand")
+    # Only the Brief and the report draw the brand's own trend.
+    brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
     per_period = store.period_sentiment(f, "channel")
     al = trust.alerts(
         per_period.select("group", "period", "neg", "total")

@@ -96,7 +96,7 @@ def render_report(
     if lang not in TEXT:
         lang = "en"
     t = TEXT[lang]
-    ov = overview or analysis.overview(store, filters)
+    ov = overview or analysis.overview(store, filters, with_brand_series=True)
     head = ov.headline
 
     def band(b: str | None) -> str:

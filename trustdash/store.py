@@ -746,7 +746,7 @@ class Store:
         by: str,
         *,
         half_life_days: float,
-        targets: Mapping[str, float],
+        targets: Mapping[str, float] | Sequence[tuple[str, float]],
         default_target: float = 24.0,
         then_by: str | None = None,
     ) -> pl.DataFrame:
@@ -771,7 +771,7 @@ class Store:
             w_params = [*end_params, float(half_life_days)]
         else:
             w, w_params = "1.0", []
-        target_case, t_params = _target_case(targets, default_target)
+        target_case, t_params = _target_case(dict(targets), default_target)
         group = _GROUP_EXPR[by]
         sub = f", {_GROUP_EXPR[then_by]} AS sub" if then_by else ""
         sql = f"""

@@ -323,7 +323,7 @@ def brief_view(ctx: PageContext) -> None:
 
     if _no_data(ctx):
         return
-    ov = cached(ctx, "overview", ctx.filters)
+    ov = cached(ctx, "overview", ctx.filters, with_brand_series=True)
     head = ov.headline
     st.title("Leadership brief")
     # Static CSS of ours (no user text): browser print gives the brief without the sidebar.
