@@ -121,10 +121,10 @@ def test_bad_upload_names_the_file_and_good_one_still_imports(env_db: Path) -> N
 
 def test_unknown_layout_is_mapped_once_in_the_wizard_then_remembered(env_db: Path) -> None:
     data = (
-        "Zeitpunkt;Nachricht;Wer\n"
-        "2026-06-01 10:00;Super produit, merci;ann\n"
-        "2026-06-02 11:00;Livraison en retard, toujours rien;bob\n"
-    ).encode()
+        b"Zeitpunkt;Nachricht;Wer\n"
+        b"2026-06-01 10:00;Super produit, merci;ann\n"
+        b"2026-06-02 11:00;Livraison en retard, toujours rien;bob\n"
+    )
     at = _run("pages/6_Import.py")
     at.file_uploader(key="upload").set_value([("forum.csv", data, "text/csv")]).run()
     _assert_clean(at)
