@@ -1086,7 +1086,7 @@ def sniff_columns(source: bytes | str | Path, name: str, _depth: int = 0) -> lis
     """The header of the (first) table in a file, even when no layout or
     mapping is recognised, so that the wizard can offer its columns; ``[]``
     when the file is not a table (HTML page, binary, empty, damaged)."""
-    from trustdash.formats import JSON_EXPANDERS, _header_score  # late: formats imports us
+    from trustdash.formats import read_tables  # late: formats imports us
 
     try:
         if isinstance(source, (str, Path)):
@@ -1112,20 +1112,9 @@ def sniff_columns(source: bytes | str | Path, name: str, _depth: int = 0) -> lis
                     if cols:
                         return cols
             return []
-        if kind == "zip":
-            tables = read_xlsx(blob, name, _header_score, limits)
-        elif kind == "xls":
-            tables = read_xls(blob, name, _header_score, limits)
-        elif kind == "spreadsheetml":
-            tables = read_spreadsheetml(blob, name, _header_score, limits)
-        elif kind == "parquet":
-            tables = read_parquet(blob, name, limits)
-        elif kind in ("json", "js"):
-            tables = read_json(blob, name, limits, JSON_EXPANDERS, js=kind == "js")
-        elif kind == "csv":
-            tables = read_csv(blob, name, _header_score, limits)
-        else:
+        if kind not in ("zip", "xls", "spreadsheetml", "parquet", "json", "js", "csv"):
             return []
+        tables = read_tables(blob, name, kind, limits)
     except (BadFile, OSError, ValueError, RecursionError):
         return []
     for t in tables:

@@ -324,6 +324,22 @@ def open_sources(
         ) from exc
 
 
+def read_tables(blob: Blob, name: str, kind: str, limits: Limits) -> list[RawTable]:
+    """The tables of one (non-archive) file of a sniffed kind; anything unknown is tried
+    as delimited text."""
+    if kind == "zip":
+        return read_xlsx(blob, name, _header_score, limits)
+    if kind == "xls":
+        return read_xls(blob, name, _header_score, limits)
+    if kind == "spreadsheetml":
+        return read_spreadsheetml(blob, name, _header_score, limits)
+    if kind == "parquet":
+        return read_parquet(blob, name, limits)
+    if kind in ("json", "js"):
+        return read_json(blob, name, limits, JSON_EXPANDERS, js=kind == "js")
+    return read_csv(blob, name, _header_score, limits)
+
+
 def _open(
     blob: Blob, name: str, options: MapOptions, budget: list[int], depth: int
 ) -> list[ParsedSource]:
@@ -363,19 +379,7 @@ def _open(
         return _open(inner, inner_name, options, budget, depth + 1)
     if kind == "zip" and not is_xlsx_zip(blob):
         return _open_zip(blob, name, options, budget, depth)
-    scorer = _header_score
-    if kind == "zip":
-        tables = read_xlsx(blob, name, scorer, limits)
-    elif kind == "xls":
-        tables = read_xls(blob, name, scorer, limits)
-    elif kind == "spreadsheetml":
-        tables = read_spreadsheetml(blob, name, scorer, limits)
-    elif kind == "parquet":
-        tables = read_parquet(blob, name, limits)
-    elif kind in ("json", "js"):
-        tables = read_json(blob, name, limits, JSON_EXPANDERS, js=kind == "js")
-    else:
-        tables = read_csv(blob, name, scorer, limits)
+    tables = read_tables(blob, name, kind, limits)
     for combine in TABLE_COMBINERS:
         tables = combine(tables)
     sources: list[ParsedSource] = []
