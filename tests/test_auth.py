@@ -64,14 +64,6 @@ def test_role_for_empty_or_odd_allow_lists() -> None:
 # --------------------------------------------------------------------------- AppTest
 
 
-@pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("TRUSTDASH_DB", str(path))
-    monkeypatch.setenv("TRUSTDASH_NO_DEMO", "1")
-    return path
-
-
 def _page(name: str) -> AppTest:
     return AppTest.from_file(str(ROOT / name), default_timeout=60)
 
@@ -97,7 +89,7 @@ def _assert_no_content(at: AppTest) -> None:
 
 
 @pytest.mark.parametrize("page", ["app.py", "pages/5_Brief.py", "pages/6_Import.py"])
-def test_no_user_gets_sign_in_prompt(app_env: Path, page: str) -> None:
+def test_no_user_gets_sign_in_prompt(env_db: Path, page: str) -> None:
     at = _with_auth(_page(page), user=None).run()
     assert not at.exception
     assert any("Sign in to see this dashboard" in i.value for i in at.info)
@@ -105,7 +97,7 @@ def test_no_user_gets_sign_in_prompt(app_env: Path, page: str) -> None:
     _assert_no_content(at)
 
 
-def test_user_not_in_allow_list_is_refused(app_env: Path) -> None:
+def test_user_not_in_allow_list_is_refused(env_db: Path) -> None:
     at = _with_auth(
         _page("app.py"), user={"is_logged_in": True, "email": "mallory@elsewhere.example"}
     ).run()
@@ -114,14 +106,14 @@ def test_user_not_in_allow_list_is_refused(app_env: Path) -> None:
     _assert_no_content(at)
 
 
-def test_user_without_email_is_refused(app_env: Path) -> None:
+def test_user_without_email_is_refused(env_db: Path) -> None:
     at = _with_auth(_page("app.py"), user={"is_logged_in": True, "sub": "x"}).run()
     assert not at.exception
     assert any("not allowed" in e.value for e in at.error)
     _assert_no_content(at)
 
 
-def test_viewer_import_page_is_read_only(app_env: Path) -> None:
+def test_viewer_import_page_is_read_only(env_db: Path) -> None:
     at = _with_auth(
         _page("pages/6_Import.py"), user={"is_logged_in": True, "email": "vera@brand.example"}
     ).run()
@@ -130,7 +122,7 @@ def test_viewer_import_page_is_read_only(app_env: Path) -> None:
     assert len(at.get("file_uploader")) == 0
 
 
-def test_viewer_sees_analysis_pages(app_env: Path) -> None:
+def test_viewer_sees_analysis_pages(env_db: Path) -> None:
     at = _with_auth(
         _page("app.py"), user={"is_logged_in": True, "email": "Vera@Brand.example"}
     ).run()
@@ -140,7 +132,7 @@ def test_viewer_sees_analysis_pages(app_env: Path) -> None:
     assert "viewer" in _texts(at)
 
 
-def test_editor_import_page_has_uploader(app_env: Path) -> None:
+def test_editor_import_page_has_uploader(env_db: Path) -> None:
     at = _with_auth(
         _page("pages/6_Import.py"), user={"is_logged_in": True, "email": "ana@agency.example"}
     ).run()
@@ -149,14 +141,14 @@ def test_editor_import_page_has_uploader(app_env: Path) -> None:
     assert len(at.get("file_uploader")) == 1
 
 
-def test_open_mode_without_auth_is_editor(app_env: Path) -> None:
+def test_open_mode_without_auth_is_editor(env_db: Path) -> None:
     at = _page("pages/6_Import.py").run()
     assert not at.exception
     assert len(at.get("file_uploader")) == 1
     assert "Open access" in _texts(at)
 
 
-def test_public_mode_without_auth_refuses(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_public_mode_without_auth_refuses(env_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUSTDASH_PUBLIC", "1")
     for page in ("app.py", "pages/6_Import.py", "pages/2_Campaigns.py"):
         at = _page(page).run()
@@ -166,7 +158,7 @@ def test_public_mode_without_auth_refuses(app_env: Path, monkeypatch: pytest.Mon
 
 
 def test_public_mode_with_auth_asks_for_login(
-    app_env: Path, monkeypatch: pytest.MonkeyPatch
+    env_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRUSTDASH_PUBLIC", "1")
     at = _with_auth(_page("app.py"), user=None).run()
@@ -175,7 +167,7 @@ def test_public_mode_with_auth_asks_for_login(
     _assert_no_content(at)
 
 
-def test_unverified_email_is_refused(app_env: Path) -> None:
+def test_unverified_email_is_refused(env_db: Path) -> None:
     at = _with_auth(
         _page("app.py"),
         user={"is_logged_in": True, "email": "ana@agency.example", "email_verified": False},

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from trustdash import trust
-from trustdash.filters import NO_CAMPAIGN, Filters
+from trustdash.filters import NO_CAMPAIGN, Filters, period_end
 from trustdash.store import Store
 from trustdash.workspace import trust_settings
 
@@ -165,7 +165,7 @@ def _with_components(
         d = row["group"] if by == dim else (row.get("sub") if then_by == dim else "brand")
         if period:
             p_start = dt.date.fromisoformat(str(row["group"] if by == period else row["sub"]))
-            p_end = _period_end(p_start, period)
+            p_end = period_end(p_start, period)
         else:
             p_end = end
         arrays = by_group.get(str(d))
@@ -180,13 +180,6 @@ def _with_components(
     return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64)).drop("_key")
 
 
-def _period_end(start: dt.date, period: str) -> dt.date:
-    if period == "day":
-        return start
-    if period == "week":
-        return start + dt.timedelta(days=6)
-    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return nxt - dt.timedelta(days=1)
 
 
 def trust_table(

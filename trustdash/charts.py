@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from trustdash import trust
+from trustdash.filters import period_end
 
 BAND_COLOURS = {
     "Excellent": "#1a7f37",
@@ -114,7 +115,7 @@ def trust_over_time(
         part = series.filter(pl.col("channel") == channel).sort("period")
         colour = PALETTE[i % len(PALETTE)]
         x = part["period"].to_list()
-        ends = [_period_end(p, granularity) for p in x]
+        ends = [period_end(p, granularity) for p in x]
         if show_interval and len(x) > 1:
             fig.add_trace(
                 go.Scatter(
@@ -304,13 +305,6 @@ def metric_series(frame: pl.DataFrame, title: str = "Channel metrics") -> go.Fig
     return fig
 
 
-def _period_end(start: dt.date, granularity: str) -> dt.date:
-    if granularity == "day":
-        return start
-    if granularity == "week":
-        return start + dt.timedelta(days=6)
-    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return nxt - dt.timedelta(days=1)
 
 
 def _alpha(hex_colour: str, a: float) -> str:

@@ -67,6 +67,16 @@ def _day(d: dt.date, lang: str) -> str:
     return f"{d:%d %b %Y}"
 
 
+def period_end(start: dt.date, granularity: str) -> dt.date:
+    """The last day of the day/week/month period that starts on ``start``."""
+    if granularity == "day":
+        return start
+    if granularity == "week":
+        return start + dt.timedelta(days=6)
+    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
 def default_window(
     lo: dt.date | None, hi: dt.date | None, days: int = DEFAULT_WINDOW_DAYS
 ) -> tuple[dt.date | None, dt.date | None]:

@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -1602,7 +1603,7 @@ def _rule_condition(
     if kind == "hashtag" and value:
         tag = value if value.startswith("#") else "#" + value
         conds.append("regexp_matches(text, ?, 'i')")
-        params.append(r"(^|[^\w])" + _regex_escape(tag) + r"($|[^\w])")
+        params.append(r"(^|[^\w])" + re.escape(tag) + r"($|[^\w])")
     elif kind == "keyword" and value:
         conds.append("text ILIKE ?")
         params.append("%" + value.replace("%", r"\%").replace("_", r"\_") + "%")
@@ -1620,12 +1621,6 @@ def _rule_condition(
     if not conds:
         return None, []
     return " AND ".join(conds), params
-
-
-def _regex_escape(text: str) -> str:
-    import re
-
-    return re.escape(text)
 
 
 def _target_case(targets: Mapping[str, float], default: float) -> tuple[str, list[Any]]:

@@ -175,36 +175,18 @@ def run_concurrent(pg: str, workdir: Path, rows: int = 5_000, readers: int = 2) 
 
     with _lake_settings(env):
         Store(target).close()
+    def spawn(*args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env, cwd=ROOT,
+        )  # fmt: skip
+
     t0 = time.perf_counter()
     reader_procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "trustdash.bench.scale", "reader", target, str(stop)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )  # fmt: skip
-        for _ in range(readers)
+        spawn("trustdash.bench.scale", "reader", target, str(stop)) for _ in range(readers)
     ]
     importers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "trustdash",
-                "import",
-                "--db",
-                target,
-                "--json",
-                *map(str, files),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )  # fmt: skip
+        spawn("trustdash", "import", "--db", target, "--json", *map(str, files))
         for files in (a, b)
     ]
     imports = []
