@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import trustdash.sentiment as sentiment
 from trustdash.sentiment import OUTPUT_SCHEMA, label_from_polarity, normalise, score, text_key
@@ -228,3 +230,32 @@ def test_all_caps_french_and_broken_product() -> None:
     assert caps["lang"] == "fr" and caps["label"] == "negative"
     assert row("Mon téléphone ne fonctionne plus depuis hier")["label"] == "negative"
     assert row("the app doesn't work since the update")["label"] == "negative"
+
+
+_HYGIENE_ALPHABET = list("ab Zé!?#@.:/_&;<>\t\n'\"`") + [
+    "\u2019", "\u201c", "\u00ab", "\u00a0", "\ufe0f", "\u200d", "\U0001f3fd", "\U0001f44d",
+    "\ufb01", "\uff20", "http://", "www.", "&amp;", "<br>", "Lumen", "  ",
+]  # fmt: skip
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), st.lists(st.sampled_from(_HYGIENE_ALPHABET), max_size=12).map("".join)
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([(), ("Lumen",), ("Maison Lumen", "Lumen")]),
+)
+def test_normalise_skips_only_texts_no_step_changes(
+    texts: list[str | None], brands: tuple[str, ...]
+) -> None:
+    """normalise() rewrites only the texts its pre-check flags; the result must equal every
+    hygiene step applied to every text."""
+    from trustdash.sentiment import engine
+
+    s = pl.Series("t", texts, dtype=pl.String)
+    full = engine._nfkc(pl.select(engine._html_expr(pl.lit(s))).to_series())
+    full = pl.select(engine._clean_expr(pl.lit(full), brands)).to_series()
+    assert normalise(s, brands).to_list() == full.to_list()

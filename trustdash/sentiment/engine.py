@@ -138,13 +138,39 @@ def _clean_expr(e: pl.Expr, brand_terms: Sequence[str]) -> pl.Expr:
     return e.str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
 
 
+def _needs_hygiene_re(brand_terms: Sequence[str]) -> str:
+    """Matches every text that some hygiene step could change; the others pass untouched.
+
+    Built from the same character lists and patterns as the steps themselves."""
+    chars = "".join(_APOSTROPHES + _QUOTES) + "&<@\ufe0f\u200d"
+    alts = [
+        "[" + _regex_escape(chars) + "\U0001f3fb-\U0001f3ff]",
+        r"\s\s|[^\S ]|^\s|\s$",
+        r"(?i:https?://|www\.)",
+        NEEDS_NFKC_RE,
+    ]
+    brand = _brand_pattern(brand_terms)
+    if brand is not None:
+        alts.append("(?i:" + brand.removeprefix("(?i)") + ")")
+    return "|".join(alts)
+
+
 def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
     """Social-media hygiene before scoring; keeps case (caps carry emphasis) and nulls."""
     s = texts if isinstance(texts, pl.Series) else pl.Series(list(texts))
     s = s.cast(pl.String)
     name = s.name
-    s = _nfkc(pl.select(_html_expr(pl.lit(s))).to_series())
-    return pl.select(_clean_expr(pl.lit(s), brand_terms)).to_series().rename(name)
+    # Most comments are plain text that no step changes: one cheap scan finds the others,
+    # and only those are rewritten (each rewrite pass copies every string).
+    todo = s.str.contains(_needs_hygiene_re(brand_terms)).fill_null(False)
+    n = int(todo.sum())
+    if n == 0:
+        return s.rename(name)
+    sub = s if n == s.len() else s.filter(todo)
+    sub = _nfkc(pl.select(_html_expr(pl.lit(sub))).to_series())
+    sub = pl.select(_clean_expr(pl.lit(sub), brand_terms)).to_series()
+    out = sub if n == s.len() else s.scatter(todo.arg_true(), sub)
+    return out.rename(name)
 
 
 def text_key(
@@ -295,8 +321,11 @@ def score(
     )
 
 
-def _tokens(texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series) -> pl.DataFrame:
-    """One row per token (id = text number) with its features, in text order.
+def _tokens(
+    texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
+) -> tuple[pl.DataFrame, pl.Series]:
+    """One row per token (id = text number) with its features, in text order, and the
+    vocabulary's keys (a token row's "kid" indexes them).
 
     Whitespace chunks repeat a lot across comments, so each distinct chunk is tokenised once
     and each distinct token gets its features once; a single one-to-many join on the chunk
@@ -321,11 +350,14 @@ def _tokens(texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series) -> pl.
         .drop_nulls("tok")
     )
     vocab = _vocab_features(chunk_toks["tok"].unique(), lex1, first_words)
-    chunk_feats = chunk_toks.join(vocab, on="tok", how="left")
+    keys = vocab["key"]
+    # Strings stay in the vocabulary: token rows carry its row number ("kid") instead, and
+    # the n-gram step gathers the few keys it needs.
+    feats = vocab.drop("tok", "low", "key").with_columns(tok=vocab["tok"])
+    chunk_feats = chunk_toks.join(feats, on="tok", how="left").drop("tok")
     # "left_right": chunks in text order, then each chunk's tokens in their order.
-    return chunks.join(chunk_feats, on="chunk", how="inner", maintain_order="left_right").drop(
-        "chunk"
-    )
+    t = chunks.join(chunk_feats, on="chunk", how="inner", maintain_order="left_right")
+    return t.drop("chunk"), keys
 
 
 def _elongation_map(keys: pl.Series, words: pl.Series) -> dict[str, str]:
@@ -385,7 +417,9 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
         q_en=isin("en_q"),
         q_fr=isin("fr_q"),
         starts=pl.col("key").is_in(first_words.implode()),
+        pas_jamais=pl.col("key").is_in(["pas", "jamais"]),
     )
+    f = f.with_row_index("kid")
     for lang in ("en", "fr", "und"):
         sub = lex1.filter(pl.col("lang") == lang).select("term", pl.col("v1").alias(f"v1_{lang}"))
         f = f.join(sub, left_on="key", right_on="term", how="left")
@@ -404,7 +438,12 @@ def _scatter(n: int, idx: pl.Series, values: pl.Series) -> pl.Series:
 
 
 def _ngrams(
-    t: pl.DataFrame, r: pl.Series, n_rows: int, lex2: pl.DataFrame, lex3: pl.DataFrame
+    t: pl.DataFrame,
+    keys: pl.Series,
+    r: pl.Series,
+    n_rows: int,
+    lex2: pl.DataFrame,
+    lex3: pl.DataFrame,
 ) -> pl.DataFrame:
     """Bigram/trigram valences and phrase flags for the rows r where a multi-word entry can
     start; one row per element of r, in the same order."""
@@ -412,13 +451,13 @@ def _ngrams(
     last = n_rows - 1
     r1 = (r + 1).clip(upper_bound=last)
     r2 = (r + 2).clip(upper_bound=last)
-    ids, key = t["id"], t["key"]
+    ids, kid = t["id"], t["kid"]
     g = pl.DataFrame(
         {
             "lang": t["lang"].gather(r),
-            "k0": key.gather(r),
-            "k1": key.gather(r1),
-            "k2": key.gather(r2),
+            "k0": keys.gather(kid.gather(r)),
+            "k1": keys.gather(kid.gather(r1)),
+            "k2": keys.gather(kid.gather(r2)),
             "same1": (ids.gather(r1) == ids.gather(r)) & (r1 > r),
             "same2": (ids.gather(r2) == ids.gather(r)) & (r2 > r + 1),
         }
@@ -453,7 +492,7 @@ def _score_unique(
 ) -> pl.DataFrame:
     lex1, lex2, lex3, first_words = parts
     n_texts = texts.len()
-    t = _tokens(texts, lex1, first_words)
+    t, keys = _tokens(texts, lex1, first_words)
 
     # ---- language per text (vote first, model only for the ambiguous ones)
     ids = pl.arange(0, n_texts, eager=True, dtype=pl.UInt32)
@@ -484,7 +523,7 @@ def _score_unique(
     # strings are built on that subset and the results scattered back by row number.
     n_rows = t.height
     r = t["starts"].arg_true()
-    grams = _ngrams(t, r, n_rows, lex2, lex3)
+    grams = _ngrams(t, keys, r, n_rows, lex2, lex3)
     t = t.with_columns(
         v2=_scatter(n_rows, r, grams["v2"]),
         v3=_scatter(n_rows, r, grams["v3"]),
@@ -554,10 +593,7 @@ def _score_unique(
     )
     # French colloquial negation without "ne": "j'aime pas", "je recommande jamais".
     negated_after = (
-        is_fr
-        & pl.col("n1")
-        & pl.col("key").shift(-1).is_in(["pas", "jamais"])
-        & ~pl.col("in_ngram").shift(-1)
+        is_fr & pl.col("n1") & pl.col("pas_jamais").shift(-1) & ~pl.col("in_ngram").shift(-1)
     ).fill_null(False)
     self_neg = is_fr & pl.col("n_prefix")
     v = pl.col("val") + sgn * boost_sum
