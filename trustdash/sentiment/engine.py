@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from trustdash.sentiment import lang as langid
@@ -487,6 +488,28 @@ def _ngrams(
     )  # fmt: skip
 
 
+def _sum_per_text(ids: pl.Series, cols: pl.DataFrame, n_texts: int) -> pl.DataFrame:
+    """Per-text sums of token-row columns (nulls count 0); one row per text 0..n_texts-1,
+    0 where a text has no token rows.
+
+    Token rows are grouped by text already (ids ascending), so segment sums over the runs
+    (numpy's reduceat) replace a hash group-by."""
+    idn = ids.to_numpy()
+    out: dict[str, np.ndarray] = {}
+    if idn.size == 0:
+        return pl.DataFrame(
+            {c: np.zeros(n_texts, dtype=cols[c].to_numpy().dtype) for c in cols.columns}
+        )
+    starts = np.flatnonzero(np.concatenate(([True], idn[1:] != idn[:-1])))
+    present = idn[starts]
+    for name in cols.columns:
+        sums = np.add.reduceat(cols[name].fill_null(0).to_numpy(), starts)
+        full = np.zeros(n_texts, dtype=sums.dtype)
+        full[present] = sums
+        out[name] = full
+    return pl.DataFrame(out)
+
+
 def _score_unique(
     texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
 ) -> pl.DataFrame:
@@ -497,25 +520,16 @@ def _score_unique(
     # ---- language per text (vote first, model only for the ambiguous ones)
     ids = pl.arange(0, n_texts, eager=True, dtype=pl.UInt32)
     vote_cols = ["n_words", "en_fw", "fr_fw", "other_fw", "en_lex", "fr_lex"]
-    # Rows are in text order: flagging "id" as sorted lets group_by use contiguous slices.
-    t = t.with_columns(pl.col("id").set_sorted())
-    votes = (
-        t.lazy()
-        .select(
-            "id",
+    counts = _sum_per_text(
+        t["id"],
+        t.select(
             pl.col("is_alpha").cast(pl.UInt32).alias("n_words"),
             *vote_cols[1:],
             n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
-        )
-        .group_by("id")
-        .sum()
-        .collect()
+        ),
+        n_texts,
     )
-    votes = (
-        pl.DataFrame({"id": ids, "text": texts})
-        .join(votes, on="id", how="left", maintain_order="left")
-        .fill_null(0)
-    )
+    votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts)
     lang_s = langid.decide(votes)
     t = t.with_columns(lang=lang_s.gather(t["id"]))
 
@@ -610,10 +624,9 @@ def _score_unique(
     ) > 0
     q_first = pl.when(is_fr).then(pl.col("q_fr")).otherwise(pl.col("q_en")) | pl.col("q_bg")
     complaint_tok = pl.col("complaint1") | pl.col("complaint_ng")
-    agg = (
+    rows = (
         lf.with_columns(v=v.fill_null(0.0), after_but=after_but)
         .select(
-            "id",
             "n_excl",
             "n_q",
             s_before=pl.when(~pl.col("after_but")).then(pl.col("v")).otherwise(0.0),
@@ -625,16 +638,13 @@ def _score_unique(
             q_open=(pl.col("first") & q_first.fill_null(False)).cast(pl.UInt32),
             complaint=complaint_tok.cast(pl.UInt32),
         )
-        .group_by("id")
-        .sum()
-        .with_columns(pl.col("q_open", "complaint") > 0)
         .collect()
     )
-    base = pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
-    a = base.join(agg, on="id", how="left", maintain_order="left").with_columns(
-        pl.col("s_before", "s_after").fill_null(0.0),
-        pl.col("n_but", "n_hits", "n_excl", "n_q").fill_null(0),
-        pl.col("q_open", "complaint").fill_null(False),
+    sums = _sum_per_text(t["id"], rows, n_texts)
+    a = (
+        pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
+        .hstack(sums)
+        .with_columns(pl.col("q_open", "complaint") > 0)
     )
     total = (
         pl.when(pl.col("n_but") > 0)
