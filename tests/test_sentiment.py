@@ -259,3 +259,20 @@ def test_normalise_skips_only_texts_no_step_changes(
     full = engine._nfkc(pl.select(engine._html_expr(pl.lit(s))).to_series())
     full = pl.select(engine._clean_expr(pl.lit(full), brands)).to_series()
     assert normalise(s, brands).to_list() == full.to_list()
+
+
+def test_sum_per_text_segments() -> None:
+    from trustdash.sentiment.engine import _sum_per_text
+
+    ids = pl.Series([0, 0, 2, 2, 2, 3], dtype=pl.UInt32)
+    cols = pl.DataFrame(
+        {
+            "n": pl.Series([1, 2, None, 4, 5, 6], dtype=pl.UInt32),
+            "v": [0.5, -1.0, 2.0, 0.0, 1.0, 3.0],
+        }
+    )
+    out = _sum_per_text(ids, cols, 5)
+    assert out["n"].to_list() == [3, 0, 9, 6, 0]  # text 1 and 4 have no token rows; null = 0
+    assert out["v"].to_list() == [-0.5, 0.0, 3.0, 3.0, 0.0]
+    empty = _sum_per_text(pl.Series([], dtype=pl.UInt32), cols.clear(), 2)
+    assert empty["n"].to_list() == [0, 0]
