@@ -428,8 +428,7 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
 
 
 def _by_lang(prefix: str, und: pl.Expr | None = None) -> pl.Expr:
-    lang = pl.col("lang")
-    e = pl.when(lang == "en").then(pl.col(f"{prefix}_en")).when(lang == "fr")
+    e = pl.when(pl.col("is_en")).then(pl.col(f"{prefix}_en")).when(pl.col("is_fr"))
     return e.then(pl.col(f"{prefix}_fr")).otherwise(und)
 
 
@@ -440,6 +439,7 @@ def _scatter(n: int, idx: pl.Series, values: pl.Series) -> pl.Series:
 
 def _ngrams(
     t: pl.DataFrame,
+    lang: pl.Series,
     keys: pl.Series,
     r: pl.Series,
     n_rows: int,
@@ -455,7 +455,7 @@ def _ngrams(
     ids, kid = t["id"], t["kid"]
     g = pl.DataFrame(
         {
-            "lang": t["lang"].gather(r),
+            "lang": lang.gather(ids.gather(r)),
             "k0": keys.gather(kid.gather(r)),
             "k1": keys.gather(kid.gather(r1)),
             "k2": keys.gather(kid.gather(r2)),
@@ -531,13 +531,16 @@ def _score_unique(
     )
     votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts)
     lang_s = langid.decide(votes)
-    t = t.with_columns(lang=lang_s.gather(t["id"]))
+    # Token rows get boolean language flags: comparing strings on every row costs more.
+    t = t.with_columns(
+        is_en=(lang_s == "en").gather(t["id"]), is_fr=(lang_s == "fr").gather(t["id"])
+    )
 
     # ---- n-grams only where a multi-word entry can start (a small share of the rows): the
     # strings are built on that subset and the results scattered back by row number.
     n_rows = t.height
     r = t["starts"].arg_true()
-    grams = _ngrams(t, keys, r, n_rows, lex2, lex3)
+    grams = _ngrams(t, lang_s, keys, r, n_rows, lex2, lex3)
     t = t.with_columns(
         v2=_scatter(n_rows, r, grams["v2"]),
         v3=_scatter(n_rows, r, grams["v3"]),
@@ -557,7 +560,7 @@ def _score_unique(
     def prev(col: str, k: int) -> pl.Expr:
         return pl.when(pl.col(f"p{k}")).then(pl.col(col).shift(k))
 
-    is_fr = pl.col("lang") == "fr"
+    is_fr = pl.col("is_fr")
     hit3 = pl.col("v3").is_not_null()
     lf = lf.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
     covered = (
