@@ -276,3 +276,15 @@ def test_sum_per_text_segments() -> None:
     assert out["v"].to_list() == [-0.5, 0.0, 3.0, 3.0, 0.0]
     empty = _sum_per_text(pl.Series([], dtype=pl.UInt32), cols.clear(), 2)
     assert empty["n"].to_list() == [0, 0]
+
+
+def test_distinct_codes_both_paths() -> None:
+    from trustdash.sentiment.engine import _distinct_codes, _distinct_codes_by_join
+
+    values = pl.Series(["b", "a", "b", "", "c", "a", "é", "b"])
+    for fn in (_distinct_codes, _distinct_codes_by_join):
+        codes, distinct = fn(values)
+        assert distinct.gather(pl.Series(codes)).to_list() == values.to_list()
+        assert sorted(distinct.to_list()) == ["", "a", "b", "c", "é"]
+    codes, distinct = _distinct_codes(pl.Series([], dtype=pl.String))
+    assert codes.size == 0

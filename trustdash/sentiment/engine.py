@@ -322,6 +322,30 @@ def score(
     )
 
 
+def _distinct_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """(code per value, distinct values) with distinct[code] == value; values has no nulls.
+
+    A categorical with a category set of its own numbers the distinct values in a single
+    hashing pass (unique() and then a join on the strings hash every value twice)."""
+    categories = pl.Categories.random()
+    as_cat = values.cast(pl.Categorical(categories))
+    # Read the categories while the column holding them is alive: a Categories object is
+    # only a weak reference to them.
+    distinct = categories.to_series()
+    codes = as_cat.to_physical().to_numpy()
+    if codes.size == 0 or distinct.len() > int(codes.max()):
+        return codes, distinct
+    return _distinct_codes_by_join(values)
+
+
+def _distinct_codes_by_join(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Same contract as _distinct_codes, by unique() and a join (the slower general path)."""
+    distinct = values.unique(maintain_order=True)
+    table = pl.DataFrame({"v": distinct}).with_row_index("code")
+    coded = pl.DataFrame({"v": values}).join(table, on="v", how="left", maintain_order="left")
+    return coded["code"].to_numpy(), distinct
+
+
 def _tokens(
     texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
 ) -> tuple[pl.DataFrame, pl.Series]:
@@ -329,15 +353,17 @@ def _tokens(
     vocabulary's keys (a token row's "kid" indexes them).
 
     Whitespace chunks repeat a lot across comments, so each distinct chunk is tokenised once
-    and each distinct token gets its features once; a single one-to-many join on the chunk
-    then expands the texts into feature rows (no explode or join over every token row)."""
+    and each distinct token gets its features once; the texts are then expanded into token
+    rows by index arithmetic (no join over the chunk strings)."""
     sets = _static_sets()
     chunks = (
         pl.DataFrame({"text": texts})
         .with_row_index("id")
         .select("id", chunk=pl.col("text").str.split(" "))
         .explode("chunk")
+        .drop_nulls("chunk")
     )
+    codes, distinct = _distinct_codes(chunks["chunk"])
     # Emoticons are only emoticons when they stand alone, as in VADER ("8)" inside text is not).
     tok = (
         pl.when(pl.col("chunk").is_in(sets["emoticons"].implode()))
@@ -345,20 +371,30 @@ def _tokens(
         .otherwise(pl.col("chunk").str.extract_all(TOKEN_RE))
     )
     chunk_toks = (
-        chunks.select(pl.col("chunk").unique())
-        .select("chunk", tok=tok)
+        pl.DataFrame({"chunk": distinct})
+        .with_row_index("code")
+        .select("code", tok=tok)
         .explode("tok")
         .drop_nulls("tok")
     )
     vocab = _vocab_features(chunk_toks["tok"].unique(), lex1, first_words)
-    keys = vocab["key"]
+    chunk_toks = chunk_toks.join(
+        vocab.select("tok", "kid"), on="tok", how="left", maintain_order="left"
+    )
+    # chunk_toks is grouped by chunk code, tokens in order: chunk c owns the slice
+    # [first[c], first[c] + size[c]). Each chunk occurrence expands into its slice.
+    size = np.bincount(chunk_toks["code"].to_numpy(), minlength=distinct.len())
+    first = np.cumsum(size) - size
+    lengths = size[codes]
+    n_rows = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    within = np.arange(n_rows) - np.repeat(ends - lengths, lengths)
+    kid = chunk_toks["kid"].to_numpy()[np.repeat(first[codes], lengths) + within]
+    ids = np.repeat(chunks["id"].to_numpy(), lengths)
     # Strings stay in the vocabulary: token rows carry its row number ("kid") instead, and
     # the n-gram step gathers the few keys it needs.
-    feats = vocab.drop("tok", "low", "key").with_columns(tok=vocab["tok"])
-    chunk_feats = chunk_toks.join(feats, on="tok", how="left").drop("tok")
-    # "left_right": chunks in text order, then each chunk's tokens in their order.
-    t = chunks.join(chunk_feats, on="chunk", how="inner", maintain_order="left_right")
-    return t.drop("chunk"), keys
+    feats = vocab.drop("tok", "low", "key").gather(pl.Series(kid))
+    return feats.insert_column(0, pl.Series("id", ids)), vocab["key"]
 
 
 def _elongation_map(keys: pl.Series, words: pl.Series) -> dict[str, str]:
