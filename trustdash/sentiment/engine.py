@@ -348,9 +348,10 @@ def _distinct_codes_by_join(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
 
 def _tokens(
     texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
-) -> tuple[pl.DataFrame, pl.Series]:
-    """One row per token (id = text number) with its features, in text order, and the
-    vocabulary's keys (a token row's "kid" indexes them).
+) -> tuple[pl.Series, pl.Series, pl.DataFrame]:
+    """The token rows of the texts, in text order, as two aligned columns: the text number
+    ("id") and the token's row in the vocabulary ("kid"); and the vocabulary with the
+    features of each distinct token (see _vocab_features).
 
     Whitespace chunks repeat a lot across comments, so each distinct chunk is tokenised once
     and each distinct token gets its features once; the texts are then expanded into token
@@ -391,10 +392,7 @@ def _tokens(
     within = np.arange(n_rows) - np.repeat(ends - lengths, lengths)
     kid = chunk_toks["kid"].to_numpy()[np.repeat(first[codes], lengths) + within]
     ids = np.repeat(chunks["id"].to_numpy(), lengths)
-    # Strings stay in the vocabulary: token rows carry its row number ("kid") instead, and
-    # the n-gram step gathers the few keys it needs.
-    feats = vocab.drop("tok", "low", "key").gather(pl.Series(kid))
-    return feats.insert_column(0, pl.Series("id", ids)), vocab["key"]
+    return pl.Series("id", ids, dtype=pl.UInt32), pl.Series("kid", kid, dtype=pl.UInt32), vocab
 
 
 def _elongation_map(keys: pl.Series, words: pl.Series) -> dict[str, str]:
@@ -474,7 +472,8 @@ def _scatter(n: int, idx: pl.Series, values: pl.Series) -> pl.Series:
 
 
 def _ngrams(
-    t: pl.DataFrame,
+    ids: pl.Series,
+    kid: pl.Series,
     lang: pl.Series,
     keys: pl.Series,
     r: pl.Series,
@@ -488,7 +487,6 @@ def _ngrams(
     last = n_rows - 1
     r1 = (r + 1).clip(upper_bound=last)
     r2 = (r + 2).clip(upper_bound=last)
-    ids, kid = t["id"], t["kid"]
     g = pl.DataFrame(
         {
             "lang": lang.gather(ids.gather(r)),
@@ -551,58 +549,80 @@ def _score_unique(
 ) -> pl.DataFrame:
     lex1, lex2, lex3, first_words = parts
     n_texts = texts.len()
-    t, keys = _tokens(texts, lex1, first_words)
+    tok_id, kid, vocab = _tokens(texts, lex1, first_words)
+    feats = vocab.drop("tok", "low", "key")  # row number = kid
+    n_rows = tok_id.len()
 
     # ---- language per text (vote first, model only for the ambiguous ones)
     ids = pl.arange(0, n_texts, eager=True, dtype=pl.UInt32)
-    vote_cols = ["n_words", "en_fw", "fr_fw", "other_fw", "en_lex", "fr_lex"]
-    counts = _sum_per_text(
-        t["id"],
-        t.select(
-            pl.col("is_alpha").cast(pl.UInt32).alias("n_words"),
-            *vote_cols[1:],
-            n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
-        ),
-        n_texts,
+    vote = feats.select(
+        n_words=pl.col("is_alpha").cast(pl.UInt32),
+        en_fw="en_fw",
+        fr_fw="fr_fw",
+        other_fw="other_fw",
+        en_lex="en_lex",
+        fr_lex="fr_lex",
+        n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
     )
+    counts = _sum_per_text(tok_id, vote.gather(kid), n_texts)
     votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts)
     lang_s = langid.decide(votes)
-    # Token rows get boolean language flags: comparing strings on every row costs more.
-    t = t.with_columns(
-        is_en=(lang_s == "en").gather(t["id"]), is_fr=(lang_s == "fr").gather(t["id"])
-    )
 
     # ---- n-grams only where a multi-word entry can start (a small share of the rows): the
-    # strings are built on that subset and the results scattered back by row number.
-    n_rows = t.height
-    r = t["starts"].arg_true()
-    grams = _ngrams(t, lang_s, keys, r, n_rows, lex2, lex3)
-    t = t.with_columns(
-        v2=_scatter(n_rows, r, grams["v2"]),
-        v3=_scatter(n_rows, r, grams["v3"]),
-        q_bg=_scatter(n_rows, r, grams["q_bg"]),
-        complaint_ng=_scatter(n_rows, r, grams["complaint_ng"]),
+    # strings are built on that subset.
+    r = feats["starts"].gather(kid).arg_true()
+    grams = _ngrams(tok_id, kid, lang_s, vocab["key"], r, n_rows, lex2, lex3)
+
+    # ---- the rules only look at tokens that carry something (a valence, a booster, a
+    # negation, a contrast, punctuation, a phrase start...): about a third of the rows. The
+    # others are dropped; "g" keeps each row's position so windows still count distances.
+    relevant = feats.select(
+        pl.any_horizontal(
+            pl.col("v1_en", "v1_fr", "v1_und", "boost_en", "boost_fr").is_not_null(),
+            pl.col("neg_en", "neg_fr", "but_en", "but_fr", "is_clause_end", "starts"),
+            pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix"),
+        )
+    ).to_series()
+    kr = relevant.gather(kid).arg_true()
+    tid = tok_id.to_numpy()
+    text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
+    kept_id = tok_id.gather(kr)
+    at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
+    n_kept = kr.len()
+    t = feats.gather(kid.gather(kr)).with_columns(
+        id=kept_id,
+        g=kr.cast(pl.Int64),
+        first=pl.Series(text_first[kr.to_numpy()], dtype=pl.Boolean),
+        is_en=(lang_s == "en").gather(kept_id),
+        is_fr=(lang_s == "fr").gather(kept_id),
+        v2=_scatter(n_kept, at, grams["v2"]),
+        v3=_scatter(n_kept, at, grams["v3"]),
+        q_bg=_scatter(n_kept, at, grams["q_bg"]),
+        complaint_ng=_scatter(n_kept, at, grams["complaint_ng"]),
     )
 
-    # Same-text flags for the previous/next rows, computed once and reused by every window.
-    idc = pl.col("id")
+    # Previous/next kept rows of the same text and their distance in tokens, computed once
+    # and reused by every window (a window of 3 tokens holds at most 3 kept rows).
+    idc, gc = pl.col("id"), pl.col("g")
     lf = t.lazy().with_columns(
-        p1=idc.shift(1) == idc,
-        p2=idc.shift(2) == idc,
-        p3=idc.shift(3) == idc,
-        n1=(idc.shift(-1) == idc).fill_null(False),
+        *[(idc.shift(k) == idc).alias(f"s{k}") for k in (1, 2, 3)],
+        *[(gc - gc.shift(k)).alias(f"d{k}") for k in (1, 2, 3)],
+        n1=((idc.shift(-1) == idc) & (gc.shift(-1) - gc == 1)).fill_null(False),
+        first_kept=~(idc.shift(1) == idc).fill_null(False),
     )
 
-    def prev(col: str, k: int) -> pl.Expr:
-        return pl.when(pl.col(f"p{k}")).then(pl.col(col).shift(k))
+    def prev(col: str, k: int, max_dist: int = 3) -> pl.Expr:
+        near = pl.col(f"s{k}") & (pl.col(f"d{k}") <= max_dist)
+        return pl.when(near).then(pl.col(col).shift(k))
 
     is_fr = pl.col("is_fr")
     hit3 = pl.col("v3").is_not_null()
     lf = lf.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
+    # A trigram covers the next two tokens, a bigram the next one.
     covered = (
-        prev("hit3", 1).fill_null(False)
-        | prev("hit3", 2).fill_null(False)
-        | prev("hit2", 1).fill_null(False)
+        prev("hit3", 1, 2).fill_null(False)
+        | prev("hit3", 2, 2).fill_null(False)
+        | prev("hit2", 1, 1).fill_null(False)
     )
     lf = lf.with_columns(
         covered=covered,
@@ -611,7 +631,6 @@ def _score_unique(
         neg_word=_by_lang("neg", pl.lit(False)),
         is_but=_by_lang("but", pl.lit(False)),
         v1=_by_lang("v1", pl.col("v1_und")),
-        first=~pl.col("p1").fill_null(False),
         clause=pl.col("is_clause_end").cum_sum(),
     )
     lf = lf.with_columns(
@@ -633,12 +652,21 @@ def _score_unique(
         .otherwise(pl.col("val"))
     )
     # Text-level flag broadcast with gather on the text id: some but not all words in capitals.
-    mixed = ((votes["n_caps"] > 0) & (votes["n_caps"] < votes["n_words"])).gather(t["id"])
+    mixed = ((votes["n_caps"] > 0) & (votes["n_caps"] < votes["n_words"])).gather(kept_id)
     lf = lf.with_columns(mixed=mixed)
 
     sgn = pl.col("val").sign()
+    # A booster's weight decays with its distance to the word.
+    decay = [
+        pl.when(pl.col(f"d{k}") == 1)
+        .then(BOOSTER_DECAY[0])
+        .when(pl.col(f"d{k}") == 2)
+        .then(BOOSTER_DECAY[1])
+        .otherwise(BOOSTER_DECAY[2])
+        for k in (1, 2, 3)
+    ]
     boost_sum = pl.sum_horizontal(
-        (prev("boost", k) * BOOSTER_DECAY[k - 1]).fill_null(0.0) for k in (1, 2, 3)
+        (prev("boost", k) * decay[k - 1]).fill_null(0.0) for k in (1, 2, 3)
     )
     negated_before = pl.any_horizontal(
         (prev("is_neg", k) & (pl.col("clause").shift(k) == pl.col("clause"))).fill_null(False)
@@ -656,10 +684,10 @@ def _score_unique(
     v = pl.when(negated).then(v * NEGATION_SCALAR).otherwise(v)
 
     # Contrast: number of contrast words up to this token within its text, via a global
-    # cumulative sum minus its value at the text's first row.
+    # cumulative sum minus its value at the text's first kept row.
     but_cum = pl.col("is_but").cum_sum()
     after_but = (
-        but_cum - pl.when(pl.col("first")).then(but_cum - pl.col("is_but")).forward_fill()
+        but_cum - pl.when(pl.col("first_kept")).then(but_cum - pl.col("is_but")).forward_fill()
     ) > 0
     q_first = pl.when(is_fr).then(pl.col("q_fr")).otherwise(pl.col("q_en")) | pl.col("q_bg")
     complaint_tok = pl.col("complaint1") | pl.col("complaint_ng")
@@ -679,7 +707,7 @@ def _score_unique(
         )
         .collect()
     )
-    sums = _sum_per_text(t["id"], rows, n_texts)
+    sums = _sum_per_text(kept_id, rows, n_texts)
     a = (
         pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
         .hstack(sums)
