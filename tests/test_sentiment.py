@@ -288,3 +288,23 @@ def test_distinct_codes_both_paths() -> None:
         assert sorted(distinct.to_list()) == ["", "a", "b", "c", "é"]
     codes, distinct = _distinct_codes(pl.Series([], dtype=pl.String))
     assert codes.size == 0
+
+
+def test_language_vote_with_a_clear_lexicon_lead() -> None:
+    """One function word plus a lead of lexicon words decides without the model."""
+    from trustdash.sentiment import lang
+
+    calls: list[int] = []
+    real = lang._predict
+
+    def counting(texts: list[str]) -> list[tuple[str, float]]:
+        calls.append(len(texts))
+        return real(texts)
+
+    lang._predict = counting  # type: ignore[assignment]
+    try:
+        out = score(["hyper nul ce service, bof", "super decent app, what a joke"])
+    finally:
+        lang._predict = real  # type: ignore[assignment]
+    assert out["lang"].to_list() == ["fr", "en"]
+    assert sum(calls) == 0

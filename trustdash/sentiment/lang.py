@@ -150,6 +150,13 @@ def decide(votes: pl.DataFrame) -> pl.Series:
             .then(pl.lit("en"))
             .when((fr + pl.col("fr_lex") >= 2) & (en + pl.col("en_lex") == 0))
             .then(pl.lit("fr"))
+            # A function word and a clear lead of words of one language: measured on real
+            # tweets, the model agreed every time at these margins. English needs a smaller
+            # lead: the French lexicon holds many words that English texts also use.
+            .when((en >= 1) & (en + pl.col("en_lex") >= fr + pl.col("fr_lex") + 2))
+            .then(pl.lit("en"))
+            .when((fr >= 1) & (fr + pl.col("fr_lex") >= en + pl.col("en_lex") + 3))
+            .then(pl.lit("fr"))
         )
         .when(pl.col("n_words") == 0)
         .then(pl.lit("und"))
