@@ -290,7 +290,7 @@ def test_distinct_codes_both_paths() -> None:
     assert codes.size == 0
 
 
-def test_language_vote_with_a_clear_lexicon_lead() -> None:
+def test_language_vote_with_a_clear_lexicon_lead(monkeypatch: pytest.MonkeyPatch) -> None:
     """One function word plus a lead of lexicon words decides without the model."""
     from trustdash.sentiment import lang
 
@@ -301,10 +301,7 @@ def test_language_vote_with_a_clear_lexicon_lead() -> None:
         calls.append(len(texts))
         return real(texts)
 
-    lang._predict = counting  # type: ignore[assignment]
-    try:
-        out = score(["hyper nul ce service, bof", "super decent app, what a joke"])
-    finally:
-        lang._predict = real  # type: ignore[assignment]
+    monkeypatch.setattr(lang, "_predict", counting)
+    out = score(["hyper nul ce service, bof", "super decent app, what a joke"])
     assert out["lang"].to_list() == ["fr", "en"]
     assert sum(calls) == 0
