@@ -387,10 +387,9 @@ def _tokens(
     size = np.bincount(chunk_toks["code"].to_numpy(), minlength=distinct.len())
     first = np.cumsum(size) - size
     lengths = size[codes]
-    n_rows = int(lengths.sum())
-    ends = np.cumsum(lengths)
-    within = np.arange(n_rows) - np.repeat(ends - lengths, lengths)
-    kid = chunk_toks["kid"].to_numpy()[np.repeat(first[codes], lengths) + within]
+    starts = np.cumsum(lengths) - lengths  # where each occurrence's rows begin
+    shift = np.repeat(first[codes] - starts, lengths)
+    kid = chunk_toks["kid"].to_numpy()[np.arange(shift.size) + shift]
     ids = np.repeat(chunks["id"].to_numpy(), lengths)
     return pl.Series("id", ids, dtype=pl.UInt32), pl.Series("kid", kid, dtype=pl.UInt32), vocab
 
@@ -589,7 +588,8 @@ def _score_unique(
     kept_id = tok_id.gather(kr)
     at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
     n_kept = kr.len()
-    t = feats.gather(kid.gather(kr)).with_columns(
+    window_cols = feats.drop("kid", "is_alpha", "en_fw", "fr_fw", "other_fw", "en_lex", "fr_lex")
+    t = window_cols.gather(kid.gather(kr)).with_columns(
         id=kept_id,
         g=kr.cast(pl.Int64),
         first=pl.Series(text_first[kr.to_numpy()], dtype=pl.Boolean),
