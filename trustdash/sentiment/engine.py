@@ -211,6 +211,19 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=OUTPUT_SCHEMA)
 
 
+def _second_words(lex2: pl.DataFrame, lex3: pl.DataFrame) -> pl.Series:
+    """Words found in second position of a multi-word entry (lexicons, complaint phrases,
+    question openers)."""
+    terms = pl.concat([lex2["term"], lex3["term"]])
+    extra = [
+        t
+        for t in (*tables.COMPLAINT_TERMS, *tables.EN_QUESTION_OPENERS, *tables.FR_QUESTION_OPENERS)
+        if " " in t
+    ]
+    terms = pl.concat([terms, pl.Series(extra, dtype=pl.String)])
+    return terms.str.split(" ").list.get(1).unique()
+
+
 @cache
 def _static_sets() -> dict[str, pl.Series]:
     negate, boosters, _ = lexicons.vader_rules()
@@ -569,7 +582,11 @@ def _score_unique(
 
     # ---- n-grams only where a multi-word entry can start (a small share of the rows): the
     # strings are built on that subset.
+    # A start whose next token (same text) is no second word of any entry cannot match.
+    second = vocab["key"].is_in(_second_words(lex2, lex3).implode())
     r = feats["starts"].gather(kid).arg_true()
+    r1 = (r + 1).clip(upper_bound=max(n_rows - 1, 0))
+    r = r.filter(second.gather(kid.gather(r1)) & (tok_id.gather(r1) == tok_id.gather(r)) & (r1 > r))
     grams = _ngrams(tok_id, kid, lang_s, vocab["key"], r, n_rows, lex2, lex3)
 
     # ---- the rules only look at tokens that carry something (a valence, a booster, a
