@@ -313,18 +313,16 @@ def score(
     else:
         parts = _base_parts()
     # Comments repeat a lot (copy-paste, bots, "merci !"): normalise and score each distinct
-    # text once, then join back in input order.
-    frame = pl.DataFrame({"raw": s})
-    raw_u = s.drop_nulls().unique()
-    norm = pl.DataFrame({"raw": raw_u, "text": normalise(raw_u, brand_terms)})
-    uniq = norm["text"].filter(norm["text"].str.len_bytes() > 0).unique()
-    if uniq.len() == 0:
-        res = pl.DataFrame(schema={"text": pl.String, **OUTPUT_SCHEMA})
-    else:
-        res = _score_unique(uniq, parts)
-    # One join on the (smaller) table of distinct raw texts, then one onto the input rows.
-    by_raw = norm.join(res, on="text", how="left").drop("text")
-    out = frame.join(by_raw, on="raw", how="left", maintain_order="left")
+    # text once, then spread the scores back by index (no join on the texts).
+    valid = s.is_not_null()
+    raw_codes, raw_u = _distinct_codes(s.filter(valid) if s.null_count() else s)
+    text_codes, uniq = _distinct_codes(normalise(raw_u, brand_terms))
+    res = _score_unique(uniq, parts).drop("text")
+    per_raw = res.gather(pl.Series(text_codes, dtype=pl.UInt32))
+    codes = pl.Series(raw_codes, dtype=pl.UInt32)
+    if s.null_count():  # null texts gather null rows, filled with the defaults below
+        codes = _scatter(s.len(), valid.arg_true(), codes)
+    out = per_raw.gather(codes)
     return out.select(
         pl.col("polarity").fill_null(0.0),
         pl.col("label").fill_null("neutral"),
@@ -496,7 +494,7 @@ def _ngrams(
     """Bigram/trigram valences and phrase flags for the rows r where a multi-word entry can
     start; one row per element of r, in the same order."""
     sets = _static_sets()
-    last = n_rows - 1
+    last = max(n_rows - 1, 0)
     r1 = (r + 1).clip(upper_bound=last)
     r2 = (r + 2).clip(upper_bound=last)
     g = pl.DataFrame(
