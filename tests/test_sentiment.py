@@ -305,3 +305,27 @@ def test_language_vote_with_a_clear_lexicon_lead(monkeypatch: pytest.MonkeyPatch
     out = score(["hyper nul ce service, bof", "super decent app, what a joke"])
     assert out["lang"].to_list() == ["fr", "en"]
     assert sum(calls) == 0
+
+
+def test_parallel_parts_agree_with_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hygiene and chunk numbering run per part on polars' threads; cut into three parts,
+    they must give what one pass gives."""
+    from trustdash.sentiment import engine
+
+    texts = pl.Series(
+        ["Super  top ! @marque", "nul\tnul", "I don’t like it &amp; 👍🏽", "", "www.x.fr ok"] * 7
+    )
+    one_norm = normalise(texts)
+    one_counts, one_codes, one_distinct = engine._chunk_codes(one_norm)
+
+    def three(s: pl.Series, min_size: int = 0) -> list[pl.Series]:
+        k = s.len() // 3
+        return [s.slice(0, k), s.slice(k, k), s.slice(2 * k)]
+
+    monkeypatch.setattr(engine, "_parts", three)
+    assert normalise(texts).to_list() == one_norm.to_list()
+    counts, codes, distinct = engine._chunk_codes(one_norm)
+    assert counts.tolist() == one_counts.tolist()
+    chunks = distinct.gather(pl.Series(codes)).to_list()
+    assert chunks == one_distinct.gather(pl.Series(one_codes)).to_list()
+    assert chunks == one_norm.str.split(" ").explode().to_list()

@@ -10,6 +10,7 @@ normalisation) -> joined back onto the input rows.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -156,6 +157,14 @@ def _needs_hygiene_re(brand_terms: Sequence[str]) -> str:
     return "|".join(alts)
 
 
+def _parts(s: pl.Series, min_size: int = 10_000) -> list[pl.Series]:
+    """s cut into consecutive slices, one per polars thread (one slice when s is small)."""
+    n = s.len()
+    k = max(1, min(pl.thread_pool_size(), n // min_size))
+    bounds = [n * i // k for i in range(k + 1)]
+    return [s.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+
+
 def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
     """Social-media hygiene before scoring; keeps case (caps carry emphasis) and nulls."""
     s = texts if isinstance(texts, pl.Series) else pl.Series(list(texts))
@@ -168,8 +177,15 @@ def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
     if n == 0:
         return s.rename(name)
     sub = s if n == s.len() else s.filter(todo)
-    sub = _nfkc(pl.select(_html_expr(pl.lit(sub))).to_series())
-    sub = pl.select(_clean_expr(pl.lit(sub), brand_terms)).to_series()
+    # Each step is a pass over single strings: parts of the column run on polars' threads.
+    plans = [
+        pl.LazyFrame({"t": part})
+        .select(_html_expr(pl.col("t")))
+        .select(pl.col("t").map_batches(_nfkc, return_dtype=pl.String))
+        .select(_clean_expr(pl.col("t"), brand_terms))
+        for part in _parts(sub)
+    ]
+    sub = pl.concat([f.to_series() for f in pl.collect_all(plans)])
     out = sub if n == s.len() else s.scatter(todo.arg_true(), sub)
     return out.rename(name)
 
@@ -357,6 +373,39 @@ def _distinct_codes_by_join(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
     return coded["code"].to_numpy(), distinct
 
 
+def _chunk_codes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, pl.Series]:
+    """The texts' whitespace chunks: how many per text, the code of each occurrence (in text
+    order) and the distinct chunks, distinct[code] == chunk.
+
+    Each part of the texts is split and numbered on its own thread with a category set of
+    its own (a shared one serialises the threads); the parts' numberings are then merged."""
+    parts = _parts(texts)
+    categories = [pl.Categories.random() for _ in parts]
+    frames = pl.collect_all(
+        [
+            pl.LazyFrame({"t": part}).select(
+                c=pl.col("t").str.split(" ").cast(pl.List(pl.Categorical(cats)))
+            )
+            for part, cats in zip(parts, categories, strict=True)
+        ]
+    )
+    # Read the categories while the columns holding them are alive: a Categories object is
+    # only a weak reference to them.
+    local = [cats.to_series() for cats in categories]
+    counts = np.concatenate([f["c"].list.len().to_numpy() for f in frames])
+    local_codes = [f["c"].explode().to_physical().to_numpy() for f in frames]
+    if any(c.size and d.len() <= int(c.max()) for c, d in zip(local_codes, local, strict=True)):
+        chunks = texts.str.split(" ").explode()
+        codes, distinct = _distinct_codes_by_join(chunks)
+        return texts.str.split(" ").list.len().to_numpy(), codes, distinct
+    if len(parts) == 1:
+        return counts, local_codes[0], local[0]
+    merged, distinct = _distinct_codes(pl.concat(local))
+    offsets = np.cumsum([0] + [d.len() for d in local[:-1]])
+    codes = np.concatenate([merged[off + c] for off, c in zip(offsets, local_codes, strict=True)])
+    return counts, codes, distinct
+
+
 def _tokens(
     texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
 ) -> tuple[pl.Series, pl.Series, pl.DataFrame]:
@@ -368,14 +417,7 @@ def _tokens(
     and each distinct token gets its features once; the texts are then expanded into token
     rows by index arithmetic (no join over the chunk strings)."""
     sets = _static_sets()
-    chunks = (
-        pl.DataFrame({"text": texts})
-        .with_row_index("id")
-        .select("id", chunk=pl.col("text").str.split(" "))
-        .explode("chunk")
-        .drop_nulls("chunk")
-    )
-    codes, distinct = _distinct_codes(chunks["chunk"])
+    n_chunks, codes, distinct = _chunk_codes(texts)
     # Emoticons are only emoticons when they stand alone, as in VADER ("8)" inside text is not).
     tok = (
         pl.when(pl.col("chunk").is_in(sets["emoticons"].implode()))
@@ -401,7 +443,8 @@ def _tokens(
     starts = np.cumsum(lengths) - lengths  # where each occurrence's rows begin
     shift = np.repeat(first[codes] - starts, lengths)
     kid = chunk_toks["kid"].to_numpy()[np.arange(shift.size) + shift]
-    ids = np.repeat(chunks["id"].to_numpy(), lengths)
+    text_of_chunk = np.repeat(np.arange(texts.len(), dtype=np.uint32), n_chunks)
+    ids = np.repeat(text_of_chunk, lengths)
     return pl.Series("id", ids, dtype=pl.UInt32), pl.Series("kid", kid, dtype=pl.UInt32), vocab
 
 
