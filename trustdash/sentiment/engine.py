@@ -395,9 +395,9 @@ def _chunk_codes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, pl.Series]:
     counts = np.concatenate([f["c"].list.len().to_numpy() for f in frames])
     local_codes = [f["c"].explode().to_physical().to_numpy() for f in frames]
     if any(c.size and d.len() <= int(c.max()) for c, d in zip(local_codes, local, strict=True)):
-        chunks = texts.str.split(" ").explode()
-        codes, distinct = _distinct_codes_by_join(chunks)
-        return texts.str.split(" ").list.len().to_numpy(), codes, distinct
+        # The category sets could not be read back: number the chunks the slower way.
+        codes, distinct = _distinct_codes_by_join(texts.str.split(" ").explode())
+        return counts, codes, distinct
     if len(parts) == 1:
         return counts, local_codes[0], local[0]
     merged, distinct = _distinct_codes(pl.concat(local))
@@ -631,16 +631,16 @@ def _score_unique(
     grams = _ngrams(tok_id, kid, lang_s, vocab["key"], r, n_rows, lex2, lex3)
 
     # ---- the rules only look at tokens that carry something (a valence, a booster, a
-    # negation, a contrast, punctuation, a phrase start...): about a third of the rows. The
+    # negation, a contrast, punctuation, a phrase...): about a third of the rows. The
     # others are dropped; "g" keeps each row's position so windows still count distances.
     relevant = feats.select(
         pl.any_horizontal(
             pl.col("v1_en", "v1_fr", "v1_und", "boost_en", "boost_fr").is_not_null(),
-            pl.col("neg_en", "neg_fr", "but_en", "but_fr", "is_clause_end", "starts"),
+            pl.col("neg_en", "neg_fr", "but_en", "but_fr", "is_clause_end"),
             pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix"),
         )
     ).to_series()
-    kr = relevant.gather(kid).arg_true()
+    kr = relevant.gather(kid).scatter(r, True).arg_true()  # n-gram starts are kept too
     tid = tok_id.to_numpy()
     text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
     kept_id = tok_id.gather(kr)
