@@ -329,3 +329,12 @@ def test_parallel_parts_agree_with_one_pass(monkeypatch: pytest.MonkeyPatch) -> 
     chunks = distinct.gather(pl.Series(codes)).to_list()
     assert chunks == one_distinct.gather(pl.Series(one_codes)).to_list()
     assert chunks == one_norm.str.split(" ").explode().to_list()
+
+
+def test_scores_without_readable_category_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct texts and chunks are numbered with polars category sets; if those cannot be
+    read back, the slower join path must give the same scores."""
+    texts = ["I love it", "c'est nul", "I love it", None, "pas terrible 😡", "", "nul nul"]
+    expected = score(texts)
+    monkeypatch.setattr(pl.Categories, "to_series", lambda self: pl.Series([], dtype=pl.String))
+    assert score(texts).equals(expected)
