@@ -338,3 +338,17 @@ def test_scores_without_readable_category_sets(monkeypatch: pytest.MonkeyPatch) 
     expected = score(texts)
     monkeypatch.setattr(pl.Categories, "to_series", lambda self: pl.Series([], dtype=pl.String))
     assert score(texts).equals(expected)
+
+
+def test_packed_counts_match_plain_sums(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustdash.sentiment import engine
+
+    per_token = pl.DataFrame(
+        {f"c{i}": pl.Series([(i + k) % 3 for k in range(6)], dtype=pl.UInt32) for i in range(9)}
+    )
+    tok_id = pl.Series([0, 0, 0, 2, 2, 3, 3, 3, 3], dtype=pl.UInt32)
+    kid = pl.Series([5, 1, 1, 0, 2, 3, 4, 5, 5], dtype=pl.UInt32)
+    plain = engine._sum_per_text(tok_id, per_token.gather(kid), 5)
+    assert engine._count_per_text(tok_id, kid, per_token, 5).equals(plain)
+    monkeypatch.setattr(engine, "_MAX_PACKED_TOKENS", 1)  # texts too long to pack
+    assert engine._count_per_text(tok_id, kid, per_token, 5).equals(plain)

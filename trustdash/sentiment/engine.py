@@ -597,6 +597,40 @@ def _sum_per_text(ids: pl.Series, cols: pl.DataFrame, n_texts: int) -> pl.DataFr
     return pl.DataFrame(out)
 
 
+# Per-text counts are summed as 16-bit fields packed four to a 64-bit word: one gather and
+# one segment sum per word instead of per count. A field holds at most 2 per token.
+_FIELD_BITS = 16
+_MAX_PACKED_TOKENS = (1 << _FIELD_BITS) // 2 - 1
+
+
+def _count_per_text(
+    tok_id: pl.Series, kid: pl.Series, per_token: pl.DataFrame, n_texts: int
+) -> pl.DataFrame:
+    """Per-text sums of small per-vocabulary counts (per_token: one row per kid, UInt32
+    columns of 0, 1 or 2) over the token rows; the same result as _sum_per_text."""
+    tid = tok_id.to_numpy()
+    longest = int(np.bincount(tid).max()) if tid.size else 0
+    if longest > _MAX_PACKED_TOKENS:
+        return _sum_per_text(tok_id, per_token.gather(kid), n_texts)
+    names = per_token.columns
+    groups = [names[i : i + 4] for i in range(0, len(names), 4)]
+    rows = kid.to_numpy()
+    packed = {}
+    for j, group in enumerate(groups):
+        word = np.zeros(per_token.height, dtype=np.uint64)
+        for k, name in enumerate(group):
+            word |= per_token[name].to_numpy().astype(np.uint64) << np.uint64(_FIELD_BITS * k)
+        packed[f"w{j}"] = word[rows]
+    sums = _sum_per_text(tok_id, pl.DataFrame(packed), n_texts)
+    mask = np.uint64((1 << _FIELD_BITS) - 1)
+    out = {}
+    for j, group in enumerate(groups):
+        word = sums[f"w{j}"].to_numpy()
+        for k, name in enumerate(group):
+            out[name] = ((word >> np.uint64(_FIELD_BITS * k)) & mask).astype(np.uint32)
+    return pl.DataFrame(out)
+
+
 def _score_unique(
     texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
 ) -> pl.DataFrame:
@@ -608,7 +642,7 @@ def _score_unique(
 
     # ---- language per text (vote first, model only for the ambiguous ones)
     ids = pl.arange(0, n_texts, eager=True, dtype=pl.UInt32)
-    vote = feats.select(
+    per_token = feats.select(
         n_words=pl.col("is_alpha").cast(pl.UInt32),
         en_fw="en_fw",
         fr_fw="fr_fw",
@@ -616,9 +650,11 @@ def _score_unique(
         en_lex="en_lex",
         fr_lex="fr_lex",
         n_caps=(pl.col("is_caps") & pl.col("is_alpha")).cast(pl.UInt32),
+        n_excl="n_excl",
+        n_q="n_q",
     )
-    counts = _sum_per_text(tok_id, vote.gather(kid), n_texts)
-    votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts)
+    counts = _count_per_text(tok_id, kid, per_token, n_texts)
+    votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts.drop("n_excl", "n_q"))
     lang_s = langid.decide(votes)
 
     # ---- n-grams only where a multi-word entry can start (a small share of the rows): the
@@ -631,18 +667,20 @@ def _score_unique(
     grams = _ngrams(tok_id, kid, lang_s, vocab["key"], r, n_rows, lex2, lex3)
 
     # ---- the rules only look at tokens that carry something (a valence, a booster, a
-    # negation, a contrast, punctuation, a phrase...): about a third of the rows. The
-    # others are dropped; "g" keeps each row's position so windows still count distances.
+    # negation, a contrast, a phrase...): about a fifth of the rows. The others are
+    # dropped; "g" keeps each row's position so windows still count distances, and each
+    # kept row takes its clause number from a count of punctuation over all rows.
     relevant = feats.select(
         pl.any_horizontal(
             pl.col("v1_en", "v1_fr", "v1_und", "boost_en", "boost_fr").is_not_null(),
-            pl.col("neg_en", "neg_fr", "but_en", "but_fr", "is_clause_end"),
+            pl.col("neg_en", "neg_fr", "but_en", "but_fr"),
             pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix"),
         )
     ).to_series()
     kr = relevant.gather(kid).scatter(r, True).arg_true()  # n-gram starts are kept too
     tid = tok_id.to_numpy()
     text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
+    clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid.to_numpy()], dtype=np.uint32)
     kept_id = tok_id.gather(kr)
     at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
     n_kept = kr.len()
@@ -651,6 +689,7 @@ def _score_unique(
         id=kept_id,
         g=kr.cast(pl.Int64),
         first=pl.Series(text_first[kr.to_numpy()], dtype=pl.Boolean),
+        clause=pl.Series(clause[kr.to_numpy()], dtype=pl.UInt32),
         is_en=(lang_s == "en").gather(kept_id),
         is_fr=(lang_s == "fr").gather(kept_id),
         v2=_scatter(n_kept, at, grams["v2"]),
@@ -689,7 +728,6 @@ def _score_unique(
         neg_word=_by_lang("neg", pl.lit(False)),
         is_but=_by_lang("but", pl.lit(False)),
         v1=_by_lang("v1", pl.col("v1_und")),
-        clause=pl.col("is_clause_end").cum_sum(),
     )
     lf = lf.with_columns(
         val=pl.when(pl.col("hit3"))
@@ -752,8 +790,6 @@ def _score_unique(
     rows = (
         lf.with_columns(v=v.fill_null(0.0), after_but=after_but)
         .select(
-            "n_excl",
-            "n_q",
             s_before=pl.when(~pl.col("after_but")).then(pl.col("v")).otherwise(0.0),
             s_after=pl.when(pl.col("after_but") & ~pl.col("is_but"))
             .then(pl.col("v"))
@@ -765,7 +801,7 @@ def _score_unique(
         )
         .collect()
     )
-    sums = _sum_per_text(kept_id, rows, n_texts)
+    sums = _sum_per_text(kept_id, rows, n_texts).hstack(counts.select("n_excl", "n_q"))
     a = (
         pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
         .hstack(sums)
