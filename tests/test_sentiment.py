@@ -331,12 +331,14 @@ def test_parallel_parts_agree_with_one_pass(monkeypatch: pytest.MonkeyPatch) -> 
     assert chunks == one_norm.str.split(" ").explode().to_list()
 
 
-def test_scores_without_readable_category_sets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Distinct texts and chunks are numbered with polars category sets; if those cannot be
-    read back, the slower join path must give the same scores."""
+def test_scores_without_categorical_numbering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct texts and chunks are numbered through categoricals; when that numbering is
+    not usable, the slower join path must give the same scores."""
+    from trustdash.sentiment import engine
+
     texts = ["I love it", "c'est nul", "I love it", None, "pas terrible 😡", "", "nul nul"]
     expected = score(texts)
-    monkeypatch.setattr(pl.Categories, "to_series", lambda self: pl.Series([], dtype=pl.String))
+    monkeypatch.setattr(engine, "_categorical_codes", lambda as_cat: None)
     assert score(texts).equals(expected)
 
 

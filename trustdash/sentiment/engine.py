@@ -349,20 +349,25 @@ def score(
     )
 
 
+def _categorical_codes(as_cat: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """(code per value, distinct values) of a categorical column whose category set holds
+    exactly its values (a fresh one), or None when the codes are not 0..k-1."""
+    codes = as_cat.to_physical().to_numpy()
+    uniq = as_cat.unique()
+    physical = uniq.to_physical()
+    if uniq.null_count() or (codes.size and int(physical.max()) != uniq.len() - 1):
+        return None
+    # Strings from the column itself: Categories.to_series() walks the set in Python.
+    return codes, uniq.cast(pl.String).gather(physical.arg_sort())
+
+
 def _distinct_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
     """(code per value, distinct values) with distinct[code] == value; values has no nulls.
 
     A categorical with a category set of its own numbers the distinct values in a single
     hashing pass (unique() and then a join on the strings hash every value twice)."""
-    categories = pl.Categories.random()
-    as_cat = values.cast(pl.Categorical(categories))
-    # Read the categories while the column holding them is alive: a Categories object is
-    # only a weak reference to them.
-    distinct = categories.to_series()
-    codes = as_cat.to_physical().to_numpy()
-    if codes.size == 0 or distinct.len() > int(codes.max()):
-        return codes, distinct
-    return _distinct_codes_by_join(values)
+    coded = _categorical_codes(values.cast(pl.Categorical(pl.Categories.random())))
+    return coded if coded is not None else _distinct_codes_by_join(values)
 
 
 def _distinct_codes_by_join(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
@@ -389,20 +394,18 @@ def _chunk_codes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, pl.Series]:
             for part, cats in zip(parts, categories, strict=True)
         ]
     )
-    # Read the categories while the columns holding them are alive: a Categories object is
-    # only a weak reference to them.
-    local = [cats.to_series() for cats in categories]
     counts = np.concatenate([f["c"].list.len().to_numpy() for f in frames])
-    local_codes = [f["c"].explode().to_physical().to_numpy() for f in frames]
-    if any(c.size and d.len() <= int(c.max()) for c, d in zip(local_codes, local, strict=True)):
-        # The category sets could not be read back: number the chunks the slower way.
+    coded = [_categorical_codes(f["c"].explode()) for f in frames]
+    pairs = [c for c in coded if c is not None]
+    if len(pairs) < len(coded):
+        # Unexpected numbering: number the chunks the slower way.
         codes, distinct = _distinct_codes_by_join(texts.str.split(" ").explode())
         return counts, codes, distinct
-    if len(parts) == 1:
-        return counts, local_codes[0], local[0]
-    merged, distinct = _distinct_codes(pl.concat(local))
-    offsets = np.cumsum([0] + [d.len() for d in local[:-1]])
-    codes = np.concatenate([merged[off + c] for off, c in zip(offsets, local_codes, strict=True)])
+    if len(pairs) == 1:
+        return counts, pairs[0][0], pairs[0][1]
+    merged, distinct = _distinct_codes(pl.concat([d for _, d in pairs]))
+    offsets = np.cumsum([0] + [d.len() for _, d in pairs[:-1]])
+    codes = np.concatenate([merged[off + c] for off, (c, _) in zip(offsets, pairs, strict=True)])
     return counts, codes, distinct
 
 
