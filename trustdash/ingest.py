@@ -8,11 +8,14 @@ names it, nothing of it is stored, and the next file goes on. Each source
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,46 +246,48 @@ def _store_source(
     with store.import_batch(meta) as batch:
         res.import_id = batch.import_id
         first_reasons: list[str] = []
-        for frame, rejected in src.frames(opts.batch_rows):
-            batch.rows_read += frame.height + len(rejected)
-            for r in rejected[:3]:
-                if len(first_reasons) < 3:
-                    first_reasons.append(f"row {r.row}: {r.reason}")
-            if rejected:
-                batch.add_rejected(
-                    [
-                        (
-                            r.row,
-                            r.reason,
-                            json.dumps(
-                                anon.raw(r.raw, author_cols) if anon else r.raw,
-                                ensure_ascii=False,
-                                default=str,
-                            ),
-                        )
-                        for r in rejected
-                    ]
+        # The next batch is read and mapped while this one is stored.
+        with contextlib.closing(prefetch(src.frames(opts.batch_rows))) as frames:
+            for frame, rejected in frames:
+                batch.rows_read += frame.height + len(rejected)
+                for r in rejected[:3]:
+                    if len(first_reasons) < 3:
+                        first_reasons.append(f"row {r.row}: {r.reason}")
+                if rejected:
+                    batch.add_rejected(
+                        [
+                            (
+                                r.row,
+                                r.reason,
+                                json.dumps(
+                                    anon.raw(r.raw, author_cols) if anon else r.raw,
+                                    ensure_ascii=False,
+                                    default=str,
+                                ),
+                            )
+                            for r in rejected
+                        ]
+                    )
+                frame = _fill_common(frame, channel, opts)
+                if src.table == "comments":
+                    frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
+                    prepared = prepare_comments(
+                        frame, batch, terms, overrides, opts.score_sentiment, anon=anon
+                    )
+                    batch.add_comments(prepared)
+                elif src.table == "posts":
+                    if anon is not None:
+                        frame = anon(frame)
+                    batch.add_posts(frame.with_columns(pl.col("channel").fill_null("unknown")))
+                elif src.table == "daily_metrics":
+                    batch.add_daily_metrics(
+                        frame.with_columns(pl.col("channel").fill_null("unknown"))
+                    )
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                progress(
+                    0.5,
+                    f"{res.path}: {batch.rows_read:,} rows read ({batch.rows_read / elapsed:,.0f} rows/s)",
                 )
-            frame = _fill_common(frame, channel, opts)
-            if src.table == "comments":
-                frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
-                prepared = prepare_comments(
-                    frame, batch, terms, overrides, opts.score_sentiment, anon=anon
-                )
-                batch.add_comments(prepared)
-            elif src.table == "posts":
-                if anon is not None:
-                    frame = anon(frame)
-                batch.add_posts(frame.with_columns(pl.col("channel").fill_null("unknown")))
-            elif src.table == "daily_metrics":
-                batch.add_daily_metrics(
-                    frame.with_columns(pl.col("channel").fill_null("unknown"))
-                )
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            progress(
-                0.5,
-                f"{res.path}: {batch.rows_read:,} rows read ({batch.rows_read / elapsed:,.0f} rows/s)",
-            )
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
         if batch.rejected == batch.rows_read:
@@ -300,6 +305,57 @@ def _store_source(
         res.warnings.append(
             f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
         )
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Yield ``items`` while a worker thread reads the next ones.
+
+    Reading and mapping a batch (polars) and storing the previous one (DuckDB) both
+    release the GIL, so on two cores they overlap. At most ``depth`` batches wait in
+    the queue, so memory stays bounded; an error of the reader is re-raised here, and
+    leaving the loop early (an error while storing) stops the reader.
+    """
+    slots: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((False, exc))
+            return
+        put((True, _DONE))
+
+    worker = threading.Thread(target=work, name="trustdash-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = slots.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def _fill_common(frame: pl.DataFrame, channel: str | None, opts: ImportOptions) -> pl.DataFrame:
