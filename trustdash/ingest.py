@@ -247,7 +247,7 @@ def _store_source(
         res.import_id = batch.import_id
         first_reasons: list[str] = []
         # The next batch is read and mapped while this one is stored.
-        with contextlib.closing(prefetch(src.frames(opts.batch_rows))) as frames:
+        with contextlib.closing(prefetch(_canonical(src, channel, opts, anon))) as frames:
             for frame, rejected in frames:
                 batch.rows_read += frame.height + len(rejected)
                 for r in rejected[:3]:
@@ -268,9 +268,7 @@ def _store_source(
                             for r in rejected
                         ]
                     )
-                frame = _fill_common(frame, channel, opts)
                 if src.table == "comments":
-                    frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
                     prepared = prepare_comments(
                         frame, batch, terms, overrides, opts.score_sentiment, anon=anon
                     )
@@ -278,11 +276,9 @@ def _store_source(
                 elif src.table == "posts":
                     if anon is not None:
                         frame = anon(frame)
-                    batch.add_posts(frame.with_columns(pl.col("channel").fill_null("unknown")))
+                    batch.add_posts(frame)
                 elif src.table == "daily_metrics":
-                    batch.add_daily_metrics(
-                        frame.with_columns(pl.col("channel").fill_null("unknown"))
-                    )
+                    batch.add_daily_metrics(frame)
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 progress(
                     0.5,
@@ -305,6 +301,23 @@ def _store_source(
         res.warnings.append(
             f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
         )
+
+
+def _canonical(
+    src: ParsedSource,
+    channel: str | None,
+    opts: ImportOptions,
+    anon: privacy.Pseudonymiser | None,
+) -> Iterator[tuple[pl.DataFrame, list[Any]]]:
+    """The source's frames with channel and campaign filled and, for comments, the row
+    keys: the part of preparing a batch that needs no store (it runs in the reader)."""
+    for frame, rejected in src.frames(opts.batch_rows):
+        frame = _fill_common(frame, channel, opts)
+        if "channel" in frame.columns:
+            frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
+        if src.table == "comments":
+            frame = comment_keys(frame, anon=anon)
+        yield frame, rejected
 
 
 _DONE = object()
@@ -407,6 +420,22 @@ def _row_keys(frame: pl.DataFrame) -> pl.Series:
     return pl.Series("row_key", out, dtype=pl.String)
 
 
+def comment_keys(
+    frame: pl.DataFrame, *, anon: privacy.Pseudonymiser | None = None
+) -> pl.DataFrame:
+    """Every comment field (missing ones as nulls), authors pseudonymised, and row keys."""
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in COMMENT_FIELDS.items()
+        if name not in frame.columns
+    ]
+    if missing:
+        frame = frame.with_columns(missing)
+    if anon is not None:  # before row keys: the raw name must not shape the stored key
+        frame = anon(frame)
+    return frame.with_columns(_row_keys(frame).alias("row_key"))
+
+
 def prepare_comments(
     frame: pl.DataFrame,
     batch: ImportBatch,
@@ -417,12 +446,8 @@ def prepare_comments(
     anon: privacy.Pseudonymiser | None = None,
 ) -> pl.DataFrame:
     """Add the store's derived columns: row key, sentiment (cached by text key), flags."""
-    for name, dtype in COMMENT_FIELDS.items():
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
-    if anon is not None:  # before row keys: the raw name must not shape the stored key
-        frame = anon(frame)
-    frame = frame.with_columns(_row_keys(frame).alias("row_key"))
+    if "row_key" not in frame.columns:
+        frame = comment_keys(frame, anon=anon)
     texts = frame.get_column("text").cast(pl.String).fill_null("")
     if score:
         keys = sentiment.text_key(texts, terms, overrides_version(overrides, terms))
