@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,13 @@ def _import_one(
 ) -> list[FileResult]:
     started = time.perf_counter()
     try:
-        digest = _sha256(source)
-        sources = open_sources(source, name, _map_options(store, opts))
+        # The file is hashed while it is sniffed and planned (hashlib releases the GIL).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trustdash-hash") as pool:
+            hashing = pool.submit(_sha256, source)
+            try:
+                sources = open_sources(source, name, _map_options(store, opts))
+            finally:
+                digest = hashing.result()  # a file that cannot be hashed fails first, as before
     except BadFile as exc:
         return [FileResult(path=name, errors=[str(exc)])]
     except MemoryError:
