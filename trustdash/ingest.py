@@ -286,10 +286,8 @@ def _store_source(
                 elif src.table == "daily_metrics":
                     batch.add_daily_metrics(frame)
                 elapsed = max(time.perf_counter() - started, 1e-6)
-                progress(
-                    0.5,
-                    f"{res.path}: {batch.rows_read:,} rows read ({batch.rows_read / elapsed:,.0f} rows/s)",
-                )
+                rate = batch.rows_read / elapsed
+                progress(0.5, f"{res.path}: {batch.rows_read:,} rows read ({rate:,.0f} rows/s)")
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
         if batch.rejected == batch.rows_read:
