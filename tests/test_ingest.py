@@ -114,3 +114,39 @@ def test_file_whose_rows_are_all_rejected_is_refused(store: Store) -> None:
     assert "dates.csv" in res.errors[0] and "every row was rejected" in res.errors[0]
     assert _counts(store)["imports"] == 0
     assert store._one("SELECT count(*) FROM rejected_rows") == 0
+
+
+def test_prefetch_keeps_order_reraises_and_stops_the_reader() -> None:
+    import threading
+
+    import pytest
+
+    from trustdash.ingest import prefetch
+
+    assert list(prefetch(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("bad bytes")
+
+    got = []
+    with pytest.raises(ValueError, match="bad bytes"):
+        for item in prefetch(failing()):
+            got.append(item)
+    assert got == [1]
+
+    # A consumer that stops early (an error while storing) stops the reader: it reads at
+    # most the batch being handed over and the one queued, never the whole source.
+    read = []
+
+    def source():
+        for i in range(1000):
+            read.append(i)
+            yield i
+
+    before = threading.active_count()
+    it = prefetch(source())
+    assert next(it) == 0
+    it.close()
+    assert len(read) <= 4
+    assert threading.active_count() == before

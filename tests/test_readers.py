@@ -276,3 +276,29 @@ def test_via_unique_matches_direct() -> None:
     fast = parsing.via_unique(s, channel_expr(pl.col("v")))
     direct = pl.DataFrame({"v": s}).select(channel_expr(pl.col("v"))).to_series()
     assert fast.to_list() == direct.to_list()
+
+
+def test_utf8_check_agrees_with_python_across_chunk_boundaries() -> None:
+    import codecs
+    import random
+
+    from trustdash.readers import _is_utf8
+
+    def reference(data: bytes) -> bool:
+        try:  # not final: a character cut by the end of the file is forgiven
+            codecs.getincrementaldecoder("utf-8")("strict").decode(data)
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    rng = random.Random(7)
+    alphabet = ["a", "é", "€", "😀", "\n", ",", "\U0010ffff", "\u0800"]
+    for _ in range(2000):
+        data = bytearray("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))).encode())
+        if data and rng.random() < 0.4:
+            for _ in range(rng.randint(1, 3)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        if data and rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]
+        for chunk in (1, 2, 3, 5, 64):
+            assert _is_utf8(io.BytesIO(bytes(data)), chunk) == reference(bytes(data)), data

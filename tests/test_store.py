@@ -133,6 +133,39 @@ def test_reply_linking_by_parent_and_by_thread(store: Store) -> None:
     assert got == {"t1": True, "t3": False}
 
 
+def test_reply_links_follow_later_and_removed_replies(store: Store) -> None:
+    # Reply links are rewritten only where they change: a reply imported later links,
+    # an earlier inline reply time wins, and deleting the replies unlinks again.
+    rows = make_rows(6, reply_every=2, good=0.0)
+    audience = [r for r in rows if r["author"] != "brand"]
+    replies = [r for r in rows if r["author"] == "brand"]
+    import_files(store, [("a.csv", comments_csv(audience))])
+    assert store._one("SELECT count(first_reply_at) FROM comments") == 0
+    b = import_files(store, [("b.csv", comments_csv(replies))])[0]
+    linked = dict(store._rows("SELECT comment_id, first_reply_at FROM comments "
+                              "WHERE NOT is_brand AND first_reply_at IS NOT NULL"))  # fmt: skip
+    assert sorted(linked) == ["c0", "c2", "c4"]
+    assert store._one("SELECT sum(answered) FROM daily_rollup") == 3
+    store.delete_import(b.import_id)
+    assert store._one("SELECT count(first_reply_at) FROM comments") == 0
+    assert store._one("SELECT sum(answered) FROM daily_rollup") == 0
+    # Brand replies without parent answer the audience comments before them on the post.
+    thread = [
+        {"comment_id": "u1", "post_id": "Q", "author": "ann", "is_brand": "false",
+         "created_at": "2026-07-01T10:00:00", "text": "Any news on my parcel?", "channel": "x"},
+        {"comment_id": "u2", "post_id": "Q", "author": "bo", "is_brand": "false",
+         "created_at": "2026-07-01T10:05:00", "text": "Mine too please", "channel": "x"},
+        {"comment_id": "u3", "post_id": "Q", "author": "brand", "is_brand": "true",
+         "created_at": "2026-07-01T10:30:00", "text": "Checking now", "channel": "x"},
+        {"comment_id": "u4", "post_id": "Q", "author": "brand", "is_brand": "true",
+         "created_at": "2026-07-01T11:30:00", "text": "Sent by DM", "channel": "x"},
+    ]  # fmt: skip
+    import_files(store, [("t.csv", comments_csv(thread))])
+    got = dict(store._rows("SELECT comment_id, strftime(first_reply_at, '%H:%M') FROM comments "
+                           "WHERE channel = 'x' AND NOT is_brand"))  # fmt: skip
+    assert got == {"u1": "10:30", "u2": "10:30"}
+
+
 def test_brand_accounts_mark_replies(store: Store) -> None:
     rows = make_rows(6, reply_every=1)
     for r in rows:

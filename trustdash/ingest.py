@@ -8,11 +8,15 @@ names it, nothing of it is stored, and the next file goes on. Each source
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,8 +148,13 @@ def _import_one(
 ) -> list[FileResult]:
     started = time.perf_counter()
     try:
-        digest = _sha256(source)
-        sources = open_sources(source, name, _map_options(store, opts))
+        # The file is hashed while it is sniffed and planned (hashlib releases the GIL).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trustdash-hash") as pool:
+            hashing = pool.submit(_sha256, source)
+            try:
+                sources = open_sources(source, name, _map_options(store, opts))
+            finally:
+                digest = hashing.result()  # a file that cannot be hashed fails first, as before
     except BadFile as exc:
         return [FileResult(path=name, errors=[str(exc)])]
     except MemoryError:
@@ -243,46 +252,42 @@ def _store_source(
     with store.import_batch(meta) as batch:
         res.import_id = batch.import_id
         first_reasons: list[str] = []
-        for frame, rejected in src.frames(opts.batch_rows):
-            batch.rows_read += frame.height + len(rejected)
-            for r in rejected[:3]:
-                if len(first_reasons) < 3:
-                    first_reasons.append(f"row {r.row}: {r.reason}")
-            if rejected:
-                batch.add_rejected(
-                    [
-                        (
-                            r.row,
-                            r.reason,
-                            json.dumps(
-                                anon.raw(r.raw, author_cols) if anon else r.raw,
-                                ensure_ascii=False,
-                                default=str,
-                            ),
-                        )
-                        for r in rejected
-                    ]
-                )
-            frame = _fill_common(frame, channel, opts)
-            if src.table == "comments":
-                frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
-                prepared = prepare_comments(
-                    frame, batch, terms, overrides, opts.score_sentiment, anon=anon
-                )
-                batch.add_comments(prepared)
-            elif src.table == "posts":
-                if anon is not None:
-                    frame = anon(frame)
-                batch.add_posts(frame.with_columns(pl.col("channel").fill_null("unknown")))
-            elif src.table == "daily_metrics":
-                batch.add_daily_metrics(
-                    frame.with_columns(pl.col("channel").fill_null("unknown"))
-                )
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            progress(
-                0.5,
-                f"{res.path}: {batch.rows_read:,} rows read ({batch.rows_read / elapsed:,.0f} rows/s)",
-            )
+        # The next batch is read and mapped while this one is stored.
+        with contextlib.closing(prefetch(_canonical(src, channel, opts, anon))) as frames:
+            for frame, rejected in frames:
+                batch.rows_read += frame.height + len(rejected)
+                for r in rejected[:3]:
+                    if len(first_reasons) < 3:
+                        first_reasons.append(f"row {r.row}: {r.reason}")
+                if rejected:
+                    batch.add_rejected(
+                        [
+                            (
+                                r.row,
+                                r.reason,
+                                json.dumps(
+                                    anon.raw(r.raw, author_cols) if anon else r.raw,
+                                    ensure_ascii=False,
+                                    default=str,
+                                ),
+                            )
+                            for r in rejected
+                        ]
+                    )
+                if src.table == "comments":
+                    prepared = prepare_comments(
+                        frame, batch, terms, overrides, opts.score_sentiment, anon=anon
+                    )
+                    batch.add_comments(prepared)
+                elif src.table == "posts":
+                    if anon is not None:
+                        frame = anon(frame)
+                    batch.add_posts(frame)
+                elif src.table == "daily_metrics":
+                    batch.add_daily_metrics(frame)
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                rate = batch.rows_read / elapsed
+                progress(0.5, f"{res.path}: {batch.rows_read:,} rows read ({rate:,.0f} rows/s)")
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
         if batch.rejected == batch.rows_read:
@@ -300,6 +305,74 @@ def _store_source(
         res.warnings.append(
             f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
         )
+
+
+def _canonical(
+    src: ParsedSource,
+    channel: str | None,
+    opts: ImportOptions,
+    anon: privacy.Pseudonymiser | None,
+) -> Iterator[tuple[pl.DataFrame, list[Any]]]:
+    """The source's frames with channel and campaign filled and, for comments, the row
+    keys: the part of preparing a batch that needs no store (it runs in the reader)."""
+    for frame, rejected in src.frames(opts.batch_rows):
+        frame = _fill_common(frame, channel, opts)
+        if "channel" in frame.columns:
+            frame = frame.with_columns(pl.col("channel").fill_null("unknown"))
+        if src.table == "comments":
+            frame = comment_keys(frame, anon=anon)
+        yield frame, rejected
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Yield ``items`` while a worker thread reads the next ones.
+
+    Reading and mapping a batch (polars) and storing the previous one (DuckDB) both
+    release the GIL, so on two cores they overlap. At most ``depth`` batches wait in
+    the queue, so memory stays bounded; an error of the reader is re-raised here, and
+    leaving the loop early (an error while storing) stops the reader.
+    """
+    slots: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((False, exc))
+            return
+        put((True, _DONE))
+
+    worker = threading.Thread(target=work, name="trustdash-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = slots.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def _fill_common(frame: pl.DataFrame, channel: str | None, opts: ImportOptions) -> pl.DataFrame:
@@ -351,6 +424,22 @@ def _row_keys(frame: pl.DataFrame) -> pl.Series:
     return pl.Series("row_key", out, dtype=pl.String)
 
 
+def comment_keys(
+    frame: pl.DataFrame, *, anon: privacy.Pseudonymiser | None = None
+) -> pl.DataFrame:
+    """Every comment field (missing ones as nulls), authors pseudonymised, and row keys."""
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in COMMENT_FIELDS.items()
+        if name not in frame.columns
+    ]
+    if missing:
+        frame = frame.with_columns(missing)
+    if anon is not None:  # before row keys: the raw name must not shape the stored key
+        frame = anon(frame)
+    return frame.with_columns(_row_keys(frame).alias("row_key"))
+
+
 def prepare_comments(
     frame: pl.DataFrame,
     batch: ImportBatch,
@@ -361,12 +450,8 @@ def prepare_comments(
     anon: privacy.Pseudonymiser | None = None,
 ) -> pl.DataFrame:
     """Add the store's derived columns: row key, sentiment (cached by text key), flags."""
-    for name, dtype in COMMENT_FIELDS.items():
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
-    if anon is not None:  # before row keys: the raw name must not shape the stored key
-        frame = anon(frame)
-    frame = frame.with_columns(_row_keys(frame).alias("row_key"))
+    if "row_key" not in frame.columns:
+        frame = comment_keys(frame, anon=anon)
     texts = frame.get_column("text").cast(pl.String).fill_null("")
     if score:
         keys = sentiment.text_key(texts, terms, overrides_version(overrides, terms))

@@ -533,53 +533,18 @@ class Store:
         if not chans:
             return
         brand = [a.lower() for a in self.get_setting_cur(cur, "brand_accounts", [])]
+        # Only rows whose value changes are written: an UPDATE of every row of a channel
+        # makes DuckDB rewrite all of it at COMMIT (about a third of a 1M-row import).
         cur.execute(
             """UPDATE comments SET is_brand = coalesce(is_brand_source, false)
-               OR (author IS NOT NULL AND lower(trim(author)) IN (SELECT unnest(?)))
-               WHERE channel IN (SELECT unnest(?))""",
+               OR (author IS NOT NULL AND lower(trim(author)) IN (SELECT unnest($1)))
+               WHERE channel IN (SELECT unnest($2)) AND is_brand IS DISTINCT FROM (
+                 coalesce(is_brand_source, false)
+                 OR (author IS NOT NULL AND lower(trim(author)) IN (SELECT unnest($1))))""",
             [brand, chans],
         )
         self._apply_campaign_rules(cur, chans)
-        # First brand reply per audience comment: by parent id, by inline reply time
-        # (reviews), else by the thread order on the same post for replies without parent.
-        cur.execute(
-            """UPDATE comments SET first_reply_at = NULL
-               WHERE channel IN (SELECT unnest(?))""",
-            [chans],
-        )
-        cur.execute(
-            """UPDATE comments AS c SET first_reply_at = r.first_reply FROM (
-                 SELECT a.channel, a.row_key, min(b.created_at) AS first_reply
-                 FROM comments a JOIN comments b
-                   ON b.channel = a.channel AND b.parent_id = a.comment_id
-                  AND b.is_brand AND NOT coalesce(b.is_automated, false)
-                  AND b.created_at >= a.created_at
-                 WHERE a.channel IN (SELECT unnest(?)) AND NOT a.is_brand
-                 GROUP BY ALL) AS r
-               WHERE c.channel = r.channel AND c.row_key = r.row_key""",
-            [chans],
-        )
-        cur.execute(
-            """UPDATE comments AS c SET first_reply_at = r.nxt FROM (
-                 SELECT channel, row_key, is_brand, nxt FROM (
-                   SELECT channel, row_key, is_brand,
-                     min(CASE WHEN is_brand AND parent_id IS NULL
-                              AND NOT coalesce(is_automated, false) THEN created_at END)
-                       OVER (PARTITION BY channel, post_id ORDER BY created_at
-                             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS nxt
-                   FROM comments
-                   WHERE channel IN (SELECT unnest(?)) AND post_id IS NOT NULL)
-                 WHERE NOT is_brand AND nxt IS NOT NULL) AS r
-               WHERE c.channel = r.channel AND c.row_key = r.row_key
-                 AND c.first_reply_at IS NULL""",
-            [chans],
-        )
-        cur.execute(
-            """UPDATE comments SET first_reply_at = replied_at
-               WHERE channel IN (SELECT unnest(?)) AND replied_at IS NOT NULL
-                 AND (first_reply_at IS NULL OR replied_at < first_reply_at)""",
-            [chans],
-        )
+        self._refresh_reply_links(cur, chans)
         cur.execute("DELETE FROM daily_rollup WHERE channel IN (SELECT unnest(?))", [chans])
         cur.execute("INSERT INTO daily_rollup " + _ROLLUP_SELECT, [chans])
         cur.execute("DELETE FROM notable_comments WHERE channel IN (SELECT unnest(?))", [chans])
@@ -606,6 +571,57 @@ class Store:
                       count(*) FILTER (WHERE label = 'negative')
                FROM comments WHERE channel IN (SELECT unnest(?)) AND post_id IS NOT NULL
                  AND NOT is_brand GROUP BY ALL""",
+            [chans],
+        )
+
+    @staticmethod
+    def _refresh_reply_links(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
+        """First brand reply per audience comment, in one statement that writes only the
+        rows whose value changes.
+
+        The reply is the earliest of: the first brand reply by parent id, else the next
+        brand comment without parent in the same post's thread order; and the inline reply
+        time (reviews) when earlier. Rows that lose their reply are reset to NULL.
+        """
+        cur.execute(
+            """UPDATE comments AS c SET first_reply_at = r.v FROM (
+                 SELECT channel, row_key,
+                   least(coalesce(max(parent), max(thread)), max(inline)) AS v
+                 FROM (
+                   SELECT a.channel, a.row_key, min(b.created_at) AS parent,
+                     NULL::TIMESTAMP AS thread, NULL::TIMESTAMP AS inline
+                   FROM comments a JOIN comments b
+                     ON b.channel = a.channel AND b.parent_id = a.comment_id
+                    AND b.is_brand AND NOT coalesce(b.is_automated, false)
+                    AND b.created_at >= a.created_at
+                   WHERE a.channel IN (SELECT unnest($1)) AND NOT a.is_brand
+                   GROUP BY ALL
+                   UNION ALL
+                   -- Only threads holding a brand comment without parent can give one:
+                   -- the window skips every other post.
+                   SELECT channel, row_key, NULL, nxt, NULL FROM (
+                     SELECT channel, row_key, is_brand,
+                       min(CASE WHEN is_brand AND parent_id IS NULL
+                                AND NOT coalesce(is_automated, false) THEN created_at END)
+                         OVER (PARTITION BY channel, post_id ORDER BY created_at
+                               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS nxt
+                     FROM comments
+                     WHERE channel IN (SELECT unnest($1)) AND post_id IS NOT NULL
+                       AND (channel, post_id) IN (
+                         SELECT channel, post_id FROM comments
+                         WHERE channel IN (SELECT unnest($1)) AND post_id IS NOT NULL
+                           AND is_brand AND parent_id IS NULL
+                           AND NOT coalesce(is_automated, false)))
+                   WHERE NOT is_brand AND nxt IS NOT NULL
+                   UNION ALL
+                   SELECT channel, row_key, NULL, NULL, replied_at FROM comments
+                   WHERE channel IN (SELECT unnest($1)) AND replied_at IS NOT NULL
+                   UNION ALL
+                   SELECT channel, row_key, NULL, NULL, NULL FROM comments
+                   WHERE channel IN (SELECT unnest($1)) AND first_reply_at IS NOT NULL)
+                 GROUP BY channel, row_key) AS r
+               WHERE c.channel = r.channel AND c.row_key = r.row_key
+                 AND c.first_reply_at IS DISTINCT FROM r.v""",
             [chans],
         )
 
@@ -1487,7 +1503,7 @@ class ImportBatch:
             staged = staged.join(existing, on=["channel", "row_key"], how="anti")
         inserted = staged.height
         if inserted:
-            self.cur.register("staged_comments", staged.to_arrow())
+            self.cur.register("staged_comments", _row_group_batches(staged))
             try:
                 cols = ", ".join(COMMENT_INSERT_COLUMNS)
                 self.cur.execute(
@@ -1594,6 +1610,19 @@ class ImportBatch:
                 self.counts.duplicates, self.rejected, self.import_id,
             ],
         )  # fmt: skip
+
+
+# Record batches of half a DuckDB row group: an INSERT then compresses and writes the
+# row groups of a batch on all threads instead of one (one big batch is one scan task).
+_INSERT_CHUNK = 122_880 // 2
+
+
+def _row_group_batches(frame: pl.DataFrame) -> Any:
+    """``frame`` as an Arrow table cut into record batches DuckDB can insert in parallel."""
+    import pyarrow as pa
+
+    table = frame.to_arrow()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_INSERT_CHUNK), table.schema)
 
 
 def _rule_condition(
