@@ -201,3 +201,42 @@ def test_label_override_wins_and_reverts(store: Store) -> None:
     store.clear_label("facebook", key)
     assert store._one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
     assert store.label_overrides().height == 0
+
+
+def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
+    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comment batches of an import wait outside the transaction until its end: duplicates
+    across batches are still counted once, and nothing is left behind, on success or not."""
+    import tempfile
+
+    import trustdash.store as store_mod
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    rows = make_rows(30)
+    res = import_files(
+        store, [("dup.csv", comments_csv(rows + rows[5:15]))], ImportOptions(batch_rows=10)
+    )[0]
+    assert res.ok, res.errors
+    assert (res.rows_imported, res.duplicates) == (30, 10)
+    assert store._one("SELECT count(*) FROM comments") == 30
+    assert list(spill.iterdir()) == []
+
+    real = store_mod.ImportBatch.add_comments
+    calls = {"n": 0}
+
+    def failing(self, frame):
+        calls["n"] += 1
+        real(self, frame)
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store_mod.ImportBatch, "add_comments", failing)
+    res = import_files(
+        store, [("more.csv", comments_csv(make_rows(40, prefix="m")))], ImportOptions(batch_rows=10)
+    )[0]
+    assert not res.ok
+    assert store._one("SELECT count(*) FROM comments") == 30
+    assert list(spill.iterdir()) == []

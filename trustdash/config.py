@@ -32,6 +32,14 @@ def public_mode() -> bool:
     return os.environ.get("TRUSTDASH_PUBLIC", "").strip() in {"1", "true", "yes"}
 
 
+def db_memory_mb() -> int:
+    """DuckDB's memory limit for an embedded store, in MB (``TRUSTDASH_DB_MEMORY_MB``).
+
+    Its buffer pool caches what is written and read up to this limit, then spills to
+    ``<store>.tmp``: the app's memory stays bounded however big the imported files are."""
+    return max(256, env_int("TRUSTDASH_DB_MEMORY_MB", 1024))
+
+
 def env_int(name: str, default: int) -> int:
     """An integer from the environment, falling back to ``default`` when unset or invalid."""
     raw = os.environ.get(name, "").strip()

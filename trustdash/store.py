@@ -277,7 +277,10 @@ class Store:
         if self.target != ":memory:":
             Path(self.target).parent.mkdir(parents=True, exist_ok=True)
         # Never reach for the network: extensions come from PyPI packages only.
-        cfg = {"autoinstall_known_extensions": "false"}
+        cfg = {
+            "autoinstall_known_extensions": "false",
+            "memory_limit": f"{config.db_memory_mb()}MB",
+        }
         deadline = time.monotonic() + wait_seconds
         delay = 0.1
         while True:
@@ -1416,14 +1419,22 @@ class ImportBatch:
         self._journal: list[tuple[str, tuple]] | None = [] if store.backend == "ducklake" else None
         self._spill: Path | None = None
         self._replaying = False
+        # Embedded store: comment rows wait in Parquet files and go in with one INSERT ...
+        # SELECT at the end. Appended inside the open transaction, they would all stay in
+        # memory until the commit (DuckDB keeps a transaction's appends in memory), so the
+        # memory of an import would grow with the file. (DuckLake keeps its own path.)
+        self._staged: list[str] | None = None if store.backend == "ducklake" else []
+
+    def _spill_dir(self) -> Path:
+        if self._spill is None:
+            self._spill = Path(tempfile.mkdtemp(prefix="trustdash-import-"))
+        return self._spill
 
     def _keep(self, arg: Any) -> Any:
         if not isinstance(arg, pl.DataFrame):
             return arg
         # Frames go to local Arrow files, not RAM: a retried import may be millions of rows.
-        if self._spill is None:
-            self._spill = Path(tempfile.mkdtemp(prefix="trustdash-import-"))
-        path = self._spill / f"{len(self._journal or ())}.arrow"
+        path = self._spill_dir() / f"{len(self._journal or ())}.arrow"
         arg.write_ipc(path)
         return path
 
@@ -1497,12 +1508,23 @@ class ImportBatch:
                    SEMI JOIN staged_keys s ON c.channel = s.channel AND c.row_key = s.row_key
                    WHERE c.channel IN (SELECT DISTINCT channel FROM staged_keys)"""
             ).pl()
+            if self._staged:  # rows of this import's earlier batches
+                earlier = self.cur.execute(
+                    """SELECT p.channel, p.row_key FROM read_parquet(?) p
+                       SEMI JOIN staged_keys s ON p.channel = s.channel AND p.row_key = s.row_key""",
+                    [self._staged],
+                ).pl()
+                existing = pl.concat([existing, earlier], how="vertical_relaxed")
         finally:
             self.cur.unregister("staged_keys")
         if existing.height:
             staged = staged.join(existing, on=["channel", "row_key"], how="anti")
         inserted = staged.height
-        if inserted:
+        if inserted and self._staged is not None:
+            path = self._spill_dir() / f"comments-{len(self._staged)}.parquet"
+            staged.write_parquet(path, compression="snappy", statistics=False)
+            self._staged.append(str(path))
+        elif inserted:
             self.cur.register("staged_comments", _row_group_batches(staged))
             try:
                 cols = ", ".join(COMMENT_INSERT_COLUMNS)
@@ -1599,6 +1621,12 @@ class ImportBatch:
         )
 
     def _finish(self) -> None:
+        if self._staged:
+            cols = ", ".join(COMMENT_INSERT_COLUMNS)
+            self.cur.execute(
+                f"INSERT INTO comments ({cols}) SELECT {cols} FROM read_parquet(?)",  # noqa: S608
+                [self._staged],
+            )
         if self.post_channels:
             self.store._apply_post_campaign_rules(self.cur, sorted(self.post_channels))
         self.store.refresh_derived(self.cur, sorted(self.channels | self.post_channels))
