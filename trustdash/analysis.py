@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ import polars as pl
 
 from trustdash import trust
 from trustdash.filters import NO_CAMPAIGN, Filters, period_end
-from trustdash.store import Store
+from trustdash.store import Store, bucket_column
 from trustdash.workspace import trust_settings
 
 GROUPINGS = ("brand", "channel", "campaign", "day", "week", "month")
@@ -35,7 +36,7 @@ class _Memo:
 
     CACHED = frozenset(
         {"posts_frame", "weekly_sentiment", "channels", "reply_channels", "date_bounds",
-         "campaigns", "trust_counts"}
+         "campaigns", "trust_counts", "rollup_channels"}
     )  # fmt: skip
 
     def __init__(self, store: Store) -> None:
@@ -70,7 +71,8 @@ def resolve(store: Store, f: Filters) -> Filters:
 
 
 def _targets(store: Store, settings: trust.TrustSettings) -> dict[str, float]:
-    return {c: settings.target_hours(c) for c in store.channels()}
+    # Only channels with rollup rows can be counted: no need to read the comments for names.
+    return {c: settings.target_hours(c) for c in store.rollup_channels()}
 
 
 def counts(
@@ -96,12 +98,197 @@ def counts(
     elif then_by == "channel":
         flag = pl.col("sub").is_in(list(reply_channels))
     else:
-        selected = set(f.channels) if f.channels else set(store.channels())
-        flag = pl.lit(bool(selected & reply_channels))
+        # Every reply channel is a store channel: without a channel filter, any will do.
+        flag = pl.lit(bool(reply_channels & set(f.channels) if f.channels else reply_channels))
     return frame.with_columns(flag.alias("reply_data"))
 
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
+
+# Rollup columns that the trust counts weight by recency.
+_WEIGHTED = ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered")
+
+
+def _day_key(dim: str) -> pl.Expr:
+    """A rollup day's group key, spelled like the store's (``brand``, channel name, or the
+    period's first day as ``YYYY-MM-DD``)."""
+    if dim == "brand":
+        return pl.lit("brand")
+    if dim == "channel":
+        return pl.col("channel").cast(pl.String)
+    if dim in PERIODS:
+        return pl.col("day").dt.truncate(PERIODS[dim]).cast(pl.String)
+    raise ValueError(f"rollup days are summed over campaigns: no {dim!r} key")
+
+
+def _day_period_end(dim: str) -> pl.Expr:
+    if dim == "day":
+        return pl.col("day")
+    if dim == "week":
+        return pl.col("day").dt.truncate("1w").dt.offset_by("6d")
+    return pl.col("day").dt.month_end()
+
+
+def _in_window(days: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    cond = pl.lit(True)
+    if f.start is not None:
+        cond = cond & (pl.col("day") >= f.start)
+    if f.end is not None:
+        cond = cond & (pl.col("day") <= f.end)
+    return days.filter(cond)
+
+
+def counts_from_days(
+    days: pl.DataFrame,
+    f: Filters,
+    by: str,
+    *,
+    half_life_days: float,
+    targets: Mapping[str, float],
+    default_target: float = 24.0,
+    then_by: str | None = None,
+) -> pl.DataFrame:
+    """:meth:`Store.trust_counts` computed from :meth:`Store.rollup_days` rows already
+    restricted to ``f``'s channels and campaigns (same columns, groups and order).
+
+    Per rollup day, weight ``w = 0.5 ** (max(0, age_days) / H)`` (``w = 1`` when
+    ``H = half_life_days`` is 0), the age counted from the end of the day's own period for
+    period groups, else from ``f.end``; weighted counts ``Σ w·x`` for P, N, neutral,
+    audience, complaints, actionable, answered and answered within the channel's target
+    (``targets``, else ``default_target`` hours, snapped to a rollup bucket); raw sums
+    beside them.
+    """
+    if by == "campaign" or then_by == "campaign":
+        raise ValueError("rollup days are summed over campaigns")
+    rows = _in_window(days, f)
+    end = f.end or dt.date.today()
+    p_end = _day_period_end(by) if by in PERIODS else pl.lit(end, dtype=pl.Date)
+    age = (p_end - pl.col("day")).dt.total_days().clip(lower_bound=0).cast(pl.Float64)
+    w = 0.5 ** (age / float(half_life_days)) if half_life_days and half_life_days > 0 else 1.0
+    chans = rows.get_column("channel").unique().sort().to_list()
+    buckets = {c: bucket_column(targets.get(c, default_target)) for c in chans}
+    tgt: pl.Expr = pl.col(bucket_column(default_target))
+    for c, col in buckets.items():
+        tgt = pl.when(pl.col("channel") == c).then(pl.col(col)).otherwise(tgt)
+    keys = [_day_key(by).alias("group")]
+    if then_by:
+        keys.append(_day_key(then_by).alias("sub"))
+    frame = rows.with_columns(
+        pl.lit(w, pl.Float64).alias("_w") if isinstance(w, float) else w.alias("_w"),
+        tgt.cast(pl.Float64).alias("_tgt"),
+    )
+    out = frame.group_by(keys).agg(
+        *[(pl.col("_w") * pl.col(c)).sum().alias(c) for c in _WEIGHTED],
+        (pl.col("_w") * pl.col("_tgt")).sum().alias("answered_in_target"),
+        pl.col("audience").sum().round().cast(pl.Int64).alias("n_raw"),
+        (pl.col("pos") + pl.col("neg")).sum().round().cast(pl.Int64).alias("polar_raw"),
+        *[pl.col(c).sum() for c in ("unscored", "brand_replies", "n_en", "n_fr", "n_other")],
+        pl.when(pl.col("rating_n").sum() > 0)
+        .then(pl.col("rating_sum").sum() / pl.col("rating_n").sum())
+        .alias("avg_rating"),
+        pl.col("audience").sum().alias("audience_raw"),
+        pl.col("actionable").sum().alias("actionable_raw"),
+        pl.col("answered").sum().alias("answered_raw"),
+        pl.col("_tgt").sum().alias("in_target_raw"),
+        pl.col("neg").sum().alias("neg_raw"),
+        pl.col("pos").sum().alias("pos_raw"),
+        pl.col("complaints").sum().alias("complaints_raw"),
+    )
+    if rows.is_empty():
+        # As in SQL, a constant grouping (brand) over no rows is one row of null sums.
+        out = out.with_columns(
+            pl.lit(None, dtype).alias(name)
+            for name, dtype in out.schema.items()
+            if name not in ("group", "sub")
+        )
+    return out.sort(["group", "sub"] if then_by else "group")
+
+
+def _weekly_from_days(days: pl.DataFrame, f: Filters, by: str, granularity: str) -> pl.DataFrame:
+    """:meth:`Store.weekly_sentiment` / :meth:`Store.period_sentiment` from rollup days."""
+    return (
+        _in_window(days, f)
+        .group_by(_day_key(by).alias("group"), pl.col("day").dt.truncate(PERIODS[granularity])
+                  .alias("period"))
+        .agg(pl.col("pos").sum(), pl.col("neg").sum(), pl.col("audience").sum().alias("total"))
+        .sort("group", "period")
+    )  # fmt: skip
+
+
+class _RollupView:
+    """The store, with the rollup reads of one Overview answered from a single read of the
+    daily rollup and one of the posts, instead of a query per view and window.
+
+    Covers the window ``f``, its previous window and the consistency look-back (12 weeks
+    before), for ``f``'s channels and campaigns; any other read goes to the store.
+    """
+
+    def __init__(self, store: Store, f: Filters, start: dt.date) -> None:
+        assert f.end is not None
+        self._store = store
+        self._f = f
+        self._start = start
+        self._days = store.rollup_days(f.with_(start=start))
+        # The posts of every window's trailing year (percentile components).
+        self._posts_from = start - dt.timedelta(days=365)
+        self._posts = store.posts_frame(f, lookback_days=(f.end - start).days + 365)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def _covers(self, g: Filters) -> bool:
+        return (
+            g.start is not None
+            and g.end is not None
+            and g.start >= self._start
+            and g.end <= self._f.end  # type: ignore[operator]
+            and g.channels == self._f.channels
+            and g.campaigns == self._f.campaigns
+        )
+
+    def trust_counts(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float] | Sequence[tuple[str, float]],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> pl.DataFrame:
+        if not self._covers(f) or "campaign" in (by, then_by):
+            return self._store.trust_counts(
+                f, by, half_life_days=half_life_days, targets=targets,
+                default_target=default_target, then_by=then_by,
+            )  # fmt: skip
+        return counts_from_days(
+            self._days, f, by, half_life_days=half_life_days, targets=dict(targets),
+            default_target=default_target, then_by=then_by,
+        )  # fmt: skip
+
+    def weekly_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
+        if not self._covers(f) or by == "campaign":
+            return self._store.weekly_sentiment(f, by)
+        return _weekly_from_days(self._days, f, by, "week")
+
+    def period_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
+        if not self._covers(f) or by == "campaign":
+            return self._store.period_sentiment(f, by)
+        return _weekly_from_days(self._days, f, by, f.granularity)
+
+    def posts_frame(self, f: Filters, *, lookback_days: int = 365) -> pl.DataFrame:
+        if (
+            f.end is None
+            or f.end > self._f.end  # type: ignore[operator]
+            or f.channels != self._f.channels
+            or f.end - dt.timedelta(days=lookback_days) < self._posts_from
+        ):
+            return self._store.posts_frame(f, lookback_days=lookback_days)
+        t = pl.col("created_at")
+        return self._posts.filter(
+            (t < dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time()))
+            & (t >= dt.datetime.combine(f.end - dt.timedelta(days=lookback_days), dt.time()))
+        )
 
 
 def _key_expr(posts: pl.DataFrame, dim: str) -> pl.Expr:
@@ -258,11 +445,17 @@ class Overview:
 
 
 def series(
-    store: Store, f: Filters, settings: trust.TrustSettings | None = None, *, by: str = "channel"
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None = None,
+    *,
+    by: str = "channel",
+    level: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Trust per period (the filter's granularity) and per channel (or brand).
 
-    Each group's periods shrink toward that group's level over the whole window.
+    Each group's periods shrink toward that group's level over the whole window
+    (``level``: that :func:`trust_table` when the caller has it already).
     """
     store = memo(store)
     s = _settings(store, settings)
@@ -278,7 +471,8 @@ def series(
     if c.is_empty():
         return pl.DataFrame()
     c = _with_components(store, f, c, gran, "brand" if by == "brand" else "channel", s)
-    level = trust_table(store, f, by if by != "brand" else "brand", s)
+    if level is None:
+        level = trust_table(store, f, by if by != "brand" else "brand", s)
     priors = {
         r["group"]: {"S1": r["S1"], "S2": r["S2"], "S3": r["S3"] or 0.5}
         for r in level.iter_rows(named=True)
@@ -330,9 +524,13 @@ def overview(
     store = memo(store)
     s = _settings(store, settings)
     f = resolve(store, f)
+    prev_f = f.previous()
+    if f.start is not None and f.end is not None:
+        # One read of the rollup for both windows and S6's 12-week look-back.
+        first = prev_f.start if prev_f and prev_f.start else f.start
+        store = memo(_RollupView(store, f, first - dt.timedelta(weeks=12)))  # type: ignore[arg-type]
     channels = trust_table(store, f, "channel", s)
     head = brand_headline(store, f, s, channels)
-    prev_f = f.previous()
     prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
     prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
     delta = None
@@ -340,18 +538,17 @@ def overview(
         delta = float(head["trust"]) - float(prev["trust"])
     changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
     # The comments behind each change: the worst ones where trust fell, the best where it
-    # rose; one scan per direction, not one per change.
-    for worst in (True, False):
-        picked = [c["group"] for c in changes if (c["delta"] < 0) == worst]
-        if not picked:
-            continue
-        tops = store.top_comments(f, picked, per_channel=12, worst=worst)
+    # rose; one read for all the changes.
+    if changes:
+        fell = [c["group"] for c in changes if c["delta"] < 0]
+        rose = [c["group"] for c in changes if c["delta"] >= 0]
+        tops = store.change_drivers(f, fell, rose, per_channel=12)
         for ch in changes:
-            if ch["group"] in picked:
-                ch["drivers"] = distinct_texts(
-                    tops.filter(pl.col("channel") == ch["group"]), 3
-                ).select("created_at", "channel", "text", "label")
-    ser = series(store, f, s)
+            label = "negative" if ch["delta"] < 0 else "positive"
+            ch["drivers"] = distinct_texts(
+                tops.filter((pl.col("channel") == ch["group"]) & (pl.col("label") == label)), 3
+            ).select("created_at", "channel", "text", "label")
+    ser = series(store, f, s, level=channels)
     # Only the Brief and the report draw the brand's own trend.
     brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
     per_period = store.period_sentiment(f, "channel")

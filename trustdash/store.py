@@ -707,6 +707,11 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def rollup_channels(self) -> list[str]:
+        """Channels with comments in the daily rollup (cheaper than :meth:`channels`, which
+        reads the comments themselves)."""
+        return [r[0] for r in self._rows("SELECT DISTINCT channel FROM daily_rollup ORDER BY 1")]
+
     def campaigns(self) -> list[str]:
         rows = self._rows(
             "SELECT name FROM (SELECT campaign AS name FROM daily_rollup WHERE campaign <> '' "
@@ -794,6 +799,24 @@ class Store:
         """  # noqa: S608 - identifiers from whitelists
         frame = self._frame(sql, [*w_params, *t_params, *params])
         return frame
+
+    def rollup_days(self, f: Filters) -> pl.DataFrame:
+        """The daily rollup of the filter's window, channels and campaigns, summed over
+        campaigns: one row per channel and day with every response-time bucket.
+
+        One read that the Overview aggregates many ways (per channel, brand, period, for
+        both windows and the consistency look-back) instead of one query per view.
+        """
+        where, params = self._rollup_where(f)
+        buckets = ", ".join(f"sum({c}) AS {c}" for c in _BUCKET_COL.values())
+        sql = f"""SELECT channel, day, sum(pos) AS pos, sum(neg) AS neg, sum(neu) AS neu,
+                    sum(audience) AS audience, sum(complaints) AS complaints,
+                    sum(actionable) AS actionable, sum(answered) AS answered, {buckets},
+                    sum(unscored) AS unscored, sum(brand_replies) AS brand_replies,
+                    sum(n_en) AS n_en, sum(n_fr) AS n_fr, sum(n_other) AS n_other,
+                    sum(rating_sum) AS rating_sum, sum(rating_n) AS rating_n
+                  FROM daily_rollup WHERE {where} GROUP BY ALL ORDER BY 1, 2"""  # noqa: S608 - whitelist
+        return self._frame(sql, params)
 
     def reply_channels(self) -> list[str]:
         """Channels whose exports carry brand replies (else responsiveness is not measurable)."""
@@ -1254,6 +1277,31 @@ class Store:
             [*params, label, int(per_channel)],
         )
 
+    def change_drivers(
+        self,
+        f: Filters,
+        worst: Sequence[str],
+        best: Sequence[str],
+        *,
+        per_channel: int = 3,
+    ) -> pl.DataFrame:
+        """:meth:`top_comments` for two sets of channels in one read: the most negative
+        comments of the ``worst`` channels and the most positive of the ``best`` ones
+        (ordered by channel, then label, then rank)."""
+        where, params = self._rollup_where(f.with_(channels=()))
+        return self._frame(
+            f"""SELECT created_at, channel, text, label, polarity FROM notable_comments
+                WHERE {where} AND ((label = 'negative' AND list_contains(?, channel))
+                                   OR (label = 'positive' AND list_contains(?, channel)))
+                QUALIFY row_number() OVER (PARTITION BY channel, label ORDER BY
+                  CASE WHEN label = 'negative' THEN polarity ELSE -polarity END,
+                  created_at DESC) <= ?
+                ORDER BY channel, label,
+                  CASE WHEN label = 'negative' THEN polarity ELSE -polarity END,
+                  created_at DESC""",  # noqa: S608 - where built here
+            [*params, list(worst), list(best), int(per_channel)],
+        )
+
     def baseline_scan(self, campaign: str | None = None) -> pl.DataFrame:
         """One plain GROUP BY channel over the raw comments (the benchmarks' yardstick)."""
         if campaign is None:
@@ -1633,6 +1681,11 @@ def _target_case(targets: Mapping[str, float], default: float) -> tuple[str, lis
     if not parts:
         return default_col, []
     return "CASE channel " + " ".join(parts) + f" ELSE {default_col} END", params
+
+
+def bucket_column(hours: float) -> str:
+    """The rollup column counting replies within a target time (see :func:`snap_target`)."""
+    return _BUCKET_COL[snap_target(hours)]
 
 
 def snap_target(hours: float) -> int:
