@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tests.conftest import ROOT, comments_csv, make_rows
@@ -186,3 +187,29 @@ def test_overview_equals_the_views_read_from_the_store(store: Store) -> None:
             want = analysis.distinct_texts(tops, 3).get_column("text").to_list()
             assert ch["drivers"].get_column("text").to_list() == want
     assert changes, "the windows should show changes with their comments"
+
+
+def test_series_consistency_uses_each_periods_own_twelve_weeks(store: Store) -> None:
+    _mixed_store(store)
+    f = Filters(start=dt.date(2026, 3, 4), end=dt.date(2026, 4, 15))
+    s = analysis.trust_settings(store)
+    ser = analysis.series(store, f, s)
+    c = analysis.counts(store, f, "week", s, then_by="channel")
+    mu = trust.pooled_prior(c, s.prior_strength)["S1"]
+    weekly = store.weekly_sentiment(f.with_(start=f.start - dt.timedelta(weeks=12)), "channel")
+    checked = 0
+    for row in ser.iter_rows(named=True):
+        p_end = row["period"] + dt.timedelta(days=6)
+        window = weekly.filter(
+            (pl.col("group") == row["channel"])
+            & (pl.col("period") > p_end - dt.timedelta(weeks=12))
+            & (pl.col("period") <= p_end)
+        ).sort("period")
+        want = trust.s6_from_counts(window["pos"].to_numpy()[-12:],
+                                    window["neg"].to_numpy()[-12:], s.prior_strength, mu)  # fmt: skip
+        if want is None:
+            assert row["S6"] is None
+        else:
+            assert row["S6"] == pytest.approx(want, abs=1e-12)
+            checked += 1
+    assert checked > 5

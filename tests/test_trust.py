@@ -779,3 +779,49 @@ def test_biggest_changes():
     assert changes[1]["reason"].startswith("Sentiment balance fell from")
     assert len(biggest_changes(cur, prev)) == 3
     assert biggest_changes(cur, prev.head(0)) == []
+
+
+def test_score_partitions_equals_scoring_each_partition_alone():
+    from polars.testing import assert_frame_equal
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for sub in ("x", "facebook", "tiny"):
+        for week in ("2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"):
+            size = 3 if sub == "tiny" else int(rng.integers(20, 400))
+            pos = float(rng.integers(0, size + 1))
+            rows.append(dict(group=week, sub=sub, pos=pos, neg=size - pos,
+                             complaints=float(rng.integers(0, size - pos + 1)),
+                             actionable=float(size - pos), answered_in_target=float(size - pos) / 2,
+                             reply_data=sub != "facebook", s6=None if sub == "tiny" else 0.7))  # fmt: skip
+    counts = counts_frame(rows)
+    settings = TrustSettings(draws=300)
+    # x has a full prior, facebook a partial one (S3 from its own totals), tiny none.
+    priors = {"x": {"S1": 0.6, "S2": 0.8, "S3": 0.4}, "facebook": {"S1": 0.7, "S2": 0.9}}
+    got = trust.score_partitions(counts, settings, "sub", priors)
+    subs = counts["sub"].to_list()
+    for sub in ("x", "facebook", "tiny"):
+        alone = score_groups(counts.filter(pl.col("sub") == sub).drop("sub"), settings,
+                             priors.get(sub))  # fmt: skip
+        mine = got.filter(pl.Series([s == sub for s in subs]))
+        assert_frame_equal(mine, alone)
+    assert got["rank"].max() == 4  # ranks run within each channel
+
+
+def test_s6_from_windows_matches_s6_from_counts_row_by_row():
+    rng = np.random.default_rng(11)
+    pos = rng.integers(0, 60, (200, 12)).astype(float)
+    neg = rng.integers(0, 40, (200, 12)).astype(float)
+    neg[::7, 3] = 200  # spike weeks
+    empty = rng.random((200, 12)) < 0.3  # weeks without data
+    pos[empty] = 0
+    neg[empty] = 0
+    pos[5, :9] = neg[5, :9] = 0  # three weeks of data only: no score
+    got = trust.s6_from_windows(pos, neg, 10.0, 0.6)
+    for r in range(200):
+        want = trust.s6_from_counts(pos[r], neg[r], 10.0, 0.6)
+        if want is None:
+            assert np.isnan(got[r])
+        else:
+            assert got[r] == pytest.approx(want, abs=1e-12)
+    assert np.isnan(got[5]) and (got < 0.9).any()

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from trustdash import trust
-from trustdash.filters import NO_CAMPAIGN, Filters, period_end
+from trustdash.filters import NO_CAMPAIGN, Filters
 from trustdash.store import Store, bucket_column
 from trustdash.workspace import trust_settings
 
@@ -339,32 +339,65 @@ def _with_components(
     start = (f.start or end) - dt.timedelta(weeks=12)
     weekly = store.weekly_sentiment(f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
-    # Weekly arrays per group, so that each row's 12-week window is a slice.
-    by_group: dict[str, tuple[Any, Any, Any]] = {}
-    for (g,), rows in weekly.sort("period").group_by(["group"], maintain_order=True):
-        by_group[str(g)] = (
-            rows.get_column("period").to_numpy(),
-            rows.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy(),
-            rows.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy(),
-        )
-    s6: list[float | None] = []
-    for row in c.select("group", *(["sub"] if then_by else [])).iter_rows(named=True):
-        d = row["group"] if by == dim else (row.get("sub") if then_by == dim else "brand")
-        if period:
-            p_start = dt.date.fromisoformat(str(row["group"] if by == period else row["sub"]))
-            p_end = period_end(p_start, period)
-        else:
-            p_end = end
-        arrays = by_group.get(str(d))
-        if arrays is None:
-            s6.append(None)
-            continue
-        weeks, pos, neg = arrays
-        hi = int(np.searchsorted(weeks, np.datetime64(p_end), side="right"))
-        lo = int(np.searchsorted(weeks, np.datetime64(p_end - dt.timedelta(weeks=12)),
-                                 side="right"))  # fmt: skip
-        s6.append(trust.s6_from_counts(pos[lo:hi][-12:], neg[lo:hi][-12:], s.prior_strength, mu))
-    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64)).drop("_key")
+    s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
+    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64).fill_nan(None)).drop("_key")
+
+
+def _s6_per_row(
+    c: pl.DataFrame,
+    weekly: pl.DataFrame,
+    by: str,
+    then_by: str | None,
+    dim: str,
+    period: str | None,
+    end: dt.date,
+    m: float,
+    mu: float,
+) -> np.ndarray:
+    """S6 of every row of ``c`` from the weekly sentiment of its ``dim`` group, over the
+    12 weeks ending at the row's period end (or ``end``); NaN where S6 is missing.
+
+    The weeks (Mondays) in ``(p_end − 12 weeks, p_end]`` are exactly the 12 ending with
+    ``p_end``'s own week, so each row's window is a fixed-width slice of a group × week
+    grid (weeks without rows count zero, which S6 skips as weeks without data).
+    """
+    rows = c.height
+    if rows == 0 or weekly.is_empty():
+        return np.full(rows, np.nan)
+    names = weekly.get_column("group").cast(pl.String).to_numpy()
+    groups = {g: i for i, g in enumerate(dict.fromkeys(names.tolist()))}
+    base = weekly.get_column("period").min()
+    days = (
+        weekly.get_column("period").to_numpy().astype("datetime64[D]") - np.datetime64(base, "D")
+    ).astype(np.int64)
+    n_weeks = int(days.max()) // 7 + 1
+    grid_pos = np.zeros((len(groups), n_weeks))
+    grid_neg = np.zeros((len(groups), n_weeks))
+    gi = np.array([groups[g] for g in names.tolist()], dtype=np.int64)
+    grid_pos[gi, days // 7] = weekly.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy()
+    grid_neg[gi, days // 7] = weekly.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy()
+    if by == dim:
+        keys = c.get_column("group").cast(pl.String).to_list()
+    elif then_by == dim:
+        keys = c.get_column("sub").cast(pl.String).to_list()
+    else:
+        keys = ["brand"] * rows
+    if period:
+        starts = c.get_column("group" if by == period else "sub").str.to_date()
+        ends = starts.to_frame("day").select(_day_period_end(period)).to_series()
+    else:
+        ends = pl.Series([end] * rows, dtype=pl.Date)
+    # The grid starts on a Monday: floor division finds each end's own week.
+    since = ends.to_numpy().astype("datetime64[D]") - np.datetime64(base, "D")
+    last_week = since.astype(np.int64) // 7
+    cols = last_week[:, None] - np.arange(11, -1, -1)[None, :]
+    row_group = np.array([groups.get(k, -1) for k in keys], dtype=np.int64)
+    ok = (row_group[:, None] >= 0) & (cols >= 0) & (cols < n_weeks)
+    safe_g = np.where(row_group >= 0, row_group, 0)[:, None]
+    safe_c = np.clip(cols, 0, n_weeks - 1)
+    pos = np.where(ok, grid_pos[safe_g, safe_c], 0.0)
+    neg = np.where(ok, grid_neg[safe_g, safe_c], 0.0)
+    return trust.s6_from_windows(pos, neg, m, mu)
 
 
 
@@ -478,19 +511,14 @@ def series(
         for r in level.iter_rows(named=True)
         if r["S1"] is not None
     }
-    parts = []
-    for (sub,), rows in c.group_by(["sub"], maintain_order=True):
-        prior = priors.get(str(sub))
-        scored = trust.score_groups(rows.drop("sub"), point_settings, prior)
-        parts.append(
-            scored.with_columns(
-                pl.lit(str(sub)).alias("channel"),
-                pl.col("group").str.to_date().alias("period"),
-            ).join(rows.select("group", "neg_raw", "audience_raw"), on="group", how="left")
-        )
-    if not parts:
-        return pl.DataFrame()
-    return pl.concat(parts, how="vertical_relaxed").sort("channel", "period")
+    # All channels' periods in one pass, each channel shrunk toward its own level.
+    scored = trust.score_partitions(c, point_settings, "sub", priors)
+    return scored.with_columns(
+        c.get_column("sub").cast(pl.String).alias("channel"),
+        pl.col("group").str.to_date().alias("period"),
+        c.get_column("neg_raw"),
+        c.get_column("audience_raw"),
+    ).sort("channel", "period")
 
 
 def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[str, Any]:

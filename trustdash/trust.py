@@ -544,6 +544,39 @@ def s6_from_counts(pos: np.ndarray, neg: np.ndarray, m: float, mu: float) -> flo
     return _consistency(sd, _spike_weeks(share, neg))
 
 
+def s6_from_windows(pos: np.ndarray, neg: np.ndarray, m: float, mu: float) -> np.ndarray:
+    """:func:`s6_from_counts` for many windows at once: row ``r`` of the (R, W) arrays
+    holds one window's weekly P and N (weeks with ``P + N = 0`` carry no data, as there).
+
+    Per row, over its weeks with data: ``S6 = (1 - min(1, sd / 0.5)) * (1 - 0.1 *
+    min(5, spike_weeks))``, ``sd`` the population standard deviation of the shrunk net
+    sentiment ``2 * (P + m*mu) / (P + N + m) - 1``, a spike week one whose negative
+    share exceeds the mean + 2 sd of the other weeks' shares with ``N >= 10``.
+    NaN where fewer than 4 weeks have data.
+    """
+    pos = np.asarray(pos, dtype=float)
+    neg = np.asarray(neg, dtype=float)
+    tot = pos + neg
+    keep = tot > 0
+    weeks = keep.sum(axis=1)
+    n = np.maximum(weeks, 1)[:, None]
+    net = np.where(keep, 2.0 * (pos + m * mu) / (tot + m) - 1.0, 0.0)
+    mean = net.sum(axis=1, keepdims=True) / n
+    sd = np.sqrt(np.where(keep, (net - mean) ** 2, 0.0).sum(axis=1) / n[:, 0])
+    share = np.where(keep, neg / np.where(keep, tot, 1.0), 0.0)
+    # Leave-one-out moments of the other weeks' shares, in closed form.
+    others = np.maximum(n - 1, 1)
+    others_mean = (share.sum(axis=1, keepdims=True) - share) / others
+    others_var = np.maximum(
+        ((share**2).sum(axis=1, keepdims=True) - share**2) / others - others_mean**2, 0.0
+    )
+    spikes = (keep & (neg >= 10) & (share > others_mean + 2.0 * np.sqrt(others_var) + 1e-12)).sum(
+        axis=1
+    )
+    s6 = (1.0 - np.minimum(1.0, sd / 0.5)) * (1.0 - 0.1 * np.minimum(5, spikes))
+    return np.where(weeks >= 4, s6, np.nan)
+
+
 def _spike_weeks(share: np.ndarray, neg: np.ndarray) -> int:
     """Weeks whose negative share exceeds the mean + 2 sd (population) of the *other*
     weeks' shares, with at least 10 negatives; leave-one-out moments in closed form."""
@@ -700,12 +733,26 @@ class _Scored:
 
 
 def _score(
-    counts: pl.DataFrame, settings: TrustSettings, prior: Mapping[str, float] | None
+    counts: pl.DataFrame,
+    settings: TrustSettings,
+    prior: Mapping[str, float] | None,
+    row_prior: np.ndarray | None = None,
+    partition: Sequence[str] | None = None,
 ) -> _Scored:
+    """Score ``counts`` (see :func:`score_groups`).
+
+    ``row_prior`` (G, 3) gives each row its own prior means for S1..S3 instead of one
+    for the frame, and ``partition`` ranks rows within each partition value: several
+    frames scored at once, exactly as each would be alone.
+    """
     g = counts.height
     m = float(settings.prior_strength)
-    base_prior = pooled_prior(counts, m)
-    mu = {k: float((prior or {}).get(k, base_prior[k])) for k in PROPORTION_COMPONENTS}
+    if row_prior is None:
+        base_prior = pooled_prior(counts, m)
+        mu = {k: float((prior or {}).get(k, base_prior[k])) for k in PROPORTION_COMPONENTS}
+        mus = np.broadcast_to(np.array([mu["S1"], mu["S2"], mu["S3"]]), (g, 3))
+    else:
+        mus = np.asarray(row_prior, dtype=float).reshape(g, 3)
 
     groups = counts["group"].cast(pl.String).to_list() if "group" in counts.columns else [""] * g
     pos, neg = _col(counts, "pos"), _col(counts, "neg")
@@ -718,12 +765,9 @@ def _score(
     # Beta posterior parameters for S1..S3 (columns 0..2).
     k_ = np.stack([pos, aud - comp, ans], axis=1)
     n_ = np.stack([pos + neg, aud, act], axis=1)
-    mus = np.array([mu["S1"], mu["S2"], mu["S3"]])
     a = k_ + m * mus
     b = n_ - k_ + m * (1.0 - mus)
-    s_prop = np.asarray(shrink(k_, n_, m, np.broadcast_to(mus, k_.shape)))
-    avail_prop = np.ones((g, 3), dtype=bool)
-    avail_prop[:, 2] = reply
+    s_prop = np.asarray(shrink(k_, n_, m, mus))
     fixed = np.stack([_opt_col(counts, c) for c in ("s4", "s5", "s6")], axis=1)
 
     values = np.concatenate([s_prop, fixed], axis=1)  # (G, 6)
@@ -755,82 +799,118 @@ def _score(
         q = np.quantile(draws[scorable], [tail, 1.0 - tail], axis=1)
         low[scorable] = np.minimum(q[0], trust[scorable])
         high[scorable] = np.maximum(q[1], trust[scorable])
-    neu = _col(counts, "neu")
-    channels = (
-        counts["channel"].cast(pl.String).to_list() if "channel" in counts.columns else [None] * g
+    frame = _score_frame(
+        counts, settings, groups, values, used, trust, low, high, mus, n_raw, polar_raw
     )
-
-    rows: list[dict[str, Any]] = []
-    for i in range(g):
-        missing = [COMPONENTS[j] for j in range(6) if np.isnan(values[i, j])]
-        flags: list[str] = []
-        scored = not np.isnan(trust[i])
-        if not scored:
-            flags.append("no data")
-        else:
-            for cid in missing:
-                flags.append(f"partial: {cid} ({_PARTIAL_REASON[cid]})")
-        polar_eff = pos[i] + neg[i]
-        width = high[i] - low[i]
-        few = polar_eff < settings.min_polar
-        wide = scored and width > settings.max_width
-        insufficient = bool(few or wide or not scored)
-        if scored and insufficient:
-            flags.append(INSUFFICIENT)
-            if few:
-                flags.append(f"few polar comments ({polar_eff:.1f} < {settings.min_polar:g})")
-            if wide:
-                flags.append(f"wide interval ({width:.1f} > {settings.max_width:g} points)")
-        row: dict[str, Any] = {
-            "group": groups[i],
-            "trust": None if not scored else float(trust[i]),
-            "low": None if not scored else float(low[i]),
-            "high": None if not scored else float(high[i]),
-            "band": band(None if not scored else float(trust[i])),
-            "n": int(n_raw[i]),
-            "n_polar": int(polar_raw[i]),
-            "net_sentiment": net_sentiment(pos[i], neg[i]),
-        }
-        for j, cid in enumerate(COMPONENTS):
-            row[cid] = None if np.isnan(values[i, j]) else float(values[i, j])
-        row["weights_used"] = {cid: float(used[i, j]) for j, cid in enumerate(COMPONENTS)}
-        row["missing"] = missing
-        row["flags"] = flags
-        row["insufficient"] = insufficient
-        row["prior_S1"], row["prior_S2"], row["prior_S3"] = mu["S1"], mu["S2"], mu["S3"]
-        row["rank"] = None
-        for c, arr in zip(_COUNT_COLS, (pos, neg, neu, aud, comp, act, ans), strict=True):
-            row[c] = float(arr[i])
-        row["channel"] = channels[i]
-        rows.append(row)
-
-    frame = pl.DataFrame(rows, schema=SCORE_SCHEMA) if rows else pl.DataFrame(schema=SCORE_SCHEMA)
-    frame = _rank(frame)
+    frame = _rank(frame, partition)
     return _Scored(frame=frame, draws=draws)
 
 
-def _rank(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rank 1 = best: sufficient groups first, then by lower bound, trust, name (desc/desc/asc)."""
+def _score_frame(
+    counts: pl.DataFrame,
+    settings: TrustSettings,
+    groups: list[str],
+    values: np.ndarray,
+    used: np.ndarray,
+    trust: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    mus: np.ndarray,
+    n_raw: np.ndarray,
+    polar_raw: np.ndarray,
+) -> pl.DataFrame:
+    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts)."""
+    g = counts.height
+    if g == 0:
+        return pl.DataFrame(schema=SCORE_SCHEMA)
+    pos, neg = _col(counts, "pos"), _col(counts, "neg")
+    scored = ~np.isnan(trust)
+    polar_eff = pos + neg
+    width = high - low
+    few = polar_eff < settings.min_polar
+    with np.errstate(invalid="ignore"):
+        wide = scored & (width > settings.max_width)
+    insufficient = few | wide | ~scored
+    missing_mask = np.isnan(values)
+    missing = [[COMPONENTS[j] for j in np.flatnonzero(row)] for row in missing_mask]
+    flags: list[list[str]] = []
+    for i in range(g):
+        row_flags: list[str] = []
+        if not scored[i]:
+            row_flags.append("no data")
+        else:
+            row_flags.extend(f"partial: {cid} ({_PARTIAL_REASON[cid]})" for cid in missing[i])
+            if insufficient[i]:
+                row_flags.append(INSUFFICIENT)
+                if few[i]:
+                    row_flags.append(
+                        f"few polar comments ({polar_eff[i]:.1f} < {settings.min_polar:g})"
+                    )
+                if wide[i]:
+                    row_flags.append(
+                        f"wide interval ({width[i]:.1f} > {settings.max_width:g} points)"
+                    )
+        flags.append(row_flags)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
+
+    def nullable(x: np.ndarray) -> pl.Series:
+        return pl.Series(x, dtype=pl.Float64).fill_nan(None)
+
+    channels = (
+        counts["channel"].cast(pl.String)
+        if "channel" in counts.columns
+        else pl.Series([None] * g, dtype=pl.String)
+    )
+    cols: dict[str, Any] = {
+        "group": pl.Series(groups, dtype=pl.String),
+        "trust": nullable(trust),
+        "low": nullable(np.where(scored, low, np.nan)),
+        "high": nullable(np.where(scored, high, np.nan)),
+        "band": [band(None if not scored[i] else float(trust[i])) for i in range(g)],
+        "n": n_raw.astype(np.int64),
+        "n_polar": polar_raw.astype(np.int64),
+        "net_sentiment": nullable(net),
+        **{cid: nullable(values[:, j]) for j, cid in enumerate(COMPONENTS)},
+        "weights_used": pl.DataFrame(
+            {cid: used[:, j] for j, cid in enumerate(COMPONENTS)}
+        ).to_struct("weights_used"),
+        "missing": pl.Series(missing, dtype=pl.List(pl.String)),
+        "flags": pl.Series(flags, dtype=pl.List(pl.String)),
+        "insufficient": insufficient,
+        "prior_S1": np.ascontiguousarray(mus[:, 0]),
+        "prior_S2": np.ascontiguousarray(mus[:, 1]),
+        "prior_S3": np.ascontiguousarray(mus[:, 2]),
+        "rank": pl.Series([None] * g, dtype=pl.Int64),
+        **{
+            c: _col(counts, c)
+            for c in _COUNT_COLS
+        },
+        "channel": channels,
+    }
+    return pl.DataFrame(cols, schema=SCORE_SCHEMA)
+
+
+def _rank(frame: pl.DataFrame, partition: Sequence[str] | None = None) -> pl.DataFrame:
+    """Rank 1 = best: sufficient groups first, then by lower bound, trust, name (desc/desc/asc);
+    within each ``partition`` value when given."""
     if frame.height == 0:
         return frame
-    order = (
-        frame.with_row_index("_i")
-        .filter(pl.col("trust").is_not_null())
-        .sort(
-            ["insufficient", "low", "trust", "group"],
-            descending=[False, True, True, False],
-            nulls_last=True,
-        )
-        .with_row_index("_r", offset=1)
-        .select("_i", pl.col("_r").cast(pl.Int64))
+    trust = frame.get_column("trust").to_list()
+    low = frame.get_column("low").to_list()
+    insufficient = frame.get_column("insufficient").to_list()
+    groups = frame.get_column("group").to_list()
+    parts = list(partition) if partition is not None else [None] * frame.height
+    order = sorted(
+        (i for i in range(frame.height) if trust[i] is not None),
+        key=lambda i: (insufficient[i], -low[i], -trust[i], groups[i]),
     )
-    return (
-        frame.with_row_index("_i")
-        .join(order, on="_i", how="left")
-        .sort("_i")
-        .with_columns(rank=pl.col("_r"))
-        .drop("_i", "_r")
-    )
+    rank: list[int | None] = [None] * frame.height
+    seen: dict[Any, int] = {}
+    for i in order:
+        seen[parts[i]] = seen.get(parts[i], 0) + 1
+        rank[i] = seen[parts[i]]
+    return frame.with_columns(pl.Series("rank", rank, dtype=pl.Int64))
 
 
 def score_groups(
@@ -861,6 +941,37 @@ def score_groups(
     if counts.height == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
     return _score(counts, settings, prior).frame
+
+
+def score_partitions(
+    counts: pl.DataFrame,
+    settings: TrustSettings,
+    by: str,
+    priors: Mapping[str, Mapping[str, float]] | None = None,
+) -> pl.DataFrame:
+    """:func:`score_groups` of each ``by`` partition of ``counts`` (e.g. each channel's
+    weeks), in one pass instead of one call per partition.
+
+    A partition's prior means are ``priors[value]`` (missing components, or a missing
+    value: the partition's own pooled totals, :func:`pooled_prior`), its ranks are within
+    the partition and its draws are seeded per group as always: every row is exactly what
+    ``score_groups(partition, settings, priors.get(value))`` gives. Rows keep the order of
+    ``counts``; the ``by`` column is dropped.
+    """
+    if counts.height == 0:
+        return pl.DataFrame(schema=SCORE_SCHEMA)
+    parts = counts.get_column(by).cast(pl.String).to_list()
+    body = counts.drop(by)
+    keys = np.array(parts, dtype=object)
+    row_prior = np.empty((counts.height, 3))
+    for value in dict.fromkeys(parts):
+        mask = keys == value
+        given = dict((priors or {}).get(value) or {})
+        if any(k not in given for k in PROPORTION_COMPONENTS):
+            base = pooled_prior(body.filter(pl.Series(mask)), float(settings.prior_strength))
+            given = {**base, **given}
+        row_prior[mask] = [float(given[k]) for k in PROPORTION_COMPONENTS]
+    return _score(body, settings, None, row_prior=row_prior, partition=parts).frame
 
 
 # --------------------------------------------------------------------------
