@@ -825,3 +825,50 @@ def test_s6_from_windows_matches_s6_from_counts_row_by_row():
         else:
             assert got[r] == pytest.approx(want, abs=1e-12)
     assert np.isnan(got[5]) and (got < 0.9).any()
+
+
+def _alerts_reference(series, k=2.0, min_count=10, persistence=2, cooldown=2, baseline=8,
+                      min_baseline=3):  # fmt: skip
+    """The alerts rule written window by window, as the docstring states it."""
+    out = []
+    frame = series.sort(["group", "period"])
+    for (grp,), part in frame.group_by(["group"], maintain_order=True):
+        neg = part["neg"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        total = part["total"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        share = [n / t if t > 0 else math.nan for n, t in zip(neg, total, strict=True)]
+        run, last = 0, -(10**9)
+        for t in range(len(share)):
+            prev = [x for x in share[max(0, t - baseline) : t] if not math.isnan(x)]
+            exceeds = False
+            if not math.isnan(share[t]) and len(prev) >= max(2, min_baseline):
+                mean, sd = float(np.mean(prev)), float(np.std(prev, ddof=1))
+                exceeds = share[t] > mean + k * sd and neg[t] >= min_count
+            run = run + 1 if exceeds else 0
+            if run >= persistence and t > last + cooldown:
+                out.append((grp, part["period"][t], share[t], mean, sd, float(neg[t])))
+                last, run = t, 0
+    return out
+
+
+def test_alerts_match_the_rule_window_by_window():
+    rng = np.random.default_rng(5)
+    rows = []
+    for grp in ("a", "b", "c"):
+        for t in range(60):
+            total = 0 if rng.random() < 0.1 else int(rng.integers(20, 200))
+            spike = t in (20, 21, 22, 35, 36, 50, 51, 52, 53)
+            neg = int(total * (0.6 if spike else rng.uniform(0.08, 0.12)))
+            rows.append(dict(group=grp, period=date(2026, 1, 1) + timedelta(weeks=t),
+                             neg=neg, total=total))  # fmt: skip
+    series = pl.DataFrame(rows)
+    for kwargs in ({}, {"k": 1.5, "persistence": 1}, {"baseline": 4, "cooldown": 0}):
+        got = alerts(series, **kwargs)
+        want = _alerts_reference(series, **kwargs)
+        assert want
+        assert got.height == len(want)
+        for row, (grp, period, share, mean, sd, neg) in zip(got.iter_rows(named=True), want,
+                                                            strict=True):  # fmt: skip
+            assert (row["group"], row["period"], row["neg"]) == (grp, period, neg)
+            assert row["share"] == share
+            assert row["baseline_mean"] == pytest.approx(mean, abs=1e-12)
+            assert row["baseline_sd"] == pytest.approx(sd, abs=1e-12)

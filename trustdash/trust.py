@@ -656,6 +656,7 @@ _PARTIAL_REASON = {
     "S5": "no post/reach data",
     "S6": "fewer than 4 weeks",
 }
+_PARTIAL_FLAG = {cid: f"partial: {cid} ({reason})" for cid, reason in _PARTIAL_REASON.items()}
 
 
 def _col(counts: pl.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
@@ -682,7 +683,10 @@ def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:
     ``answered_in_target``, or of ``answered`` at any delay when present, > 0).
     """
     if "reply_data" in counts.columns:
-        return counts["reply_data"].cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
+        flag = counts.get_column("reply_data")
+        if flag.dtype == pl.Boolean and not flag.has_nulls():
+            return flag.to_numpy().astype(bool)  # no cast: each would run a query plan
+        return flag.cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
     seen = _col(counts, "answered_in_target").sum() > 0
     if "answered" in counts.columns:
         seen = seen or _col(counts, "answered").sum() > 0
@@ -839,7 +843,7 @@ def _score_frame(
         if not scored[i]:
             row_flags.append("no data")
         else:
-            row_flags.extend(f"partial: {cid} ({_PARTIAL_REASON[cid]})" for cid in missing[i])
+            row_flags += [_PARTIAL_FLAG[cid] for cid in missing[i]]
             if insufficient[i]:
                 row_flags.append(INSUFFICIENT)
                 if few[i]:
@@ -855,7 +859,7 @@ def _score_frame(
         net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
 
     def nullable(x: np.ndarray) -> pl.Series:
-        return pl.Series(x, dtype=pl.Float64).fill_nan(None)
+        return pl.Series(np.asarray(x, dtype=float), dtype=pl.Float64, nan_to_null=True)
 
     channels = (
         counts["channel"].cast(pl.String)
@@ -1193,37 +1197,42 @@ def alerts(
     frame = series
     if "group" not in frame.columns:
         frame = frame.with_columns(group=pl.lit(""))
-    frame = frame.with_columns(pl.col("group").cast(pl.String)).sort(["group", "period"])
+    frame = frame.select(
+        pl.col("group").cast(pl.String),
+        "period",
+        pl.col("neg").cast(pl.Float64).fill_null(0.0),
+        pl.col("total").cast(pl.Float64).fill_null(0.0),
+    ).sort(["group", "period"])
+    names = frame.get_column("group").to_list()
+    periods = frame.get_column("period").to_list()
+    neg_all = frame.get_column("neg").to_numpy()
+    total_all = frame.get_column("total").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_all = np.where(total_all > 0, neg_all / np.where(total_all > 0, total_all, 1.0), np.nan)
+    need = max(2, min_baseline)
     out: list[dict[str, Any]] = []
-    for (grp,), part in frame.group_by(["group"], maintain_order=True):
-        periods = part["period"].to_list()
-        neg = part["neg"].cast(pl.Float64).fill_null(0.0).to_numpy()
-        total = part["total"].cast(pl.Float64).fill_null(0.0).to_numpy()
-        share = np.where(total > 0, neg / np.where(total > 0, total, 1.0), np.nan)
+    starts = [i for i in range(len(names)) if i == 0 or names[i] != names[i - 1]]
+    for lo, hi in zip(starts, [*starts[1:], len(names)], strict=True):
+        share, neg = share_all[lo:hi], neg_all[lo:hi]
+        mean, sd, enough = _baseline_moments(share, baseline, need)
+        with np.errstate(invalid="ignore"):
+            exceeds = enough & ~np.isnan(share) & (share > mean + k * sd) & (neg >= min_count)
         run = 0
         last_alert = -(10**9)
-        for t in range(len(share)):
-            prev = share[max(0, t - baseline) : t]
-            prev = prev[~np.isnan(prev)]
-            exceeds = False
-            mean = sd = float("nan")
-            if not np.isnan(share[t]) and len(prev) >= max(2, min_baseline):
-                mean = float(prev.mean())
-                sd = float(prev.std(ddof=1))
-                exceeds = bool(share[t] > mean + k * sd and neg[t] >= min_count)
-            run = run + 1 if exceeds else 0
+        for t in range(hi - lo):
+            run = run + 1 if exceeds[t] else 0
             if run >= persistence and t > last_alert + cooldown:
-                period = periods[t]
+                period = periods[lo + t]
                 if isinstance(period, datetime):
                     period = period.date()
                 out.append(
                     {
-                        "group": grp,
+                        "group": names[lo],
                         "period": period,
                         "kind": "negative spike",
                         "share": float(share[t]),
-                        "baseline_mean": mean,
-                        "baseline_sd": sd,
+                        "baseline_mean": float(mean[t]),
+                        "baseline_sd": float(sd[t]),
                         "neg": float(neg[t]),
                     }
                 )
@@ -1232,6 +1241,26 @@ def alerts(
     if not out:
         return pl.DataFrame(schema=ALERT_SCHEMA)
     return pl.DataFrame(out, schema=ALERT_SCHEMA)
+
+
+def _baseline_moments(
+    share: np.ndarray, baseline: int, need: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window ``t``: mean and sample sd (ddof=1) of the non-NaN shares among the
+    ``baseline`` previous windows, and whether there are at least ``need`` of them."""
+    n = len(share)
+    padded = np.concatenate([np.full(baseline, np.nan), share])
+    # Row t holds share[t - baseline : t] (the current window excluded).
+    win = np.lib.stride_tricks.sliding_window_view(padded, baseline)[:n]
+    ok = ~np.isnan(win)
+    count = ok.sum(axis=1)
+    vals = np.where(ok, win, 0.0)
+    safe = np.maximum(count, 1)
+    mean = vals.sum(axis=1) / safe
+    dev = np.where(ok, win - mean[:, None], 0.0)
+    sd = np.sqrt((dev**2).sum(axis=1) / np.maximum(count - 1, 1))
+    enough = count >= need
+    return np.where(enough, mean, np.nan), np.where(enough, sd, np.nan), enough
 
 
 def business_hours_between(
