@@ -145,6 +145,12 @@ def test_counts_from_days_match_the_stores_counts(store: Store) -> None:
                 if then_by:  # the store orders by group only
                     want = want.sort("group", "sub")
                 assert_frame_equal(got, want, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+        rollup = analysis.RollupDays(days)
+        for dim in ("brand", "channel"):
+            assert_frame_equal(rollup.sentiment(f, dim, "week"), store.weekly_sentiment(f, dim))
+            for gran in ("day", "week", "month"):
+                g = f.with_(granularity=gran)
+                assert_frame_equal(rollup.sentiment(g, dim, gran), store.period_sentiment(g, dim))
 
 
 def test_overview_equals_the_views_read_from_the_store(store: Store) -> None:

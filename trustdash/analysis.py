@@ -107,39 +107,154 @@ PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
 
 # Rollup columns that the trust counts weight by recency.
 _WEIGHTED = ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered")
+_PLAIN = ("unscored", "brand_replies", "n_en", "n_fr", "n_other")
+_RAW = (("audience_raw", "audience"), ("actionable_raw", "actionable"),
+        ("answered_raw", "answered"), ("in_target_raw", "_tgt"), ("neg_raw", "neg"),
+        ("pos_raw", "pos"), ("complaints_raw", "complaints"))  # fmt: skip
+_CONSTANT = ("brand", None)
 
 
-def _day_key(dim: str) -> pl.Expr:
-    """A rollup day's group key, spelled like the store's (``brand``, channel name, or the
-    period's first day as ``YYYY-MM-DD``)."""
-    if dim == "brand":
-        return pl.lit("brand")
-    if dim == "channel":
-        return pl.col("channel").cast(pl.String)
-    if dim in PERIODS:
-        return pl.col("day").dt.truncate(PERIODS[dim]).cast(pl.String)
-    raise ValueError(f"rollup days are summed over campaigns: no {dim!r} key")
+class RollupDays:
+    """Rows of :meth:`Store.rollup_days` as numpy arrays: the Overview aggregates them a
+    dozen ways (groups, windows, weights), each a few array operations on a few thousand
+    rows rather than a dataframe query plan."""
+
+    def __init__(self, days: pl.DataFrame) -> None:
+        names = days.get_column("channel").cast(pl.String).to_list()
+        self.channels = sorted(set(names))
+        code = {c: i for i, c in enumerate(self.channels)}
+        self.code = np.array([code[c] for c in names], dtype=np.int64)
+        self.day = days.get_column("day").to_numpy().astype("datetime64[D]")
+        self.cols = {
+            c: np.nan_to_num(days.get_column(c).cast(pl.Float64).to_numpy())
+            for c in days.columns
+            if c not in ("channel", "day")
+        }
+
+    def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Each row's group code under ``dim`` and the (sorted) group names."""
+        if dim is None or dim == "brand":
+            return np.zeros(len(rows), dtype=np.int64), ["brand" if dim else ""]
+        if dim == "channel":
+            return self.code[rows], self.channels
+        if dim in PERIODS:
+            starts, inverse = np.unique(_period_start(self.day[rows], dim), return_inverse=True)
+            return inverse.astype(np.int64), list(np.datetime_as_string(starts, unit="D"))
+        raise ValueError(f"rollup days are summed over campaigns: no {dim!r} key")
+
+    def _window(self, f: Filters) -> np.ndarray:
+        keep = np.ones(len(self.day), dtype=bool)
+        if f.start is not None:
+            keep &= self.day >= np.datetime64(f.start, "D")
+        if f.end is not None:
+            keep &= self.day <= np.datetime64(f.end, "D")
+        return np.flatnonzero(keep)
+
+    def _groups(
+        self, rows: np.ndarray, by: str, then_by: str | None
+    ) -> tuple[np.ndarray, list[str], list[str] | None, int]:
+        """Dense group index per row, the groups' names (and sub-names), sorted by name."""
+        g_code, g_names = self._keys(by, rows)
+        s_code, s_names = self._keys(then_by, rows)
+        present, inverse = np.unique(g_code * len(s_names) + s_code, return_inverse=True)
+        groups = [g_names[k // len(s_names)] for k in present]
+        subs = [s_names[k % len(s_names)] for k in present] if then_by else None
+        return inverse.astype(np.int64), groups, subs, len(present)
+
+    def counts(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> pl.DataFrame:
+        """See :func:`counts_from_days`."""
+        rows = self._window(f)
+        index, groups, subs, k = self._groups(rows, by, then_by)
+        day = self.day[rows]
+        if by in PERIODS:
+            age = (_period_end(day, by) - day).astype(np.int64)
+        else:
+            age = (np.datetime64(f.end or dt.date.today(), "D") - day).astype(np.int64)
+        w = trust.recency_weight(age, half_life_days) if len(rows) else np.zeros(0)
+        w = np.asarray(w, dtype=float)
+        col = {c: v[rows] for c, v in self.cols.items()}
+        tgt = col[bucket_column(default_target)].copy()
+        codes = self.code[rows]
+        for i, name in enumerate(self.channels):
+            tgt[codes == i] = col[bucket_column(targets.get(name, default_target))][codes == i]
+        col["_tgt"] = tgt
+
+        def total(x: np.ndarray) -> np.ndarray:
+            return np.bincount(index, weights=x, minlength=k).astype(float)
+
+        out: dict[str, Any] = {"group": pl.Series(groups, dtype=pl.String)}
+        if then_by:
+            out["sub"] = pl.Series(subs, dtype=pl.String)
+        for c in _WEIGHTED:
+            out[c] = total(w * col[c])
+        out["answered_in_target"] = total(w * tgt)
+        out["n_raw"] = np.round(total(col["audience"])).astype(np.int64)
+        out["polar_raw"] = np.round(total(col["pos"] + col["neg"])).astype(np.int64)
+        for c in _PLAIN:
+            out[c] = total(col[c])
+        rating_n = total(col["rating_n"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = np.where(rating_n > 0, total(col["rating_sum"]) / rating_n, np.nan)
+        out["avg_rating"] = pl.Series(avg, dtype=pl.Float64, nan_to_null=True)
+        for name, c in _RAW:
+            out[name] = total(col[c])
+        frame = pl.DataFrame(out)
+        if k == 0 and by in _CONSTANT and then_by in _CONSTANT:
+            # As in SQL, a constant grouping (brand) over no rows is one row of null sums.
+            keys = {"group": [by]} | ({"sub": [then_by]} if then_by else {})
+            return pl.DataFrame(keys, schema={c: frame.schema[c] for c in keys}).hstack(
+                pl.DataFrame(
+                    {c: [None] for c in frame.columns if c not in keys},
+                    schema={c: t for c, t in frame.schema.items() if c not in keys},
+                )
+            )
+        return frame
+
+    def sentiment(self, f: Filters, by: str, granularity: str) -> pl.DataFrame:
+        """:meth:`Store.weekly_sentiment` / :meth:`Store.period_sentiment` rows."""
+        rows = self._window(f)
+        index, groups, periods, k = self._groups(rows, by, granularity)
+        col = {c: self.cols[c][rows] for c in ("pos", "neg", "audience")}
+        return pl.DataFrame(
+            {
+                "group": pl.Series(groups, dtype=pl.String),
+                "period": pl.Series(periods, dtype=pl.String).str.to_date(),
+                **{
+                    name: np.bincount(index, weights=col[c], minlength=k).astype(float)
+                    for name, c in (("pos", "pos"), ("neg", "neg"), ("total", "audience"))
+                },
+            }
+        )
 
 
-def _day_period_end(dim: str) -> pl.Expr:
+def _period_start(day: np.ndarray, dim: str) -> np.ndarray:
     if dim == "day":
-        return pl.col("day")
+        return day
     if dim == "week":
-        return pl.col("day").dt.truncate("1w").dt.offset_by("6d")
-    return pl.col("day").dt.month_end()
+        # 1970-01-01 was a Thursday: (days + 3) % 7 is the weekday, Monday = 0.
+        return day - (day.astype(np.int64) + 3) % 7
+    return day.astype("datetime64[M]").astype("datetime64[D]")
 
 
-def _in_window(days: pl.DataFrame, f: Filters) -> pl.DataFrame:
-    cond = pl.lit(True)
-    if f.start is not None:
-        cond = cond & (pl.col("day") >= f.start)
-    if f.end is not None:
-        cond = cond & (pl.col("day") <= f.end)
-    return days.filter(cond)
+def _period_end(day: np.ndarray, dim: str) -> np.ndarray:
+    if dim == "day":
+        return day
+    if dim == "week":
+        return _period_start(day, "week") + 6
+    return (day.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
 
 
 def counts_from_days(
-    days: pl.DataFrame,
+    days: pl.DataFrame | RollupDays,
     f: Filters,
     by: str,
     *,
@@ -158,60 +273,10 @@ def counts_from_days(
     (``targets``, else ``default_target`` hours, snapped to a rollup bucket); raw sums
     beside them.
     """
-    if by == "campaign" or then_by == "campaign":
-        raise ValueError("rollup days are summed over campaigns")
-    rows = _in_window(days, f)
-    end = f.end or dt.date.today()
-    p_end = _day_period_end(by) if by in PERIODS else pl.lit(end, dtype=pl.Date)
-    age = (p_end - pl.col("day")).dt.total_days().clip(lower_bound=0).cast(pl.Float64)
-    w = 0.5 ** (age / float(half_life_days)) if half_life_days and half_life_days > 0 else 1.0
-    chans = rows.get_column("channel").unique().sort().to_list()
-    buckets = {c: bucket_column(targets.get(c, default_target)) for c in chans}
-    tgt: pl.Expr = pl.col(bucket_column(default_target))
-    for c, col in buckets.items():
-        tgt = pl.when(pl.col("channel") == c).then(pl.col(col)).otherwise(tgt)
-    keys = [_day_key(by).alias("group")]
-    if then_by:
-        keys.append(_day_key(then_by).alias("sub"))
-    frame = rows.with_columns(
-        pl.lit(w, pl.Float64).alias("_w") if isinstance(w, float) else w.alias("_w"),
-        tgt.cast(pl.Float64).alias("_tgt"),
-    )
-    out = frame.group_by(keys).agg(
-        *[(pl.col("_w") * pl.col(c)).sum().alias(c) for c in _WEIGHTED],
-        (pl.col("_w") * pl.col("_tgt")).sum().alias("answered_in_target"),
-        pl.col("audience").sum().round().cast(pl.Int64).alias("n_raw"),
-        (pl.col("pos") + pl.col("neg")).sum().round().cast(pl.Int64).alias("polar_raw"),
-        *[pl.col(c).sum() for c in ("unscored", "brand_replies", "n_en", "n_fr", "n_other")],
-        pl.when(pl.col("rating_n").sum() > 0)
-        .then(pl.col("rating_sum").sum() / pl.col("rating_n").sum())
-        .alias("avg_rating"),
-        pl.col("audience").sum().alias("audience_raw"),
-        pl.col("actionable").sum().alias("actionable_raw"),
-        pl.col("answered").sum().alias("answered_raw"),
-        pl.col("_tgt").sum().alias("in_target_raw"),
-        pl.col("neg").sum().alias("neg_raw"),
-        pl.col("pos").sum().alias("pos_raw"),
-        pl.col("complaints").sum().alias("complaints_raw"),
-    )
-    if rows.is_empty():
-        # As in SQL, a constant grouping (brand) over no rows is one row of null sums.
-        out = out.with_columns(
-            pl.lit(None, dtype).alias(name)
-            for name, dtype in out.schema.items()
-            if name not in ("group", "sub")
-        )
-    return out.sort(["group", "sub"] if then_by else "group")
-
-
-def _weekly_from_days(days: pl.DataFrame, f: Filters, by: str, granularity: str) -> pl.DataFrame:
-    """:meth:`Store.weekly_sentiment` / :meth:`Store.period_sentiment` from rollup days."""
-    return (
-        _in_window(days, f)
-        .group_by(_day_key(by).alias("group"), pl.col("day").dt.truncate(PERIODS[granularity])
-                  .alias("period"))
-        .agg(pl.col("pos").sum(), pl.col("neg").sum(), pl.col("audience").sum().alias("total"))
-        .sort("group", "period")
+    rollup = days if isinstance(days, RollupDays) else RollupDays(days)
+    return rollup.counts(
+        f, by, half_life_days=half_life_days, targets=targets,
+        default_target=default_target, then_by=then_by,
     )  # fmt: skip
 
 
@@ -227,14 +292,26 @@ class _RollupView:
         assert f.end is not None
         self._store = store
         self._f = f
+        self._replies: list[tuple[str, bool]] | None = None
         self._start = start
-        self._days = store.rollup_days(f.with_(start=start))
+        self._days = RollupDays(store.rollup_days(f.with_(start=start)))
         # The posts of every window's trailing year (percentile components).
         self._posts_from = start - dt.timedelta(days=365)
         self._posts = store.posts_frame(f, lookback_days=(f.end - start).days + 365)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+    def rollup_channels(self) -> list[str]:
+        return [c for c, _ in self._channel_replies()]
+
+    def reply_channels(self) -> list[str]:
+        return [c for c, replies in self._channel_replies() if replies]
+
+    def _channel_replies(self) -> list[tuple[str, bool]]:
+        if self._replies is None:
+            self._replies = self._store.rollup_channel_replies()
+        return self._replies
 
     def _covers(self, g: Filters) -> bool:
         return (
@@ -261,20 +338,20 @@ class _RollupView:
                 f, by, half_life_days=half_life_days, targets=targets,
                 default_target=default_target, then_by=then_by,
             )  # fmt: skip
-        return counts_from_days(
-            self._days, f, by, half_life_days=half_life_days, targets=dict(targets),
+        return self._days.counts(
+            f, by, half_life_days=half_life_days, targets=dict(targets),
             default_target=default_target, then_by=then_by,
         )  # fmt: skip
 
     def weekly_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
         if not self._covers(f) or by == "campaign":
             return self._store.weekly_sentiment(f, by)
-        return _weekly_from_days(self._days, f, by, "week")
+        return self._days.sentiment(f, by, "week")
 
     def period_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
         if not self._covers(f) or by == "campaign":
             return self._store.period_sentiment(f, by)
-        return _weekly_from_days(self._days, f, by, f.granularity)
+        return self._days.sentiment(f, by, f.granularity)
 
     def posts_frame(self, f: Filters, *, lookback_days: int = 365) -> pl.DataFrame:
         if (
@@ -383,13 +460,12 @@ def _s6_per_row(
     else:
         keys = ["brand"] * rows
     if period:
-        starts = c.get_column("group" if by == period else "sub").str.to_date()
-        ends = starts.to_frame("day").select(_day_period_end(period)).to_series()
+        starts = c.get_column("group" if by == period else "sub").to_numpy().astype("datetime64[D]")
+        ends = _period_end(starts, period)
     else:
-        ends = pl.Series([end] * rows, dtype=pl.Date)
+        ends = np.full(rows, np.datetime64(end, "D"))
     # The grid starts on a Monday: floor division finds each end's own week.
-    since = ends.to_numpy().astype("datetime64[D]") - np.datetime64(base, "D")
-    last_week = since.astype(np.int64) // 7
+    last_week = (ends - np.datetime64(base, "D")).astype(np.int64) // 7
     cols = last_week[:, None] - np.arange(11, -1, -1)[None, :]
     row_group = np.array([groups.get(k, -1) for k in keys], dtype=np.int64)
     ok = (row_group[:, None] >= 0) & (cols >= 0) & (cols < n_weeks)

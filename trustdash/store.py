@@ -818,6 +818,15 @@ class Store:
                   FROM daily_rollup WHERE {where} GROUP BY ALL ORDER BY 1, 2"""  # noqa: S608 - whitelist
         return self._frame(sql, params)
 
+    def rollup_channel_replies(self) -> list[tuple[str, bool]]:
+        """Each channel of the rollup and whether its exports carry brand replies: what
+        :meth:`rollup_channels` and :meth:`reply_channels` say, in one read."""
+        rows = self._rows(
+            "SELECT channel, sum(brand_replies) + sum(answered) > 0 FROM daily_rollup "
+            "GROUP BY 1 ORDER BY 1"
+        )
+        return [(r[0], bool(r[1])) for r in rows]
+
     def reply_channels(self) -> list[str]:
         """Channels whose exports carry brand replies (else responsiveness is not measurable)."""
         rows = self._rows(
