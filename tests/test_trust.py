@@ -872,3 +872,29 @@ def test_alerts_match_the_rule_window_by_window():
             assert row["share"] == share
             assert row["baseline_mean"] == pytest.approx(mean, abs=1e-12)
             assert row["baseline_sd"] == pytest.approx(sd, abs=1e-12)
+
+
+def test_component_percentiles_average_to_s4_and_s5_for_any_grouping():
+    rng = np.random.default_rng(9)
+    d = datetime(2024, 6, 1)
+    rows = []
+    for i in range(120):
+        ch = ("facebook", "x", "instagram")[i % 3]
+        reach = None if i % 7 == 0 else int(rng.integers(500, 5000))
+        shares = None if i % 11 == 0 else int(rng.integers(0, 50))
+        rows.append((ch, f"p{i}", d + timedelta(days=int(rng.integers(-400, 60))),
+                     int(rng.integers(0, 300)), int(rng.integers(0, 40)), shares, reach,
+                     None if reach else 8000, ("a", "b", None)[i % 3 - 1], i % 5 == 0))  # fmt: skip
+    posts = posts_frame(rows).with_columns(week=pl.col("created_at").dt.truncate("1w").cast(pl.String))
+    start, end = date(2024, 5, 1), date(2024, 7, 15)
+    pct = trust.component_percentiles(posts, start, end)
+    assert pct.height > 20
+    for by in ("channel", "campaign", "week"):
+        means = {r[by]: r for r in pct.filter(pl.col(by).is_not_null()).group_by(by).agg(
+            pl.col("p4").mean(), pl.col("p5").mean()).iter_rows(named=True)}  # fmt: skip
+        s4 = by_group(s4_advocacy(posts, start, end, by=by))
+        s5 = by_group(s5_engagement_quality(posts, start, end, by=by))
+        assert s4 and s5
+        for group, row in means.items():
+            assert row["p4"] == pytest.approx(s4[group]["s4"]) if group in s4 else row["p4"] is None
+            assert row["p5"] == pytest.approx(s5[group]["s5"]) if group in s5 else row["p5"] is None

@@ -293,6 +293,7 @@ class _RollupView:
         self._store = store
         self._f = f
         self._replies: list[tuple[str, bool]] | None = None
+        self._percentiles: dict[Any, pl.DataFrame] = {}
         self._start = start
         self._days = RollupDays(store.rollup_days(f.with_(start=start)))
         # The posts of every window's trailing year (percentile components).
@@ -353,6 +354,14 @@ class _RollupView:
             return self._store.period_sentiment(f, by)
         return self._days.sentiment(f, by, f.granularity)
 
+    def post_percentiles(self, f: Filters) -> pl.DataFrame:
+        key = (f.start, f.end, f.channels)
+        if key not in self._percentiles:
+            self._percentiles[key] = trust.component_percentiles(
+                self.posts_frame(f), f.start, f.end
+            )
+        return self._percentiles[key]
+
     def posts_frame(self, f: Filters, *, lookback_days: int = 365) -> pl.DataFrame:
         if (
             f.end is None
@@ -379,6 +388,15 @@ def _key_expr(posts: pl.DataFrame, dim: str) -> pl.Expr:
     return pl.col("created_at").dt.truncate(PERIODS[dim]).dt.date().cast(pl.String)
 
 
+def _percentiles(store: Store, f: Filters) -> pl.DataFrame:
+    """The window's posts with their S4/S5 percentiles (:func:`trust.component_percentiles`),
+    computed once per window when the store is an Overview's view."""
+    shared = getattr(store, "post_percentiles", None)
+    if shared is not None:
+        return shared(f)
+    return trust.component_percentiles(store.posts_frame(f), f.start, f.end)
+
+
 def _with_components(
     store: Store,
     f: Filters,
@@ -392,21 +410,17 @@ def _with_components(
     For period groups the S6 window is the 12 weeks ending at each period's end;
     otherwise the 12 weeks ending at the filter's end.
     """
-    key = pl.col("group") + "\x1f" + (pl.col("sub") if then_by else pl.lit(""))
-    c = c.with_columns(key.alias("_key"))
-    posts = store.posts_frame(f)
+    posts = _percentiles(store, f)
     if posts.height:
-        posts = posts.with_columns(
-            (_key_expr(posts, by) + "\x1f" + (_key_expr(posts, then_by) if then_by else pl.lit("")))
-            .alias("_key")
+        key = pl.col("group") + "\x1f" + (pl.col("sub") if then_by else pl.lit(""))
+        post_key = _key_expr(posts, by) + "\x1f" + (
+            _key_expr(posts, then_by) if then_by else pl.lit("")
         )
-        s4 = trust.s4_advocacy(posts, f.start, f.end, by="_key").select(
-            pl.col("group").alias("_key"), "s4"
-        )
-        s5 = trust.s5_engagement_quality(posts, f.start, f.end, by="_key").select(
-            pl.col("group").alias("_key"), "s5"
-        )
-        c = c.join(s4, on="_key", how="left").join(s5, on="_key", how="left")
+        means = (
+            posts.group_by(post_key.alias("_key"))
+            .agg(pl.col("p4").mean().alias("s4"), pl.col("p5").mean().alias("s5"))
+        )  # fmt: skip
+        c = c.with_columns(key.alias("_key")).join(means, on="_key", how="left").drop("_key")
     else:
         c = c.with_columns(pl.lit(None, pl.Float64).alias("s4"), pl.lit(None, pl.Float64).alias("s5"))
     dims = [d for d in (by, then_by) if d in ("brand", "channel", "campaign")]
@@ -417,7 +431,7 @@ def _with_components(
     weekly = store.weekly_sentiment(f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
     s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
-    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64).fill_nan(None)).drop("_key")
+    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64, nan_to_null=True))
 
 
 def _s6_per_row(

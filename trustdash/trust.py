@@ -402,27 +402,24 @@ def _engagements(posts: pl.DataFrame) -> pl.Expr:
     return pl.when(known).then(total).otherwise(None)
 
 
-def _percentile_component(
+def _post_percentiles(
     posts: pl.DataFrame,
     value: pl.Expr,
-    name: str,
     period_start: date | datetime | None,
     period_end: date | datetime | None,
-    by: str,
     window_days: int,
 ) -> pl.DataFrame:
-    """Mean within-channel mid-rank percentile of ``value`` over the period's posts, by ``by``."""
-    schema = {"group": pl.String(), name: pl.Float64(), "posts": pl.Int64()}
+    """The period's posts with a valid ``value``, each with ``_pct``: its within-channel
+    mid-rank percentile among the channel's posts of the reference window."""
     if posts.height == 0 or "created_at" not in posts.columns:
-        return pl.DataFrame(schema=schema)
+        return posts.clear().with_columns(_pct=pl.lit(None, pl.Float64))
     frame = posts.with_columns(
         _v=value,
         _t=pl.col("created_at").cast(pl.Datetime("us")),
         _ch=pl.col("channel").cast(pl.String) if "channel" in posts.columns else pl.lit(""),
-        group=(pl.col(by) if by in posts.columns else pl.lit(None)).cast(pl.String),
     ).filter(pl.col("_t").is_not_null())
     if frame.height == 0:
-        return pl.DataFrame(schema=schema)
+        return posts.clear().with_columns(_pct=pl.lit(None, pl.Float64))
     start, end = _bounds(period_start, period_end)
     if end is None:
         end = frame["_t"].max() + timedelta(microseconds=1)  # type: ignore[operator]
@@ -434,13 +431,59 @@ def _percentile_component(
     ).with_columns(
         _pct=(pl.col("_v").rank("average").over("_ch") - 0.5) / pl.len().over("_ch"),
     )
-    sel = ref.filter((pl.col("_t") >= start) & pl.col("group").is_not_null())
+    return ref.filter(pl.col("_t") >= start).drop("_v", "_t", "_ch")
+
+
+def _percentile_component(
+    posts: pl.DataFrame,
+    value: pl.Expr,
+    name: str,
+    period_start: date | datetime | None,
+    period_end: date | datetime | None,
+    by: str,
+    window_days: int,
+) -> pl.DataFrame:
+    """Mean within-channel mid-rank percentile of ``value`` over the period's posts, by ``by``."""
+    schema = {"group": pl.String(), name: pl.Float64(), "posts": pl.Int64()}
+    sel = _post_percentiles(posts, value, period_start, period_end, window_days)
+    if sel.height == 0:
+        return pl.DataFrame(schema=schema)
     return (
-        sel.group_by("group")
+        sel.with_columns(
+            group=(pl.col(by) if by in sel.columns else pl.lit(None)).cast(pl.String)
+        )
+        .filter(pl.col("group").is_not_null())
+        .group_by("group")
         .agg(pl.col("_pct").mean().alias(name), pl.len().cast(pl.Int64).alias("posts"))
         .sort("group")
         .select(list(schema))
     )
+
+
+def component_percentiles(
+    posts: pl.DataFrame,
+    period_start: date | datetime | None = None,
+    period_end: date | datetime | None = None,
+    window_days: int = 365,
+) -> pl.DataFrame:
+    """The period's posts, each with its S4 and S5 percentiles ``p4`` and ``p5`` (null
+    where the post has no valid ratio or, for S5, is net negative).
+
+    The mean of ``p4`` (``p5``) over a group's posts is that group's
+    :func:`s4_advocacy` (:func:`s5_engagement_quality`): several groupings of the same
+    window (channel, brand, channel × week) share one ranking instead of one each.
+    """
+    numbered = posts.with_row_index("_row")
+    p4 = _post_percentiles(numbered, _advocacy_ratio(numbered), period_start, period_end,
+                           window_days)  # fmt: skip
+    kept = numbered
+    if "net_negative" in numbered.columns:
+        kept = numbered.filter(~pl.col("net_negative").fill_null(False))
+    p5 = _post_percentiles(kept, _engagement_rate(kept), period_start, period_end, window_days)
+    both = p4.select("_row", pl.col("_pct").alias("p4")).join(
+        p5.select("_row", pl.col("_pct").alias("p5")), on="_row", how="full", coalesce=True
+    )
+    return numbered.join(both, on="_row", how="inner").sort("_row").drop("_row")
 
 
 def s4_advocacy(
@@ -466,13 +509,17 @@ def s4_advocacy(
     Returns columns ``group`` (str), ``s4`` (float in [0, 1]), ``posts``
     (number of posts averaged). Groups without any valid post are absent (S4 missing).
     """
+    value = _advocacy_ratio(posts)
+    return _percentile_component(posts, value, "s4", period_start, period_end, by, window_days)
+
+
+def _advocacy_ratio(posts: pl.DataFrame) -> pl.Expr:
     known = _num(posts, "shares").is_not_null() | _num(posts, "reposts").is_not_null()
     eng = _engagements(posts)
     shared = pl.sum_horizontal(
         [_num(posts, "shares").fill_null(0.0), _num(posts, "reposts").fill_null(0.0)]
     )
-    value = pl.when(known & (eng > 0)).then(shared / eng).otherwise(None)
-    return _percentile_component(posts, value, "s4", period_start, period_end, by, window_days)
+    return pl.when(known & (eng > 0)).then(shared / eng).otherwise(None)
 
 
 def s5_engagement_quality(
@@ -493,15 +540,18 @@ def s5_engagement_quality(
 
     Returns columns ``group``, ``s5`` (float in [0, 1]), ``posts``.
     """
-    reach = _num(posts, "reach")
-    impressions = _num(posts, "impressions")
-    denom = pl.when(reach > 0).then(reach).when(impressions > 0).then(impressions).otherwise(None)
-    value = _engagements(posts) / denom
     kept = posts
     if "net_negative" in posts.columns:
         kept = posts.filter(~pl.col("net_negative").fill_null(False))
-    frame = _percentile_component(kept, value, "s5", period_start, period_end, by, window_days)
-    return frame
+    value = _engagement_rate(kept)
+    return _percentile_component(kept, value, "s5", period_start, period_end, by, window_days)
+
+
+def _engagement_rate(posts: pl.DataFrame) -> pl.Expr:
+    reach = _num(posts, "reach")
+    impressions = _num(posts, "impressions")
+    denom = pl.when(reach > 0).then(reach).when(impressions > 0).then(impressions).otherwise(None)
+    return _engagements(posts) / denom
 
 
 def s6_consistency(weekly: pl.DataFrame, m: float, mu: float) -> float | None:
@@ -902,10 +952,11 @@ def _string_lists(lists: list[list[str]]) -> pl.Series:
 
     offsets = np.zeros(len(lists) + 1, dtype=np.int32)
     np.cumsum([len(x) for x in lists], out=offsets[1:])
-    flat = pa.array([v for x in lists for v in x], type=pa.string())
+    # String views are polars' own layout: nothing to convert on the way in.
+    flat = pa.array([v for x in lists for v in x], type=pa.string_view())
     series = pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets), flat))
     assert isinstance(series, pl.Series)
-    return series.cast(pl.List(pl.String))
+    return series
 
 
 def _rank(frame: pl.DataFrame, partition: Sequence[str] | None = None) -> pl.DataFrame:
