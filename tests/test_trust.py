@@ -898,3 +898,27 @@ def test_component_percentiles_average_to_s4_and_s5_for_any_grouping():
         for group, row in means.items():
             assert row["p4"] == pytest.approx(s4[group]["s4"]) if group in s4 else row["p4"] is None
             assert row["p5"] == pytest.approx(s5[group]["s5"]) if group in s5 else row["p5"] is None
+
+
+def test_shared_draws_reuse_only_identical_posteriors(monkeypatch):
+    rows = [dict(group="a", pos=40, neg=10, actionable=10, answered_in_target=6),
+            dict(group="b", pos=20, neg=20, actionable=10, answered_in_target=3)]  # fmt: skip
+    prior = {"S1": 0.6, "S2": 0.9, "S3": 0.5}
+    alone = score_groups(counts_frame(rows), TrustSettings(), prior)
+    other_prior = score_groups(counts_frame(rows), TrustSettings(), {**prior, "S1": 0.4})
+    calls = []
+    real = trust._beta_draws
+    monkeypatch.setattr(trust, "_beta_draws", lambda *a: calls.append(1) or real(*a))
+    with trust.shared_draws():
+        first = score_groups(counts_frame(rows), TrustSettings(), prior)
+        assert len(calls) == 2
+        again = score_groups(counts_frame(rows), TrustSettings(), prior)
+        assert len(calls) == 2  # same posteriors: the draws are reused
+        moved = score_groups(counts_frame(rows), TrustSettings(), {**prior, "S1": 0.4})
+        assert len(calls) == 4  # another prior is another posterior: drawn afresh
+        reseeded = score_groups(counts_frame(rows), TrustSettings(seed=7), prior)
+        assert len(calls) == 6
+    assert first.equals(alone) and again.equals(alone) and moved.equals(other_prior)
+    assert reseeded["low"].to_list() != alone["low"].to_list()
+    score_groups(counts_frame(rows), TrustSettings(), prior)
+    assert len(calls) == 8  # outside the block nothing is kept

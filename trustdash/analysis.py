@@ -639,6 +639,17 @@ def overview(
     with_brand_series: bool = False,
 ) -> Overview:
     """Everything the Overview page shows."""
+    with trust.shared_draws():
+        return _overview(store, f, settings, with_brand_series=with_brand_series)
+
+
+def _overview(
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None,
+    *,
+    with_brand_series: bool,
+) -> Overview:
     store = memo(store)
     s = _settings(store, settings)
     f = resolve(store, f)

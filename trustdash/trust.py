@@ -16,10 +16,12 @@ Conventions
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from statistics import NormalDist
@@ -774,6 +776,28 @@ def _beta_draws(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: in
     return draws
 
 
+# Draws already made in the current computation (see shared_draws), by their inputs.
+_SHARED_DRAWS: contextvars.ContextVar[dict[tuple[Any, ...], np.ndarray] | None] = (
+    contextvars.ContextVar("trustdash_shared_draws", default=None)
+)
+
+
+@contextlib.contextmanager
+def shared_draws() -> Iterator[None]:
+    """Within the block, a group scored again with the same Beta posteriors, weights,
+    seed and draw count reuses its Monte-Carlo trust draws instead of redrawing them.
+
+    Exact, not an approximation: the draws are a deterministic function of exactly those
+    inputs (the generator is seeded per group). The Overview scores its channels twice,
+    per channel and for the channel-equal total; the memo lives for one computation only.
+    """
+    token = _SHARED_DRAWS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_DRAWS.reset(token)
+
+
 def _group_seed(seed: int, group: str) -> list[int]:
     return [int(seed) & 0xFFFFFFFF, zlib.crc32(str(group).encode("utf-8"))]
 
@@ -843,9 +867,21 @@ def _score(
     # on which other groups are in the frame; the rest is vectorised over groups.
     fixed_part = 100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1)
     draws = np.full((g, d), np.nan)
+    memo = _SHARED_DRAWS.get()
     for i in np.flatnonzero(scorable):
+        key = (
+            (int(settings.seed), groups[i], d, a[i].tobytes(), b[i].tobytes(),
+             used[i, :3].tobytes())
+            if memo is not None
+            else None
+        )  # fmt: skip
+        if memo is not None and key in memo:
+            draws[i] = memo[key]
+            continue
         rng = np.random.default_rng(_group_seed(settings.seed, groups[i]))
         draws[i] = _beta_draws(rng, a[i], b[i], d) @ (100.0 * used[i, :3])
+        if memo is not None:
+            memo[key] = draws[i].copy()
     draws += fixed_part[:, None]
     low = np.full(g, np.nan)
     high = np.full(g, np.nan)
@@ -942,7 +978,9 @@ def _score_frame(
         },
         "channel": channels,
     }
-    return pl.DataFrame(cols, schema=SCORE_SCHEMA)
+    frame = pl.DataFrame(cols)
+    # Built with the right types, so no cast (a query plan) unless an input surprised us.
+    return frame if frame.schema == pl.Schema(SCORE_SCHEMA) else frame.cast(SCORE_SCHEMA)
 
 
 def _string_lists(lists: list[list[str]]) -> pl.Series:
