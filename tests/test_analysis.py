@@ -135,7 +135,7 @@ def test_counts_from_days_match_the_stores_counts(store: Store) -> None:
     groupings = [("brand", None), ("channel", None), ("week", "channel"), ("day", "brand"),
                  ("month", "channel"), ("week", None)]  # fmt: skip
     for f in windows:
-        days = store.rollup_days(f)
+        days = store.rollup_rows(f)
         for by, then_by in groupings:
             for half_life in (90.0, 0.0):
                 want = store.trust_counts(f, by, half_life_days=half_life, targets=targets,

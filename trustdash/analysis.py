@@ -115,20 +115,21 @@ _CONSTANT = ("brand", None)
 
 
 class RollupDays:
-    """Rows of :meth:`Store.rollup_days` as numpy arrays: the Overview aggregates them a
-    dozen ways (groups, windows, weights), each a few array operations on a few thousand
-    rows rather than a dataframe query plan."""
+    """Rows of :meth:`Store.rollup_rows`: the Overview aggregates them a dozen ways
+    (groups, windows, weights), each a few array operations on a few thousand rows rather
+    than a query or a dataframe plan. Campaigns are summed over (rows are filtered by
+    campaign when read)."""
 
-    def __init__(self, days: pl.DataFrame) -> None:
-        names = days.get_column("channel").cast(pl.String).to_list()
+    def __init__(self, rows: Mapping[str, np.ndarray]) -> None:
+        names = [str(c) for c in rows["channel"]]
         self.channels = sorted(set(names))
         code = {c: i for i, c in enumerate(self.channels)}
         self.code = np.array([code[c] for c in names], dtype=np.int64)
-        self.day = days.get_column("day").to_numpy().astype("datetime64[D]")
+        self.day = np.asarray(rows["day"]).astype("datetime64[D]")
         self.cols = {
-            c: np.nan_to_num(days.get_column(c).cast(pl.Float64).to_numpy())
-            for c in days.columns
-            if c not in ("channel", "day")
+            c: np.nan_to_num(np.asarray(v, dtype=float))
+            for c, v in rows.items()
+            if c not in ("channel", "day", "campaign")
         }
 
     def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -254,7 +255,7 @@ def _period_end(day: np.ndarray, dim: str) -> np.ndarray:
 
 
 def counts_from_days(
-    days: pl.DataFrame | RollupDays,
+    days: Mapping[str, np.ndarray] | RollupDays,
     f: Filters,
     by: str,
     *,
@@ -263,7 +264,7 @@ def counts_from_days(
     default_target: float = 24.0,
     then_by: str | None = None,
 ) -> pl.DataFrame:
-    """:meth:`Store.trust_counts` computed from :meth:`Store.rollup_days` rows already
+    """:meth:`Store.trust_counts` computed from :meth:`Store.rollup_rows` already
     restricted to ``f``'s channels and campaigns (same columns, groups and order).
 
     Per rollup day, weight ``w = 0.5 ** (max(0, age_days) / H)`` (``w = 1`` when
@@ -295,7 +296,7 @@ class _RollupView:
         self._replies: list[tuple[str, bool]] | None = None
         self._percentiles: dict[Any, pl.DataFrame] = {}
         self._start = start
-        self._days = RollupDays(store.rollup_days(f.with_(start=start)))
+        self._days = RollupDays(store.rollup_rows(f.with_(start=start)))
         # The posts of every window's trailing year (percentile components).
         self._posts_from = start - dt.timedelta(days=365)
         self._posts = store.posts_frame(f, lookback_days=(f.end - start).days + 365)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from trustdash import config, lake
@@ -63,6 +64,11 @@ BACKUP_TABLES = (
     "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
 )  # fmt: skip
 DERIVED_TABLES = ("daily_rollup", "post_sentiment", "notable_comments")
+# The rollup's count columns (all but channel, campaign and day).
+_ROLLUP_COUNTS = (
+    "audience", "pos", "neg", "neu", "unscored", "complaints", "actionable", "answered",
+    *_BUCKET_COL.values(), "brand_replies", "n_en", "n_fr", "n_other", "rating_sum", "rating_n",
+)  # fmt: skip
 
 SCHEMA_VERSION = 2
 
@@ -800,23 +806,25 @@ class Store:
         frame = self._frame(sql, [*w_params, *t_params, *params])
         return frame
 
-    def rollup_days(self, f: Filters) -> pl.DataFrame:
-        """The daily rollup of the filter's window, channels and campaigns, summed over
-        campaigns: one row per channel and day with every response-time bucket.
+    def rollup_rows(self, f: Filters) -> dict[str, np.ndarray]:
+        """The daily rollup rows of the filter's window, channels and campaigns (one per
+        channel, campaign and day) as numpy arrays: ``channel``, ``day`` and every count
+        column, nulls as 0.
 
-        One read that the Overview aggregates many ways (per channel, brand, period, for
-        both windows and the consistency look-back) instead of one query per view.
+        Read as they are, without grouping: the Overview sums them many ways itself
+        (:class:`trustdash.analysis.RollupDays`), and a plain read is the cheapest query.
         """
         where, params = self._rollup_where(f)
-        buckets = ", ".join(f"sum({c}) AS {c}" for c in _BUCKET_COL.values())
-        sql = f"""SELECT channel, day, sum(pos) AS pos, sum(neg) AS neg, sum(neu) AS neu,
-                    sum(audience) AS audience, sum(complaints) AS complaints,
-                    sum(actionable) AS actionable, sum(answered) AS answered, {buckets},
-                    sum(unscored) AS unscored, sum(brand_replies) AS brand_replies,
-                    sum(n_en) AS n_en, sum(n_fr) AS n_fr, sum(n_other) AS n_other,
-                    sum(rating_sum) AS rating_sum, sum(rating_n) AS rating_n
-                  FROM daily_rollup WHERE {where} GROUP BY ALL ORDER BY 1, 2"""  # noqa: S608 - whitelist
-        return self._frame(sql, params)
+        cols = ", ".join(_ROLLUP_COUNTS)
+        with self.cursor() as cur:
+            raw = cur.execute(
+                f"SELECT channel, day, {cols} FROM daily_rollup WHERE {where}",  # noqa: S608 - whitelist
+                params,
+            ).fetchnumpy()
+        out = {k: np.ma.filled(v, 0.0) if isinstance(v, np.ma.MaskedArray) else v
+               for k, v in raw.items()}  # fmt: skip
+        out["day"] = out["day"].astype("datetime64[D]")
+        return out
 
     def rollup_channel_replies(self) -> list[tuple[str, bool]]:
         """Each channel of the rollup and whether its exports carry brand replies: what

@@ -475,6 +475,8 @@ def component_percentiles(
     :func:`s4_advocacy` (:func:`s5_engagement_quality`): several groupings of the same
     window (channel, brand, channel × week) share one ranking instead of one each.
     """
+    if posts.height == 0:
+        return posts.with_columns(p4=pl.lit(None, pl.Float64), p5=pl.lit(None, pl.Float64))
     numbered = posts.with_row_index("_row")
     p4 = _post_percentiles(numbered, _advocacy_ratio(numbered), period_start, period_end,
                            window_days)  # fmt: skip
