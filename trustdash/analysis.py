@@ -124,10 +124,17 @@ class RollupDays:
         names = [str(c) for c in rows["channel"]]
         self.channels = sorted(set(names))
         code = {c: i for i, c in enumerate(self.channels)}
-        self.code = np.array([code[c] for c in names], dtype=np.int64)
-        self.day = np.asarray(rows["day"]).astype("datetime64[D]")
+        codes = np.array([code[c] for c in names], dtype=np.int64)
+        days = np.asarray(rows["day"]).astype("datetime64[D]").astype(np.int64)
+        first = int(days.min()) if len(days) else 0
+        span = int(days.max()) - first + 1 if len(days) else 1
+        # Summed over campaigns once: every later aggregation reads one row per channel-day.
+        keys, index = np.unique(codes * span + (days - first), return_inverse=True)
+        self.code = keys // span
+        self.day = (keys % span + first).astype("datetime64[D]")
         self.cols = {
-            c: np.nan_to_num(np.asarray(v, dtype=float))
+            c: np.bincount(index, weights=np.nan_to_num(np.asarray(v, dtype=float)),
+                           minlength=len(keys))  # fmt: skip
             for c, v in rows.items()
             if c not in ("channel", "day", "campaign")
         }
