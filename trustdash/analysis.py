@@ -587,6 +587,9 @@ def series(
 
     Each group's periods shrink toward that group's level over the whole window
     (``level``: that :func:`trust_table` when the caller has it already).
+    Each point's 80 % interval comes from ``min(settings.draws, 300)`` Monte-Carlo draws
+    (the headline and the per-channel table use the full ``settings.draws``, 1,000 by
+    default): 300 draws put a band edge within about a tenth of the band's half-width.
     """
     store = memo(store)
     s = _settings(store, settings)
@@ -646,7 +649,16 @@ def overview(
     *,
     with_brand_series: bool = False,
 ) -> Overview:
-    """Everything the Overview page shows."""
+    """Everything the Overview page shows.
+
+    One computation reads the store a handful of times: the daily rollup rows once for
+    the window, the previous window and S6's 12-week look-back (:class:`RollupDays`), the
+    posts once for both windows' percentile components, and the comments behind the
+    biggest changes in one query. Every table (channels, brand, previous window, series,
+    alerts, coverage) is aggregated from those, with the same results as reading each
+    from the store. A channel scored again for the channel-equal total reuses its
+    Monte-Carlo draws (:func:`trust.shared_draws`). Nothing is kept between calls.
+    """
     with trust.shared_draws():
         return _overview(store, f, settings, with_brand_series=with_brand_series)
 
