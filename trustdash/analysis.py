@@ -7,6 +7,7 @@ results. No SQL here (that is :mod:`trustdash.store`), no formulas (that is
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import re
@@ -678,47 +679,64 @@ def _overview(
         # One read of the rollup for both windows and S6's 12-week look-back.
         first = prev_f.start if prev_f and prev_f.start else f.start
         store = memo(_RollupView(store, f, first - dt.timedelta(weeks=12)))  # type: ignore[arg-type]
-    channels = trust_table(store, f, "channel", s)
-    head = brand_headline(store, f, s, channels)
-    prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
-    prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
-    delta = None
-    if prev and prev.get("trust") is not None and head.get("trust") is not None:
-        delta = float(head["trust"]) - float(prev["trust"])
-    changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
-    # The comments behind each change: the worst ones where trust fell, the best where it
-    # rose; one read for all the changes.
-    if changes:
-        fell = [c["group"] for c in changes if c["delta"] < 0]
-        rose = [c["group"] for c in changes if c["delta"] >= 0]
-        tops = store.change_drivers(f, fell, rose, per_channel=12)
-        for ch in changes:
-            label = "negative" if ch["delta"] < 0 else "positive"
-            ch["drivers"] = distinct_texts(
-                tops.filter((pl.col("channel") == ch["group"]) & (pl.col("label") == label)), 3
-            ).select("created_at", "channel", "text", "label")
-    ser = series(store, f, s, level=channels)
-    # Only the Brief and the report draw the brand's own trend.
-    brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
-    per_period = store.period_sentiment(f, "channel")
-    al = trust.alerts(
-        per_period.select("group", "period", "neg", "total")
-    ) if per_period.height else pl.DataFrame()
-    return Overview(
-        filters=f,
-        settings=s,
-        headline=head,
-        previous=prev,
-        delta=delta,
-        channels=channels,
-        series=ser,
-        brand_series=brand_ser,
-        alerts=al,
-        changes=changes,
-        coverage=coverage(store, f, s),
-        annotations=store.annotations(f),
-        explain=trust.explain(head["row"], s) if head.get("row") else {},
-    )
+    # The two reads that nothing else waits for run beside the Python work (DuckDB
+    # releases the GIL; each read has its own cursor).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        annotations = pool.submit(store.annotations, f)
+        channels = trust_table(store, f, "channel", s)
+        head = brand_headline(store, f, s, channels)
+        prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
+        prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
+        delta = None
+        if prev and prev.get("trust") is not None and head.get("trust") is not None:
+            delta = float(head["trust"]) - float(prev["trust"])
+        changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
+        # The comments behind each change: the worst ones where trust fell, the best where
+        # it rose; one read for all the changes.
+        drivers = (
+            pool.submit(
+                store.change_drivers,
+                f,
+                [c["group"] for c in changes if c["delta"] < 0],
+                [c["group"] for c in changes if c["delta"] >= 0],
+                per_channel=12,
+            )
+            if changes
+            else None
+        )
+        ser = series(store, f, s, level=channels)
+        # Only the Brief and the report draw the brand's own trend.
+        brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
+        per_period = store.period_sentiment(f, "channel")
+        al = (
+            trust.alerts(per_period.select("group", "period", "neg", "total"))
+            if per_period.height
+            else pl.DataFrame()
+        )
+        cov = coverage(store, f, s)
+        if drivers is not None:
+            tops = drivers.result()
+            for ch in changes:
+                label = "negative" if ch["delta"] < 0 else "positive"
+                ch["drivers"] = distinct_texts(
+                    tops.filter((pl.col("channel") == ch["group"]) & (pl.col("label") == label)),
+                    3,
+                ).select("created_at", "channel", "text", "label")
+        return Overview(
+            filters=f,
+            settings=s,
+            headline=head,
+            previous=prev,
+            delta=delta,
+            channels=channels,
+            series=ser,
+            brand_series=brand_ser,
+            alerts=al,
+            changes=changes,
+            coverage=cov,
+            annotations=annotations.result(),
+            explain=trust.explain(head["row"], s) if head.get("row") else {},
+        )
 
 
 def responsiveness(
