@@ -122,10 +122,10 @@ class RollupDays:
     campaign when read)."""
 
     def __init__(self, rows: Mapping[str, np.ndarray]) -> None:
-        names = [str(c) for c in rows["channel"]]
+        names = np.asarray(rows["channel"], dtype=object).tolist()
         self.channels = sorted(set(names))
         code = {c: i for i, c in enumerate(self.channels)}
-        codes = np.array([code[c] for c in names], dtype=np.int64)
+        codes = np.fromiter((code[c] for c in names), dtype=np.int64, count=len(names))
         days = np.asarray(rows["day"]).astype("datetime64[D]").astype(np.int64)
         first = int(days.min()) if len(days) else 0
         span = int(days.max()) - first + 1 if len(days) else 1

@@ -770,6 +770,8 @@ def _beta_draws(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: in
 
     Non-positive ``a`` -> 0, non-positive ``b`` -> 1; both -> uniform.
     """
+    if min(a.min(), b.min()) > 0:  # the usual case: no point mass to patch in
+        return rng.beta(a, b, size=(size, len(a)))
     a_ok = np.where(a > 0, a, 1.0)
     b_ok = np.where(b > 0, b, 1.0)
     draws = rng.beta(a_ok, b_ok, size=(size, len(a)))
@@ -870,18 +872,16 @@ def _score(
     fixed_part = 100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1)
     draws = np.full((g, d), np.nan)
     memo = _SHARED_DRAWS.get()
-    for i in np.flatnonzero(scorable):
-        key = (
-            (int(settings.seed), groups[i], d, a[i].tobytes(), b[i].tobytes(),
-             used[i, :3].tobytes())
-            if memo is not None
-            else None
-        )  # fmt: skip
+    w3 = 100.0 * used[:, :3]
+    # A group's draws are a function of these inputs only (the memo's key).
+    inputs = np.hstack([a, b, w3])
+    for i in np.flatnonzero(scorable).tolist():
+        key = (int(settings.seed), d, groups[i], inputs[i].tobytes())
         if memo is not None and key in memo:
             draws[i] = memo[key]
             continue
         rng = np.random.default_rng(_group_seed(settings.seed, groups[i]))
-        draws[i] = _beta_draws(rng, a[i], b[i], d) @ (100.0 * used[i, :3])
+        draws[i] = _beta_draws(rng, a[i], b[i], d) @ w3[i]
         if memo is not None:
             memo[key] = draws[i].copy()
     draws += fixed_part[:, None]
