@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
+import pytest
+
 from tests.conftest import ROOT, comments_csv, make_rows
-from trustdash import analysis
+from trustdash import analysis, trust
 from trustdash.filters import NO_CAMPAIGN, Filters, from_params, to_params
 from trustdash.ingest import import_files
 from trustdash.store import Store
@@ -105,3 +108,114 @@ def test_cli_import_is_handed_to_the_running_app(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["files"][0]["rows_imported"] == 25
     assert app_store.table_counts()["comments"] == 25
     app_store.close()
+
+
+def _mixed_store(store: Store) -> None:
+    """Three channels (one with brand replies), two campaigns, about four months."""
+    start = dt.datetime(2026, 1, 5, 9)
+    for name, camp, good, reply in [("x", "Spring", 0.6, 3), ("facebook", "", 0.8, 0),
+                                    ("youtube", "Spring", 0.4, 2), ("x", "", 0.7, 0)]:  # fmt: skip
+        rows = make_rows(400, channel=name, campaign=camp, good=good, start=start,
+                         prefix=f"{name}{camp}", reply_every=reply)  # fmt: skip
+        import_files(store, [(f"{name}{camp}.csv", comments_csv(rows))])
+
+
+def test_counts_from_days_match_the_stores_counts(store: Store) -> None:
+    from polars.testing import assert_frame_equal
+
+    _mixed_store(store)
+    targets = {"x": 1.0, "facebook": 24.0, "youtube": 48.0}
+    windows = [
+        Filters(start=dt.date(2026, 2, 1), end=dt.date(2026, 3, 31)),
+        Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 5, 1), campaigns=("Spring",)),
+        Filters(start=dt.date(2026, 2, 10), end=dt.date(2026, 4, 20), channels=("x",)),
+        Filters(start=dt.date(2026, 2, 10), end=dt.date(2026, 4, 20), campaigns=(NO_CAMPAIGN,)),
+        Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1)),  # no data at all
+    ]
+    groupings = [("brand", None), ("channel", None), ("week", "channel"), ("day", "brand"),
+                 ("month", "channel"), ("week", None)]  # fmt: skip
+    for f in windows:
+        days = store.rollup_rows(f)
+        for by, then_by in groupings:
+            for half_life in (90.0, 0.0):
+                want = store.trust_counts(f, by, half_life_days=half_life, targets=targets,
+                                          then_by=then_by)  # fmt: skip
+                got = analysis.counts_from_days(days, f, by, half_life_days=half_life,
+                                                targets=targets, then_by=then_by)  # fmt: skip
+                if then_by:  # the store orders by group only
+                    want = want.sort("group", "sub")
+                assert_frame_equal(got, want, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+        rollup = analysis.RollupDays(days)
+        for dim in ("brand", "channel"):
+            assert_frame_equal(rollup.sentiment(f, dim, "week"), store.weekly_sentiment(f, dim))
+            for gran in ("day", "week", "month"):
+                g = f.with_(granularity=gran)
+                assert_frame_equal(rollup.sentiment(g, dim, gran), store.period_sentiment(g, dim))
+
+
+def test_overview_equals_the_views_read_from_the_store(store: Store) -> None:
+    from polars.testing import assert_frame_equal
+
+    _mixed_store(store)
+    changes = 0
+    for f in [Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15)),
+              Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15), campaigns=("Spring",)),
+              Filters(start=dt.date(2026, 2, 1), end=dt.date(2026, 3, 1), channels=("x", "youtube"),
+                      granularity="day")]:  # fmt: skip
+        ov = analysis.overview(store, f, with_brand_series=True)
+        # The same views computed one by one, each reading the store itself.
+        channels = analysis.trust_table(store, f, "channel")
+        assert_frame_equal(ov.channels, channels, check_exact=False, rel_tol=1e-9)
+        head = analysis.brand_headline(store, f)
+        assert ov.headline["trust"] == pytest.approx(head["trust"], rel=1e-9)
+        assert (ov.headline["low"], ov.headline["high"]) == pytest.approx(
+            (head["low"], head["high"]), rel=1e-9
+        )
+        assert ov.headline["channel_equal"]["trust"] == pytest.approx(
+            head["channel_equal"]["trust"], rel=1e-9
+        )
+        prev = f.previous()
+        assert prev is not None
+        assert ov.previous is not None
+        prev_head = analysis.brand_headline(store, prev)
+        assert ov.previous["trust"] == pytest.approx(prev_head["trust"], rel=1e-9)
+        assert_frame_equal(ov.series, analysis.series(store, f), check_exact=False, rel_tol=1e-9)
+        assert_frame_equal(ov.brand_series, analysis.series(store, f, by="brand"),
+                           check_exact=False, rel_tol=1e-9)  # fmt: skip
+        per_period = store.period_sentiment(f, "channel")
+        want_alerts = trust.alerts(per_period.select("group", "period", "neg", "total"))
+        assert_frame_equal(ov.alerts, want_alerts)
+        assert ov.coverage == analysis.coverage(store, f, analysis.trust_settings(store))
+        changes += len(ov.changes)
+        for ch in ov.changes:
+            worst = ch["delta"] < 0
+            tops = store.top_comments(f, [ch["group"]], per_channel=12, worst=worst)
+            want = analysis.distinct_texts(tops, 3).get_column("text").to_list()
+            assert ch["drivers"].get_column("text").to_list() == want
+    assert changes, "the windows should show changes with their comments"
+
+
+def test_series_consistency_uses_each_periods_own_twelve_weeks(store: Store) -> None:
+    _mixed_store(store)
+    f = Filters(start=dt.date(2026, 3, 4), end=dt.date(2026, 4, 15))
+    s = analysis.trust_settings(store)
+    ser = analysis.series(store, f, s)
+    c = analysis.counts(store, f, "week", s, then_by="channel")
+    mu = trust.pooled_prior(c, s.prior_strength)["S1"]
+    weekly = store.weekly_sentiment(f.with_(start=f.start - dt.timedelta(weeks=12)), "channel")
+    checked = 0
+    for row in ser.iter_rows(named=True):
+        p_end = row["period"] + dt.timedelta(days=6)
+        window = weekly.filter(
+            (pl.col("group") == row["channel"])
+            & (pl.col("period") > p_end - dt.timedelta(weeks=12))
+            & (pl.col("period") <= p_end)
+        ).sort("period")
+        want = trust.s6_from_counts(window["pos"].to_numpy()[-12:],
+                                    window["neg"].to_numpy()[-12:], s.prior_strength, mu)  # fmt: skip
+        if want is None:
+            assert row["S6"] is None
+        else:
+            assert row["S6"] == pytest.approx(want, abs=1e-12)
+            checked += 1
+    assert checked > 5

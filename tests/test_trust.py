@@ -779,3 +779,146 @@ def test_biggest_changes():
     assert changes[1]["reason"].startswith("Sentiment balance fell from")
     assert len(biggest_changes(cur, prev)) == 3
     assert biggest_changes(cur, prev.head(0)) == []
+
+
+def test_score_partitions_equals_scoring_each_partition_alone():
+    from polars.testing import assert_frame_equal
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for sub in ("x", "facebook", "tiny"):
+        for week in ("2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"):
+            size = 3 if sub == "tiny" else int(rng.integers(20, 400))
+            pos = float(rng.integers(0, size + 1))
+            rows.append(dict(group=week, sub=sub, pos=pos, neg=size - pos,
+                             complaints=float(rng.integers(0, size - pos + 1)),
+                             actionable=float(size - pos), answered_in_target=float(size - pos) / 2,
+                             reply_data=sub != "facebook", s6=None if sub == "tiny" else 0.7))  # fmt: skip
+    counts = counts_frame(rows)
+    settings = TrustSettings(draws=300)
+    # x has a full prior, facebook a partial one (S3 from its own totals), tiny none.
+    priors = {"x": {"S1": 0.6, "S2": 0.8, "S3": 0.4}, "facebook": {"S1": 0.7, "S2": 0.9}}
+    got = trust.score_partitions(counts, settings, "sub", priors)
+    subs = counts["sub"].to_list()
+    for sub in ("x", "facebook", "tiny"):
+        alone = score_groups(counts.filter(pl.col("sub") == sub).drop("sub"), settings,
+                             priors.get(sub))  # fmt: skip
+        mine = got.filter(pl.Series([s == sub for s in subs]))
+        assert_frame_equal(mine, alone)
+    assert got["rank"].max() == 4  # ranks run within each channel
+
+
+def test_s6_from_windows_matches_s6_from_counts_row_by_row():
+    rng = np.random.default_rng(11)
+    pos = rng.integers(0, 60, (200, 12)).astype(float)
+    neg = rng.integers(0, 40, (200, 12)).astype(float)
+    neg[::7, 3] = 200  # spike weeks
+    empty = rng.random((200, 12)) < 0.3  # weeks without data
+    pos[empty] = 0
+    neg[empty] = 0
+    pos[5, :9] = neg[5, :9] = 0  # three weeks of data only: no score
+    got = trust.s6_from_windows(pos, neg, 10.0, 0.6)
+    for r in range(200):
+        want = trust.s6_from_counts(pos[r], neg[r], 10.0, 0.6)
+        if want is None:
+            assert np.isnan(got[r])
+        else:
+            assert got[r] == pytest.approx(want, abs=1e-12)
+    assert np.isnan(got[5]) and (got < 0.9).any()
+
+
+def _alerts_reference(series, k=2.0, min_count=10, persistence=2, cooldown=2, baseline=8,
+                      min_baseline=3):  # fmt: skip
+    """The alerts rule written window by window, as the docstring states it."""
+    out = []
+    frame = series.sort(["group", "period"])
+    for (grp,), part in frame.group_by(["group"], maintain_order=True):
+        neg = part["neg"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        total = part["total"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        share = [n / t if t > 0 else math.nan for n, t in zip(neg, total, strict=True)]
+        run, last = 0, -(10**9)
+        for t in range(len(share)):
+            prev = [x for x in share[max(0, t - baseline) : t] if not math.isnan(x)]
+            exceeds = False
+            if not math.isnan(share[t]) and len(prev) >= max(2, min_baseline):
+                mean, sd = float(np.mean(prev)), float(np.std(prev, ddof=1))
+                exceeds = share[t] > mean + k * sd and neg[t] >= min_count
+            run = run + 1 if exceeds else 0
+            if run >= persistence and t > last + cooldown:
+                out.append((grp, part["period"][t], share[t], mean, sd, float(neg[t])))
+                last, run = t, 0
+    return out
+
+
+def test_alerts_match_the_rule_window_by_window():
+    rng = np.random.default_rng(5)
+    rows = []
+    for grp in ("a", "b", "c"):
+        for t in range(60):
+            total = 0 if rng.random() < 0.1 else int(rng.integers(20, 200))
+            spike = t in (20, 21, 22, 35, 36, 50, 51, 52, 53)
+            neg = int(total * (0.6 if spike else rng.uniform(0.08, 0.12)))
+            rows.append(dict(group=grp, period=date(2026, 1, 1) + timedelta(weeks=t),
+                             neg=neg, total=total))  # fmt: skip
+    series = pl.DataFrame(rows)
+    for kwargs in ({}, {"k": 1.5, "persistence": 1}, {"baseline": 4, "cooldown": 0}):
+        got = alerts(series, **kwargs)
+        want = _alerts_reference(series, **kwargs)
+        assert want
+        assert got.height == len(want)
+        for row, (grp, period, share, mean, sd, neg) in zip(got.iter_rows(named=True), want,
+                                                            strict=True):  # fmt: skip
+            assert (row["group"], row["period"], row["neg"]) == (grp, period, neg)
+            assert row["share"] == share
+            assert row["baseline_mean"] == pytest.approx(mean, abs=1e-12)
+            assert row["baseline_sd"] == pytest.approx(sd, abs=1e-12)
+
+
+def test_component_percentiles_average_to_s4_and_s5_for_any_grouping():
+    rng = np.random.default_rng(9)
+    d = datetime(2024, 6, 1)
+    rows = []
+    for i in range(120):
+        ch = ("facebook", "x", "instagram")[i % 3]
+        reach = None if i % 7 == 0 else int(rng.integers(500, 5000))
+        shares = None if i % 11 == 0 else int(rng.integers(0, 50))
+        rows.append((ch, f"p{i}", d + timedelta(days=int(rng.integers(-400, 60))),
+                     int(rng.integers(0, 300)), int(rng.integers(0, 40)), shares, reach,
+                     None if reach else 8000, ("a", "b", None)[i % 3 - 1], i % 5 == 0))  # fmt: skip
+    posts = posts_frame(rows).with_columns(week=pl.col("created_at").dt.truncate("1w").cast(pl.String))
+    start, end = date(2024, 5, 1), date(2024, 7, 15)
+    pct = trust.component_percentiles(posts, start, end)
+    assert pct.height > 20
+    for by in ("channel", "campaign", "week"):
+        means = {r[by]: r for r in pct.filter(pl.col(by).is_not_null()).group_by(by).agg(
+            pl.col("p4").mean(), pl.col("p5").mean()).iter_rows(named=True)}  # fmt: skip
+        s4 = by_group(s4_advocacy(posts, start, end, by=by))
+        s5 = by_group(s5_engagement_quality(posts, start, end, by=by))
+        assert s4 and s5
+        for group, row in means.items():
+            assert row["p4"] == pytest.approx(s4[group]["s4"]) if group in s4 else row["p4"] is None
+            assert row["p5"] == pytest.approx(s5[group]["s5"]) if group in s5 else row["p5"] is None
+
+
+def test_shared_draws_reuse_only_identical_posteriors(monkeypatch):
+    rows = [dict(group="a", pos=40, neg=10, actionable=10, answered_in_target=6),
+            dict(group="b", pos=20, neg=20, actionable=10, answered_in_target=3)]  # fmt: skip
+    prior = {"S1": 0.6, "S2": 0.9, "S3": 0.5}
+    alone = score_groups(counts_frame(rows), TrustSettings(), prior)
+    other_prior = score_groups(counts_frame(rows), TrustSettings(), {**prior, "S1": 0.4})
+    calls = []
+    real = trust._beta_draws
+    monkeypatch.setattr(trust, "_beta_draws", lambda *a: calls.append(1) or real(*a))
+    with trust.shared_draws():
+        first = score_groups(counts_frame(rows), TrustSettings(), prior)
+        assert len(calls) == 2
+        again = score_groups(counts_frame(rows), TrustSettings(), prior)
+        assert len(calls) == 2  # same posteriors: the draws are reused
+        moved = score_groups(counts_frame(rows), TrustSettings(), {**prior, "S1": 0.4})
+        assert len(calls) == 4  # another prior is another posterior: drawn afresh
+        reseeded = score_groups(counts_frame(rows), TrustSettings(seed=7), prior)
+        assert len(calls) == 6
+    assert first.equals(alone) and again.equals(alone) and moved.equals(other_prior)
+    assert reseeded["low"].to_list() != alone["low"].to_list()
+    score_groups(counts_frame(rows), TrustSettings(), prior)
+    assert len(calls) == 8  # outside the block nothing is kept

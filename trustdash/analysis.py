@@ -7,10 +7,12 @@ results. No SQL here (that is :mod:`trustdash.store`), no formulas (that is
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +20,8 @@ import numpy as np
 import polars as pl
 
 from trustdash import trust
-from trustdash.filters import NO_CAMPAIGN, Filters, period_end
-from trustdash.store import Store
+from trustdash.filters import NO_CAMPAIGN, Filters
+from trustdash.store import Store, bucket_column
 from trustdash.workspace import trust_settings
 
 GROUPINGS = ("brand", "channel", "campaign", "day", "week", "month")
@@ -35,7 +37,7 @@ class _Memo:
 
     CACHED = frozenset(
         {"posts_frame", "weekly_sentiment", "channels", "reply_channels", "date_bounds",
-         "campaigns", "trust_counts"}
+         "campaigns", "trust_counts", "rollup_channels"}
     )  # fmt: skip
 
     def __init__(self, store: Store) -> None:
@@ -70,7 +72,8 @@ def resolve(store: Store, f: Filters) -> Filters:
 
 
 def _targets(store: Store, settings: trust.TrustSettings) -> dict[str, float]:
-    return {c: settings.target_hours(c) for c in store.channels()}
+    # Only channels with rollup rows can be counted: no need to read the comments for names.
+    return {c: settings.target_hours(c) for c in store.rollup_channels()}
 
 
 def counts(
@@ -96,12 +99,291 @@ def counts(
     elif then_by == "channel":
         flag = pl.col("sub").is_in(list(reply_channels))
     else:
-        selected = set(f.channels) if f.channels else set(store.channels())
-        flag = pl.lit(bool(selected & reply_channels))
+        # Every reply channel is a store channel: without a channel filter, any will do.
+        flag = pl.lit(bool(reply_channels & set(f.channels) if f.channels else reply_channels))
     return frame.with_columns(flag.alias("reply_data"))
 
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
+
+# Rollup columns that the trust counts weight by recency.
+_WEIGHTED = ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered")
+_PLAIN = ("unscored", "brand_replies", "n_en", "n_fr", "n_other")
+_RAW = (("audience_raw", "audience"), ("actionable_raw", "actionable"),
+        ("answered_raw", "answered"), ("in_target_raw", "_tgt"), ("neg_raw", "neg"),
+        ("pos_raw", "pos"), ("complaints_raw", "complaints"))  # fmt: skip
+_CONSTANT = ("brand", None)
+
+
+class RollupDays:
+    """Rows of :meth:`Store.rollup_rows`: the Overview aggregates them a dozen ways
+    (groups, windows, weights), each a few array operations on a few thousand rows rather
+    than a query or a dataframe plan. Campaigns are summed over (rows are filtered by
+    campaign when read)."""
+
+    def __init__(self, rows: Mapping[str, np.ndarray]) -> None:
+        names = np.asarray(rows["channel"], dtype=object).tolist()
+        self.channels = sorted(set(names))
+        code = {c: i for i, c in enumerate(self.channels)}
+        codes = np.fromiter((code[c] for c in names), dtype=np.int64, count=len(names))
+        days = np.asarray(rows["day"]).astype("datetime64[D]").astype(np.int64)
+        first = int(days.min()) if len(days) else 0
+        span = int(days.max()) - first + 1 if len(days) else 1
+        # Summed over campaigns once: every later aggregation reads one row per channel-day.
+        keys, index = np.unique(codes * span + (days - first), return_inverse=True)
+        self.code = keys // span
+        self.day = (keys % span + first).astype("datetime64[D]")
+        self.cols = {
+            c: np.bincount(index, weights=np.nan_to_num(np.asarray(v, dtype=float)),
+                           minlength=len(keys))  # fmt: skip
+            for c, v in rows.items()
+            if c not in ("channel", "day", "campaign")
+        }
+
+    def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Each row's group code under ``dim`` and the (sorted) group names."""
+        if dim is None or dim == "brand":
+            return np.zeros(len(rows), dtype=np.int64), ["brand" if dim else ""]
+        if dim == "channel":
+            return self.code[rows], self.channels
+        if dim in PERIODS:
+            starts, inverse = np.unique(_period_start(self.day[rows], dim), return_inverse=True)
+            return inverse.astype(np.int64), list(np.datetime_as_string(starts, unit="D"))
+        raise ValueError(f"rollup days are summed over campaigns: no {dim!r} key")
+
+    def _window(self, f: Filters) -> np.ndarray:
+        keep = np.ones(len(self.day), dtype=bool)
+        if f.start is not None:
+            keep &= self.day >= np.datetime64(f.start, "D")
+        if f.end is not None:
+            keep &= self.day <= np.datetime64(f.end, "D")
+        return np.flatnonzero(keep)
+
+    def _groups(
+        self, rows: np.ndarray, by: str, then_by: str | None
+    ) -> tuple[np.ndarray, list[str], list[str] | None, int]:
+        """Dense group index per row, the groups' names (and sub-names), sorted by name."""
+        g_code, g_names = self._keys(by, rows)
+        s_code, s_names = self._keys(then_by, rows)
+        present, inverse = np.unique(g_code * len(s_names) + s_code, return_inverse=True)
+        groups = [g_names[k // len(s_names)] for k in present]
+        subs = [s_names[k % len(s_names)] for k in present] if then_by else None
+        return inverse.astype(np.int64), groups, subs, len(present)
+
+    def counts(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> pl.DataFrame:
+        """See :func:`counts_from_days`."""
+        rows = self._window(f)
+        index, groups, subs, k = self._groups(rows, by, then_by)
+        day = self.day[rows]
+        if by in PERIODS:
+            age = (_period_end(day, by) - day).astype(np.int64)
+        else:
+            age = (np.datetime64(f.end or dt.date.today(), "D") - day).astype(np.int64)
+        w = trust.recency_weight(age, half_life_days) if len(rows) else np.zeros(0)
+        w = np.asarray(w, dtype=float)
+        col = {c: v[rows] for c, v in self.cols.items()}
+        tgt = col[bucket_column(default_target)].copy()
+        codes = self.code[rows]
+        for i, name in enumerate(self.channels):
+            tgt[codes == i] = col[bucket_column(targets.get(name, default_target))][codes == i]
+        col["_tgt"] = tgt
+
+        def total(x: np.ndarray) -> np.ndarray:
+            return np.bincount(index, weights=x, minlength=k).astype(float)
+
+        out: dict[str, Any] = {"group": pl.Series(groups, dtype=pl.String)}
+        if then_by:
+            out["sub"] = pl.Series(subs, dtype=pl.String)
+        for c in _WEIGHTED:
+            out[c] = total(w * col[c])
+        out["answered_in_target"] = total(w * tgt)
+        out["n_raw"] = np.round(total(col["audience"])).astype(np.int64)
+        out["polar_raw"] = np.round(total(col["pos"] + col["neg"])).astype(np.int64)
+        for c in _PLAIN:
+            out[c] = total(col[c])
+        rating_n = total(col["rating_n"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = np.where(rating_n > 0, total(col["rating_sum"]) / rating_n, np.nan)
+        out["avg_rating"] = pl.Series(avg, dtype=pl.Float64, nan_to_null=True)
+        for name, c in _RAW:
+            out[name] = total(col[c])
+        frame = pl.DataFrame(out)
+        if k == 0 and by in _CONSTANT and then_by in _CONSTANT:
+            # As in SQL, a constant grouping (brand) over no rows is one row of null sums.
+            keys = {"group": [by]} | ({"sub": [then_by]} if then_by else {})
+            return pl.DataFrame(keys, schema={c: frame.schema[c] for c in keys}).hstack(
+                pl.DataFrame(
+                    {c: [None] for c in frame.columns if c not in keys},
+                    schema={c: t for c, t in frame.schema.items() if c not in keys},
+                )
+            )
+        return frame
+
+    def sentiment(self, f: Filters, by: str, granularity: str) -> pl.DataFrame:
+        """:meth:`Store.weekly_sentiment` / :meth:`Store.period_sentiment` rows."""
+        rows = self._window(f)
+        index, groups, periods, k = self._groups(rows, by, granularity)
+        col = {c: self.cols[c][rows] for c in ("pos", "neg", "audience")}
+        return pl.DataFrame(
+            {
+                "group": pl.Series(groups, dtype=pl.String),
+                "period": pl.Series(periods, dtype=pl.String).str.to_date(),
+                **{
+                    name: np.bincount(index, weights=col[c], minlength=k).astype(float)
+                    for name, c in (("pos", "pos"), ("neg", "neg"), ("total", "audience"))
+                },
+            }
+        )
+
+
+def _period_start(day: np.ndarray, dim: str) -> np.ndarray:
+    if dim == "day":
+        return day
+    if dim == "week":
+        # 1970-01-01 was a Thursday: (days + 3) % 7 is the weekday, Monday = 0.
+        return day - (day.astype(np.int64) + 3) % 7
+    return day.astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _period_end(day: np.ndarray, dim: str) -> np.ndarray:
+    if dim == "day":
+        return day
+    if dim == "week":
+        return _period_start(day, "week") + 6
+    return (day.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
+
+
+def counts_from_days(
+    days: Mapping[str, np.ndarray] | RollupDays,
+    f: Filters,
+    by: str,
+    *,
+    half_life_days: float,
+    targets: Mapping[str, float],
+    default_target: float = 24.0,
+    then_by: str | None = None,
+) -> pl.DataFrame:
+    """:meth:`Store.trust_counts` computed from :meth:`Store.rollup_rows` already
+    restricted to ``f``'s channels and campaigns (same columns, groups and order).
+
+    Per rollup day, weight ``w = 0.5 ** (max(0, age_days) / H)`` (``w = 1`` when
+    ``H = half_life_days`` is 0), the age counted from the end of the day's own period for
+    period groups, else from ``f.end``; weighted counts ``Σ w·x`` for P, N, neutral,
+    audience, complaints, actionable, answered and answered within the channel's target
+    (``targets``, else ``default_target`` hours, snapped to a rollup bucket); raw sums
+    beside them.
+    """
+    rollup = days if isinstance(days, RollupDays) else RollupDays(days)
+    return rollup.counts(
+        f, by, half_life_days=half_life_days, targets=targets,
+        default_target=default_target, then_by=then_by,
+    )  # fmt: skip
+
+
+class _RollupView:
+    """The store, with the rollup reads of one Overview answered from a single read of the
+    daily rollup and one of the posts, instead of a query per view and window.
+
+    Covers the window ``f``, its previous window and the consistency look-back (12 weeks
+    before), for ``f``'s channels and campaigns; any other read goes to the store.
+    """
+
+    def __init__(self, store: Store, f: Filters, start: dt.date) -> None:
+        assert f.end is not None
+        self._store = store
+        self._f = f
+        self._replies: list[tuple[str, bool]] | None = None
+        self._percentiles: dict[Any, pl.DataFrame] = {}
+        self._start = start
+        self._days = RollupDays(store.rollup_rows(f.with_(start=start)))
+        # The posts of every window's trailing year (percentile components).
+        self._posts_from = start - dt.timedelta(days=365)
+        self._posts = store.posts_frame(f, lookback_days=(f.end - start).days + 365)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def rollup_channels(self) -> list[str]:
+        return [c for c, _ in self._channel_replies()]
+
+    def reply_channels(self) -> list[str]:
+        return [c for c, replies in self._channel_replies() if replies]
+
+    def _channel_replies(self) -> list[tuple[str, bool]]:
+        if self._replies is None:
+            self._replies = self._store.rollup_channel_replies()
+        return self._replies
+
+    def _covers(self, g: Filters) -> bool:
+        return (
+            g.start is not None
+            and g.end is not None
+            and g.start >= self._start
+            and g.end <= self._f.end  # type: ignore[operator]
+            and g.channels == self._f.channels
+            and g.campaigns == self._f.campaigns
+        )
+
+    def trust_counts(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float] | Sequence[tuple[str, float]],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> pl.DataFrame:
+        if not self._covers(f) or "campaign" in (by, then_by):
+            return self._store.trust_counts(
+                f, by, half_life_days=half_life_days, targets=targets,
+                default_target=default_target, then_by=then_by,
+            )  # fmt: skip
+        return self._days.counts(
+            f, by, half_life_days=half_life_days, targets=dict(targets),
+            default_target=default_target, then_by=then_by,
+        )  # fmt: skip
+
+    def weekly_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
+        if not self._covers(f) or by == "campaign":
+            return self._store.weekly_sentiment(f, by)
+        return self._days.sentiment(f, by, "week")
+
+    def period_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
+        if not self._covers(f) or by == "campaign":
+            return self._store.period_sentiment(f, by)
+        return self._days.sentiment(f, by, f.granularity)
+
+    def post_percentiles(self, f: Filters) -> pl.DataFrame:
+        key = (f.start, f.end, f.channels)
+        if key not in self._percentiles:
+            self._percentiles[key] = trust.component_percentiles(
+                self.posts_frame(f), f.start, f.end
+            )
+        return self._percentiles[key]
+
+    def posts_frame(self, f: Filters, *, lookback_days: int = 365) -> pl.DataFrame:
+        if (
+            f.end is None
+            or f.end > self._f.end  # type: ignore[operator]
+            or f.channels != self._f.channels
+            or f.end - dt.timedelta(days=lookback_days) < self._posts_from
+        ):
+            return self._store.posts_frame(f, lookback_days=lookback_days)
+        t = pl.col("created_at")
+        return self._posts.filter(
+            (t < dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time()))
+            & (t >= dt.datetime.combine(f.end - dt.timedelta(days=lookback_days), dt.time()))
+        )
 
 
 def _key_expr(posts: pl.DataFrame, dim: str) -> pl.Expr:
@@ -113,6 +395,15 @@ def _key_expr(posts: pl.DataFrame, dim: str) -> pl.Expr:
     if dim == "campaign":
         return pl.col("campaign").cast(pl.String).fill_null(NO_CAMPAIGN)
     return pl.col("created_at").dt.truncate(PERIODS[dim]).dt.date().cast(pl.String)
+
+
+def _percentiles(store: Store, f: Filters) -> pl.DataFrame:
+    """The window's posts with their S4/S5 percentiles (:func:`trust.component_percentiles`),
+    computed once per window when the store is an Overview's view."""
+    shared = getattr(store, "post_percentiles", None)
+    if shared is not None:
+        return shared(f)
+    return trust.component_percentiles(store.posts_frame(f), f.start, f.end)
 
 
 def _with_components(
@@ -128,21 +419,17 @@ def _with_components(
     For period groups the S6 window is the 12 weeks ending at each period's end;
     otherwise the 12 weeks ending at the filter's end.
     """
-    key = pl.col("group") + "\x1f" + (pl.col("sub") if then_by else pl.lit(""))
-    c = c.with_columns(key.alias("_key"))
-    posts = store.posts_frame(f)
+    posts = _percentiles(store, f)
     if posts.height:
-        posts = posts.with_columns(
-            (_key_expr(posts, by) + "\x1f" + (_key_expr(posts, then_by) if then_by else pl.lit("")))
-            .alias("_key")
+        key = pl.col("group") + "\x1f" + (pl.col("sub") if then_by else pl.lit(""))
+        post_key = _key_expr(posts, by) + "\x1f" + (
+            _key_expr(posts, then_by) if then_by else pl.lit("")
         )
-        s4 = trust.s4_advocacy(posts, f.start, f.end, by="_key").select(
-            pl.col("group").alias("_key"), "s4"
-        )
-        s5 = trust.s5_engagement_quality(posts, f.start, f.end, by="_key").select(
-            pl.col("group").alias("_key"), "s5"
-        )
-        c = c.join(s4, on="_key", how="left").join(s5, on="_key", how="left")
+        means = (
+            posts.group_by(post_key.alias("_key"))
+            .agg(pl.col("p4").mean().alias("s4"), pl.col("p5").mean().alias("s5"))
+        )  # fmt: skip
+        c = c.with_columns(key.alias("_key")).join(means, on="_key", how="left").drop("_key")
     else:
         c = c.with_columns(pl.lit(None, pl.Float64).alias("s4"), pl.lit(None, pl.Float64).alias("s5"))
     dims = [d for d in (by, then_by) if d in ("brand", "channel", "campaign")]
@@ -152,32 +439,64 @@ def _with_components(
     start = (f.start or end) - dt.timedelta(weeks=12)
     weekly = store.weekly_sentiment(f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
-    # Weekly arrays per group, so that each row's 12-week window is a slice.
-    by_group: dict[str, tuple[Any, Any, Any]] = {}
-    for (g,), rows in weekly.sort("period").group_by(["group"], maintain_order=True):
-        by_group[str(g)] = (
-            rows.get_column("period").to_numpy(),
-            rows.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy(),
-            rows.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy(),
-        )
-    s6: list[float | None] = []
-    for row in c.select("group", *(["sub"] if then_by else [])).iter_rows(named=True):
-        d = row["group"] if by == dim else (row.get("sub") if then_by == dim else "brand")
-        if period:
-            p_start = dt.date.fromisoformat(str(row["group"] if by == period else row["sub"]))
-            p_end = period_end(p_start, period)
-        else:
-            p_end = end
-        arrays = by_group.get(str(d))
-        if arrays is None:
-            s6.append(None)
-            continue
-        weeks, pos, neg = arrays
-        hi = int(np.searchsorted(weeks, np.datetime64(p_end), side="right"))
-        lo = int(np.searchsorted(weeks, np.datetime64(p_end - dt.timedelta(weeks=12)),
-                                 side="right"))  # fmt: skip
-        s6.append(trust.s6_from_counts(pos[lo:hi][-12:], neg[lo:hi][-12:], s.prior_strength, mu))
-    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64)).drop("_key")
+    s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
+    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64, nan_to_null=True))
+
+
+def _s6_per_row(
+    c: pl.DataFrame,
+    weekly: pl.DataFrame,
+    by: str,
+    then_by: str | None,
+    dim: str,
+    period: str | None,
+    end: dt.date,
+    m: float,
+    mu: float,
+) -> np.ndarray:
+    """S6 of every row of ``c`` from the weekly sentiment of its ``dim`` group, over the
+    12 weeks ending at the row's period end (or ``end``); NaN where S6 is missing.
+
+    The weeks (Mondays) in ``(p_end − 12 weeks, p_end]`` are exactly the 12 ending with
+    ``p_end``'s own week, so each row's window is a fixed-width slice of a group × week
+    grid (weeks without rows count zero, which S6 skips as weeks without data).
+    """
+    rows = c.height
+    if rows == 0 or weekly.is_empty():
+        return np.full(rows, np.nan)
+    names = weekly.get_column("group").cast(pl.String).to_numpy()
+    groups = {g: i for i, g in enumerate(dict.fromkeys(names.tolist()))}
+    base = weekly.get_column("period").min()
+    days = (
+        weekly.get_column("period").to_numpy().astype("datetime64[D]") - np.datetime64(base, "D")
+    ).astype(np.int64)
+    n_weeks = int(days.max()) // 7 + 1
+    grid_pos = np.zeros((len(groups), n_weeks))
+    grid_neg = np.zeros((len(groups), n_weeks))
+    gi = np.array([groups[g] for g in names.tolist()], dtype=np.int64)
+    grid_pos[gi, days // 7] = weekly.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy()
+    grid_neg[gi, days // 7] = weekly.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy()
+    if by == dim:
+        keys = c.get_column("group").cast(pl.String).to_list()
+    elif then_by == dim:
+        keys = c.get_column("sub").cast(pl.String).to_list()
+    else:
+        keys = ["brand"] * rows
+    if period:
+        starts = c.get_column("group" if by == period else "sub").to_numpy().astype("datetime64[D]")
+        ends = _period_end(starts, period)
+    else:
+        ends = np.full(rows, np.datetime64(end, "D"))
+    # The grid starts on a Monday: floor division finds each end's own week.
+    last_week = (ends - np.datetime64(base, "D")).astype(np.int64) // 7
+    cols = last_week[:, None] - np.arange(11, -1, -1)[None, :]
+    row_group = np.array([groups.get(k, -1) for k in keys], dtype=np.int64)
+    ok = (row_group[:, None] >= 0) & (cols >= 0) & (cols < n_weeks)
+    safe_g = np.where(row_group >= 0, row_group, 0)[:, None]
+    safe_c = np.clip(cols, 0, n_weeks - 1)
+    pos = np.where(ok, grid_pos[safe_g, safe_c], 0.0)
+    neg = np.where(ok, grid_neg[safe_g, safe_c], 0.0)
+    return trust.s6_from_windows(pos, neg, m, mu)
 
 
 
@@ -258,11 +577,20 @@ class Overview:
 
 
 def series(
-    store: Store, f: Filters, settings: trust.TrustSettings | None = None, *, by: str = "channel"
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None = None,
+    *,
+    by: str = "channel",
+    level: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Trust per period (the filter's granularity) and per channel (or brand).
 
-    Each group's periods shrink toward that group's level over the whole window.
+    Each group's periods shrink toward that group's level over the whole window
+    (``level``: that :func:`trust_table` when the caller has it already).
+    Each point's 80 % interval comes from ``min(settings.draws, 300)`` Monte-Carlo draws
+    (the headline and the per-channel table use the full ``settings.draws``, 1,000 by
+    default): 300 draws put a band edge within about a tenth of the band's half-width.
     """
     store = memo(store)
     s = _settings(store, settings)
@@ -278,25 +606,21 @@ def series(
     if c.is_empty():
         return pl.DataFrame()
     c = _with_components(store, f, c, gran, "brand" if by == "brand" else "channel", s)
-    level = trust_table(store, f, by if by != "brand" else "brand", s)
+    if level is None:
+        level = trust_table(store, f, by if by != "brand" else "brand", s)
     priors = {
         r["group"]: {"S1": r["S1"], "S2": r["S2"], "S3": r["S3"] or 0.5}
         for r in level.iter_rows(named=True)
         if r["S1"] is not None
     }
-    parts = []
-    for (sub,), rows in c.group_by(["sub"], maintain_order=True):
-        prior = priors.get(str(sub))
-        scored = trust.score_groups(rows.drop("sub"), point_settings, prior)
-        parts.append(
-            scored.with_columns(
-                pl.lit(str(sub)).alias("channel"),
-                pl.col("group").str.to_date().alias("period"),
-            ).join(rows.select("group", "neg_raw", "audience_raw"), on="group", how="left")
-        )
-    if not parts:
-        return pl.DataFrame()
-    return pl.concat(parts, how="vertical_relaxed").sort("channel", "period")
+    # All channels' periods in one pass, each channel shrunk toward its own level.
+    scored = trust.score_partitions(c, point_settings, "sub", priors)
+    return scored.with_columns(
+        c.get_column("sub").cast(pl.String).alias("channel"),
+        pl.col("group").str.to_date().alias("period"),
+        c.get_column("neg_raw"),
+        c.get_column("audience_raw"),
+    ).sort("channel", "period")
 
 
 def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[str, Any]:
@@ -326,53 +650,93 @@ def overview(
     *,
     with_brand_series: bool = False,
 ) -> Overview:
-    """Everything the Overview page shows."""
+    """Everything the Overview page shows.
+
+    One computation reads the store a handful of times: the daily rollup rows once for
+    the window, the previous window and S6's 12-week look-back (:class:`RollupDays`), the
+    posts once for both windows' percentile components, and the comments behind the
+    biggest changes in one query. Every table (channels, brand, previous window, series,
+    alerts, coverage) is aggregated from those, with the same results as reading each
+    from the store. A channel scored again for the channel-equal total reuses its
+    Monte-Carlo draws (:func:`trust.shared_draws`). Nothing is kept between calls.
+    """
+    with trust.shared_draws():
+        return _overview(store, f, settings, with_brand_series=with_brand_series)
+
+
+def _overview(
+    store: Store,
+    f: Filters,
+    settings: trust.TrustSettings | None,
+    *,
+    with_brand_series: bool,
+) -> Overview:
     store = memo(store)
     s = _settings(store, settings)
     f = resolve(store, f)
-    channels = trust_table(store, f, "channel", s)
-    head = brand_headline(store, f, s, channels)
     prev_f = f.previous()
-    prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
-    prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
-    delta = None
-    if prev and prev.get("trust") is not None and head.get("trust") is not None:
-        delta = float(head["trust"]) - float(prev["trust"])
-    changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
-    # The comments behind each change: the worst ones where trust fell, the best where it
-    # rose; one scan per direction, not one per change.
-    for worst in (True, False):
-        picked = [c["group"] for c in changes if (c["delta"] < 0) == worst]
-        if not picked:
-            continue
-        tops = store.top_comments(f, picked, per_channel=12, worst=worst)
-        for ch in changes:
-            if ch["group"] in picked:
+    if f.start is not None and f.end is not None:
+        # One read of the rollup for both windows and S6's 12-week look-back.
+        first = prev_f.start if prev_f and prev_f.start else f.start
+        store = memo(_RollupView(store, f, first - dt.timedelta(weeks=12)))  # type: ignore[arg-type]
+    # The two reads that nothing else waits for run beside the Python work (DuckDB
+    # releases the GIL; each read has its own cursor).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        annotations = pool.submit(store.annotations, f)
+        channels = trust_table(store, f, "channel", s)
+        head = brand_headline(store, f, s, channels)
+        prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
+        prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
+        delta = None
+        if prev and prev.get("trust") is not None and head.get("trust") is not None:
+            delta = float(head["trust"]) - float(prev["trust"])
+        changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
+        # The comments behind each change: the worst ones where trust fell, the best where
+        # it rose; one read for all the changes.
+        drivers = (
+            pool.submit(
+                store.change_drivers,
+                f,
+                [c["group"] for c in changes if c["delta"] < 0],
+                [c["group"] for c in changes if c["delta"] >= 0],
+                per_channel=12,
+            )
+            if changes
+            else None
+        )
+        ser = series(store, f, s, level=channels)
+        # Only the Brief and the report draw the brand's own trend.
+        brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
+        per_period = store.period_sentiment(f, "channel")
+        al = (
+            trust.alerts(per_period.select("group", "period", "neg", "total"))
+            if per_period.height
+            else pl.DataFrame()
+        )
+        cov = coverage(store, f, s)
+        if drivers is not None:
+            tops = drivers.result()
+            for ch in changes:
+                label = "negative" if ch["delta"] < 0 else "positive"
                 ch["drivers"] = distinct_texts(
-                    tops.filter(pl.col("channel") == ch["group"]), 3
+                    tops.filter((pl.col("channel") == ch["group"]) & (pl.col("label") == label)),
+                    3,
                 ).select("created_at", "channel", "text", "label")
-    ser = series(store, f, s)
-    # Only the Brief and the report draw the brand's own trend.
-    brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
-    per_period = store.period_sentiment(f, "channel")
-    al = trust.alerts(
-        per_period.select("group", "period", "neg", "total")
-    ) if per_period.height else pl.DataFrame()
-    return Overview(
-        filters=f,
-        settings=s,
-        headline=head,
-        previous=prev,
-        delta=delta,
-        channels=channels,
-        series=ser,
-        brand_series=brand_ser,
-        alerts=al,
-        changes=changes,
-        coverage=coverage(store, f, s),
-        annotations=store.annotations(f),
-        explain=trust.explain(head["row"], s) if head.get("row") else {},
-    )
+        return Overview(
+            filters=f,
+            settings=s,
+            headline=head,
+            previous=prev,
+            delta=delta,
+            channels=channels,
+            series=ser,
+            brand_series=brand_ser,
+            alerts=al,
+            changes=changes,
+            coverage=cov,
+            annotations=annotations.result(),
+            explain=trust.explain(head["row"], s) if head.get("row") else {},
+        )
 
 
 def responsiveness(

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from trustdash import config, lake
@@ -63,6 +64,11 @@ BACKUP_TABLES = (
     "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
 )  # fmt: skip
 DERIVED_TABLES = ("daily_rollup", "post_sentiment", "notable_comments")
+# The rollup's count columns (all but channel, campaign and day).
+_ROLLUP_COUNTS = (
+    "audience", "pos", "neg", "neu", "unscored", "complaints", "actionable", "answered",
+    *_BUCKET_COL.values(), "brand_replies", "n_en", "n_fr", "n_other", "rating_sum", "rating_n",
+)  # fmt: skip
 
 SCHEMA_VERSION = 2
 
@@ -726,6 +732,11 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def rollup_channels(self) -> list[str]:
+        """Channels with comments in the daily rollup (cheaper than :meth:`channels`, which
+        reads the comments themselves)."""
+        return [r[0] for r in self._rows("SELECT DISTINCT channel FROM daily_rollup ORDER BY 1")]
+
     def campaigns(self) -> list[str]:
         rows = self._rows(
             "SELECT name FROM (SELECT campaign AS name FROM daily_rollup WHERE campaign <> '' "
@@ -813,6 +824,35 @@ class Store:
         """  # noqa: S608 - identifiers from whitelists
         frame = self._frame(sql, [*w_params, *t_params, *params])
         return frame
+
+    def rollup_rows(self, f: Filters) -> dict[str, np.ndarray]:
+        """The daily rollup rows of the filter's window, channels and campaigns (one per
+        channel, campaign and day) as numpy arrays: ``channel``, ``day`` and every count
+        column, nulls as 0.
+
+        Read as they are, without grouping: the Overview sums them many ways itself
+        (:class:`trustdash.analysis.RollupDays`), and a plain read is the cheapest query.
+        """
+        where, params = self._rollup_where(f)
+        cols = ", ".join(_ROLLUP_COUNTS)
+        with self.cursor() as cur:
+            raw = cur.execute(
+                f"SELECT channel, day, {cols} FROM daily_rollup WHERE {where}",  # noqa: S608 - whitelist
+                params,
+            ).fetchnumpy()
+        out = {k: np.ma.filled(v, 0.0) if isinstance(v, np.ma.MaskedArray) else v
+               for k, v in raw.items()}  # fmt: skip
+        out["day"] = out["day"].astype("datetime64[D]")
+        return out
+
+    def rollup_channel_replies(self) -> list[tuple[str, bool]]:
+        """Each channel of the rollup and whether its exports carry brand replies: what
+        :meth:`rollup_channels` and :meth:`reply_channels` say, in one read."""
+        rows = self._rows(
+            "SELECT channel, sum(brand_replies) + sum(answered) > 0 FROM daily_rollup "
+            "GROUP BY 1 ORDER BY 1"
+        )
+        return [(r[0], bool(r[1])) for r in rows]
 
     def reply_channels(self) -> list[str]:
         """Channels whose exports carry brand replies (else responsiveness is not measurable)."""
@@ -1273,6 +1313,31 @@ class Store:
             [*params, label, int(per_channel)],
         )
 
+    def change_drivers(
+        self,
+        f: Filters,
+        worst: Sequence[str],
+        best: Sequence[str],
+        *,
+        per_channel: int = 3,
+    ) -> pl.DataFrame:
+        """:meth:`top_comments` for two sets of channels in one read: the most negative
+        comments of the ``worst`` channels and the most positive of the ``best`` ones
+        (ordered by channel, then label, then rank)."""
+        where, params = self._rollup_where(f.with_(channels=()))
+        return self._frame(
+            f"""SELECT created_at, channel, text, label, polarity FROM notable_comments
+                WHERE {where} AND ((label = 'negative' AND list_contains(?, channel))
+                                   OR (label = 'positive' AND list_contains(?, channel)))
+                QUALIFY row_number() OVER (PARTITION BY channel, label ORDER BY
+                  CASE WHEN label = 'negative' THEN polarity ELSE -polarity END,
+                  created_at DESC) <= ?
+                ORDER BY channel, label,
+                  CASE WHEN label = 'negative' THEN polarity ELSE -polarity END,
+                  created_at DESC""",  # noqa: S608 - where built here
+            [*params, list(worst), list(best), int(per_channel)],
+        )
+
     def baseline_scan(self, campaign: str | None = None) -> pl.DataFrame:
         """One plain GROUP BY channel over the raw comments (the benchmarks' yardstick)."""
         if campaign is None:
@@ -1690,6 +1755,11 @@ def _target_case(targets: Mapping[str, float], default: float) -> tuple[str, lis
     if not parts:
         return default_col, []
     return "CASE channel " + " ".join(parts) + f" ELSE {default_col} END", params
+
+
+def bucket_column(hours: float) -> str:
+    """The rollup column counting replies within a target time (see :func:`snap_target`)."""
+    return _BUCKET_COL[snap_target(hours)]
 
 
 def snap_target(hours: float) -> int:

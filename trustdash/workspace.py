@@ -34,8 +34,12 @@ def setting(store: Store, key: str) -> Any:
 
 def trust_settings(store: Store) -> trust.TrustSettings:
     """The trust model's settings as saved in the store (defaults where unset or invalid)."""
-    values = {k: setting(store, k) for k in ("weights", "half_life_days", "prior_strength")}
-    targets = {str(k).lower(): float(v) for k, v in (setting(store, "targets") or {}).items()}
+    saved = store.all_settings()  # one read for the four settings
+    values = {
+        k: saved.get(k, DEFAULTS.get(k)) for k in ("weights", "half_life_days", "prior_strength")
+    }
+    saved_targets = saved.get("targets", DEFAULTS.get("targets")) or {}
+    targets = {str(k).lower(): float(v) for k, v in saved_targets.items()}
     try:
         return trust.TrustSettings(
             weights={k: float(v) for k, v in dict(values["weights"]).items()},
