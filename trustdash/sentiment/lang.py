@@ -111,24 +111,26 @@ def _model() -> Any:
         return None
 
 
+def _model_lines(texts: list[str]) -> list[str]:
+    """The lines the model reads: placeholders blanked, one line, the first MODEL_MAX_CHARS
+    characters, ALL-CAPS text lower-cased (the model reads capitals as English)."""
+    s = pl.Series(texts, dtype=pl.String).str.replace_all(_PLACEHOLDERS.pattern, " ")
+    s = s.str.replace_all("\n", " ", literal=True).str.slice(0, MODEL_MAX_CHARS)
+    all_caps = (s == s.str.to_uppercase()) & s.str.contains(r"\p{Lu}|\p{Lt}")
+    lines = pl.select(pl.when(all_caps).then(s.str.to_lowercase()).otherwise(s) + "\n")
+    return lines.to_series().to_list()
+
+
 def _predict(texts: list[str]) -> list[tuple[str, float]]:
     model = _model()
     if model is None:
         return [("und", 0.0)] * len(texts)
-    out: list[tuple[str, float]] = []
     f = model.f  # the C++ binding: avoids per-call Python overhead of the wrapper
-    for t in texts:
-        # fastText reads one line; long comments are cut, the start decides well enough.
-        clean = _PLACEHOLDERS.sub(" ", t).replace("\n", " ")[:MODEL_MAX_CHARS]
-        if clean.isupper():  # the model reads ALL-CAPS French as English: lower-case it
-            clean = clean.lower()
-        pred = f.predict(clean + "\n", 1, 0.0, "strict")
-        if pred:
-            prob, label = pred[0]
-            out.append((label.removeprefix("__label__"), min(float(prob), 1.0)))
-        else:
-            out.append(("und", 0.0))
-    return out
+    preds = [f.predict(line, 1, 0.0, "strict") for line in _model_lines(texts)]
+    return [
+        (p[0][1].removeprefix("__label__"), min(float(p[0][0]), 1.0)) if p else ("und", 0.0)
+        for p in preds
+    ]
 
 
 def decide(votes: pl.DataFrame) -> pl.Series:
