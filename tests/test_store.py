@@ -222,7 +222,14 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
     assert res.ok, res.errors
     assert (res.rows_imported, res.duplicates) == (30, 10)
     assert store._one("SELECT count(*) FROM comments") == 30
-    assert list(spill.iterdir()) == []
+
+    def leftovers() -> list:
+        staged = store.staging_dir
+        return list(spill.iterdir()) + (
+            list(staged.iterdir()) if staged and staged.exists() else []
+        )
+
+    assert leftovers() == []
 
     real = store_mod.ImportBatch.add_comments
     calls = {"n": 0}
@@ -239,4 +246,17 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
     )[0]
     assert not res.ok
     assert store._one("SELECT count(*) FROM comments") == 30
-    assert list(spill.iterdir()) == []
+    assert leftovers() == []
+
+
+def test_staging_left_by_a_dead_import_is_removed_on_open(tmp_path) -> None:
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    dead = tmp_path / "s.duckdb.staging" / "trustdash-import-x"
+    dead.mkdir(parents=True)
+    (dead / "comments-0.parquet").write_bytes(b"partial")
+    store = Store(path)
+    try:
+        assert store.staging_dir is not None and not store.staging_dir.exists()
+    finally:
+        store.close()

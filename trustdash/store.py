@@ -266,6 +266,12 @@ class Store:
         self._write_lock = threading.RLock()
         self._catalog: str | None = None  # the lake's alias in the process's host database
         self._con = self._connect(wait_seconds)
+        # Comment batches of an import wait here (see ImportBatch). The open DuckDB file is
+        # this process's alone, so anything left is from an import that died: remove it.
+        self.staging_dir: Path | None = None
+        if self.backend == "embedded" and self.target != ":memory:":
+            self.staging_dir = Path(self.target + ".staging")
+            shutil.rmtree(self.staging_dir, ignore_errors=True)
         try:
             self.migrate()
         except BaseException:
@@ -1492,7 +1498,10 @@ class ImportBatch:
 
     def _spill_dir(self) -> Path:
         if self._spill is None:
-            self._spill = Path(tempfile.mkdtemp(prefix="trustdash-import-"))
+            root = self.store.staging_dir
+            if root is not None:
+                root.mkdir(parents=True, exist_ok=True)
+            self._spill = Path(tempfile.mkdtemp(prefix="trustdash-import-", dir=root))
         return self._spill
 
     def _keep(self, arg: Any) -> Any:
