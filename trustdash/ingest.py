@@ -290,6 +290,10 @@ def _store_source(
                 progress(0.5, f"{res.path}: {batch.rows_read:,} rows read ({rate:,.0f} rows/s)")
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
+        # Rows are written and the rollups refreshed as the import commits, after the last
+        # batch: on a big file that takes a while, so say so.
+        progress(0.9, f"{res.path}: {batch.rows_read:,} rows read; storing them and updating "
+                      "the dashboards…")  # fmt: skip
         if batch.rejected == batch.rows_read:
             # Nothing usable: refuse the file whole rather than record an empty import.
             raise BadFile(
