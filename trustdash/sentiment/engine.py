@@ -660,9 +660,8 @@ def _score_unique(
     votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts.drop("n_excl", "n_q"))
     lang_s = langid.decide(votes)
 
-    # ---- n-grams only where a multi-word entry can start (a small share of the rows): the
-    # strings are built on that subset.
-    # A start whose next token (same text) is no second word of any entry cannot match.
+    # ---- n-grams: strings are built only where a multi-word entry can start and the next
+    # token of the same text is the second word of some entry (a small share of the rows).
     second = vocab["key"].is_in(_second_words(lex2, lex3).implode())
     r = feats["starts"].gather(kid).arg_true()
     r1 = (r + 1).clip(upper_bound=max(n_rows - 1, 0))
@@ -687,7 +686,11 @@ def _score_unique(
     kept_id = tok_id.gather(kr)
     at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
     n_kept = kr.len()
-    window_cols = feats.drop("kid", "is_alpha", "en_fw", "fr_fw", "other_fw", "en_lex", "fr_lex")
+    window_cols = feats.select(
+        "is_caps", "elongated", "n_prefix", "boost_en", "boost_fr", "neg_en", "neg_fr",
+        "but_en", "but_fr", "complaint1", "q_en", "q_fr", "pas_jamais", "v1_en", "v1_fr",
+        "v1_und",
+    )  # fmt: skip
     t = window_cols.gather(kid.gather(kr)).with_columns(
         id=kept_id,
         g=kr.cast(pl.Int64),
