@@ -354,3 +354,19 @@ def test_packed_counts_match_plain_sums(monkeypatch: pytest.MonkeyPatch) -> None
     assert engine._count_per_text(tok_id, kid, per_token, 5).equals(plain)
     monkeypatch.setattr(engine, "_MAX_PACKED_TOKENS", 1)  # texts too long to pack
     assert engine._count_per_text(tok_id, kid, per_token, 5).equals(plain)
+
+
+def test_categorical_codes_in_any_numbering_order() -> None:
+    """Codes in first-appearance order take the fast path; a set numbered in another order
+    (values seen before) still maps every value back to its string."""
+    from trustdash.sentiment.engine import _categorical_codes
+
+    fresh = pl.Series(["b", "a", "b", "c"]).cast(pl.Categorical(pl.Categories.random()))
+    codes, distinct = _categorical_codes(fresh)  # type: ignore[misc]
+    assert distinct.gather(pl.Series(codes)).to_list() == ["b", "a", "b", "c"]
+    cats = pl.Categories.random()
+    seen_before = pl.Series(["c", "b", "a"]).cast(pl.Categorical(cats))
+    reordered = pl.Series(["a", "b", "a"]).cast(pl.Categorical(cats))
+    assert seen_before.len() == 3  # keeps the set alive and numbered c=0, b=1, a=2
+    out = _categorical_codes(reordered)
+    assert out is None or out[1].gather(pl.Series(out[0])).to_list() == ["a", "b", "a"]

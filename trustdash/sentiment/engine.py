@@ -353,11 +353,25 @@ def _categorical_codes(as_cat: pl.Series) -> tuple[np.ndarray, pl.Series] | None
     """(code per value, distinct values) of a categorical column whose category set holds
     exactly its values (a fresh one), or None when the codes are not 0..k-1."""
     codes = as_cat.to_physical().to_numpy()
+    if as_cat.null_count():
+        return None
+    if codes.size == 0:
+        return codes, pl.Series([], dtype=pl.String)
+    # A fresh set numbers values in order of first appearance: a value is new exactly where
+    # its code exceeds every earlier one, and the new codes then read 0, 1, 2, ...
+    runmax = np.maximum.accumulate(codes)
+    new = np.empty(codes.size, dtype=bool)
+    new[0] = True
+    np.greater(codes[1:], runmax[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    if np.array_equal(codes[first], np.arange(first.size)) and first.size == runmax[-1] + 1:
+        return codes, as_cat.gather(first).cast(pl.String)
+    # Otherwise (numbering in another order): the strings from the distinct values.
+    # (Categories.to_series() would walk the set in Python.)
     uniq = as_cat.unique()
     physical = uniq.to_physical()
-    if uniq.null_count() or (codes.size and int(physical.max()) != uniq.len() - 1):
+    if int(physical.max()) != uniq.len() - 1:
         return None
-    # Strings from the column itself: Categories.to_series() walks the set in Python.
     return codes, uniq.cast(pl.String).gather(physical.arg_sort())
 
 
