@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import polars as pl
 import pytest
@@ -252,11 +254,15 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
 def test_staging_left_by_a_dead_import_is_removed_on_open(tmp_path) -> None:
     path = tmp_path / "s.duckdb"
     Store(path).close()
-    dead = tmp_path / "s.duckdb.staging" / "trustdash-import-x"
+    staging = tmp_path / "s.duckdb.staging"
+    dead = staging / "import-999999999-abc"
     dead.mkdir(parents=True)
     (dead / "comments-0.parquet").write_bytes(b"partial")
+    ours = staging / f"import-{os.getpid()}-abc"  # another Store of this process importing
+    ours.mkdir()
     store = Store(path)
     try:
-        assert store.staging_dir is not None and not store.staging_dir.exists()
+        assert store.staging_dir == staging
+        assert not dead.exists() and ours.exists()
     finally:
         store.close()

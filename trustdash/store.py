@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -266,12 +267,11 @@ class Store:
         self._write_lock = threading.RLock()
         self._catalog: str | None = None  # the lake's alias in the process's host database
         self._con = self._connect(wait_seconds)
-        # Comment batches of an import wait here (see ImportBatch). The open DuckDB file is
-        # this process's alone, so anything left is from an import that died: remove it.
+        # Comment batches of an import wait here (see ImportBatch).
         self.staging_dir: Path | None = None
         if self.backend == "embedded" and self.target != ":memory:":
             self.staging_dir = Path(self.target + ".staging")
-            shutil.rmtree(self.staging_dir, ignore_errors=True)
+            _clear_dead_staging(self.staging_dir)
         try:
             self.migrate()
         except BaseException:
@@ -1501,7 +1501,8 @@ class ImportBatch:
             root = self.store.staging_dir
             if root is not None:
                 root.mkdir(parents=True, exist_ok=True)
-            self._spill = Path(tempfile.mkdtemp(prefix="trustdash-import-", dir=root))
+            prefix = f"import-{os.getpid()}-"
+            self._spill = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
         return self._spill
 
     def _keep(self, arg: Any) -> Any:
@@ -1787,6 +1788,19 @@ def _conflict_message(exc: BaseException) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _clear_dead_staging(root: Path) -> None:
+    """Remove what imports of dead processes left in ``root``: only this process can hold
+    the DuckDB file open, so a folder of another process is from an import that died."""
+    if not root.is_dir():
+        return
+    for child in root.iterdir():
+        parts = child.name.split("-")
+        pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+        if pid == os.getpid():
+            continue  # another Store of this process may be importing
+        shutil.rmtree(child, ignore_errors=True)
 
 
 _STORES: dict[str, Store] = {}
