@@ -67,18 +67,8 @@ def test_overlapping_export_without_ids_dedupes_on_content(store: Store) -> None
 
 
 def test_failed_import_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trustdash import store as store_mod
 
-    calls = {"n": 0}
-    real = store_mod.ImportBatch.add_comments
-
-    def flaky(self, frame):
-        calls["n"] += 1
-        real(self, frame)
-        if calls["n"] == 2:
-            raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(store_mod.ImportBatch, "add_comments", flaky)
+    _fail_on_batch(monkeypatch, 2)
     res = import_files(
         store, [("big.csv", comments_csv(make_rows(50)))], ImportOptions(batch_rows=10)
     )[0]
@@ -212,8 +202,6 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
     across batches are still counted once, and nothing is left behind, on success or not."""
     import tempfile
 
-    import trustdash.store as store_mod
-
     spill = tmp_path / "spill"
     spill.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spill))
@@ -233,16 +221,7 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
 
     assert leftovers() == []
 
-    real = store_mod.ImportBatch.add_comments
-    calls = {"n": 0}
-
-    def failing(self, frame):
-        calls["n"] += 1
-        real(self, frame)
-        if calls["n"] == 3:
-            raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(store_mod.ImportBatch, "add_comments", failing)
+    _fail_on_batch(monkeypatch, 3)
     res = import_files(
         store, [("more.csv", comments_csv(make_rows(40, prefix="m")))], ImportOptions(batch_rows=10)
     )[0]
@@ -266,3 +245,19 @@ def test_staging_left_by_a_dead_import_is_removed_on_open(tmp_path) -> None:
         assert not dead.exists() and ours.exists()
     finally:
         store.close()
+
+
+def _fail_on_batch(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """Make the n-th comment batch of the next import fail after it was added."""
+    from trustdash import store as store_mod
+
+    calls = {"n": 0}
+    real = store_mod.ImportBatch.add_comments
+
+    def failing(self, frame):
+        calls["n"] += 1
+        real(self, frame)
+        if calls["n"] == n:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store_mod.ImportBatch, "add_comments", failing)

@@ -199,15 +199,12 @@ def text_key(
     # A null text keys like the empty text, as before.
     norm = normalise(texts, brand_terms).fill_null("")
     suffix = f"\x1f{SCORER_VERSION}\x1f{overrides_version}"
-    uniq = norm.unique()
+    codes, uniq = _distinct_codes(norm)
     keys = pl.Series(
         [hashlib.sha1((t + suffix).encode("utf-8")).hexdigest() for t in uniq.to_list()],
         dtype=pl.String,
     )
-    # A join, not replace_strict with a dict: building that mapping dominated the cost.
-    table = pl.DataFrame({"t": uniq, "k": keys})
-    out = pl.DataFrame({"t": norm}).join(table, on="t", how="left", maintain_order="left")
-    return out["k"].rename(texts.name or "text_key")
+    return keys.gather(pl.Series(codes, dtype=pl.UInt32)).rename(texts.name or "text_key")
 
 
 def label_from_polarity(p: pl.Expr) -> pl.Expr:
@@ -694,7 +691,7 @@ def _score_unique(
         )
     ).to_series()
     kr = relevant.gather(kid).scatter(r, True).arg_true()  # n-gram starts are kept too
-    tid = tok_id.to_numpy()
+    tid, kept_rows = tok_id.to_numpy(), kr.to_numpy()
     text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
     clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid.to_numpy()], dtype=np.uint32)
     kept_id = tok_id.gather(kr)
@@ -708,8 +705,8 @@ def _score_unique(
     t = window_cols.gather(kid.gather(kr)).with_columns(
         id=kept_id,
         g=kr.cast(pl.Int64),
-        first=pl.Series(text_first[kr.to_numpy()], dtype=pl.Boolean),
-        clause=pl.Series(clause[kr.to_numpy()], dtype=pl.UInt32),
+        first=pl.Series(text_first[kept_rows], dtype=pl.Boolean),
+        clause=pl.Series(clause[kept_rows], dtype=pl.UInt32),
         is_en=(lang_s == "en").gather(kept_id),
         is_fr=(lang_s == "fr").gather(kept_id),
         v2=_scatter(n_kept, at, grams["v2"]),
