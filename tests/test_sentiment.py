@@ -331,6 +331,31 @@ def test_parallel_parts_agree_with_one_pass(monkeypatch: pytest.MonkeyPatch) -> 
     assert chunks == one_norm.str.split(" ").explode().to_list()
 
 
+def test_threaded_pieces_score_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large batches are scored in pieces on two threads; the scores, languages and flags
+    must be exactly those of a single pass, in input order, nulls and repeats included."""
+    from trustdash.sentiment import engine
+
+    texts = [
+        "I love it!!", "c'est nul, jamais reçu", None, "NOT good at all", "Recibí 😍",
+        "", "bof… pas terrible", "I love it!!", "ok", "Still waiting for my refund",
+    ] * 5  # fmt: skip
+    monkeypatch.setattr(engine, "THREAD_MIN_TEXTS", 10**9)
+    one_pass = score(texts, brand_terms=["Orange"])
+    monkeypatch.setattr(engine, "THREAD_MIN_TEXTS", 2)
+    pieces: list[int] = []
+    real = engine._score_distinct
+
+    def counting(raw: pl.Series, *args: object) -> pl.DataFrame:
+        pieces.append(raw.len())
+        return real(raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_score_distinct", counting)
+    threaded = score(texts, brand_terms=["Orange"])
+    assert len(pieces) == engine.SCORE_THREADS and sum(pieces) == 8  # distinct non-null texts
+    assert threaded.equals(one_pass)
+
+
 def test_scores_without_categorical_numbering(monkeypatch: pytest.MonkeyPatch) -> None:
     """Distinct texts and chunks are numbered through categoricals; when that numbering is
     not usable, the slower join path must give the same scores."""

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -329,9 +330,17 @@ def score(
     # text once, then spread the scores back by index (no join on the texts).
     valid = s.is_not_null()
     raw_codes, raw_u = _distinct_codes(s.filter(valid) if s.null_count() else s)
-    text_codes, uniq = _distinct_codes(normalise(raw_u, brand_terms))
-    res = _score_unique(uniq, parts).drop("text")
-    per_raw = res.gather(pl.Series(text_codes, dtype=pl.UInt32))
+    pieces = _thread_pieces(raw_u)
+    if len(pieces) == 1:
+        per_raw = _score_distinct(raw_u, brand_terms, parts)
+    else:
+        # A text's score depends on that text alone, so pieces scored apart give exactly
+        # the scores of one pass. Two pieces on two threads keep both cores busy where one
+        # pass leaves one idle (the language model and numpy steps hold a single core).
+        langid.load_model()  # once, before the threads race to load it
+        with ThreadPoolExecutor(len(pieces), thread_name_prefix="trustdash-score") as pool:
+            done = pool.map(lambda p: _score_distinct(p, brand_terms, parts), pieces)
+            per_raw = pl.concat(list(done))
     codes = pl.Series(raw_codes, dtype=pl.UInt32)
     if s.null_count():  # null texts gather null rows, filled with the defaults below
         codes = _scatter(s.len(), valid.arg_true(), codes)
@@ -344,6 +353,30 @@ def score(
         pl.col("is_complaint").fill_null(False),
         pl.col("is_question").fill_null(False),
     )
+
+
+# Below this many distinct texts a second thread costs more than it saves.
+THREAD_MIN_TEXTS = 20_000
+SCORE_THREADS = 2
+
+
+def _thread_pieces(raw: pl.Series) -> list[pl.Series]:
+    """The distinct texts cut into SCORE_THREADS consecutive pieces (one when few)."""
+    n = raw.len()
+    k = SCORE_THREADS if n >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1 else 1
+    bounds = [n * i // k for i in range(k + 1)]
+    return [raw.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _score_distinct(
+    raw: pl.Series,
+    brand_terms: Sequence[str],
+    parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
+) -> pl.DataFrame:
+    """Scores of distinct raw texts, one row each in order: texts equal once normalised
+    are scored once."""
+    text_codes, uniq = _distinct_codes(normalise(raw, brand_terms))
+    return _score_unique(uniq, parts).drop("text").gather(pl.Series(text_codes, dtype=pl.UInt32))
 
 
 def _categorical_codes(as_cat: pl.Series) -> tuple[np.ndarray, pl.Series] | None:

