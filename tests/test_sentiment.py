@@ -344,15 +344,15 @@ def test_threaded_pieces_score_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> N
     one_pass = score(texts, brand_terms=["Orange"])
     monkeypatch.setattr(engine, "THREAD_MIN_TEXTS", 2)
     pieces: list[int] = []
-    real = engine._score_distinct
+    real = engine._score_rows
 
-    def counting(raw: pl.Series, *args: object) -> pl.DataFrame:
-        pieces.append(raw.len())
-        return real(raw, *args)  # type: ignore[arg-type]
+    def counting(rows: pl.Series, *args: object) -> pl.DataFrame:
+        pieces.append(rows.len())
+        return real(rows, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "_score_distinct", counting)
+    monkeypatch.setattr(engine, "_score_rows", counting)
     threaded = score(texts, brand_terms=["Orange"])
-    assert len(pieces) == engine.SCORE_THREADS and sum(pieces) == 8  # distinct non-null texts
+    assert len(pieces) == engine.SCORE_THREADS and sum(pieces) == len(texts)
     assert threaded.equals(one_pass)
 
 

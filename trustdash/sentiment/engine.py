@@ -326,25 +326,16 @@ def score(
         parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides))
     else:
         parts = _base_parts()
-    # Comments repeat a lot (copy-paste, bots, "merci !"): normalise and score each distinct
-    # text once, then spread the scores back by index (no join on the texts).
-    valid = s.is_not_null()
-    raw_codes, raw_u = _distinct_codes(s.filter(valid) if s.null_count() else s)
-    pieces = _thread_pieces(raw_u)
+    pieces = _thread_pieces(s)
     if len(pieces) == 1:
-        per_raw = _score_distinct(raw_u, brand_terms, parts)
+        out = _score_rows(s, brand_terms, parts)
     else:
         # A text's score depends on that text alone, so pieces scored apart give exactly
         # the scores of one pass. Two pieces on two threads keep both cores busy where one
         # pass leaves one idle (the language model and numpy steps hold a single core).
         langid.load_model()  # once, before the threads race to load it
         with ThreadPoolExecutor(len(pieces), thread_name_prefix="trustdash-score") as pool:
-            done = pool.map(lambda p: _score_distinct(p, brand_terms, parts), pieces)
-            per_raw = pl.concat(list(done))
-    codes = pl.Series(raw_codes, dtype=pl.UInt32)
-    if s.null_count():  # null texts gather null rows, filled with the defaults below
-        codes = _scatter(s.len(), valid.arg_true(), codes)
-    out = per_raw.gather(codes)
+            out = pl.concat(list(pool.map(lambda p: _score_rows(p, brand_terms, parts), pieces)))
     return out.select(
         pl.col("polarity").fill_null(0.0),
         pl.col("label").fill_null("neutral"),
@@ -360,23 +351,31 @@ THREAD_MIN_TEXTS = 20_000
 SCORE_THREADS = 2
 
 
-def _thread_pieces(raw: pl.Series) -> list[pl.Series]:
-    """The distinct texts cut into SCORE_THREADS consecutive pieces (one when few)."""
-    n = raw.len()
+def _thread_pieces(texts: pl.Series) -> list[pl.Series]:
+    """The texts cut into SCORE_THREADS consecutive pieces (one when few)."""
+    n = texts.len()
     k = SCORE_THREADS if n >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1 else 1
     bounds = [n * i // k for i in range(k + 1)]
-    return [raw.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+    return [texts.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
 
 
-def _score_distinct(
-    raw: pl.Series,
+def _score_rows(
+    s: pl.Series,
     brand_terms: Sequence[str],
     parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
 ) -> pl.DataFrame:
-    """Scores of distinct raw texts, one row each in order: texts equal once normalised
-    are scored once."""
-    text_codes, uniq = _distinct_codes(normalise(raw, brand_terms))
-    return _score_unique(uniq, parts).drop("text").gather(pl.Series(text_codes, dtype=pl.UInt32))
+    """One row of scores per text of s, in order; null rows for null texts."""
+    # Comments repeat a lot (copy-paste, bots, "merci !"): normalise and score each distinct
+    # text once, then spread the scores back by index (no join on the texts).
+    valid = s.is_not_null()
+    raw_codes, raw_u = _distinct_codes(s.filter(valid) if s.null_count() else s)
+    text_codes, uniq = _distinct_codes(normalise(raw_u, brand_terms))
+    res = _score_unique(uniq, parts).drop("text")
+    per_raw = res.gather(pl.Series(text_codes, dtype=pl.UInt32))
+    codes = pl.Series(raw_codes, dtype=pl.UInt32)
+    if s.null_count():  # null texts gather null rows, filled with the defaults in score()
+        codes = _scatter(s.len(), valid.arg_true(), codes)
+    return per_raw.gather(codes)
 
 
 def _categorical_codes(as_cat: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
