@@ -358,6 +358,28 @@ def test_threaded_pieces_score_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> N
     assert threaded.equals(one_pass)
 
 
+@pytest.mark.parametrize("min_repeats", [0.0, 1.0])
+def test_scores_with_and_without_deduplication(
+    monkeypatch: pytest.MonkeyPatch, min_repeats: float
+) -> None:
+    """Distinct texts are scored once when repeats are common, every text is scored when
+    they are rare; both must give the same rows in input order."""
+    from trustdash.sentiment import engine
+
+    texts = [
+        "I love it", None, "c'est nul", "I love it", "see http://a.b/1 bad", "",
+        "see http://a.b/2 bad", "pas terrible 😡", None, "c'est nul",
+    ]  # fmt: skip
+    expected = [score([t])[0].row(0) if t is not None else None for t in texts]
+    monkeypatch.setattr(engine, "MIN_REPEATS", min_repeats)
+    out = score(texts)
+    for got, want in zip(out.iter_rows(), expected, strict=True):
+        if want is not None:
+            assert got == want
+        else:
+            assert got[1:4] == ("neutral", "und", False)
+
+
 def test_scores_without_categorical_numbering(monkeypatch: pytest.MonkeyPatch) -> None:
     """Distinct texts and chunks are numbered through categoricals; when that numbering is
     not usable, the slower join path must give the same scores."""

@@ -406,17 +406,33 @@ def _score_rows(
     parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
 ) -> pl.DataFrame:
     """One row of scores per text of s, in order; null rows for null texts."""
-    # Comments repeat a lot (copy-paste, bots, "merci !"): normalise and score each distinct
-    # text once, then spread the scores back by index (no join on the texts).
     valid = s.is_not_null()
-    raw_codes, raw_u = _distinct_codes(s.filter(valid) if s.null_count() else s)
-    text_codes, uniq = _distinct_codes(normalise(raw_u, brand_terms))
+    texts = s.filter(valid) if s.null_count() else s
+    # Comments repeat a lot (copy-paste, bots, "merci !", links that normalise alike): each
+    # distinct text is normalised and scored once and the scores spread back by index (no
+    # join on the texts). Numbering texts costs far less than scoring them, but when almost
+    # all differ it is skipped and the few repeats are scored again.
+    raw_codes, raw_u = _distinct_codes(texts) if _repeats(texts) else (None, texts)
+    norm = normalise(raw_u, brand_terms)
+    text_codes, uniq = _distinct_codes(norm) if _repeats(norm) else (None, norm)
     res = _score_unique(uniq, parts).drop("text")
-    per_raw = res.gather(pl.Series(text_codes, dtype=pl.UInt32))
-    codes = pl.Series(raw_codes, dtype=pl.UInt32)
+    for codes in (text_codes, raw_codes):
+        if codes is not None:
+            res = res.gather(pl.Series(codes, dtype=pl.UInt32))
     if s.null_count():  # null texts gather null rows, filled with the defaults in score()
-        codes = _scatter(s.len(), valid.arg_true(), codes)
-    return per_raw.gather(codes)
+        rows = pl.arange(0, texts.len(), dtype=pl.UInt32, eager=True)
+        res = res.gather(_scatter(s.len(), valid.arg_true(), rows))
+    return res
+
+
+# Share of repeated texts above which de-duplicating pays (numbering a text costs well under
+# a tenth of scoring it).
+MIN_REPEATS = 0.05
+
+
+def _repeats(texts: pl.Series) -> bool:
+    n = texts.len()
+    return n > 0 and texts.n_unique() <= (1.0 - MIN_REPEATS) * n
 
 
 def _categorical_codes(as_cat: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
