@@ -543,11 +543,19 @@ def _tokens(
     size = np.bincount(chunk_toks["code"].to_numpy(), minlength=distinct.len())
     first = np.cumsum(size) - size
     lengths = size[codes]
-    starts = np.cumsum(lengths) - lengths  # where each occurrence's rows begin
-    shift = np.repeat(first[codes] - starts, lengths)
-    kid = chunk_toks["kid"].to_numpy()[np.arange(shift.size) + shift]
-    text_of_chunk = np.repeat(np.arange(texts.len(), dtype=np.uint32), n_chunks)
-    ids = np.repeat(text_of_chunk, lengths)
+    # Output row i belongs to occurrence c and reads chunk_toks row
+    # first[codes[c]] + (i - start of c's rows): one offset per occurrence, repeated.
+    offset = first[codes]
+    offset -= np.cumsum(lengths) - lengths
+    rows = np.repeat(offset, lengths)
+    rows += np.arange(rows.size)
+    kid = chunk_toks["kid"].to_numpy()[rows]
+    if n_chunks.size and n_chunks.min() > 0:  # always: "" splits into [""]
+        per_text = np.add.reduceat(lengths, np.cumsum(n_chunks, dtype=np.int64) - n_chunks)
+        ids = np.repeat(np.arange(texts.len(), dtype=np.uint32), per_text)
+    else:
+        text_of_chunk = np.repeat(np.arange(texts.len(), dtype=np.uint32), n_chunks)
+        ids = np.repeat(text_of_chunk, lengths)
     return pl.Series("id", ids, dtype=pl.UInt32), pl.Series("kid", kid, dtype=pl.UInt32), vocab
 
 
