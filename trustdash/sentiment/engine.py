@@ -367,16 +367,28 @@ def score(
         parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides))
     else:
         parts = _base_parts()
-    pieces = _thread_pieces(s)
+    valid = s.is_not_null()
+    texts = s.filter(valid) if s.null_count() else s
+    # Comments repeat a lot (copy-paste, bots, "merci !", links that normalise alike): each
+    # distinct text is normalised and scored once and the scores spread back by index (no
+    # join on the texts). Numbering texts costs far less than scoring them, but when almost
+    # all differ it is skipped and the few repeats are scored again.
+    raw_codes, raw_u = _distinct_codes(texts) if _repeats(texts) else (None, texts)
+    pieces = _thread_pieces(raw_u)
     if len(pieces) == 1:
-        out = _score_rows(s, brand_terms, parts)
+        out = _score_texts(raw_u, brand_terms, parts)
     else:
         # A text's score depends on that text alone, so pieces scored apart give exactly
         # the scores of one pass. Two pieces on two threads keep both cores busy where one
         # pass leaves one idle (the language model and numpy steps hold a single core).
         langid.load_model()  # once, before the threads race to load it
         with ThreadPoolExecutor(len(pieces), thread_name_prefix="trustdash-score") as pool:
-            out = pl.concat(list(pool.map(lambda p: _score_rows(p, brand_terms, parts), pieces)))
+            out = pl.concat(list(pool.map(lambda p: _score_texts(p, brand_terms, parts), pieces)))
+    if raw_codes is not None:
+        out = out.gather(pl.Series(raw_codes, dtype=pl.UInt32))
+    if s.null_count():  # null texts gather null rows, filled with the defaults below
+        rows = pl.arange(0, texts.len(), dtype=pl.UInt32, eager=True)
+        out = out.gather(_scatter(s.len(), valid.arg_true(), rows))
     return out.select(
         pl.col("polarity").fill_null(0.0),
         pl.col("label").fill_null("neutral"),
@@ -393,35 +405,26 @@ SCORE_THREADS = 2
 
 
 def _thread_pieces(texts: pl.Series) -> list[pl.Series]:
-    """The texts cut into SCORE_THREADS consecutive pieces (one when few)."""
+    """The texts cut into SCORE_THREADS consecutive pieces (one when few). Cutting the
+    distinct texts when repeats are common gives each thread its share of the real work."""
     n = texts.len()
     k = SCORE_THREADS if n >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1 else 1
     bounds = [n * i // k for i in range(k + 1)]
     return [texts.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
 
 
-def _score_rows(
-    s: pl.Series,
+def _score_texts(
+    texts: pl.Series,
     brand_terms: Sequence[str],
     parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
 ) -> pl.DataFrame:
-    """One row of scores per text of s, in order; null rows for null texts."""
-    valid = s.is_not_null()
-    texts = s.filter(valid) if s.null_count() else s
-    # Comments repeat a lot (copy-paste, bots, "merci !", links that normalise alike): each
-    # distinct text is normalised and scored once and the scores spread back by index (no
-    # join on the texts). Numbering texts costs far less than scoring them, but when almost
-    # all differ it is skipped and the few repeats are scored again.
-    raw_codes, raw_u = _distinct_codes(texts) if _repeats(texts) else (None, texts)
-    norm = normalise(raw_u, brand_terms)
+    """One row of scores per text (no nulls), in order; texts equal once normalised are
+    scored once when that pays."""
+    norm = normalise(texts, brand_terms)
     text_codes, uniq = _distinct_codes(norm) if _repeats(norm) else (None, norm)
     res = _score_unique(uniq, parts).drop("text")
-    for codes in (text_codes, raw_codes):
-        if codes is not None:
-            res = res.gather(pl.Series(codes, dtype=pl.UInt32))
-    if s.null_count():  # null texts gather null rows, filled with the defaults in score()
-        rows = pl.arange(0, texts.len(), dtype=pl.UInt32, eager=True)
-        res = res.gather(_scatter(s.len(), valid.arg_true(), rows))
+    if text_codes is not None:
+        res = res.gather(pl.Series(text_codes, dtype=pl.UInt32))
     return res
 
 
