@@ -23,7 +23,7 @@ import polars as pl
 from trustdash.sentiment import lang as langid
 from trustdash.sentiment import lexicons, tables
 
-SCORER_VERSION = "1.2.0"
+SCORER_VERSION = "1.3.0"
 
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
