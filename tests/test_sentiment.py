@@ -304,8 +304,16 @@ def test_language_vote_with_a_clear_lexicon_lead(monkeypatch: pytest.MonkeyPatch
         return real(texts)
 
     monkeypatch.setattr(lang, "_predict", counting)
-    out = score(["hyper nul ce service, bof", "super decent app, what a joke", "lovely pics Lyon"])
-    assert out["lang"].to_list() == ["fr", "en", "en"]
+    out = score(
+        [
+            "hyper nul ce service, bof",
+            "super decent app, what a joke",
+            "lovely pics Lyon",
+            # "es" is also Spanish: outvoted by the French function words
+            "tu es vraiment le pire service que je connaisse et je ne le recommande pas",
+        ]
+    )
+    assert out["lang"].to_list() == ["fr", "en", "en", "fr"]
     assert sum(calls) == 0
 
 
