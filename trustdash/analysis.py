@@ -37,7 +37,7 @@ class _Memo:
 
     CACHED = frozenset(
         {"posts_frame", "weekly_sentiment", "channels", "reply_channels", "date_bounds",
-         "campaigns", "trust_counts", "rollup_channels"}
+         "campaigns", "trust_counts", "rollup_channels", "weekly_arrays"}
     )  # fmt: skip
 
     def __init__(self, store: Store) -> None:
@@ -94,14 +94,15 @@ def counts(
         then_by=then_by,
     )
     reply_channels = set(store.reply_channels())
-    if by == "channel":
-        flag = pl.col("group").is_in(list(reply_channels))
-    elif then_by == "channel":
-        flag = pl.col("sub").is_in(list(reply_channels))
+    if by == "channel" or then_by == "channel":
+        names = frame.get_column("group" if by == "channel" else "sub").to_list()
+        flag = [name in reply_channels for name in names]
     else:
         # Every reply channel is a store channel: without a channel filter, any will do.
-        flag = pl.lit(bool(reply_channels & set(f.channels) if f.channels else reply_channels))
-    return frame.with_columns(flag.alias("reply_data"))
+        any_reply = bool(reply_channels & set(f.channels) if f.channels else reply_channels)
+        flag = [any_reply] * frame.height
+    # Appended as a ready column: an expression would run a query plan per call.
+    return frame.hstack([pl.Series("reply_data", flag, dtype=pl.Boolean)])
 
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
@@ -228,20 +229,33 @@ class RollupDays:
             )
         return frame
 
+    def sentiment_arrays(
+        self, f: Filters, by: str, granularity: str
+    ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+        """The rows of :meth:`sentiment` as arrays: group names, period starts
+        (``datetime64[D]``) and the ``pos``, ``neg`` and ``total`` sums."""
+        rows = self._window(f)
+        g_code, g_names = self._keys(by, rows)
+        starts, p_code = np.unique(_period_start(self.day[rows], granularity),
+                                   return_inverse=True)  # fmt: skip
+        # Sorted by group, then period: the order of the store's ORDER BY 1, 2.
+        present, index = np.unique(g_code * len(starts) + p_code, return_inverse=True)
+        groups = [g_names[k] for k in (present // max(len(starts), 1)).tolist()]
+        sums = {
+            name: np.bincount(index, weights=self.cols[c][rows], minlength=len(present))
+            for name, c in (("pos", "pos"), ("neg", "neg"), ("total", "audience"))
+        }
+        return groups, starts[present % max(len(starts), 1)], sums
+
     def sentiment(self, f: Filters, by: str, granularity: str) -> pl.DataFrame:
         """:meth:`Store.weekly_sentiment` / :meth:`Store.period_sentiment` rows."""
-        rows = self._window(f)
-        index, groups, periods, k = self._groups(rows, by, granularity)
-        col = {c: self.cols[c][rows] for c in ("pos", "neg", "audience")}
+        groups, periods, sums = self.sentiment_arrays(f, by, granularity)
         return pl.DataFrame(
-            {
-                "group": pl.Series(groups, dtype=pl.String),
-                "period": pl.Series(periods, dtype=pl.String).str.to_date(),
-                **{
-                    name: np.bincount(index, weights=col[c], minlength=k).astype(float)
-                    for name, c in (("pos", "pos"), ("neg", "neg"), ("total", "audience"))
-                },
-            }
+            [
+                pl.Series("group", groups, dtype=pl.String),
+                pl.Series("period", periods.astype("datetime64[D]"), dtype=pl.Date),
+                *(pl.Series(name, v.astype(float)) for name, v in sums.items()),
+            ]
         )
 
 
@@ -304,7 +318,7 @@ class _RollupView:
         self._replies: list[tuple[str, bool]] | None = None
         self._percentiles: dict[Any, pl.DataFrame] = {}
         self._start = start
-        self._days = RollupDays(store.rollup_rows(f.with_(start=start)))
+        self._days = RollupDays(store.rollup_days(f.with_(start=start)))
         # The posts of every window's trailing year (percentile components).
         self._posts_from = start - dt.timedelta(days=365)
         self._posts = store.posts_frame(f, lookback_days=(f.end - start).days + 365)
@@ -357,6 +371,13 @@ class _RollupView:
         if not self._covers(f) or by == "campaign":
             return self._store.weekly_sentiment(f, by)
         return self._days.sentiment(f, by, "week")
+
+    def weekly_arrays(self, f: Filters, by: str = "brand") -> _Weekly | None:
+        """:meth:`weekly_sentiment` as the arrays S6 reads (None: not covered here)."""
+        if not self._covers(f) or by == "campaign":
+            return None
+        groups, periods, sums = self._days.sentiment_arrays(f, by, "week")
+        return groups, periods, sums["pos"], sums["neg"]
 
     def period_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
         if not self._covers(f) or by == "campaign":
@@ -431,21 +452,42 @@ def _with_components(
         )  # fmt: skip
         c = c.with_columns(key.alias("_key")).join(means, on="_key", how="left").drop("_key")
     else:
-        c = c.with_columns(pl.lit(None, pl.Float64).alias("s4"), pl.lit(None, pl.Float64).alias("s5"))
+        # Ready columns, not expressions: each expression would run a query plan.
+        c = c.hstack([pl.Series(name, [None] * c.height, dtype=pl.Float64) for name in ("s4", "s5")])
     dims = [d for d in (by, then_by) if d in ("brand", "channel", "campaign")]
     period = by if by in PERIODS else (then_by if then_by in PERIODS else None)
     dim = dims[0] if dims else "brand"
     end = f.end or dt.date.today()
     start = (f.start or end) - dt.timedelta(weeks=12)
-    weekly = store.weekly_sentiment(f.with_(start=start, end=end), dim)
+    weekly = _weekly(store, f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
     s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
-    return c.with_columns(pl.Series("s6", s6, dtype=pl.Float64, nan_to_null=True))
+    return c.hstack([pl.Series("s6", s6, dtype=pl.Float64, nan_to_null=True)])
+
+
+_Weekly = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
+
+
+def _weekly(store: Store, f: Filters, dim: str) -> _Weekly:
+    """Weekly positive and negative counts per ``dim`` group as arrays: group names, week
+    starts (``datetime64[D]``), P, N (an Overview's view sums them without a frame)."""
+    arrays = getattr(store, "weekly_arrays", None)
+    if arrays is not None:
+        found = arrays(f, dim)
+        if found is not None:
+            return found
+    weekly = store.weekly_sentiment(f, dim)
+    return (
+        weekly.get_column("group").cast(pl.String).to_list(),
+        weekly.get_column("period").to_numpy().astype("datetime64[D]"),
+        weekly.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy(),
+        weekly.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy(),
+    )
 
 
 def _s6_per_row(
     c: pl.DataFrame,
-    weekly: pl.DataFrame,
+    weekly: _Weekly,
     by: str,
     then_by: str | None,
     dim: str,
@@ -461,21 +503,19 @@ def _s6_per_row(
     ``p_end``'s own week, so each row's window is a fixed-width slice of a group × week
     grid (weeks without rows count zero, which S6 skips as weeks without data).
     """
+    names, periods, week_pos, week_neg = weekly
     rows = c.height
-    if rows == 0 or weekly.is_empty():
+    if rows == 0 or len(names) == 0:
         return np.full(rows, np.nan)
-    names = weekly.get_column("group").cast(pl.String).to_numpy()
-    groups = {g: i for i, g in enumerate(dict.fromkeys(names.tolist()))}
-    base = weekly.get_column("period").min()
-    days = (
-        weekly.get_column("period").to_numpy().astype("datetime64[D]") - np.datetime64(base, "D")
-    ).astype(np.int64)
+    groups = {g: i for i, g in enumerate(dict.fromkeys(names))}
+    base = periods.min()
+    days = (periods - base).astype(np.int64)
     n_weeks = int(days.max()) // 7 + 1
     grid_pos = np.zeros((len(groups), n_weeks))
     grid_neg = np.zeros((len(groups), n_weeks))
-    gi = np.array([groups[g] for g in names.tolist()], dtype=np.int64)
-    grid_pos[gi, days // 7] = weekly.get_column("pos").cast(pl.Float64).fill_null(0.0).to_numpy()
-    grid_neg[gi, days // 7] = weekly.get_column("neg").cast(pl.Float64).fill_null(0.0).to_numpy()
+    gi = np.array([groups[g] for g in names], dtype=np.int64)
+    grid_pos[gi, days // 7] = week_pos
+    grid_neg[gi, days // 7] = week_neg
     if by == dim:
         keys = c.get_column("group").cast(pl.String).to_list()
     elif then_by == dim:
@@ -518,13 +558,20 @@ def trust_table(
         return pl.DataFrame(schema=trust.SCORE_SCHEMA)
     c = _with_components(store, f, c, by, None, s)
     scored = trust.score_groups(c, s, prior)
-    extra = c.select(
-        "group", "unscored", "n_en", "n_fr", "n_other", "avg_rating", "brand_replies",
-        "actionable_raw", "answered_raw", "in_target_raw", "neg_raw", "pos_raw",
-        "complaints_raw", "audience_raw",
-    )  # fmt: skip
-    out = scored.join(extra, on="group", how="left")
+    if c.get_column("group").null_count() == 0:
+        # Scored rows keep the order of the (distinct) groups of c: the extra columns are
+        # appended as they are, which is what the join on group gives.
+        out = scored.hstack([c.get_column(name) for name in _EXTRA])
+    else:  # a null group matches nothing in a join: keep its semantics
+        out = scored.join(c.select("group", *_EXTRA), on="group", how="left")
     return out.sort("group") if by in PERIODS else out.sort("rank", nulls_last=True)
+
+
+# Columns of the counts that a trust table shows beside the scores.
+_EXTRA = (
+    "unscored", "n_en", "n_fr", "n_other", "avg_rating", "brand_replies", "actionable_raw",
+    "answered_raw", "in_target_raw", "neg_raw", "pos_raw", "complaints_raw", "audience_raw",
+)  # fmt: skip
 
 
 def brand_headline(

@@ -851,6 +851,25 @@ class Store:
         out["day"] = out["day"].astype("datetime64[D]")
         return out
 
+    def rollup_days(self, f: Filters) -> dict[str, np.ndarray]:
+        """:meth:`rollup_rows` summed over campaigns: one row per channel and day of the
+        filter's window, channels and campaigns (``channel``, ``day`` and every count
+        column, nulls as 0), in no particular order.
+
+        Summed here because handing rows over to numpy costs per value: a sixth of the rows
+        of :meth:`rollup_rows` (six campaigns) is most of the read's time saved.
+        """
+        where, params = self._rollup_where(f)
+        sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in _ROLLUP_COUNTS)
+        with self.cursor() as cur:
+            out = cur.execute(
+                f"SELECT channel, day, {sums} FROM daily_rollup WHERE {where} "  # noqa: S608 - whitelist
+                "GROUP BY channel, day",
+                params,
+            ).fetchnumpy()
+        out["day"] = out["day"].astype("datetime64[D]")
+        return out
+
     def rollup_channel_replies(self) -> list[tuple[str, bool]]:
         """Each channel of the rollup and whether its exports carry brand replies: what
         :meth:`rollup_channels` and :meth:`reply_channels` say, in one read."""

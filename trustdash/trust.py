@@ -702,6 +702,8 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
     "channel": pl.String(),
 }
 
+_SCORE_DTYPES = list(SCORE_SCHEMA.values())
+
 _PARTIAL_REASON = {
     "S1": "no polar comments",
     "S2": "no audience comments",
@@ -837,12 +839,55 @@ def shared_draws() -> Iterator[None]:
         _SHARED_DRAWS.reset(token)
 
 
+_MISSING_BY_CODE = [
+    tuple(cid for j, cid in enumerate(COMPONENTS) if code >> j & 1)
+    for code in range(1 << len(COMPONENTS))
+]
+
+
 @dataclass
 class _Scored:
-    """Internal result of scoring: the frame plus the trust draws (groups x draws)."""
+    """Internal result of scoring: per-group arrays and the trust draws (groups x draws);
+    the :data:`SCORE_SCHEMA` frame is built only when asked for (a brand total reads the
+    arrays alone)."""
 
-    frame: pl.DataFrame
+    counts: pl.DataFrame
+    settings: TrustSettings
+    groups: list[str]
+    values: np.ndarray  # (G, 6) S1..S6, NaN where missing
+    used: np.ndarray  # (G, 6) renormalised weights
+    trust: np.ndarray  # NaN for a group without a score
+    low: np.ndarray
+    high: np.ndarray
+    mus: np.ndarray  # (G, 3) prior means of S1..S3
+    n_raw: np.ndarray
+    polar_raw: np.ndarray
+    counted: dict[str, np.ndarray]  # the pass-through counts
     draws: np.ndarray  # (G, D), NaN rows for groups without a score
+    partition: Sequence[str] | None = None
+    _frame: pl.DataFrame | None = None
+
+    @property
+    def scored(self) -> np.ndarray:
+        return ~np.isnan(self.trust)
+
+    @property
+    def insufficient(self) -> np.ndarray:
+        polar_eff = self.counted["pos"] + self.counted["neg"]
+        with np.errstate(invalid="ignore"):
+            wide = self.scored & (self.high - self.low > self.settings.max_width)
+        return (polar_eff < self.settings.min_polar) | wide | ~self.scored
+
+    def missing(self) -> list[list[str]]:
+        # Each row's set of missing components as a 6-bit code, looked up (64 lists).
+        codes = np.isnan(self.values) @ (1 << np.arange(len(COMPONENTS)))
+        return [list(_MISSING_BY_CODE[c]) for c in codes.tolist()]
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        if self._frame is None:
+            self._frame = _score_frame(self)
+        return self._frame
 
 
 def _score(
@@ -851,12 +896,14 @@ def _score(
     prior: Mapping[str, float] | None,
     row_prior: np.ndarray | None = None,
     partition: Sequence[str] | None = None,
+    fixed_columns: Sequence[str] = ("s4", "s5", "s6"),
 ) -> _Scored:
     """Score ``counts`` (see :func:`score_groups`).
 
     ``row_prior`` (G, 3) gives each row its own prior means for S1..S3 instead of one
     for the frame, and ``partition`` ranks rows within each partition value: several
-    frames scored at once, exactly as each would be alone.
+    frames scored at once, exactly as each would be alone. ``fixed_columns`` name the
+    columns holding S4..S6 (a score frame has them as ``S4``..``S6``).
     """
     g = counts.height
     m = float(settings.prior_strength)
@@ -868,9 +915,10 @@ def _score(
         mus = np.asarray(row_prior, dtype=float).reshape(g, 3)
 
     groups = counts["group"].cast(pl.String).to_list() if "group" in counts.columns else [""] * g
-    pos, neg = _col(counts, "pos"), _col(counts, "neg")
-    aud, comp = _col(counts, "audience"), _col(counts, "complaints")
-    act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
+    counted = {c: _col(counts, c) for c in _COUNT_COLS}
+    pos, neg = counted["pos"], counted["neg"]
+    aud, comp = counted["audience"], counted["complaints"]
+    act, ans = counted["actionable"], counted["answered_in_target"]
     n_raw = _col(counts, "n_raw")
     polar_raw = _col(counts, "polar_raw")
     reply = _has_reply_data(counts)
@@ -881,7 +929,7 @@ def _score(
     a = k_ + m * mus
     b = n_ - k_ + m * (1.0 - mus)
     s_prop = np.asarray(shrink(k_, n_, m, mus))
-    fixed = np.stack([_opt_col(counts, c) for c in ("s4", "s5", "s6")], axis=1)
+    fixed = np.stack([_opt_col(counts, c) for c in fixed_columns], axis=1)
 
     values = np.concatenate([s_prop, fixed], axis=1)  # (G, 6)
     values[:, 2] = np.where(reply, values[:, 2], np.nan)
@@ -922,44 +970,46 @@ def _score(
         q = np.quantile(draws[scorable], [tail, 1.0 - tail], axis=1)
         low[scorable] = np.minimum(q[0], trust[scorable])
         high[scorable] = np.maximum(q[1], trust[scorable])
-    frame = _score_frame(
-        counts, settings, groups, values, used, trust, low, high, mus, n_raw, polar_raw
-    )
-    frame = _rank(frame, partition)
-    return _Scored(frame=frame, draws=draws)
+    return _Scored(
+        counts=counts, settings=settings, groups=groups, values=values, used=used,
+        trust=trust, low=low, high=high, mus=mus, n_raw=n_raw, polar_raw=polar_raw,
+        counted=counted, draws=draws, partition=partition,
+    )  # fmt: skip
 
 
-def _score_frame(
-    counts: pl.DataFrame,
-    settings: TrustSettings,
-    groups: list[str],
-    values: np.ndarray,
-    used: np.ndarray,
-    trust: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    mus: np.ndarray,
-    n_raw: np.ndarray,
-    polar_raw: np.ndarray,
-) -> pl.DataFrame:
+_BAND_LABELS = np.array([label for _, label in BANDS] + [NO_DATA], dtype=object)
+
+
+def _bands(trust: np.ndarray) -> list[str]:
+    """:func:`band` of every score (NaN: no data), without a Python call per score."""
+    lower = np.array([lo for lo, _ in BANDS])
+    with np.errstate(invalid="ignore"):
+        # Index of the first band whose lower bound the score reaches (NaN reaches none).
+        idx = np.argmax(trust[:, None] >= lower[None, :], axis=1)
+    idx = np.where(np.isnan(trust), len(BANDS), idx)
+    return _BAND_LABELS[idx].tolist()
+
+
+def _score_frame(scored: _Scored) -> pl.DataFrame:
     """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts)."""
+    counts, settings = scored.counts, scored.settings
     g = counts.height
     if g == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
-    pos, neg = _col(counts, "pos"), _col(counts, "neg")
-    scored = ~np.isnan(trust)
+    trust, low, high, values = scored.trust, scored.low, scored.high, scored.values
+    pos, neg = scored.counted["pos"], scored.counted["neg"]
+    ok = scored.scored
     polar_eff = pos + neg
     width = high - low
     few = polar_eff < settings.min_polar
     with np.errstate(invalid="ignore"):
-        wide = scored & (width > settings.max_width)
-    insufficient = few | wide | ~scored
-    missing_mask = np.isnan(values)
-    missing = [[COMPONENTS[j] for j in np.flatnonzero(row)] for row in missing_mask]
+        wide = ok & (width > settings.max_width)
+    insufficient = few | wide | ~ok
+    missing = scored.missing()
     flags: list[list[str]] = []
     for i in range(g):
         row_flags: list[str] = []
-        if not scored[i]:
+        if not ok[i]:
             row_flags.append("no data")
         else:
             row_flags += [_PARTIAL_FLAG[cid] for cid in missing[i]]
@@ -977,43 +1027,50 @@ def _score_frame(
     with np.errstate(invalid="ignore", divide="ignore"):
         net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
 
-    def nullable(x: np.ndarray) -> pl.Series:
-        return pl.Series(np.asarray(x, dtype=float), dtype=pl.Float64, nan_to_null=True)
+    # Float64 arrays make Float64 columns: naming the dtype would add a cast per column.
+    def nullable(name: str, x: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ascontiguousarray(x, dtype=float), nan_to_null=True)
+
+    def floats(name: str, x: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ascontiguousarray(x, dtype=float))
 
     channels = (
         counts["channel"].cast(pl.String)
         if "channel" in counts.columns
-        else pl.Series([None] * g, dtype=pl.String)
+        else pl.Series("channel", [None] * g, dtype=pl.String)
     )
-    cols: dict[str, Any] = {
-        "group": pl.Series(groups, dtype=pl.String),
-        "trust": nullable(trust),
-        "low": nullable(np.where(scored, low, np.nan)),
-        "high": nullable(np.where(scored, high, np.nan)),
-        "band": [band(None if not scored[i] else float(trust[i])) for i in range(g)],
-        "n": n_raw.astype(np.int64),
-        "n_polar": polar_raw.astype(np.int64),
-        "net_sentiment": nullable(net),
-        **{cid: nullable(values[:, j]) for j, cid in enumerate(COMPONENTS)},
-        "weights_used": pl.DataFrame(
-            {cid: used[:, j] for j, cid in enumerate(COMPONENTS)}
-        ).to_struct("weights_used"),
-        "missing": _string_lists(missing),
-        "flags": _string_lists(flags),
-        "insufficient": insufficient,
-        "prior_S1": np.ascontiguousarray(mus[:, 0]),
-        "prior_S2": np.ascontiguousarray(mus[:, 1]),
-        "prior_S3": np.ascontiguousarray(mus[:, 2]),
-        "rank": pl.Series([None] * g, dtype=pl.Int64),
-        **{
-            c: _col(counts, c)
-            for c in _COUNT_COLS
-        },
-        "channel": channels,
-    }
-    frame = pl.DataFrame(cols)
+    columns = [
+        pl.Series("group", scored.groups, dtype=pl.String),
+        nullable("trust", trust),
+        nullable("low", np.where(ok, low, np.nan)),
+        nullable("high", np.where(ok, high, np.nan)),
+        pl.Series("band", _bands(trust), dtype=pl.String),
+        pl.Series("n", scored.n_raw.astype(np.int64)),
+        pl.Series("n_polar", scored.polar_raw.astype(np.int64)),
+        nullable("net_sentiment", net),
+        *(nullable(cid, values[:, j]) for j, cid in enumerate(COMPONENTS)),
+        _weight_structs(scored.used),
+        _string_lists(missing).alias("missing"),
+        _string_lists(flags).alias("flags"),
+        pl.Series("insufficient", insufficient),
+        *(floats(f"prior_{cid}", scored.mus[:, j]) for j, cid in enumerate(PROPORTION_COMPONENTS)),
+        pl.Series("rank", _ranks(scored, insufficient), dtype=pl.Int64),
+        *(floats(c, scored.counted[c]) for c in _COUNT_COLS),
+        channels.alias("channel"),
+    ]
+    frame = pl.DataFrame(columns)
     # Built with the right types, so no cast (a query plan) unless an input surprised us.
-    return frame if frame.schema == pl.Schema(SCORE_SCHEMA) else frame.cast(SCORE_SCHEMA)
+    return frame if frame.dtypes == _SCORE_DTYPES else frame.cast(SCORE_SCHEMA)
+
+
+def _weight_structs(used: np.ndarray) -> pl.Series:
+    """The ``weights_used`` struct column, assembled from its six fields in Arrow."""
+    import pyarrow as pa
+
+    fields = [pa.array(np.ascontiguousarray(used[:, j])) for j in range(len(COMPONENTS))]
+    series = pl.from_arrow(pa.StructArray.from_arrays(fields, names=list(COMPONENTS)))
+    assert isinstance(series, pl.Series)
+    return series.alias("weights_used")
 
 
 def _string_lists(lists: list[list[str]]) -> pl.Series:
@@ -1030,26 +1087,29 @@ def _string_lists(lists: list[list[str]]) -> pl.Series:
     return series
 
 
-def _rank(frame: pl.DataFrame, partition: Sequence[str] | None = None) -> pl.DataFrame:
+def _ranks(scored: _Scored, insufficient: np.ndarray) -> list[int | None]:
     """Rank 1 = best: sufficient groups first, then by lower bound, trust, name (desc/desc/asc);
-    within each ``partition`` value when given."""
-    if frame.height == 0:
-        return frame
-    trust = frame.get_column("trust").to_list()
-    low = frame.get_column("low").to_list()
-    insufficient = frame.get_column("insufficient").to_list()
-    groups = frame.get_column("group").to_list()
-    parts = list(partition) if partition is not None else [None] * frame.height
-    order = sorted(
-        (i for i in range(frame.height) if trust[i] is not None),
-        key=lambda i: (insufficient[i], -low[i], -trust[i], groups[i]),
-    )
-    rank: list[int | None] = [None] * frame.height
+    within each partition value when the scoring had partitions. None without a score."""
+    g = len(scored.groups)
+    rows = np.flatnonzero(scored.scored)
+    parts = list(scored.partition) if scored.partition is not None else [None] * g
+    # lexsort: the last key is the primary one; it is stable, as sorted() was.
+    order = rows[
+        np.lexsort(
+            (
+                np.array([scored.groups[i] for i in rows.tolist()], dtype=str),
+                -scored.trust[rows],
+                -scored.low[rows],
+                insufficient[rows],
+            )
+        )
+    ]
+    rank: list[int | None] = [None] * g
     seen: dict[Any, int] = {}
-    for i in order:
+    for i in order.tolist():
         seen[parts[i]] = seen.get(parts[i], 0) + 1
         rank[i] = seen[parts[i]]
-    return frame.with_columns(pl.Series("rank", rank, dtype=pl.Int64))
+    return rank
 
 
 def score_groups(
@@ -1202,20 +1262,39 @@ def brand_total(
             half = z * math.sqrt(float((sds**2).sum())) / g
             low, high = trust - half, trust + half
     else:
-        counts = frame.drop([c for c in ("trust", "rank") if c in frame.columns])
-        if "s4" not in counts.columns and "S4" in frame.columns:
-            counts = counts.with_columns(s4=pl.col("S4"), s5=pl.col("S5"), s6=pl.col("S6"))
-        scored = _score(counts, settings, prior)
-        scores = scored.frame.filter(pl.col("trust").is_not_null())
+        # A score frame carries its counts (and S4..S6 under their own names): scored
+        # again for the draws, read as arrays, no frame built.
+        fixed = ("s4", "s5", "s6") if "s4" in frame.columns or "S4" not in frame.columns else (
+            "S4", "S5", "S6")  # fmt: skip
+        scored = _score(frame, settings, prior, fixed_columns=fixed)
         ok = ~np.isnan(scored.draws).any(axis=1)
         g = int(ok.sum())
         if g == 0:
             trust = low = high = None
         else:
-            trust = float(scores["trust"].mean())  # type: ignore[arg-type]
+            trust = float(scored.trust[ok].mean())
             mean_draws = scored.draws[ok].mean(axis=0)
             lo, hi = np.quantile(mean_draws, [tail, 1.0 - tail])
             low, high = min(float(lo), trust), max(float(hi), trust)
+        values = scored.values[ok]
+        return {
+            "mode": "channel_equal",
+            "label": f"Channel-equal: mean of {g} channel scores (each channel weighs the same)",
+            "trust": trust,
+            "low": low,
+            "high": high,
+            "band": band(trust),
+            "groups": g,
+            "n": int(scored.n_raw[ok].astype(np.int64).sum()) if g else 0,
+            "insufficient": bool(g == 0 or scored.insufficient[ok].all()),
+            "missing": sorted({c for i in np.flatnonzero(ok) for c in scored.missing()[i]}),
+            "weights_used": None,
+            "components": {
+                k: (float(np.nanmean(values[:, j])) if g and not np.isnan(values[:, j]).all()
+                    else None)
+                for j, k in enumerate(COMPONENTS)
+            },  # fmt: skip
+        }
     n = int(scores["n"].sum()) if g else 0
     return {
         "mode": "channel_equal",
