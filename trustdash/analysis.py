@@ -311,20 +311,35 @@ class _RollupView:
     before), for ``f``'s channels and campaigns; any other read goes to the store.
     """
 
-    def __init__(self, store: Store, f: Filters, start: dt.date) -> None:
+    def __init__(
+        self,
+        store: Store,
+        f: Filters,
+        start: dt.date,
+        pool: concurrent.futures.Executor | None = None,
+    ) -> None:
         assert f.end is not None
         self._store = store
         self._f = f
-        self._replies: list[tuple[str, bool]] | None = None
         self._percentiles: dict[Any, pl.DataFrame] = {}
         self._start = start
-        self._days = RollupDays(store.rollup_days(f.with_(start=start)))
+        # The small reads go to ``pool`` while this thread reads the rollup (DuckDB
+        # releases the GIL; each read has its own cursor).
+        run = pool.submit if pool is not None else _done
+        self._replies = run(store.rollup_channel_replies)
         # The posts of every window's trailing year (percentile components).
         self._posts_from = start - dt.timedelta(days=365)
-        self._posts = store.posts_frame(f, lookback_days=(f.end - start).days + 365)
+        self._posts_read = run(
+            store.posts_frame, f, lookback_days=(f.end - start).days + 365
+        )
+        self._days = RollupDays(store.rollup_days(f.with_(start=start)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+    @property
+    def _posts(self) -> pl.DataFrame:
+        return self._posts_read.result()
 
     def rollup_channels(self) -> list[str]:
         return [c for c, _ in self._channel_replies()]
@@ -333,9 +348,7 @@ class _RollupView:
         return [c for c, replies in self._channel_replies() if replies]
 
     def _channel_replies(self) -> list[tuple[str, bool]]:
-        if self._replies is None:
-            self._replies = self._store.rollup_channel_replies()
-        return self._replies
+        return self._replies.result()
 
     def _covers(self, g: Filters) -> bool:
         return (
@@ -400,11 +413,23 @@ class _RollupView:
             or f.end - dt.timedelta(days=lookback_days) < self._posts_from
         ):
             return self._store.posts_frame(f, lookback_days=lookback_days)
+        if self._posts.height == 0:
+            return self._posts
         t = pl.col("created_at")
         return self._posts.filter(
             (t < dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time()))
             & (t >= dt.datetime.combine(f.end - dt.timedelta(days=lookback_days), dt.time()))
         )
+
+
+def _done(fn: Any, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+    """``fn(*args, **kwargs)`` run now, as a finished future (no pool to run it beside)."""
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    try:
+        future.set_result(fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - handed over to whoever reads the result
+        future.set_exception(exc)
+    return future
 
 
 def _key_expr(posts: pl.DataFrame, dim: str) -> pl.Expr:
@@ -719,17 +744,19 @@ def _overview(
     with_brand_series: bool,
 ) -> Overview:
     store = memo(store)
-    s = _settings(store, settings)
     f = resolve(store, f)
     prev_f = f.previous()
-    if f.start is not None and f.end is not None:
-        # One read of the rollup for both windows and S6's 12-week look-back.
-        first = prev_f.start if prev_f and prev_f.start else f.start
-        store = memo(_RollupView(store, f, first - dt.timedelta(weeks=12)))  # type: ignore[arg-type]
-    # The two reads that nothing else waits for run beside the Python work (DuckDB
+    # The reads that the Python work does not wait for at once run beside it (DuckDB
     # releases the GIL; each read has its own cursor).
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        saved = pool.submit(_settings, store, settings)
+        if f.start is not None and f.end is not None:
+            # One read of the rollup for both windows and S6's 12-week look-back.
+            first = prev_f.start if prev_f and prev_f.start else f.start
+            view = _RollupView(store, f, first - dt.timedelta(weeks=12), pool)
+            store = memo(view)  # type: ignore[arg-type]
         annotations = pool.submit(store.annotations, f)
+        s = saved.result()
         channels = trust_table(store, f, "channel", s)
         head = brand_headline(store, f, s, channels)
         prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()

@@ -16,11 +16,14 @@ Conventions
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
 import json
 import math
+import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -476,7 +479,7 @@ def component_percentiles(
     window (channel, brand, channel × week) share one ranking instead of one each.
     """
     if posts.height == 0:
-        return posts.with_columns(p4=pl.lit(None, pl.Float64), p5=pl.lit(None, pl.Float64))
+        return posts.hstack([pl.Series(name, [], dtype=pl.Float64) for name in ("p4", "p5")])
     numbered = posts.with_row_index("_row")
     p4 = _post_percentiles(numbered, _advocacy_ratio(numbered), period_start, period_end,
                            window_days)  # fmt: skip
@@ -795,16 +798,19 @@ class _GroupStreams:
     """A random generator per group, keyed by (seed, group name): a group's draws depend
     on nothing else, so its interval is the same whichever groups are scored with it.
 
-    One SFC64 generator is re-keyed per group instead of built per group: building one
-    through numpy's seed hashing costs ~20 µs, about what 300 Beta draws cost. The key
-    is a BLAKE2b hash of the group name under the seed, set as SFC64's three state words
-    with its counter at 1 and the first 12 outputs skipped, as numpy seeds SFC64.
+    One SFC64 generator per thread is re-keyed per group instead of built per group:
+    building one through numpy's seed hashing costs ~20 µs, about what 300 Beta draws
+    cost. The key is a BLAKE2b hash of the group name under the seed, set as SFC64's three
+    state words with its counter at 1 and the first 12 outputs skipped, as numpy seeds
+    SFC64; the whole state is set, so nothing of a previous group carries over.
     """
 
     def __init__(self, seed: int) -> None:
-        self._bits = np.random.SFC64(0)
-        self._gen = np.random.Generator(self._bits)
-        self._state = self._bits.state
+        kept = getattr(_THREAD_BITS, "sfc64", None)
+        if kept is None:
+            bits = np.random.SFC64(0)
+            kept = _THREAD_BITS.sfc64 = (bits, np.random.Generator(bits), bits.state)
+        self._bits, self._gen, self._state = kept
         self._key = str(int(seed)).encode("ascii")[:64]
 
     def __call__(self, group: str) -> np.random.Generator:
@@ -815,6 +821,74 @@ class _GroupStreams:
         self._bits.state = self._state
         self._bits.random_raw(12)
         return self._gen
+
+
+_THREAD_BITS = threading.local()
+
+# Below this many Beta samples a frame's draws are made in the calling thread alone.
+_PARALLEL_SAMPLES = 40_000
+_MC_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_MC_POOL_LOCK = threading.Lock()
+
+
+def _mc_pool() -> concurrent.futures.ThreadPoolExecutor | None:
+    """One helper thread for large Monte-Carlo batches (None on a single core)."""
+    global _MC_POOL
+    if (os.cpu_count() or 1) < 2:
+        return None
+    with _MC_POOL_LOCK:
+        if _MC_POOL is None:
+            _MC_POOL = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="trustdash-mc")
+        return _MC_POOL
+
+
+def _fill_draws(
+    draws: np.ndarray,
+    rows: list[int],
+    groups: Sequence[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    w3: np.ndarray,
+    seed: int,
+) -> None:
+    """``draws[i]`` for each of ``rows``: the weighted Beta draws of group ``groups[i]``.
+
+    Every group has its own stream, so the rows can be drawn in any order by any thread
+    with the same result: a large batch is split with a helper thread (numpy samples
+    without holding the GIL), a helper busy elsewhere leaves its share to this thread.
+    """
+    d = draws.shape[1]
+
+    def run(part: list[int]) -> None:
+        streams = _GroupStreams(seed)
+        for i in part:
+            draws[i] = _beta_draws(streams(groups[i]), a[i], b[i], d, w3[i])
+
+    pool = _mc_pool() if len(rows) * d * 3 >= _PARALLEL_SAMPLES else None
+    if pool is None:
+        run(rows)
+        return
+    helped = pool.submit(run, rows[1::2])
+    run(rows[0::2])
+    if helped.cancel():
+        run(rows[1::2])
+    else:
+        helped.result()
+
+
+def _quantiles(draws: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """``np.quantile(draws, q, axis=1)`` (linear interpolation), from one sort of the rows:
+    cheaper than numpy's selection of four order statistics per row for a few hundred
+    rows of a few hundred draws."""
+    ordered = np.sort(draws, axis=1)
+    n = ordered.shape[1]
+    out = np.empty((len(q), ordered.shape[0]))
+    for j, p in enumerate(q):
+        h = (n - 1) * float(p)
+        lo = min(int(math.floor(h)), n - 1)
+        hi = min(lo + 1, n - 1)
+        out[j] = ordered[:, lo] + (h - lo) * (ordered[:, hi] - ordered[:, lo])
+    return out
 
 
 # Draws already made in the current computation (see shared_draws), by their inputs.
@@ -954,20 +1028,21 @@ def _score(
     w3 = 100.0 * used[:, :3]
     # A group's draws are a function of these inputs only (the memo's key).
     inputs = np.hstack([a, b, w3])
-    streams = _GroupStreams(settings.seed)
+    keys = {}
     for i in np.flatnonzero(scorable).tolist():
         key = (int(settings.seed), d, groups[i], inputs[i].tobytes())
         if memo is not None and key in memo:
             draws[i] = memo[key]
-            continue
-        draws[i] = _beta_draws(streams(groups[i]), a[i], b[i], d, w3[i])
-        if memo is not None:
-            memo[key] = draws[i].copy()
+        else:
+            keys[i] = key
+    _fill_draws(draws, list(keys), groups, a, b, w3, settings.seed)
+    if memo is not None:
+        memo.update((key, draws[i].copy()) for i, key in keys.items())
     draws += fixed_part[:, None]
     low = np.full(g, np.nan)
     high = np.full(g, np.nan)
     if scorable.any():
-        q = np.quantile(draws[scorable], [tail, 1.0 - tail], axis=1)
+        q = _quantiles(draws[scorable], [tail, 1.0 - tail])
         low[scorable] = np.minimum(q[0], trust[scorable])
         high[scorable] = np.maximum(q[1], trust[scorable])
     return _Scored(
