@@ -16,13 +16,11 @@ Conventions
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
 import json
 import math
-import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -799,8 +797,8 @@ class _GroupStreams:
     on nothing else, so its interval is the same whichever groups are scored with it.
 
     One SFC64 generator per thread is re-keyed per group instead of built per group:
-    building one through numpy's seed hashing costs ~20 µs, about what 300 Beta draws
-    cost. The key is a BLAKE2b hash of the group name under the seed, set as SFC64's three
+    building one through numpy's seed hashing costs ~20 µs, as much as the 600 Beta
+    samples of a trend point. The key is a BLAKE2b hash of the group name under the seed, set as SFC64's three
     state words with its counter at 1 and the first 12 outputs skipped, as numpy seeds
     SFC64; the whole state is set, so nothing of a previous group carries over.
     """
@@ -825,22 +823,6 @@ class _GroupStreams:
 
 _THREAD_BITS = threading.local()
 
-# Below this many Beta samples a frame's draws are made in the calling thread alone.
-_PARALLEL_SAMPLES = 40_000
-_MC_POOL: concurrent.futures.ThreadPoolExecutor | None = None
-_MC_POOL_LOCK = threading.Lock()
-
-
-def _mc_pool() -> concurrent.futures.ThreadPoolExecutor | None:
-    """One helper thread for large Monte-Carlo batches (None on a single core)."""
-    global _MC_POOL
-    if (os.cpu_count() or 1) < 2:
-        return None
-    with _MC_POOL_LOCK:
-        if _MC_POOL is None:
-            _MC_POOL = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="trustdash-mc")
-        return _MC_POOL
-
 
 def _fill_draws(
     draws: np.ndarray,
@@ -851,29 +833,11 @@ def _fill_draws(
     w3: np.ndarray,
     seed: int,
 ) -> None:
-    """``draws[i]`` for each of ``rows``: the weighted Beta draws of group ``groups[i]``.
-
-    Every group has its own stream, so the rows can be drawn in any order by any thread
-    with the same result: a large batch is split with a helper thread (numpy samples
-    without holding the GIL), a helper busy elsewhere leaves its share to this thread.
-    """
+    """``draws[i]`` for each of ``rows``: the weighted Beta draws of group ``groups[i]``."""
+    streams = _GroupStreams(seed)
     d = draws.shape[1]
-
-    def run(part: list[int]) -> None:
-        streams = _GroupStreams(seed)
-        for i in part:
-            draws[i] = _beta_draws(streams(groups[i]), a[i], b[i], d, w3[i])
-
-    pool = _mc_pool() if len(rows) * d * 3 >= _PARALLEL_SAMPLES else None
-    if pool is None:
-        run(rows)
-        return
-    helped = pool.submit(run, rows[1::2])
-    run(rows[0::2])
-    if helped.cancel():
-        run(rows[1::2])
-    else:
-        helped.result()
+    for i in rows:
+        draws[i] = _beta_draws(streams(groups[i]), a[i], b[i], d, w3[i])
 
 
 def _quantiles(draws: np.ndarray, q: Sequence[float]) -> np.ndarray:
