@@ -195,6 +195,17 @@ def test_overview_equals_the_views_read_from_the_store(store: Store) -> None:
     assert changes, "the windows should show changes with their comments"
 
 
+def test_headline_row_is_the_brand_tables_row(store: Store) -> None:
+    _mixed_store(store)
+    prior = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
+    for f in [Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15)),
+              Filters(channels=("youtube",), campaigns=("Spring",)),
+              Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1))]:  # fmt: skip
+        head = analysis.brand_headline(store, f)
+        table = analysis.trust_table(store, f, "brand", prior=prior)
+        assert head["row"] == (table.row(0, named=True) if table.height else None)
+
+
 def test_series_consistency_uses_each_periods_own_twelve_weeks(store: Store) -> None:
     _mixed_store(store)
     f = Filters(start=dt.date(2026, 3, 4), end=dt.date(2026, 4, 15))

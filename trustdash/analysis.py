@@ -599,6 +599,21 @@ _EXTRA = (
 )  # fmt: skip
 
 
+_BRAND_PRIOR = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
+
+
+def _brand_row(store: Store, f: Filters, s: trust.TrustSettings) -> dict[str, Any] | None:
+    """The one row of ``trust_table(store, f, "brand", s, prior=0.5 each)`` as a dict (None
+    when that table is empty), without building the table: a headline needs one row."""
+    f = resolve(store, f)
+    c = counts(store, f, "brand", s)
+    if c.is_empty():
+        return None
+    c = _with_components(store, f, c, "brand", None, s)
+    scored = trust._score(c, s, _BRAND_PRIOR)
+    return {**scored.row(0), **{name: c.get_column(name)[0] for name in _EXTRA}}
+
+
 def brand_headline(
     store: Store,
     f: Filters,
@@ -609,10 +624,9 @@ def brand_headline(
     s = _settings(store, settings)
     if per_channel is None:
         per_channel = trust_table(store, f, "channel", s)
-    brand_row = trust_table(store, f, "brand", s, prior={"S1": 0.5, "S2": 0.5, "S3": 0.5})
-    if brand_row.is_empty():
+    row = _brand_row(store, f, s)
+    if row is None:
         return {"trust": None, "band": trust.NO_DATA, "n": 0, "row": None}
-    row = brand_row.row(0, named=True)
     equal = (
         trust.brand_total(per_channel, s, "channel_equal") if per_channel.height else None
     )
@@ -765,15 +779,10 @@ def _overview(
         annotations = pool.submit(store.annotations, f)
         s = saved.result()
         channels = trust_table(store, f, "channel", s)
-        head = brand_headline(store, f, s, channels)
         prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
-        prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
-        delta = None
-        if prev and prev.get("trust") is not None and head.get("trust") is not None:
-            delta = float(head["trust"]) - float(prev["trust"])
         changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
         # The comments behind each change: the worst ones where trust fell, the best where
-        # it rose; one read for all the changes.
+        # it rose; one read for all the changes, started as soon as the changes are known.
         drivers = (
             pool.submit(
                 store.change_drivers,
@@ -785,6 +794,11 @@ def _overview(
             if changes
             else None
         )
+        head = brand_headline(store, f, s, channels)
+        prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
+        delta = None
+        if prev and prev.get("trust") is not None and head.get("trust") is not None:
+            delta = float(head["trust"]) - float(prev["trust"])
         ser = series(store, f, s, level=channels)
         # Only the Brief and the report draw the brand's own trend.
         brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
@@ -796,13 +810,7 @@ def _overview(
         )
         cov = coverage(store, f, s)
         if drivers is not None:
-            tops = drivers.result()
-            for ch in changes:
-                label = "negative" if ch["delta"] < 0 else "positive"
-                ch["drivers"] = distinct_texts(
-                    tops.filter((pl.col("channel") == ch["group"]) & (pl.col("label") == label)),
-                    3,
-                ).select("created_at", "channel", "text", "label")
+            _attach_drivers(changes, drivers.result())
         return Overview(
             filters=f,
             settings=s,
@@ -818,6 +826,30 @@ def _overview(
             annotations=annotations.result(),
             explain=trust.explain(head["row"], s) if head.get("row") else {},
         )
+
+
+def _attach_drivers(changes: list[dict[str, Any]], tops: pl.DataFrame) -> None:
+    """Each change's ``drivers``: the first 3 distinct texts of its channel's rows of
+    ``tops`` with the change's label (negative where trust fell), as
+    ``distinct_texts(tops.filter(channel, label), 3)`` gives them, from one pass."""
+    shown = tops.select("created_at", "channel", "text", "label")
+    keys = list(zip(tops.get_column("channel").to_list(), tops.get_column("label").to_list(),
+                    strict=True))  # fmt: skip
+    texts = tops.get_column("text").to_list()
+    for ch in changes:
+        key = (ch["group"], "negative" if ch["delta"] < 0 else "positive")
+        seen: set[str] = set()
+        keep = []
+        for i, row_key in enumerate(keys):
+            if row_key != key:
+                continue
+            g = _gist(texts[i])
+            if g and g not in seen:
+                seen.add(g)
+                keep.append(i)
+            if len(keep) == 3:
+                break
+        ch["drivers"] = shown[keep]
 
 
 def responsiveness(

@@ -904,6 +904,7 @@ class _Scored:
     draws: np.ndarray  # (G, D), NaN rows for groups without a score
     partition: Sequence[str] | None = None
     _frame: pl.DataFrame | None = None
+    _details: dict[str, Any] | None = None
 
     @property
     def scored(self) -> np.ndarray:
@@ -911,21 +912,54 @@ class _Scored:
 
     @property
     def insufficient(self) -> np.ndarray:
-        polar_eff = self.counted["pos"] + self.counted["neg"]
-        with np.errstate(invalid="ignore"):
-            wide = self.scored & (self.high - self.low > self.settings.max_width)
-        return (polar_eff < self.settings.min_polar) | wide | ~self.scored
+        return self.details()["insufficient"]
 
     def missing(self) -> list[list[str]]:
         # Each row's set of missing components as a 6-bit code, looked up (64 lists).
         codes = np.isnan(self.values) @ (1 << np.arange(len(COMPONENTS)))
         return [list(_MISSING_BY_CODE[c]) for c in codes.tolist()]
 
+    def details(self) -> dict[str, Any]:
+        """The derived per-group columns of the score frame, as arrays and lists."""
+        if self._details is None:
+            self._details = _score_details(self)
+        return self._details
+
     @property
     def frame(self) -> pl.DataFrame:
         if self._frame is None:
             self._frame = _score_frame(self)
         return self._frame
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row ``i`` of :attr:`frame` exactly as ``frame.row(i, named=True)`` gives it,
+        without building the frame (a brand headline needs one row)."""
+        det = self.details()
+
+        def opt(x: float) -> float | None:
+            return None if math.isnan(x) else float(x)
+
+        ok = bool(det["ok"][i])
+        return {
+            "group": self.groups[i],
+            "trust": opt(self.trust[i]),
+            "low": opt(self.low[i]) if ok else None,
+            "high": opt(self.high[i]) if ok else None,
+            "band": _bands(self.trust[i : i + 1])[0],
+            "n": int(self.n_raw[i : i + 1].astype(np.int64)[0]),
+            "n_polar": int(self.polar_raw[i : i + 1].astype(np.int64)[0]),
+            "net_sentiment": opt(det["net"][i]),
+            **{cid: opt(self.values[i, j]) for j, cid in enumerate(COMPONENTS)},
+            "weights_used": {cid: float(self.used[i, j]) for j, cid in enumerate(COMPONENTS)},
+            "missing": list(det["missing"][i]),
+            "flags": list(det["flags"][i]),
+            "insufficient": bool(det["insufficient"][i]),
+            **{f"prior_{cid}": float(self.mus[i, j])
+               for j, cid in enumerate(PROPORTION_COMPONENTS)},  # fmt: skip
+            "rank": det["rank"][i],
+            **{c: float(self.counted[c][i]) for c in _COUNT_COLS},
+            "channel": det["channel"][i],
+        }
 
 
 def _score(
@@ -1029,13 +1063,12 @@ def _bands(trust: np.ndarray) -> list[str]:
     return _BAND_LABELS[idx].tolist()
 
 
-def _score_frame(scored: _Scored) -> pl.DataFrame:
-    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts)."""
+def _score_details(scored: _Scored) -> dict[str, Any]:
+    """What the score frame derives per group: sufficiency, flags, missing components,
+    net sentiment, rank and channel (shared by :attr:`_Scored.frame` and ``row``)."""
     counts, settings = scored.counts, scored.settings
     g = counts.height
-    if g == 0:
-        return pl.DataFrame(schema=SCORE_SCHEMA)
-    trust, low, high, values = scored.trust, scored.low, scored.high, scored.values
+    low, high = scored.low, scored.high
     pos, neg = scored.counted["pos"], scored.counted["neg"]
     ok = scored.scored
     polar_eff = pos + neg
@@ -1065,6 +1098,27 @@ def _score_frame(scored: _Scored) -> pl.DataFrame:
         flags.append(row_flags)
     with np.errstate(invalid="ignore", divide="ignore"):
         net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
+    channel = (
+        counts["channel"].cast(pl.String).to_list() if "channel" in counts.columns else [None] * g
+    )
+    return {
+        "ok": ok,
+        "insufficient": insufficient,
+        "missing": missing,
+        "flags": flags,
+        "net": net,
+        "rank": _ranks(scored, insufficient) if g else [],
+        "channel": channel,
+    }
+
+
+def _score_frame(scored: _Scored) -> pl.DataFrame:
+    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts)."""
+    g = scored.counts.height
+    if g == 0:
+        return pl.DataFrame(schema=SCORE_SCHEMA)
+    det = scored.details()
+    trust, low, high, values, ok = scored.trust, scored.low, scored.high, scored.values, det["ok"]
 
     # Float64 arrays make Float64 columns: naming the dtype would add a cast per column.
     def nullable(name: str, x: np.ndarray) -> pl.Series:
@@ -1073,11 +1127,6 @@ def _score_frame(scored: _Scored) -> pl.DataFrame:
     def floats(name: str, x: np.ndarray) -> pl.Series:
         return pl.Series(name, np.ascontiguousarray(x, dtype=float))
 
-    channels = (
-        counts["channel"].cast(pl.String)
-        if "channel" in counts.columns
-        else pl.Series("channel", [None] * g, dtype=pl.String)
-    )
     columns = [
         pl.Series("group", scored.groups, dtype=pl.String),
         nullable("trust", trust),
@@ -1086,16 +1135,16 @@ def _score_frame(scored: _Scored) -> pl.DataFrame:
         pl.Series("band", _bands(trust), dtype=pl.String),
         pl.Series("n", scored.n_raw.astype(np.int64)),
         pl.Series("n_polar", scored.polar_raw.astype(np.int64)),
-        nullable("net_sentiment", net),
+        nullable("net_sentiment", det["net"]),
         *(nullable(cid, values[:, j]) for j, cid in enumerate(COMPONENTS)),
         _weight_structs(scored.used),
-        _string_lists(missing).alias("missing"),
-        _string_lists(flags).alias("flags"),
-        pl.Series("insufficient", insufficient),
+        _string_lists(det["missing"]).alias("missing"),
+        _string_lists(det["flags"]).alias("flags"),
+        pl.Series("insufficient", det["insufficient"]),
         *(floats(f"prior_{cid}", scored.mus[:, j]) for j, cid in enumerate(PROPORTION_COMPONENTS)),
-        pl.Series("rank", _ranks(scored, insufficient), dtype=pl.Int64),
+        pl.Series("rank", det["rank"], dtype=pl.Int64),
         *(floats(c, scored.counted[c]) for c in _COUNT_COLS),
-        channels.alias("channel"),
+        pl.Series("channel", det["channel"], dtype=pl.String),
     ]
     frame = pl.DataFrame(columns)
     # Built with the right types, so no cast (a query plan) unless an input surprised us.
