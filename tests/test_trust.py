@@ -954,6 +954,10 @@ def test_score_rows_without_the_frame_equal_the_frames_rows():
         assert frame.schema == pl.Schema(trust.SCORE_SCHEMA)
         for i in range(frame.height):
             assert scored.row(i) == frame.row(i, named=True)
+    # No missing component and no flag anywhere: the list columns keep their type.
+    alone = score_groups(counts.head(1), TrustSettings())
+    assert alone["missing"].to_list() == [[]] and alone["flags"].to_list() == [[]]
+    assert alone.schema == pl.Schema(trust.SCORE_SCHEMA)
 
 
 def _reference_ranks(frame: pl.DataFrame, partition: list | None = None) -> list:

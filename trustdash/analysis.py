@@ -134,12 +134,26 @@ class RollupDays:
         keys, index = np.unique(codes * span + (days - first), return_inverse=True)
         self.code = keys // span
         self.day = (keys % span + first).astype("datetime64[D]")
-        self.cols = {
-            c: np.bincount(index, weights=np.nan_to_num(np.asarray(v, dtype=float)),
-                           minlength=len(keys))  # fmt: skip
+        values = {
+            c: np.nan_to_num(np.asarray(v, dtype=float))
             for c, v in rows.items()
             if c not in ("channel", "day", "campaign")
         }
+        if len(keys) == len(codes):
+            # One row per channel-day already (Store.rollup_days): only put them in order.
+            order = np.empty(len(keys), dtype=np.intp)
+            order[index] = np.arange(len(keys))
+            self.cols = {c: v[order] for c, v in values.items()}
+        else:
+            self.cols = {c: np.bincount(index, weights=v, minlength=len(keys))
+                         for c, v in values.items()}  # fmt: skip
+        # The same columns side by side: a grouping gathers its rows once for all of them.
+        self._names = list(self.cols)
+        self._matrix = (
+            np.column_stack([self.cols[c] for c in self._names])
+            if self._names else np.zeros((len(keys), 0))
+        )  # fmt: skip
+        self._at = {c: j for j, c in enumerate(self._names)}
 
     def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """Each row's group code under ``dim`` and the (sorted) group names."""
@@ -191,32 +205,51 @@ class RollupDays:
             age = (np.datetime64(f.end or dt.date.today(), "D") - day).astype(np.int64)
         w = trust.recency_weight(age, half_life_days) if len(rows) else np.zeros(0)
         w = np.asarray(w, dtype=float)
-        col = {c: v[rows] for c, v in self.cols.items()}
-        tgt = col[bucket_column(default_target)].copy()
-        codes = self.code[rows]
-        for i, name in enumerate(self.channels):
-            tgt[codes == i] = col[bucket_column(targets.get(name, default_target))][codes == i]
-        col["_tgt"] = tgt
+        m = self._matrix[rows]
+        at = self._at
+        # Each row's answered-in-target count: the bucket of its channel's target.
+        bucket = np.array(
+            [at[bucket_column(targets.get(name, default_target))] for name in self.channels]
+            or [at[bucket_column(default_target)]],
+            dtype=np.intp,
+        )
+        tgt = m[np.arange(len(rows)), bucket[self.code[rows]]]
+        # Weighted and raw columns, summed per group in one pass, each in row order (the
+        # order bincount adds in, so the sums are those of one bincount per column).
+        plain = list(dict.fromkeys([*_PLAIN, "rating_n", "rating_sum", "audience",
+                                    *(c for _, c in _RAW if c != "_tgt")]))  # fmt: skip
+        names = [*(f"w.{c}" for c in _WEIGHTED), "w._tgt", "polar",
+                 *(f"r.{c}" for c in plain), "r._tgt"]  # fmt: skip
+        block = np.column_stack(
+            [
+                m[:, [at[c] for c in _WEIGHTED]] * w[:, None],
+                w * tgt,
+                m[:, at["pos"]] + m[:, at["neg"]],
+                m[:, [at[c] for c in plain]],
+                tgt,
+            ]
+        )
+        width = block.shape[1]
+        sums = np.bincount(
+            (index[:, None] * width + np.arange(width)).ravel(),
+            weights=block.ravel(),
+            minlength=k * width,
+        ).astype(float)  # over no rows bincount counts in integers
+        total = dict(zip(names, sums.reshape(k, width).T, strict=True))
 
-        def total(x: np.ndarray) -> np.ndarray:
-            return np.bincount(index, weights=x, minlength=k).astype(float)
-
-        out: dict[str, Any] = {"group": pl.Series(groups, dtype=pl.String)}
+        out = [pl.Series("group", groups, dtype=pl.String)]
         if then_by:
-            out["sub"] = pl.Series(subs, dtype=pl.String)
-        for c in _WEIGHTED:
-            out[c] = total(w * col[c])
-        out["answered_in_target"] = total(w * tgt)
-        out["n_raw"] = np.round(total(col["audience"])).astype(np.int64)
-        out["polar_raw"] = np.round(total(col["pos"] + col["neg"])).astype(np.int64)
-        for c in _PLAIN:
-            out[c] = total(col[c])
-        rating_n = total(col["rating_n"])
+            out.append(pl.Series("sub", subs, dtype=pl.String))
+        out += [pl.Series(c, total[f"w.{c}"]) for c in _WEIGHTED]
+        out.append(pl.Series("answered_in_target", total["w._tgt"]))
+        out.append(pl.Series("n_raw", np.round(total["r.audience"]).astype(np.int64)))
+        out.append(pl.Series("polar_raw", np.round(total["polar"]).astype(np.int64)))
+        out += [pl.Series(c, total[f"r.{c}"]) for c in _PLAIN]
+        rating_n = total["r.rating_n"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            avg = np.where(rating_n > 0, total(col["rating_sum"]) / rating_n, np.nan)
-        out["avg_rating"] = pl.Series(avg, dtype=pl.Float64, nan_to_null=True)
-        for name, c in _RAW:
-            out[name] = total(col[c])
+            avg = np.where(rating_n > 0, total["r.rating_sum"] / rating_n, np.nan)
+        out.append(pl.Series("avg_rating", avg, nan_to_null=True))
+        out += [pl.Series(name, total[f"r.{c}"]) for name, c in _RAW]
         frame = pl.DataFrame(out)
         if k == 0 and by in _CONSTANT and then_by in _CONSTANT:
             # As in SQL, a constant grouping (brand) over no rows is one row of null sums.
@@ -392,6 +425,14 @@ class _RollupView:
         groups, periods, sums = self._days.sentiment_arrays(f, by, "week")
         return groups, periods, sums["pos"], sums["neg"]
 
+    def period_arrays(
+        self, f: Filters, by: str = "brand"
+    ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]] | None:
+        """:meth:`period_sentiment` as arrays (None: not covered here)."""
+        if not self._covers(f) or by == "campaign":
+            return None
+        return self._days.sentiment_arrays(f, by, f.granularity)
+
     def period_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
         if not self._covers(f) or by == "campaign":
             return self._store.period_sentiment(f, by)
@@ -566,6 +607,23 @@ def _s6_per_row(
 
 
 
+def _scored_table(
+    store: Store,
+    f: Filters,
+    by: str,
+    s: trust.TrustSettings,
+    prior: Mapping[str, float] | None = None,
+) -> tuple[pl.DataFrame, trust._Scored] | None:
+    """What :func:`trust_table` is made of: the counts with their components and their
+    scoring (None when there are no counts), before any frame of scores is built."""
+    f = resolve(store, f)
+    c = counts(store, f, by, s)
+    if c.is_empty():
+        return None
+    c = _with_components(store, f, c, by, None, s)
+    return c, trust._score(c, s, prior)
+
+
 def trust_table(
     store: Store,
     f: Filters,
@@ -577,12 +635,10 @@ def trust_table(
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
     s = _settings(store, settings)
-    f = resolve(store, f)
-    c = counts(store, f, by, s)
-    if c.is_empty():
+    found = _scored_table(store, f, by, s, prior)
+    if found is None:
         return pl.DataFrame(schema=trust.SCORE_SCHEMA)
-    c = _with_components(store, f, c, by, None, s)
-    scored = trust.score_groups(c, s, prior)
+    c, scored = found[0], found[1].frame
     if c.get_column("group").null_count() == 0:
         # Scored rows keep the order of the (distinct) groups of c: the extra columns are
         # appended as they are, which is what the join on group gives.
@@ -591,6 +647,10 @@ def trust_table(
         out = scored.join(c.select("group", *_EXTRA), on="group", how="left")
     return out.sort("group") if by in PERIODS else out.sort("rank", nulls_last=True)
 
+
+# What trust.biggest_changes and trust.brand_total read of the previous window's table.
+_PREVIOUS_COLUMNS = ("group", "trust", *trust.COMPONENTS, "weights_used", "pos", "neg", "neu",
+                     "audience", "complaints", "actionable", "answered_in_target")  # fmt: skip
 
 # Columns of the counts that a trust table shows beside the scores.
 _EXTRA = (
@@ -605,12 +665,10 @@ _BRAND_PRIOR = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
 def _brand_row(store: Store, f: Filters, s: trust.TrustSettings) -> dict[str, Any] | None:
     """The one row of ``trust_table(store, f, "brand", s, prior=0.5 each)`` as a dict (None
     when that table is empty), without building the table: a headline needs one row."""
-    f = resolve(store, f)
-    c = counts(store, f, "brand", s)
-    if c.is_empty():
+    found = _scored_table(store, f, "brand", s, _BRAND_PRIOR)
+    if found is None:
         return None
-    c = _with_components(store, f, c, "brand", None, s)
-    scored = trust._score(c, s, _BRAND_PRIOR)
+    c, scored = found
     return {**scored.row(0), **{name: c.get_column(name)[0] for name in _EXTRA}}
 
 
@@ -779,7 +837,14 @@ def _overview(
         annotations = pool.submit(store.annotations, f)
         s = saved.result()
         channels = trust_table(store, f, "channel", s)
-        prev_channels = trust_table(store, prev_f, "channel", s) if prev_f else channels.clear()
+        # The previous window's table is not shown: only what the changes and the previous
+        # channel-equal total read of it is built.
+        prev_found = _scored_table(store, prev_f, "channel", s) if prev_f else None
+        prev_channels = (
+            prev_found[1].frame_of(_PREVIOUS_COLUMNS)
+            if prev_found
+            else pl.DataFrame(schema={c: trust.SCORE_SCHEMA[c] for c in _PREVIOUS_COLUMNS})
+        )
         changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
         # The comments behind each change: the worst ones where trust fell, the best where
         # it rose; one read for all the changes, started as soon as the changes are known.
@@ -802,12 +867,7 @@ def _overview(
         ser = series(store, f, s, level=channels)
         # Only the Brief and the report draw the brand's own trend.
         brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
-        per_period = store.period_sentiment(f, "channel")
-        al = (
-            trust.alerts(per_period.select("group", "period", "neg", "total"))
-            if per_period.height
-            else pl.DataFrame()
-        )
+        al = _channel_alerts(store, f)
         cov = coverage(store, f, s)
         if drivers is not None:
             _attach_drivers(changes, drivers.result())
@@ -826,6 +886,23 @@ def _overview(
             annotations=annotations.result(),
             explain=trust.explain(head["row"], s) if head.get("row") else {},
         )
+
+
+def _channel_alerts(store: Store, f: Filters) -> pl.DataFrame:
+    """Negative-spike alerts per channel at the filter's granularity (an empty frame without
+    columns when there is no data); an Overview's view hands over its sums as arrays."""
+    arrays = getattr(store, "period_arrays", None)
+    found = arrays(f, "channel") if arrays is not None else None
+    if found is None:
+        per_period = store.period_sentiment(f, "channel")
+        if not per_period.height:
+            return pl.DataFrame()
+        return trust.alerts(per_period.select("group", "period", "neg", "total"))
+    groups, periods, sums = found
+    if not groups:
+        return pl.DataFrame()
+    # Sorted by channel, then period, as the alerts need them.
+    return trust.alerts_from_arrays(groups, periods.tolist(), sums["neg"], sums["total"])
 
 
 def _attach_drivers(changes: list[dict[str, Any]], tops: pl.DataFrame) -> None:

@@ -703,8 +703,6 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
     "channel": pl.String(),
 }
 
-_SCORE_DTYPES = list(SCORE_SCHEMA.values())
-
 _PARTIAL_REASON = {
     "S1": "no polar comments",
     "S2": "no audience comments",
@@ -931,6 +929,10 @@ class _Scored:
             self._frame = _score_frame(self)
         return self._frame
 
+    def frame_of(self, names: Sequence[str]) -> pl.DataFrame:
+        """Only the columns ``names`` of :attr:`frame` (rows in the same order)."""
+        return _score_frame(self, names)
+
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` of :attr:`frame` exactly as ``frame.row(i, named=True)`` gives it,
         without building the frame (a brand headline needs one row)."""
@@ -1112,43 +1114,43 @@ def _score_details(scored: _Scored) -> dict[str, Any]:
     }
 
 
-def _score_frame(scored: _Scored) -> pl.DataFrame:
-    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts)."""
-    g = scored.counts.height
-    if g == 0:
-        return pl.DataFrame(schema=SCORE_SCHEMA)
+def _score_frame(scored: _Scored, names: Sequence[str] | None = None) -> pl.DataFrame:
+    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts); only the
+    columns ``names`` (in that order) when given."""
+    wanted = list(SCORE_SCHEMA) if names is None else list(names)
+    if scored.counts.height == 0:
+        return pl.DataFrame(schema={c: SCORE_SCHEMA[c] for c in wanted})
     det = scored.details()
-    trust, low, high, values, ok = scored.trust, scored.low, scored.high, scored.values, det["ok"]
+    trust, values, ok = scored.trust, scored.values, det["ok"]
 
     # Float64 arrays make Float64 columns: naming the dtype would add a cast per column.
-    def nullable(name: str, x: np.ndarray) -> pl.Series:
-        return pl.Series(name, np.ascontiguousarray(x, dtype=float), nan_to_null=True)
+    def nullable(x: np.ndarray) -> Any:
+        return lambda name: pl.Series(name, np.ascontiguousarray(x, dtype=float), nan_to_null=True)
 
-    def floats(name: str, x: np.ndarray) -> pl.Series:
-        return pl.Series(name, np.ascontiguousarray(x, dtype=float))
+    def floats(x: np.ndarray) -> Any:
+        return lambda name: pl.Series(name, np.ascontiguousarray(x, dtype=float))
 
-    columns = [
-        pl.Series("group", scored.groups, dtype=pl.String),
-        nullable("trust", trust),
-        nullable("low", np.where(ok, low, np.nan)),
-        nullable("high", np.where(ok, high, np.nan)),
-        pl.Series("band", _bands(trust), dtype=pl.String),
-        pl.Series("n", scored.n_raw.astype(np.int64)),
-        pl.Series("n_polar", scored.polar_raw.astype(np.int64)),
-        nullable("net_sentiment", det["net"]),
-        *(nullable(cid, values[:, j]) for j, cid in enumerate(COMPONENTS)),
-        _weight_structs(scored.used),
-        _string_lists(det["missing"]).alias("missing"),
-        _string_lists(det["flags"]).alias("flags"),
-        pl.Series("insufficient", det["insufficient"]),
-        *(floats(f"prior_{cid}", scored.mus[:, j]) for j, cid in enumerate(PROPORTION_COMPONENTS)),
-        pl.Series("rank", det["rank"], dtype=pl.Int64),
-        *(floats(c, scored.counted[c]) for c in _COUNT_COLS),
-        pl.Series("channel", det["channel"], dtype=pl.String),
-    ]
-    frame = pl.DataFrame(columns)
-    # Built with the right types, so no cast (a query plan) unless an input surprised us.
-    return frame if frame.dtypes == _SCORE_DTYPES else frame.cast(SCORE_SCHEMA)
+    build: dict[str, Any] = {
+        "group": lambda name: pl.Series(name, scored.groups, dtype=pl.String),
+        "trust": nullable(trust),
+        "low": lambda name: nullable(np.where(ok, scored.low, np.nan))(name),
+        "high": lambda name: nullable(np.where(ok, scored.high, np.nan))(name),
+        "band": lambda name: pl.Series(name, _bands(trust), dtype=pl.String),
+        "n": lambda name: pl.Series(name, scored.n_raw.astype(np.int64)),
+        "n_polar": lambda name: pl.Series(name, scored.polar_raw.astype(np.int64)),
+        "net_sentiment": nullable(det["net"]),
+        **{cid: nullable(values[:, j]) for j, cid in enumerate(COMPONENTS)},
+        "weights_used": lambda name: _weight_structs(scored.used),
+        "missing": lambda name: _string_lists(det["missing"]).alias(name),
+        "flags": lambda name: _string_lists(det["flags"]).alias(name),
+        "insufficient": lambda name: pl.Series(name, det["insufficient"]),
+        **{f"prior_{cid}": floats(scored.mus[:, j]) for j, cid in enumerate(PROPORTION_COMPONENTS)},
+        "rank": lambda name: pl.Series(name, det["rank"], dtype=pl.Int64),
+        **{c: floats(scored.counted[c]) for c in _COUNT_COLS},
+        "channel": lambda name: pl.Series(name, det["channel"], dtype=pl.String),
+    }
+    # Every column is built with its schema type (tests check the schema): no cast.
+    return pl.DataFrame([build[name](name) for name in wanted])
 
 
 def _weight_structs(used: np.ndarray) -> pl.Series:
@@ -1505,10 +1507,33 @@ def alerts(
         pl.col("neg").cast(pl.Float64).fill_null(0.0),
         pl.col("total").cast(pl.Float64).fill_null(0.0),
     ).sort(["group", "period"])
-    names = frame.get_column("group").to_list()
-    periods = frame.get_column("period").to_list()
-    neg_all = frame.get_column("neg").to_numpy()
-    total_all = frame.get_column("total").to_numpy()
+    return alerts_from_arrays(
+        frame.get_column("group").to_list(),
+        frame.get_column("period").to_list(),
+        frame.get_column("neg").to_numpy(),
+        frame.get_column("total").to_numpy(),
+        k=k, min_count=min_count, persistence=persistence, cooldown=cooldown,
+        baseline=baseline, min_baseline=min_baseline,
+    )  # fmt: skip
+
+
+def alerts_from_arrays(
+    names: Sequence[str],
+    periods: Sequence[Any],
+    neg_all: np.ndarray,
+    total_all: np.ndarray,
+    *,
+    k: float = 2.0,
+    min_count: int = 10,
+    persistence: int = 2,
+    cooldown: int = 2,
+    baseline: int = 8,
+    min_baseline: int = 3,
+) -> pl.DataFrame:
+    """:func:`alerts` of rows already sorted by group, then period: group names, periods
+    (dates), negative and total counts (no nulls)."""
+    if len(names) == 0:
+        return pl.DataFrame(schema=ALERT_SCHEMA)
     with np.errstate(invalid="ignore", divide="ignore"):
         share_all = np.where(total_all > 0, neg_all / np.where(total_all > 0, total_all, 1.0), np.nan)
     need = max(2, min_baseline)
