@@ -954,6 +954,12 @@ def test_score_rows_without_the_frame_equal_the_frames_rows():
         assert frame.schema == pl.Schema(trust.SCORE_SCHEMA)
         for i in range(frame.height):
             assert scored.row(i) == frame.row(i, named=True)
+    # Flags read from the table of missing-component cases (no insufficient scored group).
+    some = counts.filter(pl.col("group").is_in(["big", "twin-a", "empty"]))
+    scored = trust._score(some, TrustSettings(min_polar=1), None)
+    assert scored.frame["flags"].to_list() == [
+        [], ["partial: S3 (no reply data)", "partial: S5 (no post/reach data)"], ["no data"]]
+    assert [scored.row(i) for i in range(3)] == list(scored.frame.iter_rows(named=True))
     # No missing component and no flag anywhere: the list columns keep their type.
     alone = score_groups(counts.head(1), TrustSettings())
     assert alone["missing"].to_list() == [[]] and alone["flags"].to_list() == [[]]

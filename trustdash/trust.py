@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import json
 import math
@@ -759,11 +760,18 @@ def pooled_prior(counts: pl.DataFrame, m: float) -> dict[str, float]:
     aud, comp = _col(counts, "audience"), _col(counts, "complaints")
     act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
     reply = _has_reply_data(counts) if counts.height else np.zeros(0, dtype=bool)
+    p, n, a, c = float(pos.sum()), float(neg.sum()), float(aud.sum()), float(comp.sum())
     return {
-        "S1": float(shrink(pos.sum(), pos.sum() + neg.sum(), m, 0.5)),
-        "S2": float(shrink(aud.sum() - comp.sum(), aud.sum(), m, 0.5)),
-        "S3": float(shrink(ans[reply].sum(), act[reply].sum(), m, 0.5)),
+        "S1": _shrunk(p, p + n, m, 0.5),
+        "S2": _shrunk(a - c, a, m, 0.5),
+        "S3": _shrunk(float(ans[reply].sum()), float(act[reply].sum()), m, 0.5),
     }
+
+
+def _shrunk(k: float, n: float, m: float, mu: float) -> float:
+    """:func:`shrink` of one proportion, in plain floats (same operations, no arrays)."""
+    den = n + m
+    return (k + m * mu) / den if den > 0 else mu
 
 
 def _beta_draws(
@@ -914,8 +922,7 @@ class _Scored:
 
     def missing(self) -> list[list[str]]:
         # Each row's set of missing components as a 6-bit code, looked up (64 lists).
-        codes = np.isnan(self.values) @ (1 << np.arange(len(COMPONENTS)))
-        return [list(_MISSING_BY_CODE[c]) for c in codes.tolist()]
+        return [list(_MISSING_BY_CODE[c]) for c in self.details()["codes"].tolist()]
 
     def details(self) -> dict[str, Any]:
         """The derived per-group columns of the score frame, as arrays and lists."""
@@ -953,8 +960,8 @@ class _Scored:
             "net_sentiment": opt(det["net"][i]),
             **{cid: opt(self.values[i, j]) for j, cid in enumerate(COMPONENTS)},
             "weights_used": {cid: float(self.used[i, j]) for j, cid in enumerate(COMPONENTS)},
-            "missing": list(det["missing"][i]),
-            "flags": list(det["flags"][i]),
+            "missing": list(_MISSING_BY_CODE[det["codes"][i]]),
+            "flags": _row_flags(det, self.settings, i),
             "insufficient": bool(det["insufficient"][i]),
             **{f"prior_{cid}": float(self.mus[i, j])
                for j, cid in enumerate(PROPORTION_COMPONENTS)},  # fmt: skip
@@ -1066,38 +1073,18 @@ def _bands(trust: np.ndarray) -> list[str]:
 
 
 def _score_details(scored: _Scored) -> dict[str, Any]:
-    """What the score frame derives per group: sufficiency, flags, missing components,
-    net sentiment, rank and channel (shared by :attr:`_Scored.frame` and ``row``)."""
+    """What the score frame derives per group: sufficiency, missing components (as 6-bit
+    codes), net sentiment, rank and channel (shared by :attr:`_Scored.frame` and ``row``)."""
     counts, settings = scored.counts, scored.settings
     g = counts.height
-    low, high = scored.low, scored.high
     pos, neg = scored.counted["pos"], scored.counted["neg"]
     ok = scored.scored
     polar_eff = pos + neg
-    width = high - low
+    width = scored.high - scored.low
     few = polar_eff < settings.min_polar
     with np.errstate(invalid="ignore"):
         wide = ok & (width > settings.max_width)
     insufficient = few | wide | ~ok
-    missing = scored.missing()
-    flags: list[list[str]] = []
-    for i in range(g):
-        row_flags: list[str] = []
-        if not ok[i]:
-            row_flags.append("no data")
-        else:
-            row_flags += [_PARTIAL_FLAG[cid] for cid in missing[i]]
-            if insufficient[i]:
-                row_flags.append(INSUFFICIENT)
-                if few[i]:
-                    row_flags.append(
-                        f"few polar comments ({polar_eff[i]:.1f} < {settings.min_polar:g})"
-                    )
-                if wide[i]:
-                    row_flags.append(
-                        f"wide interval ({width[i]:.1f} > {settings.max_width:g} points)"
-                    )
-        flags.append(row_flags)
     with np.errstate(invalid="ignore", divide="ignore"):
         net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
     channel = (
@@ -1106,12 +1093,60 @@ def _score_details(scored: _Scored) -> dict[str, Any]:
     return {
         "ok": ok,
         "insufficient": insufficient,
-        "missing": missing,
-        "flags": flags,
+        "few": few,
+        "wide": wide,
+        "width": width,
+        "polar_eff": polar_eff,
+        "codes": np.isnan(scored.values) @ (1 << np.arange(len(COMPONENTS))),
         "net": net,
         "rank": _ranks(scored, insufficient) if g else [],
         "channel": channel,
     }
+
+
+def _row_flags(det: Mapping[str, Any], settings: TrustSettings, i: int) -> list[str]:
+    """Group ``i``'s flags: no data, or its partial components then its insufficiency."""
+    if not det["ok"][i]:
+        return ["no data"]
+    flags = [_PARTIAL_FLAG[cid] for cid in _MISSING_BY_CODE[det["codes"][i]]]
+    if det["insufficient"][i]:
+        flags.append(INSUFFICIENT)
+        if det["few"][i]:
+            flags.append(f"few polar comments ({det['polar_eff'][i]:.1f} < {settings.min_polar:g})")
+        if det["wide"][i]:
+            flags.append(f"wide interval ({det['width'][i]:.1f} > {settings.max_width:g} points)")
+    return flags
+
+
+def _flag_column(det: Mapping[str, Any], settings: TrustSettings) -> pl.Series:
+    """The ``flags`` column; without an insufficient scored group every row's flags follow
+    from its missing components alone, taken from a table of the 64 cases."""
+    ok, codes = det["ok"], det["codes"]
+    if (ok & det["insufficient"]).any():
+        return _string_lists([_row_flags(det, settings, i) for i in range(len(ok))])
+    return _code_lists(np.where(ok, codes, len(_MISSING_BY_CODE)), "flags")
+
+
+@functools.cache
+def _code_table(kind: str) -> Any:
+    """The lists a 6-bit missing-components code stands for, as an Arrow list array:
+    the missing components, or the flags (with "no data" at code 64)."""
+    import pyarrow as pa
+
+    if kind == "missing":
+        lists = [list(t) for t in _MISSING_BY_CODE]
+    else:
+        lists = [[_PARTIAL_FLAG[c] for c in t] for t in _MISSING_BY_CODE] + [["no data"]]
+    return pa.array(lists, type=pa.list_(pa.string()))
+
+
+def _code_lists(codes: np.ndarray, kind: str) -> pl.Series:
+    """A List(String) column with row i the list of code ``codes[i]`` (see _code_table)."""
+    import pyarrow as pa
+
+    series = pl.from_arrow(_code_table(kind).take(pa.array(np.asarray(codes, dtype=np.int64))))
+    assert isinstance(series, pl.Series)
+    return series
 
 
 def _score_frame(scored: _Scored, names: Sequence[str] | None = None) -> pl.DataFrame:
@@ -1141,8 +1176,8 @@ def _score_frame(scored: _Scored, names: Sequence[str] | None = None) -> pl.Data
         "net_sentiment": nullable(det["net"]),
         **{cid: nullable(values[:, j]) for j, cid in enumerate(COMPONENTS)},
         "weights_used": lambda name: _weight_structs(scored.used),
-        "missing": lambda name: _string_lists(det["missing"]).alias(name),
-        "flags": lambda name: _string_lists(det["flags"]).alias(name),
+        "missing": lambda name: _code_lists(det["codes"], "missing").alias(name),
+        "flags": lambda name: _flag_column(det, scored.settings).alias(name),
         "insufficient": lambda name: pl.Series(name, det["insufficient"]),
         **{f"prior_{cid}": floats(scored.mus[:, j]) for j, cid in enumerate(PROPORTION_COMPONENTS)},
         "rank": lambda name: pl.Series(name, det["rank"], dtype=pl.Int64),
