@@ -848,17 +848,7 @@ def _overview(
         changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
         # The comments behind each change: the worst ones where trust fell, the best where
         # it rose; one read for all the changes, started as soon as the changes are known.
-        drivers = (
-            pool.submit(
-                store.change_drivers,
-                f,
-                [c["group"] for c in changes if c["delta"] < 0],
-                [c["group"] for c in changes if c["delta"] >= 0],
-                per_channel=12,
-            )
-            if changes
-            else None
-        )
+        drivers = pool.submit(_change_drivers, store, f, changes) if changes else None
         head = brand_headline(store, f, s, channels)
         prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
         delta = None
@@ -870,7 +860,8 @@ def _overview(
         al = _channel_alerts(store, f)
         cov = coverage(store, f, s)
         if drivers is not None:
-            _attach_drivers(changes, drivers.result())
+            for ch, shown in zip(changes, drivers.result(), strict=True):
+                ch["drivers"] = shown
         return Overview(
             filters=f,
             settings=s,
@@ -905,14 +896,23 @@ def _channel_alerts(store: Store, f: Filters) -> pl.DataFrame:
     return trust.alerts_from_arrays(groups, periods.tolist(), sums["neg"], sums["total"])
 
 
-def _attach_drivers(changes: list[dict[str, Any]], tops: pl.DataFrame) -> None:
-    """Each change's ``drivers``: the first 3 distinct texts of its channel's rows of
-    ``tops`` with the change's label (negative where trust fell), as
-    ``distinct_texts(tops.filter(channel, label), 3)`` gives them, from one pass."""
+def _change_drivers(
+    store: Store, f: Filters, changes: Sequence[Mapping[str, Any]]
+) -> list[pl.DataFrame]:
+    """The comments behind each change, read at once for all of them: the first 3 distinct
+    texts among the most negative comments of its channel where trust fell (the most
+    positive where it rose), as ``distinct_texts(top_comments(...), 3)`` gives them."""
+    tops = store.change_drivers(
+        f,
+        [c["group"] for c in changes if c["delta"] < 0],
+        [c["group"] for c in changes if c["delta"] >= 0],
+        per_channel=12,
+    )
     shown = tops.select("created_at", "channel", "text", "label")
     keys = list(zip(tops.get_column("channel").to_list(), tops.get_column("label").to_list(),
                     strict=True))  # fmt: skip
     texts = tops.get_column("text").to_list()
+    out = []
     for ch in changes:
         key = (ch["group"], "negative" if ch["delta"] < 0 else "positive")
         seen: set[str] = set()
@@ -926,7 +926,8 @@ def _attach_drivers(changes: list[dict[str, Any]], tops: pl.DataFrame) -> None:
                 keep.append(i)
             if len(keep) == 3:
                 break
-        ch["drivers"] = shown[keep]
+        out.append(shown[keep])
+    return out
 
 
 def responsiveness(

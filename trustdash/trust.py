@@ -718,17 +718,19 @@ _PARTIAL_FLAG = {cid: f"partial: {cid} ({reason})" for cid, reason in _PARTIAL_R
 def _col(counts: pl.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
     # Straight to numpy (nulls become NaN): no polars expression per column, which costs
     # a query plan each and dominates when many small frames are scored.
-    if name not in counts.columns:
+    column = counts.get_column(name, default=None)
+    if column is None:
         return np.full(counts.height, default, dtype=float)
-    arr = np.asarray(counts.get_column(name).to_numpy(), dtype=float)
+    arr = np.asarray(column.to_numpy(), dtype=float)
     return np.where(np.isnan(arr), default, arr)
 
 
 def _opt_col(counts: pl.DataFrame, name: str) -> np.ndarray:
     """Nullable float column as an array with NaN for null / absent."""
-    if name not in counts.columns:
+    column = counts.get_column(name, default=None)
+    if column is None:
         return np.full(counts.height, np.nan)
-    return np.asarray(counts.get_column(name).to_numpy(), dtype=float)
+    return np.asarray(column.to_numpy(), dtype=float)
 
 
 def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:
@@ -738,13 +740,13 @@ def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:
     for the whole frame: reply data exists iff any reply was seen (sum of
     ``answered_in_target``, or of ``answered`` at any delay when present, > 0).
     """
-    if "reply_data" in counts.columns:
-        flag = counts.get_column("reply_data")
+    flag = counts.get_column("reply_data", default=None)
+    if flag is not None:
         if flag.dtype == pl.Boolean and not flag.has_nulls():
             return flag.to_numpy().astype(bool)  # no cast: each would run a query plan
         return flag.cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
     seen = _col(counts, "answered_in_target").sum() > 0
-    if "answered" in counts.columns:
+    if counts.get_column("answered", default=None) is not None:
         seen = seen or _col(counts, "answered").sum() > 0
     return np.full(counts.height, bool(seen))
 
