@@ -760,18 +760,23 @@ def series(
     if level is None:
         level = trust_table(store, f, by if by != "brand" else "brand", s)
     priors = {
-        r["group"]: {"S1": r["S1"], "S2": r["S2"], "S3": r["S3"] or 0.5}
-        for r in level.iter_rows(named=True)
-        if r["S1"] is not None
+        g: {"S1": s1, "S2": s2, "S3": s3 or 0.5}
+        for g, s1, s2, s3 in zip(*(level.get_column(n).to_list() for n in ("group", "S1", "S2", "S3")),
+                                 strict=True)  # fmt: skip
+        if s1 is not None
     }
     # All channels' periods in one pass, each channel shrunk toward its own level.
     scored = trust.score_partitions(c, point_settings, "sub", priors)
-    return scored.with_columns(
-        c.get_column("sub").cast(pl.String).alias("channel"),
-        pl.col("group").str.to_date().alias("period"),
-        c.get_column("neg_raw"),
-        c.get_column("audience_raw"),
-    ).sort("channel", "period")
+    # Ready columns, not expressions (each would run a query plan): the channel replaces
+    # the score frame's empty one, the period is the group read as a date.
+    scored.replace_column(
+        scored.get_column_index("channel"), c.get_column("sub").cast(pl.String).alias("channel")
+    )
+    periods = np.array(scored.get_column("group").to_list(), dtype="datetime64[D]")
+    return scored.hstack(
+        [pl.Series("period", periods, dtype=pl.Date), c.get_column("neg_raw"),
+         c.get_column("audience_raw")]
+    ).sort("channel", "period")  # fmt: skip
 
 
 def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[str, Any]:

@@ -760,7 +760,7 @@ class Store:
     def rollup_channels(self) -> list[str]:
         """Channels with comments in the daily rollup (cheaper than :meth:`channels`, which
         reads the comments themselves)."""
-        return [r[0] for r in self._rows("SELECT DISTINCT channel FROM daily_rollup ORDER BY 1")]
+        return [r[0] for r in self._rows("SELECT DISTINCT channel FROM channel_rollup ORDER BY 1")]
 
     def campaigns(self) -> list[str]:
         rows = self._rows(
@@ -772,8 +772,8 @@ class Store:
 
     def date_bounds(self) -> tuple[dt.date | None, dt.date | None]:
         row = self._rows(
-            "SELECT min(d), max(d) FROM (SELECT min(day) AS d FROM daily_rollup "
-            "UNION ALL SELECT max(day) FROM daily_rollup "
+            "SELECT min(d), max(d) FROM (SELECT min(day) AS d FROM channel_rollup "
+            "UNION ALL SELECT max(day) FROM channel_rollup "
             "UNION ALL SELECT CAST(min(created_at) AS DATE) FROM posts "
             "UNION ALL SELECT CAST(max(created_at) AS DATE) FROM posts)"
         )[0]
@@ -895,7 +895,7 @@ class Store:
         """Each channel of the rollup and whether its exports carry brand replies: what
         :meth:`rollup_channels` and :meth:`reply_channels` say, in one read."""
         rows = self._rows(
-            "SELECT channel, sum(brand_replies) + sum(answered) > 0 FROM daily_rollup "
+            "SELECT channel, sum(brand_replies) + sum(answered) > 0 FROM channel_rollup "
             "GROUP BY 1 ORDER BY 1"
         )
         return [(r[0], bool(r[1])) for r in rows]
@@ -903,7 +903,7 @@ class Store:
     def reply_channels(self) -> list[str]:
         """Channels whose exports carry brand replies (else responsiveness is not measurable)."""
         rows = self._rows(
-            "SELECT channel FROM daily_rollup GROUP BY 1 "
+            "SELECT channel FROM channel_rollup GROUP BY 1 "
             "HAVING sum(brand_replies) + sum(answered) > 0"
         )
         return [r[0] for r in rows]

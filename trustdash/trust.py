@@ -678,6 +678,10 @@ def trust_score(
     return score, used, missing
 
 
+_SCORE_INPUTS = frozenset(
+    {"group", "channel", "n_raw", "polar_raw", "reply_data", "answered", "s4", "s5", "s6",
+     "pos", "neg", "neu", "audience", "complaints", "actionable", "answered_in_target"}
+)  # fmt: skip
 _COUNT_COLS = ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered_in_target")
 _WEIGHT_STRUCT = pl.Struct({k: pl.Float64() for k in COMPONENTS})
 
@@ -1287,7 +1291,9 @@ def score_partitions(
     if counts.height == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
     parts = counts.get_column(by).cast(pl.String).to_list()
-    body = counts.drop(by)
+    # The partition column stays unless scoring would read it (a column it does not read
+    # costs nothing, dropping one costs a query plan).
+    body = counts.drop(by) if by in _SCORE_INPUTS else counts
     keys = np.array(parts, dtype=object)
     row_prior = np.empty((counts.height, 3))
     for value in dict.fromkeys(parts):
