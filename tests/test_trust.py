@@ -1012,7 +1012,8 @@ def test_group_streams_depend_on_seed_and_group_only():
     assert not np.array_equal(trust._GroupStreams(7)("a").random(5), first)
     assert not np.array_equal(streams("a ").random(5), first)
     # The draws themselves are Beta: mean and sd of a large sample.
-    x = trust._beta_draws(streams("a"), np.array([30.0]), np.array([70.0]), 200_000,
-                          np.array([1.0]))  # fmt: skip
+    out = np.zeros((1, 200_000))
+    trust._beta_draws(streams("a"), [30.0], [70.0], 200_000, [1.0], out)
+    x = out[0]
     assert abs(x.mean() - 0.3) < 0.002
     assert abs(x.std() - math.sqrt(0.3 * 0.7 / 101)) < 0.001

@@ -781,27 +781,31 @@ def _shrunk(k: float, n: float, m: float, mu: float) -> float:
 
 
 def _beta_draws(
-    rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: int, weights: np.ndarray
-) -> np.ndarray:
-    """``size`` draws of ``sum_k weights[k] * X_k``, ``X_k ~ Beta(a[k], b[k])`` independent;
-    degenerate parameters give point masses.
+    rng: np.random.Generator,
+    a: Sequence[float],
+    b: Sequence[float],
+    size: int,
+    weights: Sequence[float],
+    out: np.ndarray,
+) -> None:
+    """``out[k]`` = ``size`` draws of ``X_k ~ Beta(a[k], b[k])`` (independent), for each
+    component of non-zero weight; degenerate parameters give point masses.
 
     Non-positive ``a`` -> 0, non-positive ``b`` -> 1; both -> uniform. A component of
-    weight 0 is not drawn (it adds nothing), so it uses none of the stream.
+    weight 0 is not drawn (``out[k]`` is left as it is: it adds nothing), so it uses none
+    of the stream.
     """
-    total = np.zeros(size)
     for k in range(len(a)):
-        w, ak, bk = float(weights[k]), float(a[k]), float(b[k])
-        if w == 0.0:
+        ak, bk = a[k], b[k]
+        if weights[k] == 0.0:
             continue
         if ak > 0 and bk > 0:
             # Scalar parameters: numpy's fastest Beta path (no per-sample broadcasting).
-            total += w * rng.beta(ak, bk, size)
+            out[k] = rng.beta(ak, bk, size)
         elif ak <= 0 and bk <= 0:
-            total += w * rng.random(size)
-        elif bk <= 0:
-            total += w
-    return total
+            out[k] = rng.random(size)
+        else:
+            out[k] = 0.0 if ak <= 0 else 1.0
 
 
 class _GroupStreams:
@@ -845,11 +849,22 @@ def _fill_draws(
     w3: np.ndarray,
     seed: int,
 ) -> None:
-    """``draws[i]`` for each of ``rows``: the weighted Beta draws of group ``groups[i]``."""
-    streams = _GroupStreams(seed)
+    """``draws[i]`` for each of ``rows``: ``sum_k w3[i, k] * X_k`` with ``X_k`` the Beta
+    draws of group ``groups[i]`` (its own stream), weighted for all groups at once."""
+    if not rows:
+        return
     d = draws.shape[1]
-    for i in rows:
-        draws[i] = _beta_draws(streams(groups[i]), a[i], b[i], d, w3[i])
+    raw = np.zeros((len(rows), a.shape[1], d))
+    streams = _GroupStreams(seed)
+    # Python floats: the loop passes them to numpy as they are, without a conversion each.
+    a_rows, b_rows, w_rows = a[rows].tolist(), b[rows].tolist(), w3[rows].tolist()
+    for j, i in enumerate(rows):
+        _beta_draws(streams(groups[i]), a_rows[j], b_rows[j], d, w_rows[j], raw[j])
+    weights = w3[rows]
+    total = raw[:, 0] * weights[:, :1]
+    for k in range(1, raw.shape[1]):
+        total += raw[:, k] * weights[:, k : k + 1]
+    draws[rows] = total
 
 
 def _quantiles(draws: np.ndarray, q: Sequence[float]) -> np.ndarray:
