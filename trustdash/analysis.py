@@ -37,7 +37,7 @@ class _Memo:
 
     CACHED = frozenset(
         {"posts_frame", "weekly_sentiment", "channels", "reply_channels", "date_bounds",
-         "campaigns", "trust_counts", "rollup_channels", "weekly_arrays"}
+         "campaigns", "trust_counts", "rollup_channels", "weekly_arrays", "count_arrays"}
     )  # fmt: skip
 
     def __init__(self, store: Store) -> None:
@@ -93,16 +93,44 @@ def counts(
         targets=tuple(sorted(_targets(store, settings).items())),
         then_by=then_by,
     )
-    reply_channels = set(store.reply_channels())
-    if by == "channel" or then_by == "channel":
-        names = frame.get_column("group" if by == "channel" else "sub").to_list()
-        flag = [name in reply_channels for name in names]
-    else:
-        # Every reply channel is a store channel: without a channel filter, any will do.
-        any_reply = bool(reply_channels & set(f.channels) if f.channels else reply_channels)
-        flag = [any_reply] * frame.height
+    flag = _reply_flags(store, f, by, then_by, frame)
     # Appended as a ready column: an expression would run a query plan per call.
     return frame.hstack([pl.Series("reply_data", flag, dtype=pl.Boolean)])
+
+
+def _counts(
+    store: Store,
+    f: Filters,
+    by: str,
+    settings: trust.TrustSettings,
+    *,
+    then_by: str | None = None,
+) -> trust.Table:
+    """:func:`counts`, as named arrays when the store is an Overview's view (no frame)."""
+    arrays = getattr(store, "count_arrays", None)
+    table = None
+    if arrays is not None:
+        table = arrays(
+            f, by, half_life_days=settings.half_life_days,
+            targets=tuple(sorted(_targets(store, settings).items())), then_by=then_by,
+        )  # fmt: skip
+    if table is None:
+        return counts(store, f, by, settings, then_by=then_by)
+    flag = np.array(_reply_flags(store, f, by, then_by, table), dtype=bool)
+    return {**table, "reply_data": flag}
+
+
+def _reply_flags(
+    store: Store, f: Filters, by: str, then_by: str | None, table: trust.Table
+) -> list[bool]:
+    """Per group: does its channel's export carry brand replies?"""
+    reply_channels = set(store.reply_channels())
+    if by == "channel" or then_by == "channel":
+        names = trust._strings(table, "group" if by == "channel" else "sub") or []
+        return [name in reply_channels for name in names]
+    # Every reply channel is a store channel: without a channel filter, any will do.
+    any_reply = bool(reply_channels & set(f.channels) if f.channels else reply_channels)
+    return [any_reply] * trust._height(table)
 
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
@@ -185,7 +213,7 @@ class RollupDays:
         subs = [s_names[k % len(s_names)] for k in present] if then_by else None
         return inverse.astype(np.int64), groups, subs, len(present)
 
-    def counts(
+    def count_arrays(
         self,
         f: Filters,
         by: str,
@@ -194,8 +222,8 @@ class RollupDays:
         targets: Mapping[str, float],
         default_target: float = 24.0,
         then_by: str | None = None,
-    ) -> pl.DataFrame:
-        """See :func:`counts_from_days`."""
+    ) -> dict[str, Any]:
+        """The columns of :meth:`counts` as arrays (names as lists; nulls as NaN)."""
         rows = self._window(f)
         index, groups, subs, k = self._groups(rows, by, then_by)
         day = self.day[rows]
@@ -237,30 +265,42 @@ class RollupDays:
         ).astype(float)  # over no rows bincount counts in integers
         total = dict(zip(names, sums.reshape(k, width).T, strict=True))
 
-        out = [pl.Series("group", groups, dtype=pl.String)]
-        if then_by:
-            out.append(pl.Series("sub", subs, dtype=pl.String))
-        out += [pl.Series(c, total[f"w.{c}"]) for c in _WEIGHTED]
-        out.append(pl.Series("answered_in_target", total["w._tgt"]))
-        out.append(pl.Series("n_raw", np.round(total["r.audience"]).astype(np.int64)))
-        out.append(pl.Series("polar_raw", np.round(total["polar"]).astype(np.int64)))
-        out += [pl.Series(c, total[f"r.{c}"]) for c in _PLAIN]
-        rating_n = total["r.rating_n"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            avg = np.where(rating_n > 0, total["r.rating_sum"] / rating_n, np.nan)
-        out.append(pl.Series("avg_rating", avg, nan_to_null=True))
-        out += [pl.Series(name, total[f"r.{c}"]) for name, c in _RAW]
-        frame = pl.DataFrame(out)
+            avg = np.where(total["r.rating_n"] > 0, total["r.rating_sum"] / total["r.rating_n"],
+                           np.nan)  # fmt: skip
+        out: dict[str, Any] = {"group": groups}
+        if then_by:
+            out["sub"] = subs
+        out.update({c: total[f"w.{c}"] for c in _WEIGHTED})
+        out["answered_in_target"] = total["w._tgt"]
+        out["n_raw"] = np.round(total["r.audience"]).astype(np.int64)
+        out["polar_raw"] = np.round(total["polar"]).astype(np.int64)
+        out.update({c: total[f"r.{c}"] for c in _PLAIN})
+        out["avg_rating"] = avg
+        out.update({name: total[f"r.{c}"] for name, c in _RAW})
         if k == 0 and by in _CONSTANT and then_by in _CONSTANT:
             # As in SQL, a constant grouping (brand) over no rows is one row of null sums.
-            keys = {"group": [by]} | ({"sub": [then_by]} if then_by else {})
-            return pl.DataFrame(keys, schema={c: frame.schema[c] for c in keys}).hstack(
-                pl.DataFrame(
-                    {c: [None] for c in frame.columns if c not in keys},
-                    schema={c: t for c, t in frame.schema.items() if c not in keys},
-                )
-            )
-        return frame
+            out = {name: np.full(1, np.nan) for name in out}
+            out["group"] = [by]
+            if then_by:
+                out["sub"] = [then_by]
+        return out
+
+    def counts(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> pl.DataFrame:
+        """See :func:`counts_from_days`."""
+        return _counts_frame(self.count_arrays(
+            f, by, half_life_days=half_life_days, targets=targets,
+            default_target=default_target, then_by=then_by,
+        ))  # fmt: skip
 
     def sentiment_arrays(
         self, f: Filters, by: str, granularity: str
@@ -290,6 +330,25 @@ class RollupDays:
                 *(pl.Series(name, v.astype(float)) for name, v in sums.items()),
             ]
         )
+
+
+# Integer columns of a counts frame; every other column but the names is Float64.
+_INT_COUNTS = ("n_raw", "polar_raw")
+
+
+def _counts_frame(table: Mapping[str, Any]) -> pl.DataFrame:
+    """The frame of :meth:`RollupDays.count_arrays` (the store's trust_counts columns)."""
+    out = []
+    for name, value in table.items():
+        if name in ("group", "sub"):
+            out.append(pl.Series(name, value, dtype=pl.String))
+        elif name in _INT_COUNTS and value.dtype.kind == "i":
+            out.append(pl.Series(name, value))
+        elif name in _INT_COUNTS:  # a row of nulls
+            out.append(pl.Series(name, value, nan_to_null=True).cast(pl.Int64))
+        else:
+            out.append(pl.Series(name, value, nan_to_null=True))
+    return pl.DataFrame(out)
 
 
 def _period_start(day: np.ndarray, dim: str) -> np.ndarray:
@@ -413,6 +472,22 @@ class _RollupView:
             default_target=default_target, then_by=then_by,
         )  # fmt: skip
 
+    def count_arrays(
+        self,
+        f: Filters,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float] | Sequence[tuple[str, float]],
+        then_by: str | None = None,
+    ) -> dict[str, Any] | None:
+        """:meth:`trust_counts` as named arrays (None: not covered here)."""
+        if not self._covers(f) or "campaign" in (by, then_by):
+            return None
+        return self._days.count_arrays(
+            f, by, half_life_days=half_life_days, targets=dict(targets), then_by=then_by
+        )
+
     def weekly_sentiment(self, f: Filters, by: str = "brand") -> pl.DataFrame:
         if not self._covers(f) or by == "campaign":
             return self._store.weekly_sentiment(f, by)
@@ -496,19 +571,21 @@ def _percentiles(store: Store, f: Filters) -> pl.DataFrame:
 def _with_components(
     store: Store,
     f: Filters,
-    c: pl.DataFrame,
+    c: trust.Table,
     by: str,
     then_by: str | None,
     s: trust.TrustSettings,
-) -> pl.DataFrame:
-    """Join S4, S5 (from posts) and S6 (from weekly sentiment) onto a counts frame.
+) -> trust.Table:
+    """Add S4, S5 (from posts) and S6 (from weekly sentiment) to a counts table (a frame, or
+    named arrays: the same kind comes back).
 
     For period groups the S6 window is the 12 weeks ending at each period's end;
     otherwise the 12 weeks ending at the filter's end.
     """
+    n = trust._height(c)
+    s4, s5 = np.full(n, np.nan), np.full(n, np.nan)
     posts = _percentiles(store, f)
     if posts.height:
-        key = pl.col("group") + "\x1f" + (pl.col("sub") if then_by else pl.lit(""))
         post_key = _key_expr(posts, by) + "\x1f" + (
             _key_expr(posts, then_by) if then_by else pl.lit("")
         )
@@ -516,10 +593,17 @@ def _with_components(
             posts.group_by(post_key.alias("_key"))
             .agg(pl.col("p4").mean().alias("s4"), pl.col("p5").mean().alias("s5"))
         )  # fmt: skip
-        c = c.with_columns(key.alias("_key")).join(means, on="_key", how="left").drop("_key")
-    else:
-        # Ready columns, not expressions: each expression would run a query plan.
-        c = c.hstack([pl.Series(name, [None] * c.height, dtype=pl.Float64) for name in ("s4", "s5")])
+        found = dict(zip(means.get_column("_key").to_list(),
+                         zip(means.get_column("s4").to_list(), means.get_column("s5").to_list(),
+                             strict=True), strict=True))  # fmt: skip
+        groups = trust._strings(c, "group") or []
+        subs = (trust._strings(c, "sub") or []) if then_by else [""] * n
+        for i, (group, sub) in enumerate(zip(groups, subs, strict=True)):
+            # A null name matches no post (as a join on the key would not).
+            mean = found.get(group + "\x1f" + sub) if group is not None and sub is not None else None
+            if mean is not None:
+                s4[i] = np.nan if mean[0] is None else mean[0]
+                s5[i] = np.nan if mean[1] is None else mean[1]
     dims = [d for d in (by, then_by) if d in ("brand", "channel", "campaign")]
     period = by if by in PERIODS else (then_by if then_by in PERIODS else None)
     dim = dims[0] if dims else "brand"
@@ -528,7 +612,11 @@ def _with_components(
     weekly = _weekly(store, f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
     s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
-    return c.hstack([pl.Series("s6", s6, dtype=pl.Float64, nan_to_null=True)])
+    if isinstance(c, pl.DataFrame):
+        # Ready columns, not expressions: each expression would run a query plan.
+        return c.hstack([pl.Series(name, x, dtype=pl.Float64, nan_to_null=True)
+                         for name, x in (("s4", s4), ("s5", s5), ("s6", s6))])  # fmt: skip
+    return {**c, "s4": s4, "s5": s5, "s6": s6}
 
 
 _Weekly = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
@@ -552,7 +640,7 @@ def _weekly(store: Store, f: Filters, dim: str) -> _Weekly:
 
 
 def _s6_per_row(
-    c: pl.DataFrame,
+    c: trust.Table,
     weekly: _Weekly,
     by: str,
     then_by: str | None,
@@ -570,7 +658,7 @@ def _s6_per_row(
     grid (weeks without rows count zero, which S6 skips as weeks without data).
     """
     names, periods, week_pos, week_neg = weekly
-    rows = c.height
+    rows = trust._height(c)
     if rows == 0 or len(names) == 0:
         return np.full(rows, np.nan)
     groups = {g: i for i, g in enumerate(dict.fromkeys(names))}
@@ -583,13 +671,14 @@ def _s6_per_row(
     grid_pos[gi, days // 7] = week_pos
     grid_neg[gi, days // 7] = week_neg
     if by == dim:
-        keys = c.get_column("group").cast(pl.String).to_list()
+        keys = trust._strings(c, "group") or []
     elif then_by == dim:
-        keys = c.get_column("sub").cast(pl.String).to_list()
+        keys = trust._strings(c, "sub") or []
     else:
         keys = ["brand"] * rows
     if period:
-        starts = c.get_column("group" if by == period else "sub").to_numpy().astype("datetime64[D]")
+        starts = np.array(trust._strings(c, "group" if by == period else "sub"),
+                          dtype="datetime64[D]")  # fmt: skip
         ends = _period_end(starts, period)
     else:
         ends = np.full(rows, np.datetime64(end, "D"))
@@ -613,12 +702,12 @@ def _scored_table(
     by: str,
     s: trust.TrustSettings,
     prior: Mapping[str, float] | None = None,
-) -> tuple[pl.DataFrame, trust._Scored] | None:
+) -> tuple[trust.Table, trust._Scored] | None:
     """What :func:`trust_table` is made of: the counts with their components and their
     scoring (None when there are no counts), before any frame of scores is built."""
     f = resolve(store, f)
-    c = counts(store, f, by, s)
-    if c.is_empty():
+    c = _counts(store, f, by, s)
+    if trust._height(c) == 0:
         return None
     c = _with_components(store, f, c, by, None, s)
     return c, trust._score(c, s, prior)
@@ -639,13 +728,32 @@ def trust_table(
     if found is None:
         return pl.DataFrame(schema=trust.SCORE_SCHEMA)
     c, scored = found[0], found[1].frame
-    if c.get_column("group").null_count() == 0:
+    extra = _columns(c, _EXTRA)
+    if None not in (trust._strings(c, "group") or []):
         # Scored rows keep the order of the (distinct) groups of c: the extra columns are
         # appended as they are, which is what the join on group gives.
-        out = scored.hstack([c.get_column(name) for name in _EXTRA])
+        out = scored.hstack(extra)
     else:  # a null group matches nothing in a join: keep its semantics
-        out = scored.join(c.select("group", *_EXTRA), on="group", how="left")
+        out = scored.join(
+            pl.DataFrame([pl.Series("group", trust._strings(c, "group"), dtype=pl.String),
+                          *extra]),
+            on="group", how="left",
+        )  # fmt: skip
     return out.sort("group") if by in PERIODS else out.sort("rank", nulls_last=True)
+
+
+def _columns(c: trust.Table, names: Sequence[str]) -> list[pl.Series]:
+    """Columns ``names`` of a counts table (Float64, nulls for NaN in named arrays)."""
+    if isinstance(c, pl.DataFrame):
+        return [c.get_column(name) for name in names]
+    return [pl.Series(name, np.asarray(c[name], dtype=float), nan_to_null=True) for name in names]
+
+
+def _first(c: trust.Table, names: Sequence[str]) -> dict[str, Any]:
+    """The first row's values of columns ``names`` (None for nulls), as in ``frame.row``."""
+    if isinstance(c, pl.DataFrame):
+        return {name: c.get_column(name)[0] for name in names}
+    return {name: None if np.isnan(c[name][0]) else float(c[name][0]) for name in names}
 
 
 # What trust.biggest_changes and trust.brand_total read of the previous window's table.
@@ -669,7 +777,7 @@ def _brand_row(store: Store, f: Filters, s: trust.TrustSettings) -> dict[str, An
     if found is None:
         return None
     c, scored = found
-    return {**scored.row(0), **{name: c.get_column(name)[0] for name in _EXTRA}}
+    return {**scored.row(0), **_first(c, _EXTRA)}
 
 
 def brand_headline(
@@ -750,11 +858,8 @@ def series(
     # a six-month Overview): its edges need a tenth of the half-width, not the headline's
     # precision, and the Beta draws are most of the Overview's cost.
     point_settings = dataclasses.replace(s, draws=min(s.draws, _POINT_DRAWS))
-    if by == "brand":
-        c = counts(store, f, gran, s, then_by="brand")
-    else:
-        c = counts(store, f, gran, s, then_by="channel")
-    if c.is_empty():
+    c = _counts(store, f, gran, s, then_by="brand" if by == "brand" else "channel")
+    if trust._height(c) == 0:
         return pl.DataFrame()
     c = _with_components(store, f, c, gran, "brand" if by == "brand" else "channel", s)
     if level is None:
@@ -770,21 +875,21 @@ def series(
     # Ready columns, not expressions (each would run a query plan): the channel replaces
     # the score frame's empty one, the period is the group read as a date.
     scored.replace_column(
-        scored.get_column_index("channel"), c.get_column("sub").cast(pl.String).alias("channel")
+        scored.get_column_index("channel"),
+        pl.Series("channel", trust._strings(c, "sub"), dtype=pl.String),
     )
     periods = np.array(scored.get_column("group").to_list(), dtype="datetime64[D]")
     return scored.hstack(
-        [pl.Series("period", periods, dtype=pl.Date), c.get_column("neg_raw"),
-         c.get_column("audience_raw")]
-    ).sort("channel", "period")  # fmt: skip
+        [pl.Series("period", periods, dtype=pl.Date), *_columns(c, ("neg_raw", "audience_raw"))]
+    ).sort("channel", "period")
 
 
 def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[str, Any]:
     """Volumes, languages and the unscored share of the selection."""
-    c = counts(store, f, "brand", settings)
-    if c.is_empty():
+    c = _counts(store, f, "brand", settings)
+    if trust._height(c) == 0:
         return {"comments": 0, "unscored_share": None, "languages": {}, "brand_replies": 0}
-    r = c.row(0, named=True)
+    r = _first(c, ("audience_raw", "unscored", "n_en", "n_fr", "n_other", "brand_replies"))
     total = float(r["audience_raw"] or 0)
     return {
         "comments": int(total),

@@ -719,43 +719,85 @@ _PARTIAL_REASON = {
 _PARTIAL_FLAG = {cid: f"partial: {cid} ({reason})" for cid, reason in _PARTIAL_REASON.items()}
 
 
-def _col(counts: pl.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
+# A counts table: a frame, or its columns as a mapping of names to numpy arrays (strings
+# as lists), which the Overview hands from one step to the next without building frames.
+Table = pl.DataFrame | Mapping[str, Any]
+
+
+def _height(counts: Table) -> int:
+    if isinstance(counts, pl.DataFrame):
+        return counts.height
+    return len(counts["group"])
+
+
+def _array(counts: Table, name: str) -> np.ndarray | None:
+    """Column ``name`` as a numpy array (nulls as NaN), None when absent."""
+    if isinstance(counts, pl.DataFrame):
+        column = counts.get_column(name, default=None)
+        return None if column is None else column.to_numpy()
+    value = counts.get(name)
+    return None if value is None else np.asarray(value)
+
+
+def _strings(counts: Table, name: str) -> list[str | None] | None:
+    """Column ``name`` as a list of strings (None for nulls), None when absent."""
+    if isinstance(counts, pl.DataFrame):
+        column = counts.get_column(name, default=None)
+        return None if column is None else column.cast(pl.String).to_list()
+    value = counts.get(name)
+    return None if value is None else [None if v is None else str(v) for v in value]
+
+
+def _select_rows(counts: Table, mask: np.ndarray) -> Table:
+    if isinstance(counts, pl.DataFrame):
+        return counts.filter(pl.Series(mask))
+    rows = np.flatnonzero(mask).tolist()
+    return {
+        name: [value[i] for i in rows] if isinstance(value, list) else np.asarray(value)[mask]
+        for name, value in counts.items()
+    }
+
+
+def _col(counts: Table, name: str, default: float = 0.0) -> np.ndarray:
     # Straight to numpy (nulls become NaN): no polars expression per column, which costs
     # a query plan each and dominates when many small frames are scored.
-    column = counts.get_column(name, default=None)
-    if column is None:
-        return np.full(counts.height, default, dtype=float)
-    arr = np.asarray(column.to_numpy(), dtype=float)
+    arr = _array(counts, name)
+    if arr is None:
+        return np.full(_height(counts), default, dtype=float)
+    arr = np.asarray(arr, dtype=float)
     return np.where(np.isnan(arr), default, arr)
 
 
-def _opt_col(counts: pl.DataFrame, name: str) -> np.ndarray:
+def _opt_col(counts: Table, name: str) -> np.ndarray:
     """Nullable float column as an array with NaN for null / absent."""
-    column = counts.get_column(name, default=None)
-    if column is None:
-        return np.full(counts.height, np.nan)
-    return np.asarray(column.to_numpy(), dtype=float)
+    arr = _array(counts, name)
+    if arr is None:
+        return np.full(_height(counts), np.nan)
+    return np.asarray(arr, dtype=float)
 
 
-def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:
+def _has_reply_data(counts: Table) -> np.ndarray:
     """Per-group flag: does the export carry brand replies for this group?
 
     ``reply_data`` column (bool) when the store provides it; otherwise inferred
     for the whole frame: reply data exists iff any reply was seen (sum of
     ``answered_in_target``, or of ``answered`` at any delay when present, > 0).
     """
-    flag = counts.get_column("reply_data", default=None)
-    if flag is not None:
-        if flag.dtype == pl.Boolean and not flag.has_nulls():
-            return flag.to_numpy().astype(bool)  # no cast: each would run a query plan
-        return flag.cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
+    if isinstance(counts, pl.DataFrame):
+        flag = counts.get_column("reply_data", default=None)
+        if flag is not None:
+            if flag.dtype == pl.Boolean and not flag.has_nulls():
+                return flag.to_numpy().astype(bool)  # no cast: each would run a query plan
+            return flag.cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
+    elif counts.get("reply_data") is not None:
+        return np.asarray(counts["reply_data"], dtype=bool)
     seen = _col(counts, "answered_in_target").sum() > 0
-    if counts.get_column("answered", default=None) is not None:
+    if _array(counts, "answered") is not None:
         seen = seen or _col(counts, "answered").sum() > 0
-    return np.full(counts.height, bool(seen))
+    return np.full(_height(counts), bool(seen))
 
 
-def pooled_prior(counts: pl.DataFrame, m: float) -> dict[str, float]:
+def pooled_prior(counts: Table, m: float) -> dict[str, float]:
     """Prior means from the pooled totals of ``counts``, each shrunk toward 0.5 with ``m``.
 
     ``S1``: positive share ``(sum P + 0.5m) / (sum P + sum N + m)``;
@@ -765,7 +807,7 @@ def pooled_prior(counts: pl.DataFrame, m: float) -> dict[str, float]:
     pos, neg = _col(counts, "pos"), _col(counts, "neg")
     aud, comp = _col(counts, "audience"), _col(counts, "complaints")
     act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
-    reply = _has_reply_data(counts) if counts.height else np.zeros(0, dtype=bool)
+    reply = _has_reply_data(counts) if _height(counts) else np.zeros(0, dtype=bool)
     p, n, a, c = float(pos.sum()), float(neg.sum()), float(aud.sum()), float(comp.sum())
     return {
         "S1": _shrunk(p, p + n, m, 0.5),
@@ -916,7 +958,7 @@ class _Scored:
     the :data:`SCORE_SCHEMA` frame is built only when asked for (a brand total reads the
     arrays alone)."""
 
-    counts: pl.DataFrame
+    counts: Table
     settings: TrustSettings
     groups: list[str]
     values: np.ndarray  # (G, 6) S1..S6, NaN where missing
@@ -993,7 +1035,7 @@ class _Scored:
 
 
 def _score(
-    counts: pl.DataFrame,
+    counts: Table,
     settings: TrustSettings,
     prior: Mapping[str, float] | None,
     row_prior: np.ndarray | None = None,
@@ -1007,7 +1049,7 @@ def _score(
     frames scored at once, exactly as each would be alone. ``fixed_columns`` name the
     columns holding S4..S6 (a score frame has them as ``S4``..``S6``).
     """
-    g = counts.height
+    g = _height(counts)
     m = float(settings.prior_strength)
     if row_prior is None:
         base_prior = pooled_prior(counts, m)
@@ -1016,7 +1058,7 @@ def _score(
     else:
         mus = np.asarray(row_prior, dtype=float).reshape(g, 3)
 
-    groups = counts["group"].cast(pl.String).to_list() if "group" in counts.columns else [""] * g
+    groups = _strings(counts, "group") or [""] * g
     counted = {c: _col(counts, c) for c in _COUNT_COLS}
     pos, neg = counted["pos"], counted["neg"]
     aud, comp = counted["audience"], counted["complaints"]
@@ -1097,7 +1139,7 @@ def _score_details(scored: _Scored) -> dict[str, Any]:
     """What the score frame derives per group: sufficiency, missing components (as 6-bit
     codes), net sentiment, rank and channel (shared by :attr:`_Scored.frame` and ``row``)."""
     counts, settings = scored.counts, scored.settings
-    g = counts.height
+    g = _height(counts)
     pos, neg = scored.counted["pos"], scored.counted["neg"]
     ok = scored.scored
     polar_eff = pos + neg
@@ -1108,9 +1150,7 @@ def _score_details(scored: _Scored) -> dict[str, Any]:
     insufficient = few | wide | ~ok
     with np.errstate(invalid="ignore", divide="ignore"):
         net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
-    channel = (
-        counts["channel"].cast(pl.String).to_list() if "channel" in counts.columns else [None] * g
-    )
+    channel = _strings(counts, "channel") or [None] * g
     return {
         "ok": ok,
         "insufficient": insufficient,
@@ -1174,7 +1214,7 @@ def _score_frame(scored: _Scored, names: Sequence[str] | None = None) -> pl.Data
     """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts); only the
     columns ``names`` (in that order) when given."""
     wanted = list(SCORE_SCHEMA) if names is None else list(names)
-    if scored.counts.height == 0:
+    if _height(scored.counts) == 0:
         return pl.DataFrame(schema={c: SCORE_SCHEMA[c] for c in wanted})
     det = scored.details()
     trust, values, ok = scored.trust, scored.values, det["ok"]
@@ -1289,7 +1329,7 @@ def score_groups(
 
 
 def score_partitions(
-    counts: pl.DataFrame,
+    counts: Table,
     settings: TrustSettings,
     by: str,
     priors: Mapping[str, Mapping[str, float]] | None = None,
@@ -1303,19 +1343,22 @@ def score_partitions(
     ``score_groups(partition, settings, priors.get(value))`` gives. Rows keep the order of
     ``counts``; the ``by`` column is dropped.
     """
-    if counts.height == 0:
+    if _height(counts) == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
-    parts = counts.get_column(by).cast(pl.String).to_list()
+    parts = _strings(counts, by) or []
     # The partition column stays unless scoring would read it (a column it does not read
     # costs nothing, dropping one costs a query plan).
-    body = counts.drop(by) if by in _SCORE_INPUTS else counts
+    body = counts
+    if by in _SCORE_INPUTS:
+        body = (counts.drop(by) if isinstance(counts, pl.DataFrame)
+                else {k: v for k, v in counts.items() if k != by})  # fmt: skip
     keys = np.array(parts, dtype=object)
-    row_prior = np.empty((counts.height, 3))
+    row_prior = np.empty((len(parts), 3))
     for value in dict.fromkeys(parts):
         mask = keys == value
         given = dict((priors or {}).get(value) or {})
         if any(k not in given for k in PROPORTION_COMPONENTS):
-            base = pooled_prior(body.filter(pl.Series(mask)), float(settings.prior_strength))
+            base = pooled_prior(_select_rows(body, mask), float(settings.prior_strength))
             given = {**base, **given}
         row_prior[mask] = [float(given[k]) for k in PROPORTION_COMPONENTS]
     return _score(body, settings, None, row_prior=row_prior, partition=parts).frame
