@@ -162,25 +162,24 @@ class RollupDays:
         keys, index = np.unique(codes * span + (days - first), return_inverse=True)
         self.code = keys // span
         self.day = (keys % span + first).astype("datetime64[D]")
-        values = {
-            c: np.nan_to_num(np.asarray(v, dtype=float))
-            for c, v in rows.items()
-            if c not in ("channel", "day", "campaign")
-        }
+        self._names = [c for c in rows if c not in ("channel", "day", "campaign")]
+        # The count columns side by side, nulls as 0: a grouping gathers its rows once for
+        # all of them.
+        matrix = np.column_stack([np.asarray(rows[c], dtype=float) for c in self._names]
+                                 or [np.zeros(len(codes))])  # fmt: skip
+        matrix[np.isnan(matrix)] = 0.0
         if len(keys) == len(codes):
             # One row per channel-day already (Store.rollup_days): only put them in order.
             order = np.empty(len(keys), dtype=np.intp)
             order[index] = np.arange(len(keys))
-            self.cols = {c: v[order] for c, v in values.items()}
+            self._matrix = matrix[order]
         else:
-            self.cols = {c: np.bincount(index, weights=v, minlength=len(keys))
-                         for c, v in values.items()}  # fmt: skip
-        # The same columns side by side: a grouping gathers its rows once for all of them.
-        self._names = list(self.cols)
-        self._matrix = (
-            np.column_stack([self.cols[c] for c in self._names])
-            if self._names else np.zeros((len(keys), 0))
-        )  # fmt: skip
+            width = matrix.shape[1]
+            self._matrix = np.bincount(
+                (index[:, None] * width + np.arange(width)).ravel(),
+                weights=matrix.ravel(), minlength=len(keys) * width,
+            ).reshape(len(keys), width)  # fmt: skip
+        self.cols = {c: self._matrix[:, j] for j, c in enumerate(self._names)}
         self._at = {c: j for j, c in enumerate(self._names)}
 
     def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
