@@ -182,6 +182,7 @@ class RollupDays:
         self.cols = {c: self._matrix[:, j] for j, c in enumerate(self._names)}
         self._at = {c: j for j, c in enumerate(self._names)}
         self._period_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._blocks: dict[Any, tuple[list[str], np.ndarray]] = {}
 
     def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """Each row's group code under ``dim`` and the (sorted) group names."""
@@ -234,6 +235,38 @@ class RollupDays:
         """The columns of :meth:`counts` as arrays (names as lists; nulls as NaN)."""
         rows = self._window(f)
         index, groups, subs, k = self._groups(rows, by, then_by)
+        # The brand and the channels of one window weigh the same rows alike: their
+        # weighted columns are made once.
+        key = (f.start, f.end, half_life_days, tuple(sorted(targets.items())), default_target,
+               by if by in PERIODS else None)  # fmt: skip
+        if key not in self._blocks:
+            self._blocks[key] = self._block(
+                f, rows, by, half_life_days=half_life_days, targets=targets,
+                default_target=default_target,
+            )  # fmt: skip
+        names, block = self._blocks[key]
+        # Weighted and raw columns, summed per group in one pass, each in row order (the
+        # order bincount adds in, so the sums are those of one bincount per column).
+        width = block.shape[1]
+        sums = np.bincount(
+            (index[:, None] * width + np.arange(width)).ravel(),
+            weights=block.ravel(),
+            minlength=k * width,
+        ).astype(float)  # over no rows bincount counts in integers
+        total = dict(zip(names, sums.reshape(k, width).T, strict=True))
+        return self._count_columns(total, by, then_by, groups, subs, k)
+
+    def _block(
+        self,
+        f: Filters,
+        rows: np.ndarray,
+        by: str,
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float,
+    ) -> tuple[list[str], np.ndarray]:
+        """The rows' columns to sum: recency-weighted counts, then raw ones."""
         day = self.day[rows]
         if by in PERIODS:
             age = (_period_end(day, by) - day).astype(np.int64)
@@ -250,8 +283,6 @@ class RollupDays:
             dtype=np.intp,
         )
         tgt = m[np.arange(len(rows)), bucket[self.code[rows]]]
-        # Weighted and raw columns, summed per group in one pass, each in row order (the
-        # order bincount adds in, so the sums are those of one bincount per column).
         plain = list(dict.fromkeys([*_PLAIN, "rating_n", "rating_sum", "audience",
                                     *(c for _, c in _RAW if c != "_tgt")]))  # fmt: skip
         names = [*(f"w.{c}" for c in _WEIGHTED), "w._tgt", "polar",
@@ -265,14 +296,17 @@ class RollupDays:
                 tgt,
             ]
         )
-        width = block.shape[1]
-        sums = np.bincount(
-            (index[:, None] * width + np.arange(width)).ravel(),
-            weights=block.ravel(),
-            minlength=k * width,
-        ).astype(float)  # over no rows bincount counts in integers
-        total = dict(zip(names, sums.reshape(k, width).T, strict=True))
+        return names, block
 
+    @staticmethod
+    def _count_columns(
+        total: Mapping[str, np.ndarray],
+        by: str,
+        then_by: str | None,
+        groups: list[str],
+        subs: list[str] | None,
+        k: int,
+    ) -> dict[str, Any]:
         with np.errstate(invalid="ignore", divide="ignore"):
             avg = np.where(total["r.rating_n"] > 0, total["r.rating_sum"] / total["r.rating_n"],
                            np.nan)  # fmt: skip
