@@ -855,7 +855,7 @@ class _GroupStreams:
     on nothing else, so its interval is the same whichever groups are scored with it.
 
     One SFC64 generator per thread is re-keyed per group instead of built per group:
-    building one through numpy's seed hashing costs ~20 µs, as much as the 600 Beta
+    building one through numpy's seed hashing costs ~20 µs, more than the 300 Beta
     samples of a trend point. The key is a BLAKE2b hash of the group name under the seed, set as SFC64's three
     state words with its counter at 1 and the first 12 outputs skipped, as numpy seeds
     SFC64; the whole state is set, so nothing of a previous group carries over.
