@@ -145,10 +145,10 @@ _CONSTANT = ("brand", None)
 
 
 class RollupDays:
-    """Rows of :meth:`Store.rollup_rows`: the Overview aggregates them a dozen ways
-    (groups, windows, weights), each a few array operations on a few thousand rows rather
-    than a query or a dataframe plan. Campaigns are summed over (rows are filtered by
-    campaign when read)."""
+    """Rows of :meth:`Store.rollup_days` (or :meth:`Store.rollup_rows`): the Overview
+    aggregates them a dozen ways (groups, windows, weights), each a few array operations
+    on a few thousand rows rather than a query or a dataframe plan. Campaigns are summed
+    over (rows are filtered by campaign when read)."""
 
     def __init__(self, rows: Mapping[str, np.ndarray]) -> None:
         names = np.asarray(rows["channel"], dtype=object).tolist()
@@ -446,7 +446,8 @@ def counts_from_days(
 
 class _RollupView:
     """The store, with the rollup reads of one Overview answered from a single read of the
-    daily rollup and one of the posts, instead of a query per view and window.
+    daily rollup (summed over campaigns) and one of the posts, instead of a query per view
+    and window; counts and weekly sums are handed over as arrays where asked for.
 
     Covers the window ``f``, its previous window and the consistency look-back (12 weeks
     before), for ``f``'s channels and campaigns; any other read goes to the store.
