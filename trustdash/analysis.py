@@ -777,26 +777,38 @@ def trust_table(
     found = _scored_table(store, f, by, s, prior)
     if found is None:
         return pl.DataFrame(schema=trust.SCORE_SCHEMA)
-    c, scored = found[0], found[1].frame
-    extra = _columns(c, _EXTRA)
-    if None not in (trust._strings(c, "group") or []):
-        # Scored rows keep the order of the (distinct) groups of c: the extra columns are
-        # appended as they are, which is what the join on group gives.
-        out = scored.hstack(extra)
-    else:  # a null group matches nothing in a join: keep its semantics
-        out = scored.join(
-            pl.DataFrame([pl.Series("group", trust._strings(c, "group"), dtype=pl.String),
-                          *extra]),
+    c, scored = found
+    groups = trust._strings(c, "group") or []
+    if None in groups:  # a null group matches nothing in a join: keep its semantics
+        out = scored.frame.join(
+            pl.DataFrame([pl.Series("group", groups, dtype=pl.String), *_columns(c, _EXTRA)]),
             on="group", how="left",
         )  # fmt: skip
-    return out.sort("group") if by in PERIODS else out.sort("rank", nulls_last=True)
+        return out.sort("group") if by in PERIODS else out.sort("rank", nulls_last=True)
+    # The rows are built in their final order (a stable sort, as the frame's sort keeps
+    # the order of equal keys), with the extra columns of the (distinct) groups beside.
+    if by in PERIODS:
+        order = sorted(range(len(groups)), key=groups.__getitem__)
+    else:
+        ranks = scored.details()["rank"]
+        order = sorted(range(len(ranks)), key=lambda i: (ranks[i] is None, ranks[i] or 0))
+    return scored.frame_of(order=order).hstack(_columns(c, _EXTRA, order))
 
 
-def _columns(c: trust.Table, names: Sequence[str]) -> list[pl.Series]:
-    """Columns ``names`` of a counts table (Float64, nulls for NaN in named arrays)."""
+def _columns(
+    c: trust.Table, names: Sequence[str], order: Sequence[int] | None = None
+) -> list[pl.Series]:
+    """Columns ``names`` of a counts table (Float64, nulls for NaN in named arrays), rows
+    in ``order`` (positions) when given."""
+    rows = None if order is None else np.asarray(order, dtype=np.intp)
     if isinstance(c, pl.DataFrame):
-        return [c.get_column(name) for name in names]
-    return [pl.Series(name, np.asarray(c[name], dtype=float), nan_to_null=True) for name in names]
+        return [c.get_column(name) if rows is None else c.get_column(name).gather(rows)
+                for name in names]  # fmt: skip
+    return [
+        pl.Series(name, np.asarray(c[name], dtype=float)[slice(None) if rows is None else rows],
+                  nan_to_null=True)
+        for name in names
+    ]  # fmt: skip
 
 
 def _first(c: trust.Table, names: Sequence[str]) -> dict[str, Any]:
@@ -921,17 +933,22 @@ def series(
         if s1 is not None
     }
     # All channels' periods in one pass, each channel shrunk toward its own level.
-    scored = trust.score_partitions(c, point_settings, "sub", priors)
-    # Ready columns, not expressions (each would run a query plan): the channel replaces
-    # the score frame's empty one, the period is the group read as a date.
-    scored.replace_column(
-        scored.get_column_index("channel"),
-        pl.Series("channel", trust._strings(c, "sub"), dtype=pl.String),
+    scored = trust._score_partitions(c, point_settings, "sub", priors)
+    # Rows built in their final order, by channel then period (stable, as the frame's sort),
+    # with ready columns, not expressions (each would run a query plan): the channel
+    # replaces the score frame's empty one, the period is the group read as a date.
+    subs, groups = trust._strings(c, "sub") or [], trust._strings(c, "group") or []
+    order = sorted(range(len(subs)), key=lambda i: (subs[i], groups[i]))
+    frame = scored.frame_of(order=order)
+    frame.replace_column(
+        frame.get_column_index("channel"),
+        pl.Series("channel", [subs[i] for i in order], dtype=pl.String),
     )
-    periods = np.array(scored.get_column("group").to_list(), dtype="datetime64[D]")
-    return scored.hstack(
-        [pl.Series("period", periods, dtype=pl.Date), *_columns(c, ("neg_raw", "audience_raw"))]
-    ).sort("channel", "period")
+    periods = np.array([groups[i] for i in order], dtype="datetime64[D]")
+    return frame.hstack(
+        [pl.Series("period", periods, dtype=pl.Date),
+         *_columns(c, ("neg_raw", "audience_raw"), order)]
+    )  # fmt: skip
 
 
 def coverage(store: Store, f: Filters, settings: trust.TrustSettings) -> dict[str, Any]:

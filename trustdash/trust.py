@@ -999,9 +999,12 @@ class _Scored:
             self._frame = _score_frame(self)
         return self._frame
 
-    def frame_of(self, names: Sequence[str]) -> pl.DataFrame:
-        """Only the columns ``names`` of :attr:`frame` (rows in the same order)."""
-        return _score_frame(self, names)
+    def frame_of(
+        self, names: Sequence[str] | None = None, order: Sequence[int] | None = None
+    ) -> pl.DataFrame:
+        """The columns ``names`` of :attr:`frame` (all by default), its rows in ``order``
+        (positions) when given."""
+        return _score_frame(self, names, order)
 
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` of :attr:`frame` exactly as ``frame.row(i, named=True)`` gives it,
@@ -1210,13 +1213,27 @@ def _code_lists(codes: np.ndarray, kind: str) -> pl.Series:
     return series
 
 
-def _score_frame(scored: _Scored, names: Sequence[str] | None = None) -> pl.DataFrame:
+def _score_frame(
+    scored: _Scored, names: Sequence[str] | None = None, order: Sequence[int] | None = None
+) -> pl.DataFrame:
     """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts); only the
-    columns ``names`` (in that order) when given."""
+    columns ``names`` (in that order) when given, and the rows in ``order`` (positions)
+    when given: cheaper than sorting the frame, which moves every column."""
     wanted = list(SCORE_SCHEMA) if names is None else list(names)
     if _height(scored.counts) == 0:
         return pl.DataFrame(schema={c: SCORE_SCHEMA[c] for c in wanted})
-    det = scored.details()
+    rows = np.arange(len(scored.groups)) if order is None else np.asarray(order, dtype=np.intp)
+
+    def pick(x: Any) -> Any:
+        return [x[i] for i in rows.tolist()] if isinstance(x, list) else x[rows]
+
+    det = {k: pick(v) for k, v in scored.details().items()}
+    scored = replace(
+        scored, groups=pick(scored.groups), values=pick(scored.values), used=pick(scored.used),
+        trust=pick(scored.trust), low=pick(scored.low), high=pick(scored.high),
+        mus=pick(scored.mus), n_raw=pick(scored.n_raw), polar_raw=pick(scored.polar_raw),
+        counted={c: pick(v) for c, v in scored.counted.items()}, _frame=None, _details=det,
+    )  # fmt: skip
     trust, values, ok = scored.trust, scored.values, det["ok"]
 
     # Float64 arrays make Float64 columns: naming the dtype would add a cast per column.
@@ -1345,6 +1362,16 @@ def score_partitions(
     """
     if _height(counts) == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
+    return _score_partitions(counts, settings, by, priors).frame
+
+
+def _score_partitions(
+    counts: Table,
+    settings: TrustSettings,
+    by: str,
+    priors: Mapping[str, Mapping[str, float]] | None = None,
+) -> _Scored:
+    """:func:`score_partitions` before its frame is built (``counts`` not empty)."""
     parts = _strings(counts, by) or []
     # The partition column stays unless scoring would read it (a column it does not read
     # costs nothing, dropping one costs a query plan).
@@ -1361,7 +1388,7 @@ def score_partitions(
             base = pooled_prior(_select_rows(body, mask), float(settings.prior_strength))
             given = {**base, **given}
         row_prior[mask] = [float(given[k]) for k in PROPORTION_COMPONENTS]
-    return _score(body, settings, None, row_prior=row_prior, partition=parts).frame
+    return _score(body, settings, None, row_prior=row_prior, partition=parts)
 
 
 # --------------------------------------------------------------------------
