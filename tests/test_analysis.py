@@ -195,6 +195,19 @@ def test_overview_equals_the_views_read_from_the_store(store: Store) -> None:
     assert changes, "the windows should show changes with their comments"
 
 
+def test_tables_come_sorted_as_a_sort_of_the_frame_would(store: Store) -> None:
+    _mixed_store(store)
+    f = Filters(start=dt.date(2026, 2, 1), end=dt.date(2026, 4, 15))
+    for view in (store, analysis._RollupView(store, f, dt.date(2025, 10, 1))):
+        for by in ("channel", "week", "campaign"):
+            table = analysis.trust_table(view, f, by)
+            key = ["group"] if by in analysis.PERIODS else ["rank"]
+            assert table.equals(table.sort(key, nulls_last=by not in analysis.PERIODS,
+                                           maintain_order=True))  # fmt: skip
+        ser = analysis.series(view, f)
+        assert ser.equals(ser.sort("channel", "period", maintain_order=True))
+
+
 def test_headline_row_is_the_brand_tables_row(store: Store) -> None:
     _mixed_store(store)
     prior = {"S1": 0.5, "S2": 0.5, "S3": 0.5}

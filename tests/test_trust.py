@@ -966,6 +966,14 @@ def test_score_rows_without_the_frame_equal_the_frames_rows():
     assert alone.schema == pl.Schema(trust.SCORE_SCHEMA)
 
 
+def test_score_frame_built_in_order_equals_the_frame_reordered():
+    scored = trust._score(_mixed_counts(), TrustSettings(), None)
+    order = [3, 0, 5, 1, 4, 2]
+    assert scored.frame_of(order=order).equals(scored.frame[order])
+    names = ["group", "trust", "flags", "weights_used", "rank"]
+    assert scored.frame_of(names, order).equals(scored.frame.select(names)[order])
+
+
 def _reference_ranks(frame: pl.DataFrame, partition: list | None = None) -> list:
     """The ranking rule written out row by row (the former implementation)."""
     rows = list(frame.iter_rows(named=True))
