@@ -11,6 +11,7 @@ import concurrent.futures
 import dataclasses
 import datetime as dt
 import re
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -986,7 +987,8 @@ def overview(
     biggest changes in one query. Every table (channels, brand, previous window, series,
     alerts, coverage) is aggregated from those, with the same results as reading each
     from the store. A channel scored again for the channel-equal total reuses its
-    Monte-Carlo draws (:func:`trust.shared_draws`). Nothing is kept between calls.
+    Monte-Carlo draws (:func:`trust.shared_draws`). Nothing is kept between calls (the
+    reading threads are started once per process).
     """
     with trust.shared_draws():
         return _overview(store, f, settings, with_brand_series=with_brand_series)
@@ -1004,56 +1006,75 @@ def _overview(
     prev_f = f.previous()
     # The reads that the Python work does not wait for at once run beside it (DuckDB
     # releases the GIL; each read has its own cursor).
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        saved = pool.submit(_settings, store, settings)
-        if f.start is not None and f.end is not None:
-            # One read of the rollup for both windows and S6's 12-week look-back.
-            first = prev_f.start if prev_f and prev_f.start else f.start
-            view = _RollupView(store, f, first - dt.timedelta(weeks=12), pool)
-            store = memo(view)  # type: ignore[arg-type]
-        annotations = pool.submit(store.annotations, f)
-        s = saved.result()
-        channels = trust_table(store, f, "channel", s)
-        # The previous window's table is not shown: only what the changes and the previous
-        # channel-equal total read of it is built.
-        prev_found = _scored_table(store, prev_f, "channel", s) if prev_f else None
-        prev_channels = (
-            prev_found[1].frame_of(_PREVIOUS_COLUMNS)
-            if prev_found
-            else pl.DataFrame(schema={c: trust.SCORE_SCHEMA[c] for c in _PREVIOUS_COLUMNS})
-        )
-        changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
-        # The comments behind each change: the worst ones where trust fell, the best where
-        # it rose; one read for all the changes, started as soon as the changes are known.
-        drivers = pool.submit(_change_drivers, store, f, changes) if changes else None
-        head = brand_headline(store, f, s, channels)
-        prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
-        delta = None
-        if prev and prev.get("trust") is not None and head.get("trust") is not None:
-            delta = float(head["trust"]) - float(prev["trust"])
-        ser = series(store, f, s, level=channels)
-        # Only the Brief and the report draw the brand's own trend.
-        brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
-        al = _channel_alerts(store, f)
-        cov = coverage(store, f, s)
-        if drivers is not None:
-            for ch, shown in zip(changes, drivers.result(), strict=True):
-                ch["drivers"] = shown
-        return Overview(
-            filters=f,
-            settings=s,
-            headline=head,
-            previous=prev,
-            delta=delta,
-            channels=channels,
-            series=ser,
-            brand_series=brand_ser,
-            alerts=al,
-            changes=changes,
-            coverage=cov,
-            annotations=annotations.result(),
-            explain=trust.explain(head["row"], s) if head.get("row") else {},
-        )
+    pool = _read_pool()
+    saved = pool.submit(_settings, store, settings)
+    if f.start is not None and f.end is not None:
+        # One read of the rollup for both windows and S6's 12-week look-back.
+        first = prev_f.start if prev_f and prev_f.start else f.start
+        view = _RollupView(store, f, first - dt.timedelta(weeks=12), pool)
+        store = memo(view)  # type: ignore[arg-type]
+    annotations = pool.submit(store.annotations, f)
+    s = saved.result()
+    channels = trust_table(store, f, "channel", s)
+    # The previous window's table is not shown: only what the changes and the previous
+    # channel-equal total read of it is built.
+    prev_found = _scored_table(store, prev_f, "channel", s) if prev_f else None
+    prev_channels = (
+        prev_found[1].frame_of(_PREVIOUS_COLUMNS)
+        if prev_found
+        else pl.DataFrame(schema={c: trust.SCORE_SCHEMA[c] for c in _PREVIOUS_COLUMNS})
+    )
+    changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
+    # The comments behind each change: the worst ones where trust fell, the best where
+    # it rose; one read for all the changes, started as soon as the changes are known.
+    drivers = pool.submit(_change_drivers, store, f, changes) if changes else None
+    head = brand_headline(store, f, s, channels)
+    prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
+    delta = None
+    if prev and prev.get("trust") is not None and head.get("trust") is not None:
+        delta = float(head["trust"]) - float(prev["trust"])
+    ser = series(store, f, s, level=channels)
+    # Only the Brief and the report draw the brand's own trend.
+    brand_ser = series(store, f, s, by="brand") if with_brand_series else pl.DataFrame()
+    al = _channel_alerts(store, f)
+    cov = coverage(store, f, s)
+    if drivers is not None:
+        for ch, shown in zip(changes, drivers.result(), strict=True):
+            ch["drivers"] = shown
+    return Overview(
+        filters=f,
+        settings=s,
+        headline=head,
+        previous=prev,
+        delta=delta,
+        channels=channels,
+        series=ser,
+        brand_series=brand_ser,
+        alerts=al,
+        changes=changes,
+        coverage=cov,
+        annotations=annotations.result(),
+        explain=trust.explain(head["row"], s) if head.get("row") else {},
+    )
+
+
+# Two threads: an Overview's first reads (settings, channels, posts) run side by side,
+# and two sessions' Overviews do not queue behind one thread.
+_READ_WORKERS = 2
+_READS: concurrent.futures.ThreadPoolExecutor | None = None
+_READS_LOCK = threading.Lock()
+
+
+def _read_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads that run an Overview's side reads, started once per process: starting
+    and joining a thread per Overview cost as much as a small query."""
+    global _READS
+    with _READS_LOCK:
+        if _READS is None:
+            _READS = concurrent.futures.ThreadPoolExecutor(
+                max_workers=_READ_WORKERS, thread_name_prefix="trustdash-reads"
+            )
+        return _READS
 
 
 def _channel_alerts(store: Store, f: Filters) -> pl.DataFrame:
