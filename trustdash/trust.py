@@ -856,10 +856,13 @@ class _GroupStreams:
 
     One SFC64 generator per thread is re-keyed per group instead of built per group:
     building one through numpy's seed hashing costs ~20 µs, more than the 300 Beta
-    samples of a trend point. The key is a BLAKE2b hash of the group name under the seed, set as SFC64's three
-    state words with its counter at 1 and the first 12 outputs skipped, as numpy seeds
-    SFC64; the whole state is set, so nothing of a previous group carries over.
+    samples of a trend point. The key is a BLAKE2b hash of the group name under the seed:
+    its 24 bytes are SFC64's three state words, the fourth (the counter) is 1. The whole
+    state is set, so nothing of a previous group carries over; the hash mixes the state
+    as numpy's seed hashing does, so no outputs are skipped.
     """
+
+    _COUNTER = (1).to_bytes(8, "little")
 
     def __init__(self, seed: int) -> None:
         kept = getattr(_THREAD_BITS, "sfc64", None)
@@ -871,11 +874,10 @@ class _GroupStreams:
 
     def __call__(self, group: str) -> np.random.Generator:
         digest = hashlib.blake2b(str(group).encode("utf-8"), digest_size=24, key=self._key)
-        words = self._state["state"]["state"]
-        words[:3] = np.frombuffer(digest.digest(), dtype="<u8")
-        words[3] = 1
+        self._state["state"]["state"] = np.frombuffer(
+            digest.digest() + self._COUNTER, dtype="<u8"
+        )
         self._bits.state = self._state
-        self._bits.random_raw(12)
         return self._gen
 
 
@@ -1044,13 +1046,15 @@ def _score(
     row_prior: np.ndarray | None = None,
     partition: Sequence[str] | None = None,
     fixed_columns: Sequence[str] = ("s4", "s5", "s6"),
+    remember: bool = True,
 ) -> _Scored:
     """Score ``counts`` (see :func:`score_groups`).
 
     ``row_prior`` (G, 3) gives each row its own prior means for S1..S3 instead of one
     for the frame, and ``partition`` ranks rows within each partition value: several
     frames scored at once, exactly as each would be alone. ``fixed_columns`` name the
-    columns holding S4..S6 (a score frame has them as ``S4``..``S6``).
+    columns holding S4..S6 (a score frame has them as ``S4``..``S6``). ``remember``: keep
+    the draws for :func:`shared_draws` (groups never scored again need not be kept).
     """
     g = _height(counts)
     m = float(settings.prior_strength)
@@ -1097,19 +1101,22 @@ def _score(
     # on which other groups are in the frame; the rest is vectorised over groups.
     fixed_part = 100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1)
     draws = np.full((g, d), np.nan)
-    memo = _SHARED_DRAWS.get()
+    memo = _SHARED_DRAWS.get() if remember else None
     w3 = 100.0 * used[:, :3]
-    # A group's draws are a function of these inputs only (the memo's key).
-    inputs = np.hstack([a, b, w3])
-    keys = {}
-    for i in np.flatnonzero(scorable).tolist():
-        key = (int(settings.seed), d, groups[i], inputs[i].tobytes())
-        if memo is not None and key in memo:
-            draws[i] = memo[key]
-        else:
-            keys[i] = key
-    _fill_draws(draws, list(keys), groups, a, b, w3, settings.seed)
-    if memo is not None:
+    rows = np.flatnonzero(scorable).tolist()
+    if memo is None:
+        _fill_draws(draws, rows, groups, a, b, w3, settings.seed)
+    else:
+        # A group's draws are a function of these inputs only (the memo's key).
+        inputs = np.hstack([a, b, w3])
+        keys = {}
+        for i in rows:
+            key = (int(settings.seed), d, groups[i], inputs[i].tobytes())
+            if key in memo:
+                draws[i] = memo[key]
+            else:
+                keys[i] = key
+        _fill_draws(draws, list(keys), groups, a, b, w3, settings.seed)
         memo.update((key, draws[i].copy()) for i, key in keys.items())
     draws += fixed_part[:, None]
     low = np.full(g, np.nan)
@@ -1388,7 +1395,8 @@ def _score_partitions(
             base = pooled_prior(_select_rows(body, mask), float(settings.prior_strength))
             given = {**base, **given}
         row_prior[mask] = [float(given[k]) for k in PROPORTION_COMPONENTS]
-    return _score(body, settings, None, row_prior=row_prior, partition=parts)
+    # A partition's groups (a channel's periods) are not scored again in a computation.
+    return _score(body, settings, None, row_prior=row_prior, partition=parts, remember=False)
 
 
 # --------------------------------------------------------------------------
