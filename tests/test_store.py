@@ -118,6 +118,23 @@ def test_rollup_days_are_the_rollup_rows_summed_over_campaigns(store: Store) -> 
             assert days[col][order].tolist() == [want[k] for k in keys], col
 
 
+def test_posts_frame_without_posts_has_the_columns_of_one_with_posts(demo_db, tmp_path) -> None:
+    import datetime as dt
+    import shutil
+
+    from trustdash.filters import Filters
+
+    path = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_db, path)
+    s = Store(path)
+    some = s.posts_frame(Filters(end=s.date_bounds()[1]))
+    none = s.posts_frame(Filters(end=dt.date(2001, 1, 1)))
+    assert some.height > 0 and none.height == 0
+    assert none.schema == some.schema
+    assert some.filter(some["net_negative"]).height > 0  # the join's columns are there
+    s.close()
+
+
 def test_newer_file_is_refused(tmp_path) -> None:
     path = tmp_path / "new.duckdb"
     con = duckdb.connect(str(path))

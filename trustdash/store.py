@@ -943,12 +943,22 @@ class Store:
         if f.channels:
             conds.append("p.channel IN (SELECT unnest(?))")
             params.append(list(f.channels))
-        sql = f"""SELECT p.channel, p.post_id, p.created_at, p.text, p.url, p.campaign,
+        cols = """p.channel, p.post_id, p.created_at, p.text, p.url, p.campaign,
                     p.likes, p.comments, p.shares, p.saves, p.clicks, p.impressions, p.reach,
-                    p.views, coalesce(s.pos, 0) AS pos, coalesce(s.neg, 0) AS neg,
+                    p.views"""
+        where = " AND ".join(conds)
+        # Stores of comments alone hold no posts: a plain read says so for half the cost of
+        # planning the join.
+        plain = self._frame(f"SELECT {cols} FROM posts p WHERE {where}", params)  # noqa: S608
+        if plain.height == 0:
+            return plain.hstack(
+                [pl.Series("pos", [], dtype=pl.Int64), pl.Series("neg", [], dtype=pl.Int64),
+                 pl.Series("net_negative", [], dtype=pl.Boolean)]
+            )  # fmt: skip
+        sql = f"""SELECT {cols}, coalesce(s.pos, 0) AS pos, coalesce(s.neg, 0) AS neg,
                     coalesce(s.neg, 0) > coalesce(s.pos, 0) AS net_negative
                   FROM posts p LEFT JOIN post_sentiment s USING (channel, post_id)
-                  WHERE {" AND ".join(conds)}"""  # noqa: S608
+                  WHERE {where}"""  # noqa: S608
         return self._frame(sql, params)
 
     def _comment_where(
