@@ -983,7 +983,11 @@ class _Scored:
 
     @property
     def insufficient(self) -> np.ndarray:
-        return self.details()["insufficient"]
+        """Fewer polar comments than ``min_polar``, an interval wider than ``max_width``,
+        or no score (what the frame's ``insufficient`` column says)."""
+        if self._details is not None:
+            return self._details["insufficient"]
+        return _sufficiency(self)["insufficient"]
 
     def missing(self) -> list[list[str]]:
         # Each row's set of missing components as a 6-bit code, looked up (64 lists).
@@ -1148,31 +1152,35 @@ def _bands(trust: np.ndarray) -> list[str]:
 def _score_details(scored: _Scored) -> dict[str, Any]:
     """What the score frame derives per group: sufficiency, missing components (as 6-bit
     codes), net sentiment, rank and channel (shared by :attr:`_Scored.frame` and ``row``)."""
-    counts, settings = scored.counts, scored.settings
+    counts = scored.counts
     g = _height(counts)
     pos, neg = scored.counted["pos"], scored.counted["neg"]
-    ok = scored.scored
-    polar_eff = pos + neg
-    width = scored.high - scored.low
-    few = polar_eff < settings.min_polar
-    with np.errstate(invalid="ignore"):
-        wide = ok & (width > settings.max_width)
-    insufficient = few | wide | ~ok
+    checks = _sufficiency(scored)
+    polar_eff, insufficient = checks["polar_eff"], checks["insufficient"]
     with np.errstate(invalid="ignore", divide="ignore"):
         net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
     channel = _strings(counts, "channel") or [None] * g
     return {
-        "ok": ok,
-        "insufficient": insufficient,
-        "few": few,
-        "wide": wide,
-        "width": width,
-        "polar_eff": polar_eff,
+        **checks,
         "codes": np.isnan(scored.values) @ (1 << np.arange(len(COMPONENTS))),
         "net": net,
         "rank": _ranks(scored, insufficient) if g else [],
         "channel": channel,
     }
+
+
+def _sufficiency(scored: _Scored) -> dict[str, np.ndarray]:
+    """Per group: scored, polar comments, few of them, interval width, too wide, and
+    insufficient (few, too wide or no score)."""
+    settings = scored.settings
+    ok = scored.scored
+    polar_eff = scored.counted["pos"] + scored.counted["neg"]
+    width = scored.high - scored.low
+    few = polar_eff < settings.min_polar
+    with np.errstate(invalid="ignore"):
+        wide = ok & (width > settings.max_width)
+    return {"ok": ok, "polar_eff": polar_eff, "few": few, "width": width, "wide": wide,
+            "insufficient": few | wide | ~ok}  # fmt: skip
 
 
 def _row_flags(det: Mapping[str, Any], settings: TrustSettings, i: int) -> list[str]:
@@ -1500,9 +1508,11 @@ def brand_total(
         else:
             trust = float(scored.trust[ok].mean())
             mean_draws = scored.draws[ok].mean(axis=0)
-            lo, hi = np.quantile(mean_draws, [tail, 1.0 - tail])
+            lo, hi = _quantiles(mean_draws[None, :], [tail, 1.0 - tail])[:, 0]
             low, high = min(float(lo), trust), max(float(hi), trust)
         values = scored.values[ok]
+        present = ~np.isnan(values)
+        missing = np.isnan(scored.values[ok]) @ (1 << np.arange(len(COMPONENTS)))
         return {
             "mode": "channel_equal",
             "label": f"Channel-equal: mean of {g} channel scores (each channel weighs the same)",
@@ -1513,13 +1523,12 @@ def brand_total(
             "groups": g,
             "n": int(scored.n_raw[ok].astype(np.int64).sum()) if g else 0,
             "insufficient": bool(g == 0 or scored.insufficient[ok].all()),
-            "missing": sorted({c for i in np.flatnonzero(ok) for c in scored.missing()[i]}),
+            "missing": sorted({c for code in missing.tolist() for c in _MISSING_BY_CODE[code]}),
             "weights_used": None,
             "components": {
-                k: (float(np.nanmean(values[:, j])) if g and not np.isnan(values[:, j]).all()
-                    else None)
+                k: float(values[present[:, j], j].mean()) if present[:, j].any() else None
                 for j, k in enumerate(COMPONENTS)
-            },  # fmt: skip
+            },
         }
     n = int(scores["n"].sum()) if g else 0
     return {
