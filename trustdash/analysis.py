@@ -160,7 +160,7 @@ class RollupDays:
         first = int(days.min()) if len(days) else 0
         span = int(days.max()) - first + 1 if len(days) else 1
         # Summed over campaigns once: every later aggregation reads one row per channel-day.
-        keys, index = np.unique(codes * span + (days - first), return_inverse=True)
+        keys, index = _dense(codes * span + (days - first), len(self.channels) * span)
         self.code = keys // span
         self.day = (keys % span + first).astype("datetime64[D]")
         self._names = [c for c in rows if c not in ("channel", "day", "campaign")]
@@ -184,6 +184,7 @@ class RollupDays:
         self._at = {c: j for j, c in enumerate(self._names)}
         self._period_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._blocks: dict[Any, tuple[list[str], np.ndarray]] = {}
+        self._windows: dict[Any, np.ndarray] = {}
 
     def _keys(self, dim: str | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """Each row's group code under ``dim`` and the (sorted) group names."""
@@ -205,12 +206,16 @@ class RollupDays:
         return self._period_codes[dim]
 
     def _window(self, f: Filters) -> np.ndarray:
-        keep = np.ones(len(self.day), dtype=bool)
-        if f.start is not None:
-            keep &= self.day >= np.datetime64(f.start, "D")
-        if f.end is not None:
-            keep &= self.day <= np.datetime64(f.end, "D")
-        return np.flatnonzero(keep)
+        """Positions of the rows of ``f``'s days (each window is asked for several times)."""
+        key = (f.start, f.end)
+        if key not in self._windows:
+            keep = np.ones(len(self.day), dtype=bool)
+            if f.start is not None:
+                keep &= self.day >= np.datetime64(f.start, "D")
+            if f.end is not None:
+                keep &= self.day <= np.datetime64(f.end, "D")
+            self._windows[key] = np.flatnonzero(keep)
+        return self._windows[key]
 
     def _groups(
         self, rows: np.ndarray, by: str, then_by: str | None
