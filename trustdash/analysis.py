@@ -780,7 +780,11 @@ def trust_table(
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
     s = _settings(store, settings)
-    found = _scored_table(store, f, by, s, prior)
+    return _trust_frame(_scored_table(store, f, by, s, prior), by)
+
+
+def _trust_frame(found: tuple[trust.Table, trust._Scored] | None, by: str) -> pl.DataFrame:
+    """:func:`trust_table`'s frame from what :func:`_scored_table` found."""
     if found is None:
         return pl.DataFrame(schema=trust.SCORE_SCHEMA)
     c, scored = found
@@ -822,6 +826,13 @@ def _first(c: trust.Table, names: Sequence[str]) -> dict[str, Any]:
     if isinstance(c, pl.DataFrame):
         return {name: c.get_column(name)[0] for name in names}
     return {name: None if np.isnan(c[name][0]) else float(c[name][0]) for name in names}
+
+
+def _changes_frame(found: tuple[trust.Table, trust._Scored] | None) -> pl.DataFrame:
+    """The columns of a channel table that the changes and a channel-equal total read."""
+    if found is None:
+        return pl.DataFrame(schema={c: trust.SCORE_SCHEMA[c] for c in _PREVIOUS_COLUMNS})
+    return found[1].frame_of(_PREVIOUS_COLUMNS)
 
 
 # What trust.biggest_changes and trust.brand_total read of the previous window's table.
@@ -1020,19 +1031,18 @@ def _overview(
         store = memo(view)  # type: ignore[arg-type]
     annotations = pool.submit(store.annotations, f)
     s = saved.result()
-    channels = trust_table(store, f, "channel", s)
+    found = _scored_table(store, f, "channel", s)
     # The previous window's table is not shown: only what the changes and the previous
     # channel-equal total read of it is built.
     prev_found = _scored_table(store, prev_f, "channel", s) if prev_f else None
-    prev_channels = (
-        prev_found[1].frame_of(_PREVIOUS_COLUMNS)
-        if prev_found
-        else pl.DataFrame(schema={c: trust.SCORE_SCHEMA[c] for c in _PREVIOUS_COLUMNS})
-    )
-    changes = trust.biggest_changes(channels, prev_channels, top=3) if prev_f else []
+    prev_channels = _changes_frame(prev_found)
+    # The changes need no interval: they are known, and the comments behind them asked
+    # for, before any Monte-Carlo draw.
+    changes = trust.biggest_changes(_changes_frame(found), prev_channels, top=3) if prev_f else []
     # The comments behind each change: the worst ones where trust fell, the best where
-    # it rose; one read for all the changes, started as soon as the changes are known.
+    # it rose; one read for all the changes.
     drivers = pool.submit(_change_drivers, store, f, changes) if changes else None
+    channels = _trust_frame(found, "channel")
     head = brand_headline(store, f, s, channels)
     prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
     delta = None

@@ -966,16 +966,40 @@ class _Scored:
     values: np.ndarray  # (G, 6) S1..S6, NaN where missing
     used: np.ndarray  # (G, 6) renormalised weights
     trust: np.ndarray  # NaN for a group without a score
-    low: np.ndarray
-    high: np.ndarray
     mus: np.ndarray  # (G, 3) prior means of S1..S3
     n_raw: np.ndarray
     polar_raw: np.ndarray
     counted: dict[str, np.ndarray]  # the pass-through counts
-    draws: np.ndarray  # (G, D), NaN rows for groups without a score
+    # The Beta posteriors' parameters (G, 3), the weights of S1..S3 in points (G, 3) and
+    # the fixed part of the score: the Monte-Carlo draws are made when first asked for
+    # (the Overview reads the changes between windows, which need no interval, first).
+    beta_a: np.ndarray
+    beta_b: np.ndarray
+    w3: np.ndarray
+    fixed_part: np.ndarray
     partition: Sequence[str] | None = None
+    remember: bool = True
+    _intervals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _frame: pl.DataFrame | None = None
     _details: dict[str, Any] | None = None
+
+    @property
+    def draws(self) -> np.ndarray:
+        """Trust draws (G, D), NaN rows for groups without a score."""
+        return self._monte_carlo()[0]
+
+    @property
+    def low(self) -> np.ndarray:
+        return self._monte_carlo()[1]
+
+    @property
+    def high(self) -> np.ndarray:
+        return self._monte_carlo()[2]
+
+    def _monte_carlo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._intervals is None:
+            self._intervals = _intervals(self)
+        return self._intervals
 
     @property
     def scored(self) -> np.ndarray:
@@ -1096,17 +1120,31 @@ def _score(
     wsum = (avail * w).sum(axis=1)
     used = np.where(wsum[:, None] > 0, avail * w / np.where(wsum > 0, wsum, 1.0)[:, None], 0.0)
 
-    d = int(settings.draws)
-    tail = (1.0 - settings.level) / 2.0
     scorable = ~no_data & (wsum > 0)
     trust = np.where(scorable, 100.0 * (used * np.nan_to_num(values)).sum(axis=1), np.nan)
-    # Trust draws (G, D): S1..S3 from their Beta posteriors, S4..S6 fixed. One generator
-    # per group, seeded by (seed, group name), so that a group's interval does not depend
-    # on which other groups are in the frame; the rest is vectorised over groups.
-    fixed_part = 100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1)
+    return _Scored(
+        counts=counts, settings=settings, groups=groups, values=values, used=used,
+        trust=trust, mus=mus, n_raw=n_raw, polar_raw=polar_raw, counted=counted,
+        beta_a=a, beta_b=b, w3=100.0 * used[:, :3],
+        fixed_part=100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1),
+        partition=partition, remember=remember,
+    )  # fmt: skip
+
+
+def _intervals(scored: _Scored) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The trust draws (G, D) of ``scored`` and each group's interval (low, high).
+
+    S1..S3 are drawn from their Beta posteriors, S4..S6 fixed. One generator per group,
+    seeded by (seed, group name), so that a group's interval does not depend on which
+    other groups are in the frame; the rest is vectorised over groups.
+    """
+    settings, groups, trust = scored.settings, scored.groups, scored.trust
+    a, b, w3 = scored.beta_a, scored.beta_b, scored.w3
+    g, d = len(groups), int(settings.draws)
+    tail = (1.0 - settings.level) / 2.0
+    scorable = ~np.isnan(trust)
     draws = np.full((g, d), np.nan)
-    memo = _SHARED_DRAWS.get() if remember else None
-    w3 = 100.0 * used[:, :3]
+    memo = _SHARED_DRAWS.get() if scored.remember else None
     rows = np.flatnonzero(scorable).tolist()
     if memo is None:
         _fill_draws(draws, rows, groups, a, b, w3, settings.seed)
@@ -1122,18 +1160,14 @@ def _score(
                 keys[i] = key
         _fill_draws(draws, list(keys), groups, a, b, w3, settings.seed)
         memo.update((key, draws[i].copy()) for i, key in keys.items())
-    draws += fixed_part[:, None]
+    draws += scored.fixed_part[:, None]
     low = np.full(g, np.nan)
     high = np.full(g, np.nan)
     if scorable.any():
         q = _quantiles(draws[scorable], [tail, 1.0 - tail])
         low[scorable] = np.minimum(q[0], trust[scorable])
         high[scorable] = np.maximum(q[1], trust[scorable])
-    return _Scored(
-        counts=counts, settings=settings, groups=groups, values=values, used=used,
-        trust=trust, low=low, high=high, mus=mus, n_raw=n_raw, polar_raw=polar_raw,
-        counted=counted, draws=draws, partition=partition,
-    )  # fmt: skip
+    return draws, low, high
 
 
 _BAND_LABELS = np.array([label for _, label in BANDS] + [NO_DATA], dtype=object)
@@ -1233,7 +1267,8 @@ def _score_frame(
 ) -> pl.DataFrame:
     """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts); only the
     columns ``names`` (in that order) when given, and the rows in ``order`` (positions)
-    when given: cheaper than sorting the frame, which moves every column."""
+    when given: cheaper than sorting the frame, which moves every column. Columns that
+    need no interval (scores, components, weights, counts) do not make the draws."""
     wanted = list(SCORE_SCHEMA) if names is None else list(names)
     if _height(scored.counts) == 0:
         return pl.DataFrame(schema={c: SCORE_SCHEMA[c] for c in wanted})
@@ -1242,40 +1277,44 @@ def _score_frame(
     def pick(x: Any) -> Any:
         return [x[i] for i in rows.tolist()] if isinstance(x, list) else x[rows]
 
-    det = {k: pick(v) for k, v in scored.details().items()}
-    scored = replace(
-        scored, groups=pick(scored.groups), values=pick(scored.values), used=pick(scored.used),
-        trust=pick(scored.trust), low=pick(scored.low), high=pick(scored.high),
-        mus=pick(scored.mus), n_raw=pick(scored.n_raw), polar_raw=pick(scored.polar_raw),
-        counted={c: pick(v) for c, v in scored.counted.items()}, _frame=None, _details=det,
-    )  # fmt: skip
-    trust, values, ok = scored.trust, scored.values, det["ok"]
+    found: dict[str, Any] = {}
+
+    def det(name: str) -> Any:
+        if not found:
+            found.update({k: pick(v) for k, v in scored.details().items()})
+        return found[name]
+
+    trust, values = pick(scored.trust), pick(scored.values)
 
     # Float64 arrays make Float64 columns: naming the dtype would add a cast per column.
-    def nullable(x: np.ndarray) -> Any:
-        return lambda name: pl.Series(name, np.ascontiguousarray(x, dtype=float), nan_to_null=True)
+    def nullable(name: str, x: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ascontiguousarray(x, dtype=float), nan_to_null=True)
 
-    def floats(x: np.ndarray) -> Any:
-        return lambda name: pl.Series(name, np.ascontiguousarray(x, dtype=float))
+    def floats(name: str, x: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ascontiguousarray(x, dtype=float))
 
     build: dict[str, Any] = {
-        "group": lambda name: pl.Series(name, scored.groups, dtype=pl.String),
-        "trust": nullable(trust),
-        "low": lambda name: nullable(np.where(ok, scored.low, np.nan))(name),
-        "high": lambda name: nullable(np.where(ok, scored.high, np.nan))(name),
+        "group": lambda name: pl.Series(name, pick(scored.groups), dtype=pl.String),
+        "trust": lambda name: nullable(name, trust),
+        "low": lambda name: nullable(name, np.where(det("ok"), pick(scored.low), np.nan)),
+        "high": lambda name: nullable(name, np.where(det("ok"), pick(scored.high), np.nan)),
         "band": lambda name: pl.Series(name, _bands(trust), dtype=pl.String),
-        "n": lambda name: pl.Series(name, scored.n_raw.astype(np.int64)),
-        "n_polar": lambda name: pl.Series(name, scored.polar_raw.astype(np.int64)),
-        "net_sentiment": nullable(det["net"]),
-        **{cid: nullable(values[:, j]) for j, cid in enumerate(COMPONENTS)},
-        "weights_used": lambda name: _weight_structs(scored.used),
-        "missing": lambda name: _code_lists(det["codes"], "missing").alias(name),
-        "flags": lambda name: _flag_column(det, scored.settings).alias(name),
-        "insufficient": lambda name: pl.Series(name, det["insufficient"]),
-        **{f"prior_{cid}": floats(scored.mus[:, j]) for j, cid in enumerate(PROPORTION_COMPONENTS)},
-        "rank": lambda name: pl.Series(name, det["rank"], dtype=pl.Int64),
-        **{c: floats(scored.counted[c]) for c in _COUNT_COLS},
-        "channel": lambda name: pl.Series(name, det["channel"], dtype=pl.String),
+        "n": lambda name: pl.Series(name, pick(scored.n_raw).astype(np.int64)),
+        "n_polar": lambda name: pl.Series(name, pick(scored.polar_raw).astype(np.int64)),
+        "net_sentiment": lambda name: nullable(name, det("net")),
+        **{cid: (lambda name, j=j: nullable(name, values[:, j]))
+           for j, cid in enumerate(COMPONENTS)},  # fmt: skip
+        "weights_used": lambda name: _weight_structs(pick(scored.used)),
+        "missing": lambda name: _code_lists(det("codes"), "missing").alias(name),
+        "flags": lambda name: _flag_column(
+            {k: det(k) for k in ("ok", "insufficient", "codes", "few", "wide", "width",
+                                 "polar_eff")}, scored.settings).alias(name),  # fmt: skip
+        "insufficient": lambda name: pl.Series(name, det("insufficient")),
+        **{f"prior_{cid}": (lambda name, j=j: floats(name, pick(scored.mus)[:, j]))
+           for j, cid in enumerate(PROPORTION_COMPONENTS)},  # fmt: skip
+        "rank": lambda name: pl.Series(name, det("rank"), dtype=pl.Int64),
+        **{c: (lambda name, c=c: floats(name, pick(scored.counted[c]))) for c in _COUNT_COLS},
+        "channel": lambda name: pl.Series(name, det("channel"), dtype=pl.String),
     }
     # Every column is built with its schema type (tests check the schema): no cast.
     return pl.DataFrame([build[name](name) for name in wanted])
