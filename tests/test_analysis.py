@@ -208,6 +208,30 @@ def test_tables_come_sorted_as_a_sort_of_the_frame_would(store: Store) -> None:
         assert ser.equals(ser.sort("channel", "period", maintain_order=True))
 
 
+def test_overviews_computed_at_once_in_threads_equal_one_by_one(store: Store) -> None:
+    # Each thread re-keys its own generator; the reading threads are shared.
+    import threading
+
+    _mixed_store(store)
+    windows = [Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15)),
+               Filters(start=dt.date(2026, 2, 1), end=dt.date(2026, 3, 1), granularity="day")]
+    want = [analysis.overview(store, f) for f in windows]
+    got: dict[int, analysis.Overview] = {}
+
+    def run(i: int) -> None:
+        got[i] = analysis.overview(store, windows[i % 2])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, ov in got.items():
+        assert ov.channels.equals(want[i % 2].channels)
+        assert ov.series.equals(want[i % 2].series)
+        assert ov.headline["row"] == want[i % 2].headline["row"]
+
+
 def test_headline_row_is_the_brand_tables_row(store: Store) -> None:
     _mixed_store(store)
     prior = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
