@@ -974,6 +974,24 @@ def test_score_frame_built_in_order_equals_the_frame_reordered():
     assert scored.frame_of(names, order).equals(scored.frame.select(names)[order])
 
 
+def test_changes_and_channel_equal_from_arrays_equal_those_from_frames():
+    now = _mixed_counts()
+    before = now.with_columns(pl.col("pos") * 0.7, pl.col("answered_in_target") + 3,
+                              pl.col("s4") * 0.9)  # fmt: skip
+    settings = TrustSettings(draws=200)
+    a, b = trust._score(now, settings, None), trust._score(before, settings, None)
+    assert trust._biggest_changes(a.change_rows(), b.change_rows(), 3) == trust.biggest_changes(
+        a.frame, b.frame, 3
+    )
+    assert [r for r in a.change_rows()] == [
+        {k: r[k] for k in ("group", "trust", *COMPONENTS, "weights_used")}
+        for r in a.frame.iter_rows(named=True)
+    ]
+    assert trust.brand_total(a.rescoring_table(), settings, "channel_equal") == trust.brand_total(
+        a.frame, settings, "channel_equal"
+    )
+
+
 def _reference_ranks(frame: pl.DataFrame, partition: list | None = None) -> list:
     """The ranking rule written out row by row (the former implementation)."""
     rows = list(frame.iter_rows(named=True))

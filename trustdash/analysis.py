@@ -828,16 +828,11 @@ def _first(c: trust.Table, names: Sequence[str]) -> dict[str, Any]:
     return {name: None if np.isnan(c[name][0]) else float(c[name][0]) for name in names}
 
 
-def _changes_frame(found: tuple[trust.Table, trust._Scored] | None) -> pl.DataFrame:
-    """The columns of a channel table that the changes and a channel-equal total read."""
+def _rescoring(found: tuple[trust.Table, trust._Scored] | None) -> trust.Table:
+    """What a channel-equal total reads of a channel table, without building the table."""
     if found is None:
-        return pl.DataFrame(schema={c: trust.SCORE_SCHEMA[c] for c in _PREVIOUS_COLUMNS})
-    return found[1].frame_of(_PREVIOUS_COLUMNS)
-
-
-# What trust.biggest_changes and trust.brand_total read of the previous window's table.
-_PREVIOUS_COLUMNS = ("group", "trust", *trust.COMPONENTS, "weights_used", "pos", "neg", "neu",
-                     "audience", "complaints", "actionable", "answered_in_target")  # fmt: skip
+        return pl.DataFrame(schema=trust.SCORE_SCHEMA)
+    return found[1].rescoring_table()
 
 # Columns of the counts that a trust table shows beside the scores.
 _EXTRA = (
@@ -863,9 +858,10 @@ def brand_headline(
     store: Store,
     f: Filters,
     settings: trust.TrustSettings | None = None,
-    per_channel: pl.DataFrame | None = None,
+    per_channel: trust.Table | None = None,
 ) -> dict[str, Any]:
-    """The brand's Trust Score for the window, volume-weighted and channel-equal."""
+    """The brand's Trust Score for the window, volume-weighted and channel-equal
+    (``per_channel``: the channel table, or the arrays of it a channel-equal total reads)."""
     s = _settings(store, settings)
     if per_channel is None:
         per_channel = trust_table(store, f, "channel", s)
@@ -873,7 +869,7 @@ def brand_headline(
     if row is None:
         return {"trust": None, "band": trust.NO_DATA, "n": 0, "row": None}
     equal = (
-        trust.brand_total(per_channel, s, "channel_equal") if per_channel.height else None
+        trust.brand_total(per_channel, s, "channel_equal") if trust._height(per_channel) else None
     )
     return {
         "trust": row["trust"],
@@ -1035,16 +1031,20 @@ def _overview(
     # The previous window's table is not shown: only what the changes and the previous
     # channel-equal total read of it is built.
     prev_found = _scored_table(store, prev_f, "channel", s) if prev_f else None
-    prev_channels = _changes_frame(prev_found)
     # The changes need no interval: they are known, and the comments behind them asked
     # for, before any Monte-Carlo draw.
-    changes = trust.biggest_changes(_changes_frame(found), prev_channels, top=3) if prev_f else []
+    changes = (
+        trust._biggest_changes(found[1].change_rows() if found else [],
+                               prev_found[1].change_rows() if prev_found else [], 3)
+        if prev_f else []
+    )  # fmt: skip
     # The comments behind each change: the worst ones where trust fell, the best where
     # it rose; one read for all the changes.
     drivers = pool.submit(_change_drivers, store, f, changes) if changes else None
     channels = _trust_frame(found, "channel")
-    head = brand_headline(store, f, s, channels)
-    prev = brand_headline(store, prev_f, s, prev_channels) if prev_f else None
+    # The channel-equal totals score the channel tables again: from their arrays.
+    head = brand_headline(store, f, s, _rescoring(found))
+    prev = brand_headline(store, prev_f, s, _rescoring(prev_found)) if prev_f else None
     delta = None
     if prev and prev.get("trust") is not None and head.get("trust") is not None:
         delta = float(head["trust"]) - float(prev["trust"])

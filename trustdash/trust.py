@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from statistics import NormalDist
@@ -1036,6 +1036,29 @@ class _Scored:
         (positions) when given."""
         return _score_frame(self, names, order)
 
+    def change_rows(self) -> list[dict[str, Any]]:
+        """Each group's score, components and weights, as rows of the frame give them:
+        what :func:`biggest_changes` reads (no interval needed)."""
+
+        def opt(x: float) -> float | None:
+            return None if math.isnan(x) else x
+
+        values, used = self.values.tolist(), self.used.tolist()
+        return [
+            {"group": group, "trust": opt(score),
+             **{cid: opt(v) for cid, v in zip(COMPONENTS, values[i], strict=True)},
+             "weights_used": dict(zip(COMPONENTS, used[i], strict=True))}
+            for i, (group, score) in enumerate(zip(self.groups, self.trust.tolist(), strict=True))
+        ]  # fmt: skip
+
+    def rescoring_table(self) -> dict[str, Any]:
+        """The columns of :attr:`frame` that scoring it again reads (a channel-equal total
+        scores a channel table again), as arrays."""
+        return {
+            "group": self.groups, "trust": self.trust,
+            **{cid: self.values[:, j] for j, cid in enumerate(COMPONENTS)}, **self.counted,
+        }  # fmt: skip
+
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` of :attr:`frame` exactly as ``frame.row(i, named=True)`` gives it,
         without building the frame (a brand headline needs one row)."""
@@ -1480,7 +1503,7 @@ def _pool(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 def brand_total(
-    group_scores_or_counts: pl.DataFrame,
+    group_scores_or_counts: Table,
     settings: TrustSettings,
     mode: Literal["volume", "channel_equal"] = "volume",
     prior: Mapping[str, float] | None = None,
@@ -1501,9 +1524,11 @@ def brand_total(
     insufficient, missing, weights_used.
     """
     frame = group_scores_or_counts
-    is_scores = "trust" in frame.columns
+    columns = frame.columns if isinstance(frame, pl.DataFrame) else list(frame)
+    is_scores = "trust" in columns
     tail = (1.0 - settings.level) / 2.0
     if mode == "volume":
+        assert isinstance(frame, pl.DataFrame), "a volume total pools a frame"
         pooled = _pool(frame)
         brand_prior = prior or {"S1": 0.5, "S2": 0.5, "S3": 0.5}
         row = score_groups(pooled, settings, brand_prior).row(0, named=True)
@@ -1523,7 +1548,8 @@ def brand_total(
         }
     if mode != "channel_equal":
         raise ValueError("mode must be 'volume' or 'channel_equal'")
-    if is_scores and "pos" not in frame.columns:
+    if is_scores and "pos" not in columns:
+        assert isinstance(frame, pl.DataFrame)
         scores = frame.filter(pl.col("trust").is_not_null())
         g = scores.height
         if g == 0:
@@ -1537,7 +1563,7 @@ def brand_total(
     else:
         # A score frame carries its counts (and S4..S6 under their own names): scored
         # again for the draws, read as arrays, no frame built.
-        fixed = ("s4", "s5", "s6") if "s4" in frame.columns or "S4" not in frame.columns else (
+        fixed = ("s4", "s5", "s6") if "s4" in columns or "S4" not in columns else (
             "S4", "S5", "S6")  # fmt: skip
         scored = _score(frame, settings, prior, fixed_columns=fixed)
         ok = ~np.isnan(scored.draws).any(axis=1)
@@ -1964,8 +1990,15 @@ def biggest_changes(
     such as "Responsiveness fell from 0.71 to 0.52" (or "... was dropped" /
     "... became available"). Groups scored in only one frame are skipped.
     """
-    cur = {r["group"]: r for r in current.iter_rows(named=True) if r["trust"] is not None}
-    prev = {r["group"]: r for r in previous.iter_rows(named=True) if r["trust"] is not None}
+    return _biggest_changes(current.iter_rows(named=True), previous.iter_rows(named=True), top)
+
+
+def _biggest_changes(
+    current: Iterable[Mapping[str, Any]], previous: Iterable[Mapping[str, Any]], top: int
+) -> list[dict[str, Any]]:
+    """:func:`biggest_changes` of rows (group, trust, weights_used, S1..S6 of each)."""
+    cur = {r["group"]: r for r in current if r["trust"] is not None}
+    prev = {r["group"]: r for r in previous if r["trust"] is not None}
     items = []
     for grp in cur.keys() & prev.keys():
         c, p = cur[grp], prev[grp]
