@@ -1344,13 +1344,10 @@ def _score_frame(
 
 
 def _weight_structs(used: np.ndarray) -> pl.Series:
-    """The ``weights_used`` struct column, assembled from its six fields in Arrow."""
-    import pyarrow as pa
-
-    fields = [pa.array(np.ascontiguousarray(used[:, j])) for j in range(len(COMPONENTS))]
-    series = pl.from_arrow(pa.StructArray.from_arrays(fields, names=list(COMPONENTS)))
-    assert isinstance(series, pl.Series)
-    return series.alias("weights_used")
+    """The ``weights_used`` struct column, from the weights' (G, 6) array in one go."""
+    frame = pl.from_numpy(np.ascontiguousarray(used, dtype=float), schema=list(COMPONENTS),
+                          orient="row")  # fmt: skip
+    return frame.to_struct("weights_used")
 
 
 def _string_lists(lists: list[list[str]]) -> pl.Series:
