@@ -992,6 +992,27 @@ def test_changes_and_channel_equal_from_arrays_equal_those_from_frames():
     )
 
 
+def test_alerts_of_groups_at_once_equal_each_group_alone():
+    rng = np.random.default_rng(8)
+    start = date(2025, 1, 6)
+    rows = []
+    for group in ("a", "b", "c"):
+        for t in range(30):
+            total = int(rng.integers(50, 200))
+            share = 0.1 + (0.5 if t in (12, 13, 20, 21, 22) and group != "c" else 0.0)
+            rows.append({"group": group, "period": start + timedelta(weeks=t),
+                         "neg": float(rng.binomial(total, share)), "total": float(total)})
+    series = pl.DataFrame(rows)
+    together = alerts(series)
+    alone = pl.concat([alerts(series.filter(pl.col("group") == g)) for g in ("a", "b", "c")])
+    assert together.height > 0 and together.equals(alone)
+    # groups of other lengths go one by one
+    uneven = series.filter(~((pl.col("group") == "b") & (pl.col("period") < start + timedelta(weeks=3))))
+    assert alerts(uneven).equals(
+        pl.concat([alerts(uneven.filter(pl.col("group") == g)) for g in ("a", "b", "c")])
+    )
+
+
 def _reference_ranks(frame: pl.DataFrame, partition: list | None = None) -> list:
     """The ranking rule written out row by row (the former implementation)."""
     rows = list(frame.iter_rows(named=True))

@@ -1746,11 +1746,23 @@ def alerts_from_arrays(
     need = max(2, min_baseline)
     out: list[dict[str, Any]] = []
     starts = [i for i in range(len(names)) if i == 0 or names[i] != names[i - 1]]
-    for lo, hi in zip(starts, [*starts[1:], len(names)], strict=True):
+    bounds = list(zip(starts, [*starts[1:], len(names)], strict=True))
+    # Every group has as many periods (the usual case): all groups' moments at once.
+    same_length = len({hi - lo for lo, hi in bounds}) == 1
+    if same_length:
+        shape = (len(bounds), len(names) // len(bounds))
+        moments = [m.reshape(-1) for m in _baseline_moments(share_all.reshape(shape), baseline,
+                                                             need)]  # fmt: skip
+    for lo, hi in bounds:
         share, neg = share_all[lo:hi], neg_all[lo:hi]
-        mean, sd, enough = _baseline_moments(share, baseline, need)
+        if same_length:
+            mean, sd, enough = (m[lo:hi] for m in moments)
+        else:
+            mean, sd, enough = _baseline_moments(share, baseline, need)
         with np.errstate(invalid="ignore"):
             exceeds = enough & ~np.isnan(share) & (share > mean + k * sd) & (neg >= min_count)
+        if not exceeds.any():
+            continue  # no window exceeds: no alert
         run = 0
         last_alert = -(10**9)
         for t in range(hi - lo):
@@ -1780,19 +1792,21 @@ def alerts_from_arrays(
 def _baseline_moments(
     share: np.ndarray, baseline: int, need: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per window ``t``: mean and sample sd (ddof=1) of the non-NaN shares among the
-    ``baseline`` previous windows, and whether there are at least ``need`` of them."""
-    n = len(share)
-    padded = np.concatenate([np.full(baseline, np.nan), share])
-    # Row t holds share[t - baseline : t] (the current window excluded).
-    win = np.lib.stride_tricks.sliding_window_view(padded, baseline)[:n]
+    """Per window ``t`` (the last axis): mean and sample sd (ddof=1) of the non-NaN shares
+    among the ``baseline`` previous windows, and whether there are at least ``need`` of
+    them. Several groups' series of one length can come at once as the rows of a 2-D array.
+    """
+    n = share.shape[-1]
+    padded = np.concatenate([np.full((*share.shape[:-1], baseline), np.nan), share], axis=-1)
+    # Window t holds share[..., t - baseline : t] (the current window excluded).
+    win = np.lib.stride_tricks.sliding_window_view(padded, baseline, axis=-1)[..., :n, :]
     ok = ~np.isnan(win)
-    count = ok.sum(axis=1)
+    count = ok.sum(axis=-1)
     vals = np.where(ok, win, 0.0)
     safe = np.maximum(count, 1)
-    mean = vals.sum(axis=1) / safe
-    dev = np.where(ok, win - mean[:, None], 0.0)
-    sd = np.sqrt((dev**2).sum(axis=1) / np.maximum(count - 1, 1))
+    mean = vals.sum(axis=-1) / safe
+    dev = np.where(ok, win - mean[..., None], 0.0)
+    sd = np.sqrt((dev**2).sum(axis=-1) / np.maximum(count - 1, 1))
     enough = count >= need
     return np.where(enough, mean, np.nan), np.where(enough, sd, np.nan), enough
 
