@@ -195,6 +195,54 @@ def test_overview_equals_the_views_read_from_the_store(store: Store) -> None:
     assert changes, "the windows should show changes with their comments"
 
 
+def test_tables_come_sorted_as_a_sort_of_the_frame_would(store: Store) -> None:
+    _mixed_store(store)
+    f = Filters(start=dt.date(2026, 2, 1), end=dt.date(2026, 4, 15))
+    for view in (store, analysis._RollupView(store, f, dt.date(2025, 10, 1))):
+        for by in ("channel", "week", "campaign"):
+            table = analysis.trust_table(view, f, by)
+            key = ["group"] if by in analysis.PERIODS else ["rank"]
+            assert table.equals(table.sort(key, nulls_last=by not in analysis.PERIODS,
+                                           maintain_order=True))  # fmt: skip
+        ser = analysis.series(view, f)
+        assert ser.equals(ser.sort("channel", "period", maintain_order=True))
+
+
+def test_overviews_computed_at_once_in_threads_equal_one_by_one(store: Store) -> None:
+    # Each thread re-keys its own generator; the reading threads are shared.
+    import threading
+
+    _mixed_store(store)
+    windows = [Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15)),
+               Filters(start=dt.date(2026, 2, 1), end=dt.date(2026, 3, 1), granularity="day")]
+    want = [analysis.overview(store, f) for f in windows]
+    got: dict[int, analysis.Overview] = {}
+
+    def run(i: int) -> None:
+        got[i] = analysis.overview(store, windows[i % 2])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, ov in got.items():
+        assert ov.channels.equals(want[i % 2].channels)
+        assert ov.series.equals(want[i % 2].series)
+        assert ov.headline["row"] == want[i % 2].headline["row"]
+
+
+def test_headline_row_is_the_brand_tables_row(store: Store) -> None:
+    _mixed_store(store)
+    prior = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
+    for f in [Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15)),
+              Filters(channels=("youtube",), campaigns=("Spring",)),
+              Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1))]:  # fmt: skip
+        head = analysis.brand_headline(store, f)
+        table = analysis.trust_table(store, f, "brand", prior=prior)
+        assert head["row"] == (table.row(0, named=True) if table.height else None)
+
+
 def test_series_consistency_uses_each_periods_own_twelve_weeks(store: Store) -> None:
     _mixed_store(store)
     f = Filters(start=dt.date(2026, 3, 4), end=dt.date(2026, 4, 15))

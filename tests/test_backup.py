@@ -62,6 +62,11 @@ def test_round_trip_same_numbers(store: Store, tmp_path: Path) -> None:
         assert counts["comments"] == n_comments and counts["rejected_rows"] == 1
         assert _numbers(other) == _numbers(store)
         assert _counts(other) == _counts(store)
+        # Derived tables are recomputed, the channel rollup (what the Overview reads) too.
+        summed = "SELECT channel, day, sum(audience), sum(pos) FROM {} GROUP BY ALL ORDER BY ALL"
+        assert other._rows(summed.format("channel_rollup")) == store._rows(
+            summed.format("daily_rollup")
+        )
         assert other.label_overrides().height == 1
         assert other.campaign_rules().height == 1
         assert other.get_setting("brand_accounts") == ["brand"]

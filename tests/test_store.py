@@ -36,6 +36,105 @@ def test_older_file_is_upgraded(tmp_path) -> None:
     s2.close()
 
 
+def _channel_rollup_matches(store: Store) -> int:
+    """channel_rollup is daily_rollup summed over campaigns, row for row; returns its rows."""
+    from trustdash.store import _ROLLUP_COUNTS
+
+    sums = ", ".join(f"sum({c})" for c in _ROLLUP_COUNTS)
+    summed = f"SELECT channel, day, {sums} FROM daily_rollup GROUP BY channel, day"
+    diff = store._one(
+        f"SELECT count(*) FROM ((SELECT * FROM channel_rollup EXCEPT ALL {summed}) "
+        f"UNION ALL ({summed} EXCEPT ALL SELECT * FROM channel_rollup))"
+    )
+    assert diff == 0
+    return int(store._one("SELECT count(*) FROM channel_rollup"))
+
+
+def test_channel_rollup_follows_every_write(store: Store, tmp_path) -> None:
+    rows = [*make_rows(30, campaign="Spring", reply_every=3, prefix="s"),
+            *make_rows(30, channel="x", good=0.3, prefix="x"),
+            *make_rows(20, campaign="Summer", good=0.5, prefix="u")]  # fmt: skip
+    a = import_files(store, [("a.csv", comments_csv(rows))])[0]
+    b = import_files(store, [("b.csv", comments_csv(make_rows(12, channel="youtube",
+                                                              prefix="y")))])[0]  # fmt: skip
+    assert _channel_rollup_matches(store) > 0
+    key = store._one("SELECT row_key FROM comments WHERE channel = 'facebook' LIMIT 1")
+    store.set_label("facebook", key, "negative")
+    _channel_rollup_matches(store)
+    store.forget_author("user3")
+    _channel_rollup_matches(store)
+    store.delete_channel("x")
+    assert store._one("SELECT count(*) FROM channel_rollup WHERE channel = 'x'") == 0
+    _channel_rollup_matches(store)
+    store.delete_import(b.import_id)
+    _channel_rollup_matches(store)
+    store.delete_import(a.import_id)
+    assert _channel_rollup_matches(store) == 0
+
+
+def test_upgrade_to_schema_3_fills_the_channel_rollup(tmp_path) -> None:
+    path = tmp_path / "v2.duckdb"
+    s = Store(path)
+    import_files(s, [("a.csv", comments_csv(make_rows(40, campaign="Spring", reply_every=2)))])
+    import_files(s, [("b.csv", comments_csv(make_rows(40, prefix="b")))])
+    before = _channel_rollup_matches(s)
+    # Back to a schema-2 file: no channel rollup yet.
+    with s.transaction() as cur:
+        cur.execute("DROP TABLE channel_rollup")
+        cur.execute("DELETE FROM schema_version WHERE version = 3")
+    s.close()
+    s = Store(path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert _channel_rollup_matches(s) == before > 0
+    s.close()
+
+
+def test_rollup_days_are_the_rollup_rows_summed_over_campaigns(store: Store) -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    from trustdash.filters import NO_CAMPAIGN, Filters
+
+    for camp, prefix in (("Spring", "s"), ("", "n"), ("Summer", "u")):
+        import_files(store, [(f"{prefix}.csv", comments_csv(
+            make_rows(60, campaign=camp, reply_every=4, prefix=prefix)))])  # fmt: skip
+    import_files(store, [("x.csv", comments_csv(make_rows(50, channel="x", prefix="x")))])
+    for f in (Filters(), Filters(start=dt.date(2026, 6, 5), end=dt.date(2026, 6, 12)),
+              Filters(channels=("x",)), Filters(campaigns=("Spring", NO_CAMPAIGN)),
+              Filters(start=dt.date(2030, 1, 1), end=dt.date(2030, 2, 1))):  # fmt: skip
+        rows, days = store.rollup_rows(f), store.rollup_days(f)
+        keys = sorted(set(zip(rows["channel"].tolist(), rows["day"].tolist(), strict=True)))
+        got = sorted(zip(days["channel"].tolist(), days["day"].tolist(), strict=True))
+        assert got == keys
+        order = np.lexsort((days["day"], days["channel"]))
+        for col, values in rows.items():
+            if col in ("channel", "day", "campaign"):
+                continue
+            want = {k: 0.0 for k in keys}
+            for ch, day, v in zip(rows["channel"].tolist(), rows["day"].tolist(),
+                                  values.tolist(), strict=True):  # fmt: skip
+                want[(ch, day)] += 0.0 if np.isnan(v) else float(v)
+            assert days[col][order].tolist() == [want[k] for k in keys], col
+
+
+def test_posts_frame_without_posts_has_the_columns_of_one_with_posts(demo_db, tmp_path) -> None:
+    import datetime as dt
+    import shutil
+
+    from trustdash.filters import Filters
+
+    path = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_db, path)
+    s = Store(path)
+    some = s.posts_frame(Filters(end=s.date_bounds()[1]))
+    none = s.posts_frame(Filters(end=dt.date(2001, 1, 1)))
+    assert some.height > 0 and none.height == 0
+    assert none.schema == some.schema
+    assert some.filter(some["net_negative"]).height > 0  # the join's columns are there
+    s.close()
+
+
 def test_newer_file_is_refused(tmp_path) -> None:
     path = tmp_path / "new.duckdb"
     con = duckdb.connect(str(path))

@@ -922,3 +922,145 @@ def test_shared_draws_reuse_only_identical_posteriors(monkeypatch):
     assert reseeded["low"].to_list() != alone["low"].to_list()
     score_groups(counts_frame(rows), TrustSettings(), prior)
     assert len(calls) == 8  # outside the block nothing is kept
+
+
+# ------------------------------------------------------------- vectorised scoring paths
+
+
+def _mixed_counts() -> pl.DataFrame:
+    """Groups of every kind: sufficient, few polar comments, tied, no data, no reply data."""
+    rows = [
+        dict(group="big", pos=400, neg=90, actionable=80, answered_in_target=50, s4=0.6,
+             s5=0.4, s6=0.8, reply_data=True),
+        dict(group="few", pos=3, neg=2, actionable=1, answered_in_target=1, s4=None, s5=0.5,
+             s6=None, reply_data=True),
+        dict(group="twin-a", pos=50, neg=50, actionable=10, answered_in_target=5, s4=0.5,
+             s5=None, s6=0.7, reply_data=False),
+        dict(group="twin-b", pos=50, neg=50, actionable=10, answered_in_target=5, s4=0.5,
+             s5=None, s6=0.7, reply_data=False),
+        dict(group="empty", pos=0, neg=0, audience=0, s4=None, s5=None, s6=None,
+             reply_data=False),
+        dict(group="wide", pos=12, neg=1, actionable=2, answered_in_target=0, s4=0.9,
+             s5=0.1, s6=None, reply_data=True),
+    ]  # fmt: skip
+    return counts_frame(rows).with_columns(pl.col("s4", "s5", "s6").cast(pl.Float64))
+
+
+def test_score_rows_without_the_frame_equal_the_frames_rows():
+    counts = _mixed_counts()
+    for settings in (TrustSettings(), TrustSettings(min_polar=1, max_width=5, draws=50)):
+        scored = trust._score(counts, settings, None)
+        frame = scored.frame
+        assert frame.schema == pl.Schema(trust.SCORE_SCHEMA)
+        for i in range(frame.height):
+            assert scored.row(i) == frame.row(i, named=True)
+    # Flags read from the table of missing-component cases (no insufficient scored group).
+    some = counts.filter(pl.col("group").is_in(["big", "twin-a", "empty"]))
+    scored = trust._score(some, TrustSettings(min_polar=1), None)
+    assert scored.frame["flags"].to_list() == [
+        [], ["partial: S3 (no reply data)", "partial: S5 (no post/reach data)"], ["no data"]]
+    assert [scored.row(i) for i in range(3)] == list(scored.frame.iter_rows(named=True))
+    # No missing component and no flag anywhere: the list columns keep their type.
+    alone = score_groups(counts.head(1), TrustSettings())
+    assert alone["missing"].to_list() == [[]] and alone["flags"].to_list() == [[]]
+    assert alone.schema == pl.Schema(trust.SCORE_SCHEMA)
+
+
+def test_score_frame_built_in_order_equals_the_frame_reordered():
+    scored = trust._score(_mixed_counts(), TrustSettings(), None)
+    order = [3, 0, 5, 1, 4, 2]
+    assert scored.frame_of(order=order).equals(scored.frame[order])
+    names = ["group", "trust", "flags", "weights_used", "rank"]
+    assert scored.frame_of(names, order).equals(scored.frame.select(names)[order])
+
+
+def test_changes_and_channel_equal_from_arrays_equal_those_from_frames():
+    now = _mixed_counts()
+    before = now.with_columns(pl.col("pos") * 0.7, pl.col("answered_in_target") + 3,
+                              pl.col("s4") * 0.9)  # fmt: skip
+    settings = TrustSettings(draws=200)
+    a, b = trust._score(now, settings, None), trust._score(before, settings, None)
+    assert trust._biggest_changes(a.change_rows(), b.change_rows(), 3) == trust.biggest_changes(
+        a.frame, b.frame, 3
+    )
+    assert [r for r in a.change_rows()] == [
+        {k: r[k] for k in ("group", "trust", *COMPONENTS, "weights_used")}
+        for r in a.frame.iter_rows(named=True)
+    ]
+    assert trust.brand_total(a.rescoring_table(), settings, "channel_equal") == trust.brand_total(
+        a.frame, settings, "channel_equal"
+    )
+
+
+def test_alerts_of_groups_at_once_equal_each_group_alone():
+    rng = np.random.default_rng(8)
+    start = date(2025, 1, 6)
+    rows = []
+    for group in ("a", "b", "c"):
+        for t in range(30):
+            total = int(rng.integers(50, 200))
+            share = 0.1 + (0.5 if t in (12, 13, 20, 21, 22) and group != "c" else 0.0)
+            rows.append({"group": group, "period": start + timedelta(weeks=t),
+                         "neg": float(rng.binomial(total, share)), "total": float(total)})
+    series = pl.DataFrame(rows)
+    together = alerts(series)
+    alone = pl.concat([alerts(series.filter(pl.col("group") == g)) for g in ("a", "b", "c")])
+    assert together.height > 0 and together.equals(alone)
+    # groups of other lengths go one by one
+    uneven = series.filter(~((pl.col("group") == "b") & (pl.col("period") < start + timedelta(weeks=3))))
+    assert alerts(uneven).equals(
+        pl.concat([alerts(uneven.filter(pl.col("group") == g)) for g in ("a", "b", "c")])
+    )
+
+
+def _reference_ranks(frame: pl.DataFrame, partition: list | None = None) -> list:
+    """The ranking rule written out row by row (the former implementation)."""
+    rows = list(frame.iter_rows(named=True))
+    parts = partition or [None] * len(rows)
+    order = sorted(
+        (i for i, r in enumerate(rows) if r["trust"] is not None),
+        key=lambda i: (rows[i]["insufficient"], -rows[i]["low"], -rows[i]["trust"],
+                       rows[i]["group"]),
+    )  # fmt: skip
+    rank: list = [None] * len(rows)
+    seen: dict = {}
+    for i in order:
+        seen[parts[i]] = seen.get(parts[i], 0) + 1
+        rank[i] = seen[parts[i]]
+    return rank
+
+
+def test_vectorised_ranks_bands_and_quantiles_match_their_references():
+    counts = _mixed_counts()
+    frame = score_groups(counts, TrustSettings())
+    assert frame["rank"].to_list() == _reference_ranks(frame)
+    parts = ["p", "q", "p", "q", "p", "q"]
+    both = trust.score_partitions(counts.with_columns(pl.Series("part", parts)),
+                                  TrustSettings(), "part")  # fmt: skip
+    assert both["rank"].to_list() == _reference_ranks(both, parts)
+    scores = np.array([np.nan, -3.0, 0.0, 34.999, 35.0, 49.9, 50.0, 64.99, 65.0, 79.99, 80.0,
+                       100.0])  # fmt: skip
+    assert trust._bands(scores) == [band(None if np.isnan(x) else float(x)) for x in scores]
+    rng = np.random.default_rng(4)
+    for n in (2, 3, 199, 200, 1000):
+        draws = rng.normal(size=(9, n))
+        for q in ([0.1, 0.9], [0.025, 0.975], [0.0, 1.0]):
+            got = trust._quantiles(draws, q)
+            assert np.allclose(got, np.quantile(draws, q, axis=1), rtol=0, atol=1e-12)
+
+
+def test_group_streams_depend_on_seed_and_group_only():
+    streams = trust._GroupStreams(12345)
+    first = streams("a").random(5)
+    streams("b").random(7)  # another group in between, part of a buffered word left over
+    streams("b").integers(0, 2**31, 3, dtype=np.uint32)
+    assert np.array_equal(streams("a").random(5), first)
+    assert np.array_equal(trust._GroupStreams(12345)("a").random(5), first)
+    assert not np.array_equal(trust._GroupStreams(7)("a").random(5), first)
+    assert not np.array_equal(streams("a ").random(5), first)
+    # The draws themselves are Beta: mean and sd of a large sample.
+    out = np.zeros((1, 200_000))
+    trust._beta_draws(streams("a"), [30.0], [70.0], 200_000, [1.0], out)
+    x = out[0]
+    assert abs(x.mean() - 0.3) < 0.002
+    assert abs(x.std() - math.sqrt(0.3 * 0.7 / 101)) < 0.001

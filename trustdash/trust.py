@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import hashlib
 import json
 import math
-import zlib
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from statistics import NormalDist
@@ -476,7 +478,7 @@ def component_percentiles(
     window (channel, brand, channel × week) share one ranking instead of one each.
     """
     if posts.height == 0:
-        return posts.with_columns(p4=pl.lit(None, pl.Float64), p5=pl.lit(None, pl.Float64))
+        return posts.hstack([pl.Series(name, [], dtype=pl.Float64) for name in ("p4", "p5")])
     numbered = posts.with_row_index("_row")
     p4 = _post_percentiles(numbered, _advocacy_ratio(numbered), period_start, period_end,
                            window_days)  # fmt: skip
@@ -676,6 +678,10 @@ def trust_score(
     return score, used, missing
 
 
+_SCORE_INPUTS = frozenset(
+    {"group", "channel", "n_raw", "polar_raw", "reply_data", "answered", "s4", "s5", "s6",
+     "pos", "neg", "neu", "audience", "complaints", "actionable", "answered_in_target"}
+)  # fmt: skip
 _COUNT_COLS = ("pos", "neg", "neu", "audience", "complaints", "actionable", "answered_in_target")
 _WEIGHT_STRUCT = pl.Struct({k: pl.Float64() for k in COMPONENTS})
 
@@ -713,41 +719,85 @@ _PARTIAL_REASON = {
 _PARTIAL_FLAG = {cid: f"partial: {cid} ({reason})" for cid, reason in _PARTIAL_REASON.items()}
 
 
-def _col(counts: pl.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
+# A counts table: a frame, or its columns as a mapping of names to numpy arrays (strings
+# as lists), which the Overview hands from one step to the next without building frames.
+Table = pl.DataFrame | Mapping[str, Any]
+
+
+def _height(counts: Table) -> int:
+    if isinstance(counts, pl.DataFrame):
+        return counts.height
+    return len(counts["group"])
+
+
+def _array(counts: Table, name: str) -> np.ndarray | None:
+    """Column ``name`` as a numpy array (nulls as NaN), None when absent."""
+    if isinstance(counts, pl.DataFrame):
+        column = counts.get_column(name, default=None)
+        return None if column is None else column.to_numpy()
+    value = counts.get(name)
+    return None if value is None else np.asarray(value)
+
+
+def _strings(counts: Table, name: str) -> list[str | None] | None:
+    """Column ``name`` as a list of strings (None for nulls), None when absent."""
+    if isinstance(counts, pl.DataFrame):
+        column = counts.get_column(name, default=None)
+        return None if column is None else column.cast(pl.String).to_list()
+    value = counts.get(name)
+    return None if value is None else [None if v is None else str(v) for v in value]
+
+
+def _select_rows(counts: Table, mask: np.ndarray) -> Table:
+    if isinstance(counts, pl.DataFrame):
+        return counts.filter(pl.Series(mask))
+    rows = np.flatnonzero(mask).tolist()
+    return {
+        name: [value[i] for i in rows] if isinstance(value, list) else np.asarray(value)[mask]
+        for name, value in counts.items()
+    }
+
+
+def _col(counts: Table, name: str, default: float = 0.0) -> np.ndarray:
     # Straight to numpy (nulls become NaN): no polars expression per column, which costs
     # a query plan each and dominates when many small frames are scored.
-    if name not in counts.columns:
-        return np.full(counts.height, default, dtype=float)
-    arr = np.asarray(counts.get_column(name).to_numpy(), dtype=float)
+    arr = _array(counts, name)
+    if arr is None:
+        return np.full(_height(counts), default, dtype=float)
+    arr = np.asarray(arr, dtype=float)
     return np.where(np.isnan(arr), default, arr)
 
 
-def _opt_col(counts: pl.DataFrame, name: str) -> np.ndarray:
+def _opt_col(counts: Table, name: str) -> np.ndarray:
     """Nullable float column as an array with NaN for null / absent."""
-    if name not in counts.columns:
-        return np.full(counts.height, np.nan)
-    return np.asarray(counts.get_column(name).to_numpy(), dtype=float)
+    arr = _array(counts, name)
+    if arr is None:
+        return np.full(_height(counts), np.nan)
+    return np.asarray(arr, dtype=float)
 
 
-def _has_reply_data(counts: pl.DataFrame) -> np.ndarray:
+def _has_reply_data(counts: Table) -> np.ndarray:
     """Per-group flag: does the export carry brand replies for this group?
 
     ``reply_data`` column (bool) when the store provides it; otherwise inferred
     for the whole frame: reply data exists iff any reply was seen (sum of
     ``answered_in_target``, or of ``answered`` at any delay when present, > 0).
     """
-    if "reply_data" in counts.columns:
-        flag = counts.get_column("reply_data")
-        if flag.dtype == pl.Boolean and not flag.has_nulls():
-            return flag.to_numpy().astype(bool)  # no cast: each would run a query plan
-        return flag.cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
+    if isinstance(counts, pl.DataFrame):
+        flag = counts.get_column("reply_data", default=None)
+        if flag is not None:
+            if flag.dtype == pl.Boolean and not flag.has_nulls():
+                return flag.to_numpy().astype(bool)  # no cast: each would run a query plan
+            return flag.cast(pl.Boolean).fill_null(False).to_numpy().astype(bool)
+    elif counts.get("reply_data") is not None:
+        return np.asarray(counts["reply_data"], dtype=bool)
     seen = _col(counts, "answered_in_target").sum() > 0
-    if "answered" in counts.columns:
+    if _array(counts, "answered") is not None:
         seen = seen or _col(counts, "answered").sum() > 0
-    return np.full(counts.height, bool(seen))
+    return np.full(_height(counts), bool(seen))
 
 
-def pooled_prior(counts: pl.DataFrame, m: float) -> dict[str, float]:
+def pooled_prior(counts: Table, m: float) -> dict[str, float]:
     """Prior means from the pooled totals of ``counts``, each shrunk toward 0.5 with ``m``.
 
     ``S1``: positive share ``(sum P + 0.5m) / (sum P + sum N + m)``;
@@ -757,27 +807,123 @@ def pooled_prior(counts: pl.DataFrame, m: float) -> dict[str, float]:
     pos, neg = _col(counts, "pos"), _col(counts, "neg")
     aud, comp = _col(counts, "audience"), _col(counts, "complaints")
     act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
-    reply = _has_reply_data(counts) if counts.height else np.zeros(0, dtype=bool)
+    reply = _has_reply_data(counts) if _height(counts) else np.zeros(0, dtype=bool)
+    p, n, a, c = float(pos.sum()), float(neg.sum()), float(aud.sum()), float(comp.sum())
     return {
-        "S1": float(shrink(pos.sum(), pos.sum() + neg.sum(), m, 0.5)),
-        "S2": float(shrink(aud.sum() - comp.sum(), aud.sum(), m, 0.5)),
-        "S3": float(shrink(ans[reply].sum(), act[reply].sum(), m, 0.5)),
+        "S1": _shrunk(p, p + n, m, 0.5),
+        "S2": _shrunk(a - c, a, m, 0.5),
+        "S3": _shrunk(float(ans[reply].sum()), float(act[reply].sum()), m, 0.5),
     }
 
 
-def _beta_draws(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
-    """Draws (size, len(a)) from Beta(a, b); degenerate parameters give point masses.
+def _shrunk(k: float, n: float, m: float, mu: float) -> float:
+    """:func:`shrink` of one proportion, in plain floats (same operations, no arrays)."""
+    den = n + m
+    return (k + m * mu) / den if den > 0 else mu
 
-    Non-positive ``a`` -> 0, non-positive ``b`` -> 1; both -> uniform.
+
+def _beta_draws(
+    rng: np.random.Generator,
+    a: Sequence[float],
+    b: Sequence[float],
+    size: int,
+    weights: Sequence[float],
+    out: np.ndarray,
+) -> None:
+    """``out[k]`` = ``size`` draws of ``X_k ~ Beta(a[k], b[k])`` (independent), for each
+    component of non-zero weight; degenerate parameters give point masses.
+
+    Non-positive ``a`` -> 0, non-positive ``b`` -> 1; both -> uniform. A component of
+    weight 0 is not drawn (``out[k]`` is left as it is: it adds nothing), so it uses none
+    of the stream.
     """
-    if min(a.min(), b.min()) > 0:  # the usual case: no point mass to patch in
-        return rng.beta(a, b, size=(size, len(a)))
-    a_ok = np.where(a > 0, a, 1.0)
-    b_ok = np.where(b > 0, b, 1.0)
-    draws = rng.beta(a_ok, b_ok, size=(size, len(a)))
-    draws = np.where((a <= 0) & (b > 0), 0.0, draws)
-    draws = np.where((b <= 0) & (a > 0), 1.0, draws)
-    return draws
+    for k in range(len(a)):
+        ak, bk = a[k], b[k]
+        if weights[k] == 0.0:
+            continue
+        if ak > 0 and bk > 0:
+            # Scalar parameters: numpy's fastest Beta path (no per-sample broadcasting).
+            out[k] = rng.beta(ak, bk, size)
+        elif ak <= 0 and bk <= 0:
+            out[k] = rng.random(size)
+        else:
+            out[k] = 0.0 if ak <= 0 else 1.0
+
+
+class _GroupStreams:
+    """A random generator per group, keyed by (seed, group name): a group's draws depend
+    on nothing else, so its interval is the same whichever groups are scored with it.
+
+    One SFC64 generator per thread is re-keyed per group instead of built per group:
+    building one through numpy's seed hashing costs ~20 µs, more than the 300 Beta
+    samples of a trend point. The key is a BLAKE2b hash of the group name under the seed:
+    its 24 bytes are SFC64's three state words, the fourth (the counter) is 1. The whole
+    state is set, so nothing of a previous group carries over; the hash mixes the state
+    as numpy's seed hashing does, so no outputs are skipped.
+    """
+
+    _COUNTER = (1).to_bytes(8, "little")
+
+    def __init__(self, seed: int) -> None:
+        kept = getattr(_THREAD_BITS, "sfc64", None)
+        if kept is None:
+            bits = np.random.SFC64(0)
+            kept = _THREAD_BITS.sfc64 = (bits, np.random.Generator(bits), bits.state)
+        self._bits, self._gen, self._state = kept
+        self._key = str(int(seed)).encode("ascii")[:64]
+
+    def __call__(self, group: str) -> np.random.Generator:
+        digest = hashlib.blake2b(str(group).encode("utf-8"), digest_size=24, key=self._key)
+        self._state["state"]["state"] = np.frombuffer(
+            digest.digest() + self._COUNTER, dtype="<u8"
+        )
+        self._bits.state = self._state
+        return self._gen
+
+
+_THREAD_BITS = threading.local()
+
+
+def _fill_draws(
+    draws: np.ndarray,
+    rows: list[int],
+    groups: Sequence[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    w3: np.ndarray,
+    seed: int,
+) -> None:
+    """``draws[i]`` for each of ``rows``: ``sum_k w3[i, k] * X_k`` with ``X_k`` the Beta
+    draws of group ``groups[i]`` (its own stream), weighted for all groups at once."""
+    if not rows:
+        return
+    d = draws.shape[1]
+    raw = np.zeros((len(rows), a.shape[1], d))
+    streams = _GroupStreams(seed)
+    # Python floats: the loop passes them to numpy as they are, without a conversion each.
+    a_rows, b_rows, w_rows = a[rows].tolist(), b[rows].tolist(), w3[rows].tolist()
+    for j, i in enumerate(rows):
+        _beta_draws(streams(groups[i]), a_rows[j], b_rows[j], d, w_rows[j], raw[j])
+    weights = w3[rows]
+    total = raw[:, 0] * weights[:, :1]
+    for k in range(1, raw.shape[1]):
+        total += raw[:, k] * weights[:, k : k + 1]
+    draws[rows] = total
+
+
+def _quantiles(draws: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """``np.quantile(draws, q, axis=1)`` (linear interpolation), from one sort of the rows:
+    cheaper than numpy's selection of four order statistics per row for a few hundred
+    rows of a few hundred draws."""
+    ordered = np.sort(draws, axis=1)
+    n = ordered.shape[1]
+    out = np.empty((len(q), ordered.shape[0]))
+    for j, p in enumerate(q):
+        h = (n - 1) * float(p)
+        lo = min(int(math.floor(h)), n - 1)
+        hi = min(lo + 1, n - 1)
+        out[j] = ordered[:, lo] + (h - lo) * (ordered[:, hi] - ordered[:, lo])
+    return out
 
 
 # Draws already made in the current computation (see shared_draws), by their inputs.
@@ -802,32 +948,166 @@ def shared_draws() -> Iterator[None]:
         _SHARED_DRAWS.reset(token)
 
 
-def _group_seed(seed: int, group: str) -> list[int]:
-    return [int(seed) & 0xFFFFFFFF, zlib.crc32(str(group).encode("utf-8"))]
+_MISSING_BY_CODE = [
+    tuple(cid for j, cid in enumerate(COMPONENTS) if code >> j & 1)
+    for code in range(1 << len(COMPONENTS))
+]
 
 
 @dataclass
 class _Scored:
-    """Internal result of scoring: the frame plus the trust draws (groups x draws)."""
+    """Internal result of scoring: per-group arrays and the trust draws (groups x draws);
+    the :data:`SCORE_SCHEMA` frame is built only when asked for (a brand total reads the
+    arrays alone)."""
 
-    frame: pl.DataFrame
-    draws: np.ndarray  # (G, D), NaN rows for groups without a score
+    counts: Table
+    settings: TrustSettings
+    groups: list[str]
+    values: np.ndarray  # (G, 6) S1..S6, NaN where missing
+    used: np.ndarray  # (G, 6) renormalised weights
+    trust: np.ndarray  # NaN for a group without a score
+    mus: np.ndarray  # (G, 3) prior means of S1..S3
+    n_raw: np.ndarray
+    polar_raw: np.ndarray
+    counted: dict[str, np.ndarray]  # the pass-through counts
+    # The Beta posteriors' parameters (G, 3), the weights of S1..S3 in points (G, 3) and
+    # the fixed part of the score: the Monte-Carlo draws are made when first asked for
+    # (the Overview reads the changes between windows, which need no interval, first).
+    beta_a: np.ndarray
+    beta_b: np.ndarray
+    w3: np.ndarray
+    fixed_part: np.ndarray
+    partition: Sequence[str] | None = None
+    remember: bool = True
+    _intervals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    _frame: pl.DataFrame | None = None
+    _details: dict[str, Any] | None = None
+
+    @property
+    def draws(self) -> np.ndarray:
+        """Trust draws (G, D), NaN rows for groups without a score."""
+        return self._monte_carlo()[0]
+
+    @property
+    def low(self) -> np.ndarray:
+        return self._monte_carlo()[1]
+
+    @property
+    def high(self) -> np.ndarray:
+        return self._monte_carlo()[2]
+
+    def _monte_carlo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._intervals is None:
+            self._intervals = _intervals(self)
+        return self._intervals
+
+    @property
+    def scored(self) -> np.ndarray:
+        return ~np.isnan(self.trust)
+
+    @property
+    def insufficient(self) -> np.ndarray:
+        """Fewer polar comments than ``min_polar``, an interval wider than ``max_width``,
+        or no score (what the frame's ``insufficient`` column says)."""
+        if self._details is not None:
+            return self._details["insufficient"]
+        return _sufficiency(self)["insufficient"]
+
+    def missing(self) -> list[list[str]]:
+        # Each row's set of missing components as a 6-bit code, looked up (64 lists).
+        return [list(_MISSING_BY_CODE[c]) for c in self.details()["codes"].tolist()]
+
+    def details(self) -> dict[str, Any]:
+        """The derived per-group columns of the score frame, as arrays and lists."""
+        if self._details is None:
+            self._details = _score_details(self)
+        return self._details
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        if self._frame is None:
+            self._frame = _score_frame(self)
+        return self._frame
+
+    def frame_of(
+        self, names: Sequence[str] | None = None, order: Sequence[int] | None = None
+    ) -> pl.DataFrame:
+        """The columns ``names`` of :attr:`frame` (all by default), its rows in ``order``
+        (positions) when given."""
+        return _score_frame(self, names, order)
+
+    def change_rows(self) -> list[dict[str, Any]]:
+        """Each group's score, components and weights, as rows of the frame give them:
+        what :func:`biggest_changes` reads (no interval needed)."""
+
+        def opt(x: float) -> float | None:
+            return None if math.isnan(x) else x
+
+        values, used = self.values.tolist(), self.used.tolist()
+        return [
+            {"group": group, "trust": opt(score),
+             **{cid: opt(v) for cid, v in zip(COMPONENTS, values[i], strict=True)},
+             "weights_used": dict(zip(COMPONENTS, used[i], strict=True))}
+            for i, (group, score) in enumerate(zip(self.groups, self.trust.tolist(), strict=True))
+        ]  # fmt: skip
+
+    def rescoring_table(self) -> dict[str, Any]:
+        """The columns of :attr:`frame` that scoring it again reads (a channel-equal total
+        scores a channel table again), as arrays."""
+        return {
+            "group": self.groups, "trust": self.trust,
+            **{cid: self.values[:, j] for j, cid in enumerate(COMPONENTS)}, **self.counted,
+        }  # fmt: skip
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row ``i`` of :attr:`frame` exactly as ``frame.row(i, named=True)`` gives it,
+        without building the frame (a brand headline needs one row)."""
+        det = self.details()
+
+        def opt(x: float) -> float | None:
+            return None if math.isnan(x) else float(x)
+
+        ok = bool(det["ok"][i])
+        return {
+            "group": self.groups[i],
+            "trust": opt(self.trust[i]),
+            "low": opt(self.low[i]) if ok else None,
+            "high": opt(self.high[i]) if ok else None,
+            "band": _bands(self.trust[i : i + 1])[0],
+            "n": int(self.n_raw[i : i + 1].astype(np.int64)[0]),
+            "n_polar": int(self.polar_raw[i : i + 1].astype(np.int64)[0]),
+            "net_sentiment": opt(det["net"][i]),
+            **{cid: opt(self.values[i, j]) for j, cid in enumerate(COMPONENTS)},
+            "weights_used": {cid: float(self.used[i, j]) for j, cid in enumerate(COMPONENTS)},
+            "missing": list(_MISSING_BY_CODE[det["codes"][i]]),
+            "flags": _row_flags(det, self.settings, i),
+            "insufficient": bool(det["insufficient"][i]),
+            **{f"prior_{cid}": float(self.mus[i, j])
+               for j, cid in enumerate(PROPORTION_COMPONENTS)},  # fmt: skip
+            "rank": det["rank"][i],
+            **{c: float(self.counted[c][i]) for c in _COUNT_COLS},
+            "channel": det["channel"][i],
+        }
 
 
 def _score(
-    counts: pl.DataFrame,
+    counts: Table,
     settings: TrustSettings,
     prior: Mapping[str, float] | None,
     row_prior: np.ndarray | None = None,
     partition: Sequence[str] | None = None,
+    fixed_columns: Sequence[str] = ("s4", "s5", "s6"),
+    remember: bool = True,
 ) -> _Scored:
     """Score ``counts`` (see :func:`score_groups`).
 
     ``row_prior`` (G, 3) gives each row its own prior means for S1..S3 instead of one
     for the frame, and ``partition`` ranks rows within each partition value: several
-    frames scored at once, exactly as each would be alone.
+    frames scored at once, exactly as each would be alone. ``fixed_columns`` name the
+    columns holding S4..S6 (a score frame has them as ``S4``..``S6``). ``remember``: keep
+    the draws for :func:`shared_draws` (groups never scored again need not be kept).
     """
-    g = counts.height
+    g = _height(counts)
     m = float(settings.prior_strength)
     if row_prior is None:
         base_prior = pooled_prior(counts, m)
@@ -836,10 +1116,11 @@ def _score(
     else:
         mus = np.asarray(row_prior, dtype=float).reshape(g, 3)
 
-    groups = counts["group"].cast(pl.String).to_list() if "group" in counts.columns else [""] * g
-    pos, neg = _col(counts, "pos"), _col(counts, "neg")
-    aud, comp = _col(counts, "audience"), _col(counts, "complaints")
-    act, ans = _col(counts, "actionable"), _col(counts, "answered_in_target")
+    groups = _strings(counts, "group") or [""] * g
+    counted = {c: _col(counts, c) for c in _COUNT_COLS}
+    pos, neg = counted["pos"], counted["neg"]
+    aud, comp = counted["audience"], counted["complaints"]
+    act, ans = counted["actionable"], counted["answered_in_target"]
     n_raw = _col(counts, "n_raw")
     polar_raw = _col(counts, "polar_raw")
     reply = _has_reply_data(counts)
@@ -850,7 +1131,7 @@ def _score(
     a = k_ + m * mus
     b = n_ - k_ + m * (1.0 - mus)
     s_prop = np.asarray(shrink(k_, n_, m, mus))
-    fixed = np.stack([_opt_col(counts, c) for c in ("s4", "s5", "s6")], axis=1)
+    fixed = np.stack([_opt_col(counts, c) for c in fixed_columns], axis=1)
 
     values = np.concatenate([s_prop, fixed], axis=1)  # (G, 6)
     values[:, 2] = np.where(reply, values[:, 2], np.nan)
@@ -862,127 +1143,211 @@ def _score(
     wsum = (avail * w).sum(axis=1)
     used = np.where(wsum[:, None] > 0, avail * w / np.where(wsum > 0, wsum, 1.0)[:, None], 0.0)
 
-    d = int(settings.draws)
-    tail = (1.0 - settings.level) / 2.0
     scorable = ~no_data & (wsum > 0)
     trust = np.where(scorable, 100.0 * (used * np.nan_to_num(values)).sum(axis=1), np.nan)
-    # Trust draws (G, D): S1..S3 from their Beta posteriors, S4..S6 fixed. One generator
-    # per group, seeded by (seed, group name), so that a group's interval does not depend
-    # on which other groups are in the frame; the rest is vectorised over groups.
-    fixed_part = 100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1)
+    return _Scored(
+        counts=counts, settings=settings, groups=groups, values=values, used=used,
+        trust=trust, mus=mus, n_raw=n_raw, polar_raw=polar_raw, counted=counted,
+        beta_a=a, beta_b=b, w3=100.0 * used[:, :3],
+        fixed_part=100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1),
+        partition=partition, remember=remember,
+    )  # fmt: skip
+
+
+def _intervals(scored: _Scored) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The trust draws (G, D) of ``scored`` and each group's interval (low, high).
+
+    S1..S3 are drawn from their Beta posteriors, S4..S6 fixed. One generator per group,
+    seeded by (seed, group name), so that a group's interval does not depend on which
+    other groups are in the frame; the rest is vectorised over groups.
+    """
+    settings, groups, trust = scored.settings, scored.groups, scored.trust
+    a, b, w3 = scored.beta_a, scored.beta_b, scored.w3
+    g, d = len(groups), int(settings.draws)
+    tail = (1.0 - settings.level) / 2.0
+    scorable = ~np.isnan(trust)
     draws = np.full((g, d), np.nan)
-    memo = _SHARED_DRAWS.get()
-    w3 = 100.0 * used[:, :3]
-    # A group's draws are a function of these inputs only (the memo's key).
-    inputs = np.hstack([a, b, w3])
-    for i in np.flatnonzero(scorable).tolist():
-        key = (int(settings.seed), d, groups[i], inputs[i].tobytes())
-        if memo is not None and key in memo:
-            draws[i] = memo[key]
-            continue
-        rng = np.random.default_rng(_group_seed(settings.seed, groups[i]))
-        draws[i] = _beta_draws(rng, a[i], b[i], d) @ w3[i]
-        if memo is not None:
-            memo[key] = draws[i].copy()
-    draws += fixed_part[:, None]
+    memo = _SHARED_DRAWS.get() if scored.remember else None
+    rows = np.flatnonzero(scorable).tolist()
+    if memo is None:
+        _fill_draws(draws, rows, groups, a, b, w3, settings.seed)
+    else:
+        # A group's draws are a function of these inputs only (the memo's key).
+        inputs = np.hstack([a, b, w3])
+        keys = {}
+        for i in rows:
+            key = (int(settings.seed), d, groups[i], inputs[i].tobytes())
+            if key in memo:
+                draws[i] = memo[key]
+            else:
+                keys[i] = key
+        _fill_draws(draws, list(keys), groups, a, b, w3, settings.seed)
+        memo.update((key, draws[i].copy()) for i, key in keys.items())
+    draws += scored.fixed_part[:, None]
     low = np.full(g, np.nan)
     high = np.full(g, np.nan)
     if scorable.any():
-        q = np.quantile(draws[scorable], [tail, 1.0 - tail], axis=1)
+        q = _quantiles(draws[scorable], [tail, 1.0 - tail])
         low[scorable] = np.minimum(q[0], trust[scorable])
         high[scorable] = np.maximum(q[1], trust[scorable])
-    frame = _score_frame(
-        counts, settings, groups, values, used, trust, low, high, mus, n_raw, polar_raw
-    )
-    frame = _rank(frame, partition)
-    return _Scored(frame=frame, draws=draws)
+    return draws, low, high
+
+
+_BAND_LABELS = np.array([label for _, label in BANDS] + [NO_DATA], dtype=object)
+
+
+def _bands(trust: np.ndarray) -> list[str]:
+    """:func:`band` of every score (NaN: no data), without a Python call per score."""
+    lower = np.array([lo for lo, _ in BANDS])
+    with np.errstate(invalid="ignore"):
+        # Index of the first band whose lower bound the score reaches (NaN reaches none).
+        idx = np.argmax(trust[:, None] >= lower[None, :], axis=1)
+    idx = np.where(np.isnan(trust), len(BANDS), idx)
+    return _BAND_LABELS[idx].tolist()
+
+
+def _score_details(scored: _Scored) -> dict[str, Any]:
+    """What the score frame derives per group: sufficiency, missing components (as 6-bit
+    codes), net sentiment, rank and channel (shared by :attr:`_Scored.frame` and ``row``)."""
+    counts = scored.counts
+    g = _height(counts)
+    pos, neg = scored.counted["pos"], scored.counted["neg"]
+    checks = _sufficiency(scored)
+    polar_eff, insufficient = checks["polar_eff"], checks["insufficient"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
+    channel = _strings(counts, "channel") or [None] * g
+    return {
+        **checks,
+        "codes": np.isnan(scored.values) @ (1 << np.arange(len(COMPONENTS))),
+        "net": net,
+        "rank": _ranks(scored, insufficient) if g else [],
+        "channel": channel,
+    }
+
+
+def _sufficiency(scored: _Scored) -> dict[str, np.ndarray]:
+    """Per group: scored, polar comments, few of them, interval width, too wide, and
+    insufficient (few, too wide or no score)."""
+    settings = scored.settings
+    ok = scored.scored
+    polar_eff = scored.counted["pos"] + scored.counted["neg"]
+    width = scored.high - scored.low
+    few = polar_eff < settings.min_polar
+    with np.errstate(invalid="ignore"):
+        wide = ok & (width > settings.max_width)
+    return {"ok": ok, "polar_eff": polar_eff, "few": few, "width": width, "wide": wide,
+            "insufficient": few | wide | ~ok}  # fmt: skip
+
+
+def _row_flags(det: Mapping[str, Any], settings: TrustSettings, i: int) -> list[str]:
+    """Group ``i``'s flags: no data, or its partial components then its insufficiency."""
+    if not det["ok"][i]:
+        return ["no data"]
+    flags = [_PARTIAL_FLAG[cid] for cid in _MISSING_BY_CODE[det["codes"][i]]]
+    if det["insufficient"][i]:
+        flags.append(INSUFFICIENT)
+        if det["few"][i]:
+            flags.append(f"few polar comments ({det['polar_eff'][i]:.1f} < {settings.min_polar:g})")
+        if det["wide"][i]:
+            flags.append(f"wide interval ({det['width'][i]:.1f} > {settings.max_width:g} points)")
+    return flags
+
+
+def _flag_column(det: Mapping[str, Any], settings: TrustSettings) -> pl.Series:
+    """The ``flags`` column; without an insufficient scored group every row's flags follow
+    from its missing components alone, taken from a table of the 64 cases."""
+    ok, codes = det["ok"], det["codes"]
+    if (ok & det["insufficient"]).any():
+        return _string_lists([_row_flags(det, settings, i) for i in range(len(ok))])
+    return _code_lists(np.where(ok, codes, len(_MISSING_BY_CODE)), "flags")
+
+
+@functools.cache
+def _code_table(kind: str) -> Any:
+    """The lists a 6-bit missing-components code stands for, as an Arrow list array:
+    the missing components, or the flags (with "no data" at code 64)."""
+    import pyarrow as pa
+
+    if kind == "missing":
+        lists = [list(t) for t in _MISSING_BY_CODE]
+    else:
+        lists = [[_PARTIAL_FLAG[c] for c in t] for t in _MISSING_BY_CODE] + [["no data"]]
+    return pa.array(lists, type=pa.list_(pa.string()))
+
+
+def _code_lists(codes: np.ndarray, kind: str) -> pl.Series:
+    """A List(String) column with row i the list of code ``codes[i]`` (see _code_table)."""
+    import pyarrow as pa
+
+    series = pl.from_arrow(_code_table(kind).take(pa.array(np.asarray(codes, dtype=np.int64))))
+    assert isinstance(series, pl.Series)
+    return series
 
 
 def _score_frame(
-    counts: pl.DataFrame,
-    settings: TrustSettings,
-    groups: list[str],
-    values: np.ndarray,
-    used: np.ndarray,
-    trust: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    mus: np.ndarray,
-    n_raw: np.ndarray,
-    polar_raw: np.ndarray,
+    scored: _Scored, names: Sequence[str] | None = None, order: Sequence[int] | None = None
 ) -> pl.DataFrame:
-    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts)."""
-    g = counts.height
-    if g == 0:
-        return pl.DataFrame(schema=SCORE_SCHEMA)
-    pos, neg = _col(counts, "pos"), _col(counts, "neg")
-    scored = ~np.isnan(trust)
-    polar_eff = pos + neg
-    width = high - low
-    few = polar_eff < settings.min_polar
-    with np.errstate(invalid="ignore"):
-        wide = scored & (width > settings.max_width)
-    insufficient = few | wide | ~scored
-    missing_mask = np.isnan(values)
-    missing = [[COMPONENTS[j] for j in np.flatnonzero(row)] for row in missing_mask]
-    flags: list[list[str]] = []
-    for i in range(g):
-        row_flags: list[str] = []
-        if not scored[i]:
-            row_flags.append("no data")
-        else:
-            row_flags += [_PARTIAL_FLAG[cid] for cid in missing[i]]
-            if insufficient[i]:
-                row_flags.append(INSUFFICIENT)
-                if few[i]:
-                    row_flags.append(
-                        f"few polar comments ({polar_eff[i]:.1f} < {settings.min_polar:g})"
-                    )
-                if wide[i]:
-                    row_flags.append(
-                        f"wide interval ({width[i]:.1f} > {settings.max_width:g} points)"
-                    )
-        flags.append(row_flags)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        net = np.where(polar_eff > 0, (pos - neg) / np.where(polar_eff > 0, polar_eff, 1.0), np.nan)
+    """The :data:`SCORE_SCHEMA` frame, built column by column (no per-row dicts); only the
+    columns ``names`` (in that order) when given, and the rows in ``order`` (positions)
+    when given: cheaper than sorting the frame, which moves every column. Columns that
+    need no interval (scores, components, weights, counts) do not make the draws."""
+    wanted = list(SCORE_SCHEMA) if names is None else list(names)
+    if _height(scored.counts) == 0:
+        return pl.DataFrame(schema={c: SCORE_SCHEMA[c] for c in wanted})
+    rows = np.arange(len(scored.groups)) if order is None else np.asarray(order, dtype=np.intp)
 
-    def nullable(x: np.ndarray) -> pl.Series:
-        return pl.Series(np.asarray(x, dtype=float), dtype=pl.Float64, nan_to_null=True)
+    def pick(x: Any) -> Any:
+        return [x[i] for i in rows.tolist()] if isinstance(x, list) else x[rows]
 
-    channels = (
-        counts["channel"].cast(pl.String)
-        if "channel" in counts.columns
-        else pl.Series([None] * g, dtype=pl.String)
-    )
-    cols: dict[str, Any] = {
-        "group": pl.Series(groups, dtype=pl.String),
-        "trust": nullable(trust),
-        "low": nullable(np.where(scored, low, np.nan)),
-        "high": nullable(np.where(scored, high, np.nan)),
-        "band": [band(None if not scored[i] else float(trust[i])) for i in range(g)],
-        "n": n_raw.astype(np.int64),
-        "n_polar": polar_raw.astype(np.int64),
-        "net_sentiment": nullable(net),
-        **{cid: nullable(values[:, j]) for j, cid in enumerate(COMPONENTS)},
-        "weights_used": pl.DataFrame(
-            {cid: used[:, j] for j, cid in enumerate(COMPONENTS)}
-        ).to_struct("weights_used"),
-        "missing": _string_lists(missing),
-        "flags": _string_lists(flags),
-        "insufficient": insufficient,
-        "prior_S1": np.ascontiguousarray(mus[:, 0]),
-        "prior_S2": np.ascontiguousarray(mus[:, 1]),
-        "prior_S3": np.ascontiguousarray(mus[:, 2]),
-        "rank": pl.Series([None] * g, dtype=pl.Int64),
-        **{
-            c: _col(counts, c)
-            for c in _COUNT_COLS
-        },
-        "channel": channels,
+    found: dict[str, Any] = {}
+
+    def det(name: str) -> Any:
+        if not found:
+            found.update({k: pick(v) for k, v in scored.details().items()})
+        return found[name]
+
+    trust, values = pick(scored.trust), pick(scored.values)
+
+    # Float64 arrays make Float64 columns: naming the dtype would add a cast per column.
+    def nullable(name: str, x: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ascontiguousarray(x, dtype=float), nan_to_null=True)
+
+    def floats(name: str, x: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ascontiguousarray(x, dtype=float))
+
+    build: dict[str, Any] = {
+        "group": lambda name: pl.Series(name, pick(scored.groups), dtype=pl.String),
+        "trust": lambda name: nullable(name, trust),
+        "low": lambda name: nullable(name, np.where(det("ok"), pick(scored.low), np.nan)),
+        "high": lambda name: nullable(name, np.where(det("ok"), pick(scored.high), np.nan)),
+        "band": lambda name: pl.Series(name, _bands(trust), dtype=pl.String),
+        "n": lambda name: pl.Series(name, pick(scored.n_raw).astype(np.int64)),
+        "n_polar": lambda name: pl.Series(name, pick(scored.polar_raw).astype(np.int64)),
+        "net_sentiment": lambda name: nullable(name, det("net")),
+        **{cid: (lambda name, j=j: nullable(name, values[:, j]))
+           for j, cid in enumerate(COMPONENTS)},  # fmt: skip
+        "weights_used": lambda name: _weight_structs(pick(scored.used)),
+        "missing": lambda name: _code_lists(det("codes"), "missing").alias(name),
+        "flags": lambda name: _flag_column(
+            {k: det(k) for k in ("ok", "insufficient", "codes", "few", "wide", "width",
+                                 "polar_eff")}, scored.settings).alias(name),  # fmt: skip
+        "insufficient": lambda name: pl.Series(name, det("insufficient")),
+        **{f"prior_{cid}": (lambda name, j=j: floats(name, pick(scored.mus)[:, j]))
+           for j, cid in enumerate(PROPORTION_COMPONENTS)},  # fmt: skip
+        "rank": lambda name: pl.Series(name, det("rank"), dtype=pl.Int64),
+        **{c: (lambda name, c=c: floats(name, pick(scored.counted[c]))) for c in _COUNT_COLS},
+        "channel": lambda name: pl.Series(name, det("channel"), dtype=pl.String),
     }
-    frame = pl.DataFrame(cols)
-    # Built with the right types, so no cast (a query plan) unless an input surprised us.
-    return frame if frame.schema == pl.Schema(SCORE_SCHEMA) else frame.cast(SCORE_SCHEMA)
+    # Every column is built with its schema type (tests check the schema): no cast.
+    return pl.DataFrame([build[name](name) for name in wanted])
+
+
+def _weight_structs(used: np.ndarray) -> pl.Series:
+    """The ``weights_used`` struct column, from the weights' (G, 6) array in one go."""
+    frame = pl.from_numpy(np.ascontiguousarray(used, dtype=float), schema=list(COMPONENTS),
+                          orient="row")  # fmt: skip
+    return frame.to_struct("weights_used")
 
 
 def _string_lists(lists: list[list[str]]) -> pl.Series:
@@ -999,26 +1364,29 @@ def _string_lists(lists: list[list[str]]) -> pl.Series:
     return series
 
 
-def _rank(frame: pl.DataFrame, partition: Sequence[str] | None = None) -> pl.DataFrame:
+def _ranks(scored: _Scored, insufficient: np.ndarray) -> list[int | None]:
     """Rank 1 = best: sufficient groups first, then by lower bound, trust, name (desc/desc/asc);
-    within each ``partition`` value when given."""
-    if frame.height == 0:
-        return frame
-    trust = frame.get_column("trust").to_list()
-    low = frame.get_column("low").to_list()
-    insufficient = frame.get_column("insufficient").to_list()
-    groups = frame.get_column("group").to_list()
-    parts = list(partition) if partition is not None else [None] * frame.height
-    order = sorted(
-        (i for i in range(frame.height) if trust[i] is not None),
-        key=lambda i: (insufficient[i], -low[i], -trust[i], groups[i]),
-    )
-    rank: list[int | None] = [None] * frame.height
+    within each partition value when the scoring had partitions. None without a score."""
+    g = len(scored.groups)
+    rows = np.flatnonzero(scored.scored)
+    parts = list(scored.partition) if scored.partition is not None else [None] * g
+    # lexsort: the last key is the primary one; it is stable, as sorted() was.
+    order = rows[
+        np.lexsort(
+            (
+                np.array([scored.groups[i] for i in rows.tolist()], dtype=str),
+                -scored.trust[rows],
+                -scored.low[rows],
+                insufficient[rows],
+            )
+        )
+    ]
+    rank: list[int | None] = [None] * g
     seen: dict[Any, int] = {}
-    for i in order:
+    for i in order.tolist():
         seen[parts[i]] = seen.get(parts[i], 0) + 1
         rank[i] = seen[parts[i]]
-    return frame.with_columns(pl.Series("rank", rank, dtype=pl.Int64))
+    return rank
 
 
 def score_groups(
@@ -1052,7 +1420,7 @@ def score_groups(
 
 
 def score_partitions(
-    counts: pl.DataFrame,
+    counts: Table,
     settings: TrustSettings,
     by: str,
     priors: Mapping[str, Mapping[str, float]] | None = None,
@@ -1066,20 +1434,36 @@ def score_partitions(
     ``score_groups(partition, settings, priors.get(value))`` gives. Rows keep the order of
     ``counts``; the ``by`` column is dropped.
     """
-    if counts.height == 0:
+    if _height(counts) == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
-    parts = counts.get_column(by).cast(pl.String).to_list()
-    body = counts.drop(by)
+    return _score_partitions(counts, settings, by, priors).frame
+
+
+def _score_partitions(
+    counts: Table,
+    settings: TrustSettings,
+    by: str,
+    priors: Mapping[str, Mapping[str, float]] | None = None,
+) -> _Scored:
+    """:func:`score_partitions` before its frame is built (``counts`` not empty)."""
+    parts = _strings(counts, by) or []
+    # The partition column stays unless scoring would read it (a column it does not read
+    # costs nothing, dropping one costs a query plan).
+    body = counts
+    if by in _SCORE_INPUTS:
+        body = (counts.drop(by) if isinstance(counts, pl.DataFrame)
+                else {k: v for k, v in counts.items() if k != by})  # fmt: skip
     keys = np.array(parts, dtype=object)
-    row_prior = np.empty((counts.height, 3))
+    row_prior = np.empty((len(parts), 3))
     for value in dict.fromkeys(parts):
         mask = keys == value
         given = dict((priors or {}).get(value) or {})
         if any(k not in given for k in PROPORTION_COMPONENTS):
-            base = pooled_prior(body.filter(pl.Series(mask)), float(settings.prior_strength))
+            base = pooled_prior(_select_rows(body, mask), float(settings.prior_strength))
             given = {**base, **given}
         row_prior[mask] = [float(given[k]) for k in PROPORTION_COMPONENTS]
-    return _score(body, settings, None, row_prior=row_prior, partition=parts).frame
+    # A partition's groups (a channel's periods) are not scored again in a computation.
+    return _score(body, settings, None, row_prior=row_prior, partition=parts, remember=False)
 
 
 # --------------------------------------------------------------------------
@@ -1116,7 +1500,7 @@ def _pool(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 def brand_total(
-    group_scores_or_counts: pl.DataFrame,
+    group_scores_or_counts: Table,
     settings: TrustSettings,
     mode: Literal["volume", "channel_equal"] = "volume",
     prior: Mapping[str, float] | None = None,
@@ -1137,9 +1521,11 @@ def brand_total(
     insufficient, missing, weights_used.
     """
     frame = group_scores_or_counts
-    is_scores = "trust" in frame.columns
+    columns = frame.columns if isinstance(frame, pl.DataFrame) else list(frame)
+    is_scores = "trust" in columns
     tail = (1.0 - settings.level) / 2.0
     if mode == "volume":
+        assert isinstance(frame, pl.DataFrame), "a volume total pools a frame"
         pooled = _pool(frame)
         brand_prior = prior or {"S1": 0.5, "S2": 0.5, "S3": 0.5}
         row = score_groups(pooled, settings, brand_prior).row(0, named=True)
@@ -1159,7 +1545,8 @@ def brand_total(
         }
     if mode != "channel_equal":
         raise ValueError("mode must be 'volume' or 'channel_equal'")
-    if is_scores and "pos" not in frame.columns:
+    if is_scores and "pos" not in columns:
+        assert isinstance(frame, pl.DataFrame)
         scores = frame.filter(pl.col("trust").is_not_null())
         g = scores.height
         if g == 0:
@@ -1171,20 +1558,40 @@ def brand_total(
             half = z * math.sqrt(float((sds**2).sum())) / g
             low, high = trust - half, trust + half
     else:
-        counts = frame.drop([c for c in ("trust", "rank") if c in frame.columns])
-        if "s4" not in counts.columns and "S4" in frame.columns:
-            counts = counts.with_columns(s4=pl.col("S4"), s5=pl.col("S5"), s6=pl.col("S6"))
-        scored = _score(counts, settings, prior)
-        scores = scored.frame.filter(pl.col("trust").is_not_null())
+        # A score frame carries its counts (and S4..S6 under their own names): scored
+        # again for the draws, read as arrays, no frame built.
+        fixed = ("s4", "s5", "s6") if "s4" in columns or "S4" not in columns else (
+            "S4", "S5", "S6")  # fmt: skip
+        scored = _score(frame, settings, prior, fixed_columns=fixed)
         ok = ~np.isnan(scored.draws).any(axis=1)
         g = int(ok.sum())
         if g == 0:
             trust = low = high = None
         else:
-            trust = float(scores["trust"].mean())  # type: ignore[arg-type]
+            trust = float(scored.trust[ok].mean())
             mean_draws = scored.draws[ok].mean(axis=0)
-            lo, hi = np.quantile(mean_draws, [tail, 1.0 - tail])
+            lo, hi = _quantiles(mean_draws[None, :], [tail, 1.0 - tail])[:, 0]
             low, high = min(float(lo), trust), max(float(hi), trust)
+        values = scored.values[ok]
+        present = ~np.isnan(values)
+        missing = np.isnan(scored.values[ok]) @ (1 << np.arange(len(COMPONENTS)))
+        return {
+            "mode": "channel_equal",
+            "label": f"Channel-equal: mean of {g} channel scores (each channel weighs the same)",
+            "trust": trust,
+            "low": low,
+            "high": high,
+            "band": band(trust),
+            "groups": g,
+            "n": int(scored.n_raw[ok].astype(np.int64).sum()) if g else 0,
+            "insufficient": bool(g == 0 or scored.insufficient[ok].all()),
+            "missing": sorted({c for code in missing.tolist() for c in _MISSING_BY_CODE[code]}),
+            "weights_used": None,
+            "components": {
+                k: float(values[present[:, j], j].mean()) if present[:, j].any() else None
+                for j, k in enumerate(COMPONENTS)
+            },
+        }
     n = int(scores["n"].sum()) if g else 0
     return {
         "mode": "channel_equal",
@@ -1307,20 +1714,55 @@ def alerts(
         pl.col("neg").cast(pl.Float64).fill_null(0.0),
         pl.col("total").cast(pl.Float64).fill_null(0.0),
     ).sort(["group", "period"])
-    names = frame.get_column("group").to_list()
-    periods = frame.get_column("period").to_list()
-    neg_all = frame.get_column("neg").to_numpy()
-    total_all = frame.get_column("total").to_numpy()
+    return alerts_from_arrays(
+        frame.get_column("group").to_list(),
+        frame.get_column("period").to_list(),
+        frame.get_column("neg").to_numpy(),
+        frame.get_column("total").to_numpy(),
+        k=k, min_count=min_count, persistence=persistence, cooldown=cooldown,
+        baseline=baseline, min_baseline=min_baseline,
+    )  # fmt: skip
+
+
+def alerts_from_arrays(
+    names: Sequence[str],
+    periods: Sequence[Any],
+    neg_all: np.ndarray,
+    total_all: np.ndarray,
+    *,
+    k: float = 2.0,
+    min_count: int = 10,
+    persistence: int = 2,
+    cooldown: int = 2,
+    baseline: int = 8,
+    min_baseline: int = 3,
+) -> pl.DataFrame:
+    """:func:`alerts` of rows already sorted by group, then period: group names, periods
+    (dates), negative and total counts (no nulls)."""
+    if len(names) == 0:
+        return pl.DataFrame(schema=ALERT_SCHEMA)
     with np.errstate(invalid="ignore", divide="ignore"):
         share_all = np.where(total_all > 0, neg_all / np.where(total_all > 0, total_all, 1.0), np.nan)
     need = max(2, min_baseline)
     out: list[dict[str, Any]] = []
     starts = [i for i in range(len(names)) if i == 0 or names[i] != names[i - 1]]
-    for lo, hi in zip(starts, [*starts[1:], len(names)], strict=True):
+    bounds = list(zip(starts, [*starts[1:], len(names)], strict=True))
+    # Every group has as many periods (the usual case): all groups' moments at once.
+    same_length = len({hi - lo for lo, hi in bounds}) == 1
+    if same_length:
+        shape = (len(bounds), len(names) // len(bounds))
+        moments = [m.reshape(-1) for m in _baseline_moments(share_all.reshape(shape), baseline,
+                                                             need)]  # fmt: skip
+    for lo, hi in bounds:
         share, neg = share_all[lo:hi], neg_all[lo:hi]
-        mean, sd, enough = _baseline_moments(share, baseline, need)
+        if same_length:
+            mean, sd, enough = (m[lo:hi] for m in moments)
+        else:
+            mean, sd, enough = _baseline_moments(share, baseline, need)
         with np.errstate(invalid="ignore"):
             exceeds = enough & ~np.isnan(share) & (share > mean + k * sd) & (neg >= min_count)
+        if not exceeds.any():
+            continue  # no window exceeds: no alert
         run = 0
         last_alert = -(10**9)
         for t in range(hi - lo):
@@ -1350,19 +1792,21 @@ def alerts(
 def _baseline_moments(
     share: np.ndarray, baseline: int, need: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per window ``t``: mean and sample sd (ddof=1) of the non-NaN shares among the
-    ``baseline`` previous windows, and whether there are at least ``need`` of them."""
-    n = len(share)
-    padded = np.concatenate([np.full(baseline, np.nan), share])
-    # Row t holds share[t - baseline : t] (the current window excluded).
-    win = np.lib.stride_tricks.sliding_window_view(padded, baseline)[:n]
+    """Per window ``t`` (the last axis): mean and sample sd (ddof=1) of the non-NaN shares
+    among the ``baseline`` previous windows, and whether there are at least ``need`` of
+    them. Several groups' series of one length can come at once as the rows of a 2-D array.
+    """
+    n = share.shape[-1]
+    padded = np.concatenate([np.full((*share.shape[:-1], baseline), np.nan), share], axis=-1)
+    # Window t holds share[..., t - baseline : t] (the current window excluded).
+    win = np.lib.stride_tricks.sliding_window_view(padded, baseline, axis=-1)[..., :n, :]
     ok = ~np.isnan(win)
-    count = ok.sum(axis=1)
+    count = ok.sum(axis=-1)
     vals = np.where(ok, win, 0.0)
     safe = np.maximum(count, 1)
-    mean = vals.sum(axis=1) / safe
-    dev = np.where(ok, win - mean[:, None], 0.0)
-    sd = np.sqrt((dev**2).sum(axis=1) / np.maximum(count - 1, 1))
+    mean = vals.sum(axis=-1) / safe
+    dev = np.where(ok, win - mean[..., None], 0.0)
+    sd = np.sqrt((dev**2).sum(axis=-1) / np.maximum(count - 1, 1))
     enough = count >= need
     return np.where(enough, mean, np.nan), np.where(enough, sd, np.nan), enough
 
@@ -1557,8 +2001,15 @@ def biggest_changes(
     such as "Responsiveness fell from 0.71 to 0.52" (or "... was dropped" /
     "... became available"). Groups scored in only one frame are skipped.
     """
-    cur = {r["group"]: r for r in current.iter_rows(named=True) if r["trust"] is not None}
-    prev = {r["group"]: r for r in previous.iter_rows(named=True) if r["trust"] is not None}
+    return _biggest_changes(current.iter_rows(named=True), previous.iter_rows(named=True), top)
+
+
+def _biggest_changes(
+    current: Iterable[Mapping[str, Any]], previous: Iterable[Mapping[str, Any]], top: int
+) -> list[dict[str, Any]]:
+    """:func:`biggest_changes` of rows (group, trust, weights_used, S1..S6 of each)."""
+    cur = {r["group"]: r for r in current if r["trust"] is not None}
+    prev = {r["group"]: r for r in previous if r["trust"] is not None}
     items = []
     for grp in cur.keys() & prev.keys():
         c, p = cur[grp], prev[grp]
