@@ -199,12 +199,16 @@ def _needs_hygiene_re(brand_terms: Sequence[str]) -> str:
     return "|".join(alts)
 
 
-def _parts(s: pl.Series, min_size: int = 10_000) -> list[pl.Series]:
-    """s cut into consecutive slices, one per polars thread (one slice when s is small)."""
+def _slices(s: pl.Series, k: int) -> list[pl.Series]:
+    """s cut into k consecutive slices of (nearly) equal length."""
     n = s.len()
-    k = max(1, min(pl.thread_pool_size(), n // min_size))
     bounds = [n * i // k for i in range(k + 1)]
     return [s.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _parts(s: pl.Series, min_size: int = 10_000) -> list[pl.Series]:
+    """s cut into consecutive slices, one per polars thread (one slice when s is small)."""
+    return _slices(s, max(1, min(pl.thread_pool_size(), s.len() // min_size)))
 
 
 def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
@@ -399,7 +403,7 @@ def score(
     )
 
 
-# Below this many distinct texts a second thread costs more than it saves.
+# Below this many texts to score a second thread costs more than it saves.
 THREAD_MIN_TEXTS = 20_000
 SCORE_THREADS = 2
 
@@ -407,10 +411,8 @@ SCORE_THREADS = 2
 def _thread_pieces(texts: pl.Series) -> list[pl.Series]:
     """The texts cut into SCORE_THREADS consecutive pieces (one when few). Cutting the
     distinct texts when repeats are common gives each thread its share of the real work."""
-    n = texts.len()
-    k = SCORE_THREADS if n >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1 else 1
-    bounds = [n * i // k for i in range(k + 1)]
-    return [texts.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+    big = texts.len() >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1
+    return _slices(texts, SCORE_THREADS if big else 1)
 
 
 def _score_texts(
