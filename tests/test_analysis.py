@@ -240,7 +240,18 @@ def test_headline_row_is_the_brand_tables_row(store: Store) -> None:
               Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1))]:  # fmt: skip
         head = analysis.brand_headline(store, f)
         table = analysis.trust_table(store, f, "brand", prior=prior)
-        assert head["row"] == (table.row(0, named=True) if table.height else None)
+        want = table.row(0, named=True) if table.height else None
+        if want is None:
+            assert head["row"] is None
+            continue
+        # Equal up to float summation order (DuckLake's parallel sums vary in the last bit).
+        assert head["row"].keys() == want.keys()
+        for key, value in want.items():
+            got = head["row"][key]
+            if isinstance(value, float) and isinstance(got, float):
+                assert got == pytest.approx(value, rel=1e-9, abs=1e-9, nan_ok=True), key
+            else:
+                assert got == value, key
 
 
 def test_series_consistency_uses_each_periods_own_twelve_weeks(store: Store) -> None:
