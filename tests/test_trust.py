@@ -36,6 +36,7 @@ from trustdash.trust import (
     shrink,
     trust_score,
 )
+from trustdash.trust import intervals as trust_intervals
 
 LOOSE = TrustSettings(min_polar=0.0, max_width=100.0)  # insufficient-data rule out of the way
 
@@ -169,7 +170,7 @@ def test_beta_interval_known_quantiles():
 def test_beta_interval_pure_python_fallback_matches(monkeypatch):
     cases = [(0, 0, 2, 0.5), (1, 2, 2, 0.5), (2, 2, 2, 0.5), (7, 40, 10, 0.8), (590, 600, 10, 0.9)]
     exact = [beta_interval(*c) for c in cases]
-    monkeypatch.setattr(trust, "_scipy_betaincinv", None)
+    monkeypatch.setattr(trust_intervals, "_scipy_betaincinv", None)
     for case, (lo, hi) in zip(cases, exact, strict=True):
         flo, fhi = beta_interval(*case)
         assert math.isclose(flo, lo, abs_tol=1e-9), case
@@ -258,9 +259,9 @@ def test_consistency_spike_weeks_and_min_count():
     got = s6_consistency(weekly_frame([(90, 10)] * 10 + [(50, 50)] * 2), 0, 0.5)
     assert math.isclose(got, (1 - float(np.std([0.8] * 10 + [0.0] * 2)) / 0.5) * 0.8)
     # the spike penalty is capped at 5 weeks (-50 %), the sd term at 1
-    assert math.isclose(trust._consistency(0.0, 7), 0.5)
-    assert math.isclose(trust._consistency(0.25, 3), 0.5 * 0.7)
-    assert trust._consistency(0.8, 0) == 0.0
+    assert math.isclose(trust.consistency(0.0, 7), 0.5)
+    assert math.isclose(trust.consistency(0.25, 3), 0.5 * 0.7)
+    assert trust.consistency(0.8, 0) == 0.0
     # a chaotic series gives 0
     assert s6_consistency(weekly_frame([(100, 0), (0, 100)] * 6), 0, 0.5) == 0.0
 
@@ -907,8 +908,8 @@ def test_shared_draws_reuse_only_identical_posteriors(monkeypatch):
     alone = score_groups(counts_frame(rows), TrustSettings(), prior)
     other_prior = score_groups(counts_frame(rows), TrustSettings(), {**prior, "S1": 0.4})
     calls = []
-    real = trust._beta_draws
-    monkeypatch.setattr(trust, "_beta_draws", lambda *a: calls.append(1) or real(*a))
+    real = trust_intervals.beta_draws
+    monkeypatch.setattr(trust_intervals, "beta_draws", lambda *a: calls.append(1) or real(*a))
     with trust.shared_draws():
         first = score_groups(counts_frame(rows), TrustSettings(), prior)
         assert len(calls) == 2
@@ -949,14 +950,14 @@ def _mixed_counts() -> pl.DataFrame:
 def test_score_rows_without_the_frame_equal_the_frames_rows():
     counts = _mixed_counts()
     for settings in (TrustSettings(), TrustSettings(min_polar=1, max_width=5, draws=50)):
-        scored = trust._score(counts, settings, None)
+        scored = trust.score(trust.counts_of(counts), settings, None)
         frame = scored.frame
         assert frame.schema == pl.Schema(trust.SCORE_SCHEMA)
         for i in range(frame.height):
             assert scored.row(i) == frame.row(i, named=True)
     # Flags read from the table of missing-component cases (no insufficient scored group).
     some = counts.filter(pl.col("group").is_in(["big", "twin-a", "empty"]))
-    scored = trust._score(some, TrustSettings(min_polar=1), None)
+    scored = trust.score(trust.counts_of(some), TrustSettings(min_polar=1), None)
     assert scored.frame["flags"].to_list() == [
         [], ["partial: S3 (no reply data)", "partial: S5 (no post/reach data)"], ["no data"]]
     assert [scored.row(i) for i in range(3)] == list(scored.frame.iter_rows(named=True))
@@ -967,7 +968,7 @@ def test_score_rows_without_the_frame_equal_the_frames_rows():
 
 
 def test_score_frame_built_in_order_equals_the_frame_reordered():
-    scored = trust._score(_mixed_counts(), TrustSettings(), None)
+    scored = trust.score(trust.counts_of(_mixed_counts()), TrustSettings(), None)
     order = [3, 0, 5, 1, 4, 2]
     assert scored.frame_of(order=order).equals(scored.frame[order])
     names = ["group", "trust", "flags", "weights_used", "rank"]
@@ -979,8 +980,9 @@ def test_changes_and_channel_equal_from_arrays_equal_those_from_frames():
     before = now.with_columns(pl.col("pos") * 0.7, pl.col("answered_in_target") + 3,
                               pl.col("s4") * 0.9)  # fmt: skip
     settings = TrustSettings(draws=200)
-    a, b = trust._score(now, settings, None), trust._score(before, settings, None)
-    assert trust._biggest_changes(a.change_rows(), b.change_rows(), 3) == trust.biggest_changes(
+    a, b = trust.score(trust.counts_of(now), settings, None), trust.score(
+        trust.counts_of(before), settings, None)
+    assert trust.changes_between(a.change_rows(), b.change_rows(), 3) == trust.biggest_changes(
         a.frame, b.frame, 3
     )
     assert [r for r in a.change_rows()] == [
@@ -1040,27 +1042,27 @@ def test_vectorised_ranks_bands_and_quantiles_match_their_references():
     assert both["rank"].to_list() == _reference_ranks(both, parts)
     scores = np.array([np.nan, -3.0, 0.0, 34.999, 35.0, 49.9, 50.0, 64.99, 65.0, 79.99, 80.0,
                        100.0])  # fmt: skip
-    assert trust._bands(scores) == [band(None if np.isnan(x) else float(x)) for x in scores]
+    assert trust.bands(scores) == [band(None if np.isnan(x) else float(x)) for x in scores]
     rng = np.random.default_rng(4)
     for n in (2, 3, 199, 200, 1000):
         draws = rng.normal(size=(9, n))
         for q in ([0.1, 0.9], [0.025, 0.975], [0.0, 1.0]):
-            got = trust._quantiles(draws, q)
+            got = trust.quantiles(draws, q)
             assert np.allclose(got, np.quantile(draws, q, axis=1), rtol=0, atol=1e-12)
 
 
 def test_group_streams_depend_on_seed_and_group_only():
-    streams = trust._GroupStreams(12345)
+    streams = trust.GroupStreams(12345)
     first = streams("a").random(5)
     streams("b").random(7)  # another group in between, part of a buffered word left over
     streams("b").integers(0, 2**31, 3, dtype=np.uint32)
     assert np.array_equal(streams("a").random(5), first)
-    assert np.array_equal(trust._GroupStreams(12345)("a").random(5), first)
-    assert not np.array_equal(trust._GroupStreams(7)("a").random(5), first)
+    assert np.array_equal(trust.GroupStreams(12345)("a").random(5), first)
+    assert not np.array_equal(trust.GroupStreams(7)("a").random(5), first)
     assert not np.array_equal(streams("a ").random(5), first)
     # The draws themselves are Beta: mean and sd of a large sample.
     out = np.zeros((1, 200_000))
-    trust._beta_draws(streams("a"), [30.0], [70.0], 200_000, [1.0], out)
+    trust.beta_draws(streams("a"), [30.0], [70.0], 200_000, [1.0], out)
     x = out[0]
     assert abs(x.mean() - 0.3) < 0.002
     assert abs(x.std() - math.sqrt(0.3 * 0.7 / 101)) < 0.001

@@ -852,8 +852,8 @@ class Store:
 
     def rollup_rows(self, f: Filters) -> dict[str, np.ndarray]:
         """The daily rollup rows of the filter's window, channels and campaigns (one per
-        channel, campaign and day) as numpy arrays: ``channel``, ``day`` and every count
-        column, nulls as 0.
+        channel, campaign and day) as numpy arrays: ``channel``, ``campaign``, ``day`` and
+        every count column, nulls as 0.
 
         Read as they are, without grouping: the Overview sums them many ways itself
         (:class:`trustdash.analysis.RollupDays`), and a plain read is the cheapest query.
@@ -862,7 +862,7 @@ class Store:
         cols = ", ".join(_ROLLUP_COUNTS)
         with self.cursor() as cur:
             raw = cur.execute(
-                f"SELECT channel, day, {cols} FROM daily_rollup WHERE {where}",  # noqa: S608 - whitelist
+                f"SELECT channel, campaign, day, {cols} FROM daily_rollup WHERE {where}",  # noqa: S608 - whitelist
                 params,
             ).fetchnumpy()
         out = {k: np.ma.filled(v, 0.0) if isinstance(v, np.ma.MaskedArray) else v
