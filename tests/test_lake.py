@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import comments_csv, make_rows, new_lake
-from trustdash import lake
 from trustdash.ingest import import_files
-from trustdash.store import Store, StoreError
+from trustdash.migrate import migrate
+from trustdash.store import Store, StoreError, lake
 
 
 def test_targets_are_told_apart_and_passwords_hidden() -> None:
@@ -178,7 +178,7 @@ def test_migrate_embedded_into_ducklake(tmp_path: Path, lake_target: str) -> Non
     before, counts = _trust(src), src.table_counts()
     src.close()
 
-    copied = lake.migrate(src_path, lake_target)
+    copied = migrate(src_path, lake_target)
     assert copied["comments"] == counts["comments"]
 
     dst = Store(lake_target)
@@ -193,9 +193,9 @@ def test_migrate_embedded_into_ducklake(tmp_path: Path, lake_target: str) -> Non
         dst.close()
     # A second migration into the same, now non-empty, lake is refused.
     with pytest.raises(StoreError, match="already holds data"):
-        lake.migrate(src_path, lake_target)
+        migrate(src_path, lake_target)
 
 
 def test_migrate_refuses_a_missing_source(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="No store"):
-        lake.migrate(tmp_path / "nope.duckdb", tmp_path / "dst.duckdb")
+        migrate(tmp_path / "nope.duckdb", tmp_path / "dst.duckdb")
