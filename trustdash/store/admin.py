@@ -327,4 +327,3 @@ def _purge_orphans(cur: duckdb.DuckDBPyConnection) -> None:
         "DELETE FROM label_overrides o WHERE NOT EXISTS (SELECT 1 FROM comments c "
         "WHERE c.channel = o.channel AND c.row_key = o.row_key)"
     )
-

@@ -388,7 +388,6 @@ def _row_group_batches(frame: pl.DataFrame) -> Any:
     return pa.Table.from_batches(table.to_batches(max_chunksize=_INSERT_CHUNK), table.schema)
 
 
-
 def clear_dead_staging(root: Path) -> None:
     """Remove what imports of dead processes left in ``root``: only this process can hold
     the DuckDB file open, so a folder of another process is from an import that died."""
@@ -400,7 +399,6 @@ def clear_dead_staging(root: Path) -> None:
         if pid == os.getpid():
             continue  # another Store of this process may be importing
         shutil.rmtree(child, ignore_errors=True)
-
 
 
 def prepare_staging(target: str, backend: str) -> Path | None:

@@ -81,7 +81,6 @@ def retry_on_conflict(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text or "being used" in text
@@ -97,7 +96,7 @@ class Database:
     """The connection to a store target: an embedded DuckDB file (``":memory:"`` for a
     throwaway one) or a DuckLake (``ducklake:postgres:<libpq string>``, data under
     ``TRUSTDASH_DATA_PATH``), with its cursors, transactions, id allocation and
-    introspection. Knows no table but those of the id counters."""
+    introspection. Of the tables it knows only the id counters (see :meth:`new_id`)."""
 
     def __init__(self, target: str | Path | None = None, *, wait_seconds: float = 10.0) -> None:
         self.target = config.db_target(target)
@@ -163,7 +162,7 @@ class Database:
 
         Raises :class:`StoreConflict` when another process committed a clashing write
         first (DuckLake); callers re-run the whole transaction (see ``retry_on_conflict``
-        and :meth:`import_batch`). Readers never wait: they see the last committed snapshot.
+        and :meth:`~trustdash.store.batches.Batches.import_batch`). Readers never wait: they see the last committed snapshot.
         """
         with self.write_lock, self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
@@ -252,4 +251,3 @@ def _conflict_message(exc: BaseException) -> str:
 def now() -> dt.datetime:
     """The current UTC time without time zone (as the store's TIMESTAMP columns hold it)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-

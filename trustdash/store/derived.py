@@ -137,7 +137,6 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, channels: Sequence[str]) -> 
     )
 
 
-
 def _refresh_reply_links(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
     """First brand reply per audience comment, in one statement that writes only the
     rows whose value changes.
@@ -189,7 +188,6 @@ def _refresh_reply_links(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> No
     )
 
 
-
 def _apply_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
     # Rules only ever fill campaigns they own: a campaign that came with the file wins.
     cur.execute(
@@ -224,7 +222,6 @@ def _apply_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> N
              AND c.channel IN (SELECT unnest(?))""",
         [chans],
     )
-
 
 
 def apply_post_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
@@ -280,7 +277,6 @@ def _rule_condition(
     return " AND ".join(conds), params
 
 
-
 def bucket_column(hours: float) -> str:
     """The rollup column counting replies within a target time (see :func:`snap_target`)."""
     return BUCKET_COL[snap_target(hours)]
@@ -293,4 +289,3 @@ def snap_target(hours: float) -> int:
         if b <= hours + 1e-9:
             best = b
     return best
-

@@ -168,4 +168,3 @@ class Schema(Database):
                     if not cur.execute("SELECT 1 FROM settings WHERE key = ?", [key]).fetchone():
                         cur.execute("INSERT INTO settings VALUES (?, '0')", [key])
             return steps
-
