@@ -161,8 +161,9 @@ class Database:
         """A write transaction; serialised within the process.
 
         Raises :class:`StoreConflict` when another process committed a clashing write
-        first (DuckLake); callers re-run the whole transaction (see ``retry_on_conflict``
-        and :meth:`~trustdash.store.batches.Batches.import_batch`). Readers never wait: they see the last committed snapshot.
+        first (DuckLake); callers re-run the whole transaction (see :func:`retry_on_conflict`
+        and :meth:`~trustdash.store.batches.Batches.import_batch`). Readers never wait: they
+        see the last committed snapshot.
         """
         with self.write_lock, self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
