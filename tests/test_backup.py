@@ -64,7 +64,7 @@ def test_round_trip_same_numbers(store: Store, tmp_path: Path) -> None:
         assert _counts(other) == _counts(store)
         # Derived tables are recomputed, the channel rollup (what the Overview reads) too.
         summed = "SELECT channel, day, sum(audience), sum(pos) FROM {} GROUP BY ALL ORDER BY ALL"
-        assert other._rows(summed.format("channel_rollup")) == store._rows(
+        assert other.rows(summed.format("channel_rollup")) == store.rows(
             summed.format("daily_rollup")
         )
         assert other.label_overrides().height == 1

@@ -135,9 +135,9 @@ def test_demo_store_is_realistic(demo_db: Path) -> None:
         assert s.table_counts()["comments"] >= 30_000
         lo, hi = s.date_bounds()
         assert (hi - lo).days >= 360
-        langs = dict(s._rows("SELECT lang, count(*) FROM comments GROUP BY 1"))
+        langs = dict(s.rows("SELECT lang, count(*) FROM comments GROUP BY 1"))
         assert langs.get("fr", 0) > 5000 and langs.get("en", 0) > 5000
-        assert s._one("SELECT count(*) FROM comments WHERE is_brand") > 1000
+        assert s.one("SELECT count(*) FROM comments WHERE is_brand") > 1000
     finally:
         s.close()
 

@@ -46,8 +46,7 @@ def _state(db: Path) -> dict:
     try:
         counts = s.table_counts()
         counts["rejected_rows"] = s.table_frame("rejected_rows").height
-        rollup = s.trust_counts(Filters(), "brand", half_life_days=0, targets={})
-        counts["rollup_n"] = int(rollup.get_column("n_raw").sum() or 0)
+        counts["rollup_n"] = int(s.rollup_days(Filters())["audience"].sum())
         return counts
     finally:
         s.close()

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import comments_csv, make_rows, new_lake
-from trustdash import lake
 from trustdash.ingest import import_files
-from trustdash.store import Store, StoreError
+from trustdash.migrate import migrate
+from trustdash.store import Store, StoreError, lake
 
 
 def test_targets_are_told_apart_and_passwords_hidden() -> None:
@@ -83,12 +83,12 @@ def test_lost_commit_race_replays_the_import(
         assert res.ok, res.errors
         assert res.rows_imported == 20 and res.duplicates == 10
         assert a.table_counts()["comments"] == 35
-        assert a._one("SELECT count(DISTINCT row_key) FROM comments") == 35
-        ids = [r[0] for r in a._rows("SELECT id FROM imports ORDER BY id")]
+        assert a.one("SELECT count(DISTINCT row_key) FROM comments") == 35
+        ids = [r[0] for r in a.rows("SELECT id FROM imports ORDER BY id")]
         assert replays  # the first commit really lost
         assert ids == [1, 2, 3] and res.import_id == 2  # claimed before b's import
-        assert a._one("SELECT sum(audience) FROM daily_rollup") == 35
-        assert a._one("SELECT rows_imported FROM imports WHERE id = 2") == 20
+        assert a.one("SELECT sum(audience) FROM daily_rollup") == 35
+        assert a.one("SELECT rows_imported FROM imports WHERE id = 2") == 20
     finally:
         a.close()
         b.close()
@@ -149,9 +149,9 @@ def test_ids_stay_unique_across_concurrent_writers(lake_target: str) -> None:
     try:
         assert not errors, errors
         s = stores[0]
-        ids = [r[0] for r in s._rows("SELECT id FROM imports")]
+        ids = [r[0] for r in s.rows("SELECT id FROM imports")]
         assert sorted(ids) == sorted(set(ids)) and len(ids) == 6
-        ann = [r[0] for r in s._rows("SELECT id FROM annotations")]
+        ann = [r[0] for r in s.rows("SELECT id FROM annotations")]
         assert len(ann) == len(set(ann)) == 3
         assert s.table_counts()["comments"] == 30
         assert "_next_id.imports" not in s.all_settings()
@@ -178,7 +178,7 @@ def test_migrate_embedded_into_ducklake(tmp_path: Path, lake_target: str) -> Non
     before, counts = _trust(src), src.table_counts()
     src.close()
 
-    copied = lake.migrate(src_path, lake_target)
+    copied = migrate(src_path, lake_target)
     assert copied["comments"] == counts["comments"]
 
     dst = Store(lake_target)
@@ -193,9 +193,9 @@ def test_migrate_embedded_into_ducklake(tmp_path: Path, lake_target: str) -> Non
         dst.close()
     # A second migration into the same, now non-empty, lake is refused.
     with pytest.raises(StoreError, match="already holds data"):
-        lake.migrate(src_path, lake_target)
+        migrate(src_path, lake_target)
 
 
 def test_migrate_refuses_a_missing_source(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="No store"):
-        lake.migrate(tmp_path / "nope.duckdb", tmp_path / "dst.duckdb")
+        migrate(tmp_path / "nope.duckdb", tmp_path / "dst.duckdb")

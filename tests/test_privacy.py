@@ -15,8 +15,7 @@ from trustdash.ingest import ImportOptions, import_files
 
 def _audience(store) -> int:
     """Audience comments counted by the rollup (what the dashboard shows)."""
-    frame = store.trust_counts(Filters(), "brand", half_life_days=0, targets={})
-    return int(frame.get_column("n_raw").sum() or 0) if frame.height else 0
+    return int(store.rollup_days(Filters())["audience"].sum())
 
 
 def _text_key(store, marker: str) -> str:

@@ -14,8 +14,8 @@ def test_lexicon_change_triggers_rescore_and_overrides_win(store: Store) -> None
         r["text"] = "The zorblax arrived today"
     import_files(store, [("a.csv", comments_csv(rows))])
     assert not rescoring.needs_rescore(store)
-    assert store._one("SELECT count(*) FROM comments WHERE label = 'negative'") == 0
-    key = store._one("SELECT row_key FROM comments ORDER BY row_key LIMIT 1")
+    assert store.one("SELECT count(*) FROM comments WHERE label = 'negative'") == 0
+    key = store.one("SELECT row_key FROM comments ORDER BY row_key LIMIT 1")
     store.set_label("facebook", key, "positive")
     store.set_setting("lexicon_overrides", {"zorblax": -1.0})
     assert rescoring.needs_rescore(store)
@@ -23,9 +23,9 @@ def test_lexicon_change_triggers_rescore_and_overrides_win(store: Store) -> None
     updated = rescoring.rescore(store, lambda f, t: seen.append(f), parts=4)
     assert updated == 19
     assert seen[-1] == 1.0
-    assert store._one("SELECT count(*) FROM comments WHERE label = 'negative'") == 19
-    assert store._one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
-    assert store._one("SELECT sum(neg) FROM daily_rollup") == 19
+    assert store.one("SELECT count(*) FROM comments WHERE label = 'negative'") == 19
+    assert store.one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
+    assert store.one("SELECT sum(neg) FROM daily_rollup") == 19
     assert not rescoring.needs_rescore(store)
 
 

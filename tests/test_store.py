@@ -15,7 +15,7 @@ from trustdash.store import SCHEMA_VERSION, Store, StoreError
 
 def test_new_store_is_migrated(store: Store) -> None:
     assert store.schema_version() == SCHEMA_VERSION
-    tables = {r[0] for r in store._rows("SELECT table_name FROM information_schema.tables")}
+    tables = {r[0] for r in store.rows("SELECT table_name FROM information_schema.tables")}
     for t in ("imports", "posts", "comments", "daily_metrics", "campaigns", "annotations",
               "settings", "schema_version", "daily_rollup"):  # fmt: skip
         assert t in tables
@@ -38,16 +38,16 @@ def test_older_file_is_upgraded(tmp_path) -> None:
 
 def _channel_rollup_matches(store: Store) -> int:
     """channel_rollup is daily_rollup summed over campaigns, row for row; returns its rows."""
-    from trustdash.store import _ROLLUP_COUNTS
+    from trustdash.store import ROLLUP_COUNTS
 
-    sums = ", ".join(f"sum({c})" for c in _ROLLUP_COUNTS)
+    sums = ", ".join(f"sum({c})" for c in ROLLUP_COUNTS)
     summed = f"SELECT channel, day, {sums} FROM daily_rollup GROUP BY channel, day"
-    diff = store._one(
+    diff = store.one(
         f"SELECT count(*) FROM ((SELECT * FROM channel_rollup EXCEPT ALL {summed}) "
         f"UNION ALL ({summed} EXCEPT ALL SELECT * FROM channel_rollup))"
     )
     assert diff == 0
-    return int(store._one("SELECT count(*) FROM channel_rollup"))
+    return int(store.one("SELECT count(*) FROM channel_rollup"))
 
 
 def test_channel_rollup_follows_every_write(store: Store, tmp_path) -> None:
@@ -58,13 +58,13 @@ def test_channel_rollup_follows_every_write(store: Store, tmp_path) -> None:
     b = import_files(store, [("b.csv", comments_csv(make_rows(12, channel="youtube",
                                                               prefix="y")))])[0]  # fmt: skip
     assert _channel_rollup_matches(store) > 0
-    key = store._one("SELECT row_key FROM comments WHERE channel = 'facebook' LIMIT 1")
+    key = store.one("SELECT row_key FROM comments WHERE channel = 'facebook' LIMIT 1")
     store.set_label("facebook", key, "negative")
     _channel_rollup_matches(store)
     store.forget_author("user3")
     _channel_rollup_matches(store)
     store.delete_channel("x")
-    assert store._one("SELECT count(*) FROM channel_rollup WHERE channel = 'x'") == 0
+    assert store.one("SELECT count(*) FROM channel_rollup WHERE channel = 'x'") == 0
     _channel_rollup_matches(store)
     store.delete_import(b.import_id)
     _channel_rollup_matches(store)
@@ -173,7 +173,7 @@ def test_failed_import_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPa
     )[0]
     assert not res.ok and "nothing was stored" in res.errors[0]
     assert store.table_counts() == {"comments": 0, "posts": 0, "daily_metrics": 0, "imports": 0}
-    assert store._one("SELECT count(*) FROM daily_rollup") == 0
+    assert store.one("SELECT count(*) FROM daily_rollup") == 0
 
 
 def test_settings_round_trip(store: Store) -> None:
@@ -203,7 +203,7 @@ def test_hostile_names_are_parameters(store: Store) -> None:
 def test_reply_linking_by_parent_and_by_thread(store: Store) -> None:
     rows = make_rows(10, reply_every=2)
     import_files(store, [("r.csv", comments_csv(rows))])
-    linked = store._frame(
+    linked = store.frame(
         "SELECT comment_id, first_reply_at FROM comments WHERE NOT is_brand ORDER BY comment_id"
     )
     answered = linked.filter(pl.col("first_reply_at").is_not_null())["comment_id"].to_list()
@@ -219,7 +219,7 @@ def test_reply_linking_by_parent_and_by_thread(store: Store) -> None:
          "channel": "x"},
     ]  # fmt: skip
     import_files(store, [("t.csv", comments_csv(thread))])
-    got = dict(store._rows("SELECT comment_id, first_reply_at IS NOT NULL FROM comments "
+    got = dict(store.rows("SELECT comment_id, first_reply_at IS NOT NULL FROM comments "
                            "WHERE channel = 'x' AND NOT is_brand"))  # fmt: skip
     assert got == {"t1": True, "t3": False}
 
@@ -231,15 +231,15 @@ def test_reply_links_follow_later_and_removed_replies(store: Store) -> None:
     audience = [r for r in rows if r["author"] != "brand"]
     replies = [r for r in rows if r["author"] == "brand"]
     import_files(store, [("a.csv", comments_csv(audience))])
-    assert store._one("SELECT count(first_reply_at) FROM comments") == 0
+    assert store.one("SELECT count(first_reply_at) FROM comments") == 0
     b = import_files(store, [("b.csv", comments_csv(replies))])[0]
-    linked = dict(store._rows("SELECT comment_id, first_reply_at FROM comments "
+    linked = dict(store.rows("SELECT comment_id, first_reply_at FROM comments "
                               "WHERE NOT is_brand AND first_reply_at IS NOT NULL"))  # fmt: skip
     assert sorted(linked) == ["c0", "c2", "c4"]
-    assert store._one("SELECT sum(answered) FROM daily_rollup") == 3
+    assert store.one("SELECT sum(answered) FROM daily_rollup") == 3
     store.delete_import(b.import_id)
-    assert store._one("SELECT count(first_reply_at) FROM comments") == 0
-    assert store._one("SELECT sum(answered) FROM daily_rollup") == 0
+    assert store.one("SELECT count(first_reply_at) FROM comments") == 0
+    assert store.one("SELECT sum(answered) FROM daily_rollup") == 0
     # Brand replies without parent answer the audience comments before them on the post.
     thread = [
         {"comment_id": "u1", "post_id": "Q", "author": "ann", "is_brand": "false",
@@ -252,7 +252,7 @@ def test_reply_links_follow_later_and_removed_replies(store: Store) -> None:
          "created_at": "2026-07-01T11:30:00", "text": "Sent by DM", "channel": "x"},
     ]  # fmt: skip
     import_files(store, [("t.csv", comments_csv(thread))])
-    got = dict(store._rows("SELECT comment_id, strftime(first_reply_at, '%H:%M') FROM comments "
+    got = dict(store.rows("SELECT comment_id, strftime(first_reply_at, '%H:%M') FROM comments "
                            "WHERE channel = 'x' AND NOT is_brand"))  # fmt: skip
     assert got == {"u1": "10:30", "u2": "10:30"}
 
@@ -265,11 +265,11 @@ def test_brand_accounts_mark_replies(store: Store) -> None:
             r["author"] = "AcmeCare"
     store.set_setting("brand_accounts", ["acmecare"])
     import_files(store, [("b.csv", comments_csv(rows))])
-    n_brand = store._one("SELECT count(*) FROM comments WHERE is_brand")
+    n_brand = store.one("SELECT count(*) FROM comments WHERE is_brand")
     assert n_brand == 6
     store.set_setting("brand_accounts", [])
     store.refresh_all()
-    assert store._one("SELECT count(*) FROM comments WHERE is_brand") == 0
+    assert store.one("SELECT count(*) FROM comments WHERE is_brand") == 0
 
 
 def test_delete_import_removes_everything(store: Store) -> None:
@@ -278,19 +278,19 @@ def test_delete_import_removes_everything(store: Store) -> None:
     removed = store.delete_import(a.import_id)
     assert removed["comments"] == 20
     assert store.table_counts()["comments"] == 15
-    assert store._one("SELECT sum(audience) FROM daily_rollup") == 15
+    assert store.one("SELECT sum(audience) FROM daily_rollup") == 15
 
 
 def test_label_override_wins_and_reverts(store: Store) -> None:
     import_files(store, [("a.csv", comments_csv(make_rows(10, good=1.0)))])
-    key = store._one("SELECT row_key FROM comments LIMIT 1")
-    before = store._one("SELECT sum(pos) FROM daily_rollup")
+    key = store.one("SELECT row_key FROM comments LIMIT 1")
+    before = store.one("SELECT sum(pos) FROM daily_rollup")
     store.set_label("facebook", key, "negative")
-    assert store._one("SELECT label FROM comments WHERE row_key = ?", [key]) == "negative"
-    assert store._one("SELECT sum(pos) FROM daily_rollup") == before - 1
+    assert store.one("SELECT label FROM comments WHERE row_key = ?", [key]) == "negative"
+    assert store.one("SELECT sum(pos) FROM daily_rollup") == before - 1
     assert store.label_overrides().height == 1
     store.clear_label("facebook", key)
-    assert store._one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
+    assert store.one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
     assert store.label_overrides().height == 0
 
 
@@ -310,7 +310,7 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
     )[0]
     assert res.ok, res.errors
     assert (res.rows_imported, res.duplicates) == (30, 10)
-    assert store._one("SELECT count(*) FROM comments") == 30
+    assert store.one("SELECT count(*) FROM comments") == 30
 
     def leftovers() -> list:
         staged = store.staging_dir
@@ -325,7 +325,7 @@ def test_batches_of_one_import_dedupe_across_batches_and_leave_no_files(
         store, [("more.csv", comments_csv(make_rows(40, prefix="m")))], ImportOptions(batch_rows=10)
     )[0]
     assert not res.ok
-    assert store._one("SELECT count(*) FROM comments") == 30
+    assert store.one("SELECT count(*) FROM comments") == 30
     assert leftovers() == []
 
 

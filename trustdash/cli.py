@@ -358,9 +358,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from trustdash import lake
+    from trustdash.migrate import migrate
 
-    counts = lake.migrate(args.src, args.dst)
+    counts = migrate(args.src, args.dst)
     print("Migrated: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     return 0
 

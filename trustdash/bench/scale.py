@@ -203,11 +203,11 @@ def run_concurrent(pg: str, workdir: Path, rows: int = 5_000, readers: int = 2) 
 
     with _lake_settings(env):
         store = Store(target)
-        total = store._one("SELECT count(*) FROM comments")
-        unique = store._one("SELECT count(*) FROM (SELECT DISTINCT channel, row_key FROM comments)")
-        rollup = store._one("SELECT sum(audience) FROM daily_rollup")
-        n_imports = store._one("SELECT count(*) FROM imports")
-        ids = store._one("SELECT count(DISTINCT id) FROM imports")
+        total = store.one("SELECT count(*) FROM comments")
+        unique = store.one("SELECT count(*) FROM (SELECT DISTINCT channel, row_key FROM comments)")
+        rollup = store.one("SELECT sum(audience) FROM daily_rollup")
+        n_imports = store.one("SELECT count(*) FROM imports")
+        ids = store.one("SELECT count(DISTINCT id) FROM imports")
         store.close()
     results = []
     for imp in imports:

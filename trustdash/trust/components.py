@@ -38,19 +38,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from trustdash.trust.model import COMPONENTS, ArrayLike, Number, is_missing, norm_weights, shrink
-
-# A channel "has reply data" when its exports hold at least one brand reply (a brand
-# comment, or an answered comment): only then is S3 measurable there.
-REPLY_DATA = "brand_replies + answered > 0"
-
-def net_sentiment(pos: Number, neg: Number) -> float | None:
-    """Net sentiment ``(P - N) / (P + N)`` in [-1, 1] (polar-only form); ``None`` if P + N = 0."""
-    total = float(pos) + float(neg)
-    if total <= 0:
-        return None
-    return (float(pos) - float(neg)) / total
-
+from trustdash.trust.model import COMPONENTS, ArrayLike, is_missing, norm_weights, shrink
 
 # --------------------------------------------------------------------------
 # Components

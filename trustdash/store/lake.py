@@ -2,9 +2,9 @@
 
 A store target ``ducklake:postgres:<libpq connection string>`` (``--db`` or
 ``TRUSTDASH_DB``) selects it; ``TRUSTDASH_DATA_PATH`` names the folder or ``s3://``
-bucket holding the Parquet files. Only :mod:`trustdash.store` calls into this module
-(plus the ``migrate`` command): the rest of trustdash does not know which backend is in
-use.
+bucket holding the Parquet files. This is the adapter the store opens such a target
+with: only :mod:`trustdash.store` calls into it, the rest of trustdash does not know which
+backend is in use.
 
 The extensions come from PyPI packages (``duckdb-extension-ducklake``, ``-postgres``,
 ``-httpfs``) and are loaded from their files: nothing is ever downloaded.
@@ -20,14 +20,9 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import duckdb
-
-if TYPE_CHECKING:
-    from trustdash.store import Store
 
 PREFIX = "ducklake:"
 CATALOG = "lake"
@@ -226,75 +221,3 @@ def is_conflict(exc: BaseException) -> bool:
 def backoff(attempt: int, *, base: float = 0.2, cap: float = 5.0) -> float:
     """Full-jitter exponential backoff so that retrying writers spread out."""
     return random.uniform(0, min(cap, base * (2**attempt)))
-
-
-# -- migrate --------------------------------------------------------------------------------
-def migrate(
-    src: str | os.PathLike[str],
-    dst: str | os.PathLike[str],
-    *,
-    out: Callable[[str], Any] | None = None,
-    batch_rows: int = 500_000,
-) -> dict[str, int]:
-    """Copy every table of the store ``src`` into the empty store ``dst`` (any backends,
-    typically an embedded file into a DuckLake), in one transaction; returns row counts.
-
-    Rows stream through Arrow record batches, so memory stays bounded whatever the size.
-    """
-    from trustdash.store import SCHEMA_VERSION, Store, StoreError
-
-    src, dst = str(src), str(dst)
-    if not is_lake(src) and src != ":memory:" and not Path(src).is_file():
-        raise StoreError(f"No store at {src}.")
-    if src == dst:
-        raise StoreError("The source and the destination are the same store.")
-    source = Store(src)
-    try:
-        if source.schema_version() != SCHEMA_VERSION:
-            raise StoreError(f"Could not upgrade {describe(src)} to schema {SCHEMA_VERSION}.")
-        target = Store(dst)
-        try:
-            return _copy_tables(source, target, out, batch_rows)
-        finally:
-            target.close()
-    finally:
-        source.close()
-
-
-def _copy_tables(
-    source: Store, target: Store, out: Callable[[str], Any] | None, batch_rows: int
-) -> dict[str, int]:
-    from trustdash.store import StoreError
-
-    tables = target.user_tables()
-    busy = [t for t in ("comments", "posts", "daily_metrics", "imports") if target.row_count(t)]
-    if busy:
-        raise StoreError(
-            f"The destination {describe(target.target)} already holds data ({', '.join(busy)}); "
-            "migrate into an empty store."
-        )
-    have = set(source.user_tables())
-    counts: dict[str, int] = {}
-    with target.transaction() as cur:
-        for table in tables:
-            if table not in have:
-                continue
-            cols = [c for c in target.table_columns(table) if c in set(source.table_columns(table))]
-            col_sql = ", ".join(f'"{c}"' for c in cols)
-            # Settings and schema rows made by the destination's own migration give way.
-            cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - catalog names
-            with source.cursor() as scur:
-                reader = scur.execute(
-                    f'SELECT {col_sql} FROM "{table}"'  # noqa: S608 - catalog names
-                ).fetch_record_batch(batch_rows)
-                cur.register("migrate_src", reader)
-                try:
-                    res = cur.execute(
-                        f'INSERT INTO "{table}" ({col_sql}) SELECT {col_sql} FROM migrate_src'  # noqa: S608
-                    ).fetchone()
-                finally:
-                    cur.unregister("migrate_src")
-            counts[table] = int(res[0]) if res else 0
-            if out:
-                out(f"{table}: {counts[table]:,} rows")
-    return counts
