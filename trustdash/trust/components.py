@@ -38,7 +38,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from trustdash.trust.model import COMPONENTS, ArrayLike, is_missing, norm_weights, shrink
+from trustdash.trust.model import COMPONENTS, ArrayLike, Number, is_missing, norm_weights, shrink
+
+
+def net_sentiment(pos: Number, neg: Number) -> float | None:
+    """Net sentiment ``(P - N) / (P + N)`` in [-1, 1] (polar-only form); ``None`` if P + N = 0."""
+    total = float(pos) + float(neg)
+    if total <= 0:
+        return None
+    return (float(pos) - float(neg)) / total
+
 
 # --------------------------------------------------------------------------
 # Components
