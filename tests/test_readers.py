@@ -213,13 +213,13 @@ def test_big_json_list_of_records() -> None:
     ],
 )  # fmt: skip
 def test_sniff_columns(data: bytes, name: str, expected: list[str]) -> None:
-    from trustdash.readers import sniff_columns
+    from trustdash.formats import sniff_columns
 
     assert sniff_columns(data, name) == expected
 
 
 def test_sniff_columns_zip_and_path(tmp_path) -> None:
-    from trustdash.readers import sniff_columns
+    from trustdash.formats import sniff_columns
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -231,8 +231,7 @@ def test_sniff_columns_zip_and_path(tmp_path) -> None:
 
 
 def test_sniff_columns_match_open_sources_signature() -> None:
-    from trustdash.formats import header_signature
-    from trustdash.readers import sniff_columns
+    from trustdash.formats import header_signature, sniff_columns
 
     data = b"Title line\nFoo,Bar,Baz\n1,2,3\n"
     cols = sniff_columns(data, "t.csv")

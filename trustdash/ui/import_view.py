@@ -128,9 +128,7 @@ def _file_options(
 
 def _columns_for_wizard(data: bytes, name: str) -> list[str]:
     try:
-        from trustdash import readers
-
-        return readers.sniff_columns(data, name)
+        return formats.sniff_columns(data, name)
     except Exception:
         return []
 
