@@ -11,7 +11,7 @@ from trustdash import analysis, privacy, rescoring, trust
 from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
-from trustdash.ui.widgets import md_escape
+from trustdash.ui.text import md_escape
 from trustdash.workspace import setting, trust_settings
 
 
