@@ -1,4 +1,4 @@
-"""Real-browser end-to-end tests (Playwright + Debian chromium), issue #6 "Share with leadership".
+"""Real-browser end-to-end tests (Playwright + Debian chromium): sharing with leadership.
 
 Run with ``pytest -m browser``; skipped when ``/usr/bin/chromium`` is missing. One open-access
 server serves the Overview, upload and share-link tests; the login tests start their own

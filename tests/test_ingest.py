@@ -45,7 +45,7 @@ def test_french_headers_map_by_synonyms(store: Store) -> None:
     ).encode()
     res = import_files(store, [("avis.csv", data)], ImportOptions(channel="Facebook"))[0]
     assert res.ok, res.errors
-    rows = store.frame("SELECT channel, author, campaign, label FROM comments ORDER BY author")
+    rows = store.table_frame("comments").sort("author")
     assert rows["channel"].to_list() == ["facebook", "facebook"]
     assert rows["author"].to_list() == ["Léa", "Marc"]
     assert rows["campaign"].to_list() == ["Printemps", "Printemps"]
@@ -56,7 +56,7 @@ def test_campaign_option_fills_only_missing(store: Store) -> None:
     rows = make_rows(6, campaign="")
     rows[0]["campaign"] = "Own"
     import_files(store, [("c.csv", comments_csv(rows))], ImportOptions(campaign="Given"))
-    got = dict(store.rows("SELECT campaign, count(*) FROM comments GROUP BY 1"))
+    got = dict(store.table_frame("comments")["campaign"].value_counts().iter_rows())
     assert got == {"Own": 1, "Given": 5}
 
 
@@ -104,7 +104,8 @@ def test_posts_snapshot_updates_metrics(store: Store) -> None:
     later = import_files(store, [("p2.csv", posts(42))], ImportOptions(channel="facebook",
                                                                        table="posts"))[0]  # fmt: skip
     assert later.rows_imported == 0 and later.rows_updated == 1 and later.duplicates == 1
-    assert store.one("SELECT likes FROM posts WHERE post_id = 'p1'") == 42
+    posts = store.table_frame("posts")
+    assert posts.filter(posts["post_id"] == "p1")["likes"].to_list() == [42]
 
 
 def test_file_whose_rows_are_all_rejected_is_refused(store: Store) -> None:
@@ -113,7 +114,7 @@ def test_file_whose_rows_are_all_rejected_is_refused(store: Store) -> None:
     assert not res.ok
     assert "dates.csv" in res.errors[0] and "every row was rejected" in res.errors[0]
     assert _counts(store)["imports"] == 0
-    assert store.one("SELECT count(*) FROM rejected_rows") == 0
+    assert store.table_frame("rejected_rows").height == 0
 
 
 def test_prefetch_keeps_order_reraises_and_stops_the_reader() -> None:

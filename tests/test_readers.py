@@ -213,13 +213,13 @@ def test_big_json_list_of_records() -> None:
     ],
 )  # fmt: skip
 def test_sniff_columns(data: bytes, name: str, expected: list[str]) -> None:
-    from trustdash.readers import sniff_columns
+    from trustdash.formats import sniff_columns
 
     assert sniff_columns(data, name) == expected
 
 
 def test_sniff_columns_zip_and_path(tmp_path) -> None:
-    from trustdash.readers import sniff_columns
+    from trustdash.formats import sniff_columns
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -231,16 +231,18 @@ def test_sniff_columns_zip_and_path(tmp_path) -> None:
 
 
 def test_sniff_columns_match_open_sources_signature() -> None:
-    from trustdash.formats import header_signature
-    from trustdash.readers import sniff_columns
+    """The wizard's columns are those the import reads (same header row, preamble
+    skipped), and a file whose layout is unknown still offers its columns."""
+    from trustdash.formats import header_signature, sniff_columns
 
-    data = b"Title line\nFoo,Bar,Baz\n1,2,3\n"
-    cols = sniff_columns(data, "t.csv")
-    try:
-        srcs = open_sources(data, "t.csv")
-        assert header_signature(cols) == header_signature(srcs[0].columns)
-    except BadFile:
-        assert cols == ["Foo", "Bar", "Baz"]
+    known = b"Comments export\nMessage,Date,Author\nhello there,2024-01-01,bob\n"
+    cols = sniff_columns(known, "t.csv")
+    assert cols == ["Message", "Date", "Author"]
+    assert header_signature(cols) == header_signature(open_sources(known, "t.csv")[0].columns)
+    unknown = b"Title line\nFoo,Bar,Baz\n1,2,3\n"
+    with pytest.raises(BadFile, match="Columns seen: Foo, Bar, Baz"):
+        open_sources(unknown, "t.csv")
+    assert sniff_columns(unknown, "t.csv") == ["Foo", "Bar", "Baz"]
 
 
 def test_footer_row_dropped_from_sheets() -> None:

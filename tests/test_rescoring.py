@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from tests.conftest import comments_csv, make_rows
 from trustdash import rescoring
+from trustdash.filters import Filters
 from trustdash.ingest import import_files
 from trustdash.store import Store
+
+
+def _labels(store: Store, row_key: str | None = None) -> list[str]:
+    comments = store.table_frame("comments")
+    if row_key is not None:
+        comments = comments.filter(comments["row_key"] == row_key)
+    return comments["label"].to_list()
 
 
 def test_lexicon_change_triggers_rescore_and_overrides_win(store: Store) -> None:
@@ -14,8 +22,8 @@ def test_lexicon_change_triggers_rescore_and_overrides_win(store: Store) -> None
         r["text"] = "The zorblax arrived today"
     import_files(store, [("a.csv", comments_csv(rows))])
     assert not rescoring.needs_rescore(store)
-    assert store.one("SELECT count(*) FROM comments WHERE label = 'negative'") == 0
-    key = store.one("SELECT row_key FROM comments ORDER BY row_key LIMIT 1")
+    assert _labels(store).count("negative") == 0
+    key = min(store.table_frame("comments")["row_key"].to_list())
     store.set_label("facebook", key, "positive")
     store.set_setting("lexicon_overrides", {"zorblax": -1.0})
     assert rescoring.needs_rescore(store)
@@ -23,9 +31,9 @@ def test_lexicon_change_triggers_rescore_and_overrides_win(store: Store) -> None
     updated = rescoring.rescore(store, lambda f, t: seen.append(f), parts=4)
     assert updated == 19
     assert seen[-1] == 1.0
-    assert store.one("SELECT count(*) FROM comments WHERE label = 'negative'") == 19
-    assert store.one("SELECT label FROM comments WHERE row_key = ?", [key]) == "positive"
-    assert store.one("SELECT sum(neg) FROM daily_rollup") == 19
+    assert _labels(store).count("negative") == 19
+    assert _labels(store, key) == ["positive"]
+    assert store.rollup_rows(Filters())["neg"].sum() == 19  # the rollup follows
     assert not rescoring.needs_rescore(store)
 
 

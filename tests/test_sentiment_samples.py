@@ -1,4 +1,4 @@
-"""Accuracy targets of issue #4 measured on the shared labelled samples.
+"""The sentiment accuracy targets, measured on the shared labelled samples.
 
 Skipped only when the samples folder is absent.  vaderSentiment-fr is a requirement (its
 MIT lexicon file is read, the module is never imported), so the French targets are absolute.

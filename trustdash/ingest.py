@@ -154,7 +154,7 @@ def _import_one(
             try:
                 sources = open_sources(source, name, _map_options(store, opts))
             finally:
-                digest = hashing.result()  # a file that cannot be hashed fails first, as before
+                digest = hashing.result()  # a file that cannot be hashed fails first
     except BadFile as exc:
         return [FileResult(path=name, errors=[str(exc)])]
     except MemoryError:
@@ -245,7 +245,7 @@ def _store_source(
         store.set_setting(
             "scoring_version", f"{sentiment.SCORER_VERSION}:{overrides_version(overrides, terms)}"
         )
-    # Author pseudonymisation (issue #8): resolved before the transaction (makes the secret).
+    # Author pseudonymisation: resolved before the transaction (it may create the secret).
     anon = privacy.pseudonymiser(store)
     author_cols = [src.mapping[k] for k in privacy.AUTHOR_FIELDS if k in src.mapping]
     started = time.perf_counter()

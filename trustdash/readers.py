@@ -23,13 +23,17 @@ import os
 import re
 import tempfile
 import weakref
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import polars as pl
+import pyarrow.parquet as pq
+import xlrd
 
 from trustdash.parsing import fix_mojibake
 
@@ -676,8 +680,6 @@ def _linked_cell_text(cell: Any) -> str | None:
 
 
 def read_xlsx(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits) -> list[RawTable]:
-    import openpyxl
-
     # small workbooks are loaded fully so that link cells ("View comment") give their target
     links = blob.size() <= _HYPERLINK_MAX_BYTES
     try:
@@ -706,8 +708,6 @@ def read_xlsx(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits
 
 
 def read_xls(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits) -> list[RawTable]:
-    import xlrd
-
     try:
         book = xlrd.open_workbook(file_contents=blob.read_all(), on_demand=True)
         sheets = []
@@ -748,8 +748,6 @@ def read_spreadsheetml(
 ) -> list[RawTable]:
     """Excel 2003 XML ("SpreadsheetML"), which Facebook's legacy Insights
     export named .xls."""
-    import xml.etree.ElementTree as ET
-
     sheets: list[tuple[str, list[list[str | None]]]] = []
     try:
         with blob.open() as fh:
@@ -983,8 +981,6 @@ def _stringify(df: pl.DataFrame) -> pl.DataFrame:
 
 def read_parquet(blob: Blob, name: str, limits: Limits) -> list[RawTable]:
     try:
-        import pyarrow.parquet as pq
-
         with blob.open() as fh:
             meta = pq.ParquetFile(fh).metadata
             columns = [meta.schema.column(i).path.split(".")[0] for i in range(meta.num_columns)]
@@ -1100,48 +1096,3 @@ def is_xlsx_zip(blob: Blob) -> bool:
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
-
-
-# ---------------------------------------------------------------------------
-# header sniffing for the mapping wizard
-
-
-def sniff_columns(source: bytes | str | Path, name: str, _depth: int = 0) -> list[str]:
-    """The header of the (first) table in a file, even when no layout or
-    mapping is recognised, so that the wizard can offer its columns; ``[]``
-    when the file is not a table (HTML page, binary, empty, damaged)."""
-    from trustdash.formats import read_tables  # late: formats imports us
-
-    try:
-        if isinstance(source, (str, Path)):
-            blob = Blob(path=Path(source))
-        else:
-            blob = Blob(data=bytes(source))
-        limits = Limits(max_rows=None)
-        kind = sniff_kind(blob.head(), name)
-        if kind == "gz" and _depth < 2:
-            inner = gunzip(blob, name, [MAX_DECOMPRESSED])
-            return sniff_columns(inner.source() if inner.data is None else inner.data,
-                                 re.sub(r"\.gz$", "", name, flags=re.I), _depth + 1)  # fmt: skip
-        if kind == "zip" and not is_xlsx_zip(blob):
-            if _depth >= 2:
-                return []
-            for member, inner in zip_members(blob, name, [MAX_DECOMPRESSED]):
-                if re.search(r"\.(csv|tsv|txt|xlsx|xls|json|jsonl|ndjson|parquet)$", member, re.I):
-                    cols = sniff_columns(
-                        inner.data if inner.data is not None else str(inner.path),
-                        member,
-                        _depth + 1,
-                    )
-                    if cols:
-                        return cols
-            return []
-        if kind not in ("zip", "xls", "spreadsheetml", "parquet", "json", "js", "csv"):
-            return []
-        tables = read_tables(blob, name, kind, limits)
-    except (BadFile, OSError, ValueError, RecursionError):
-        return []
-    for t in tables:
-        if t.columns:
-            return list(t.columns)
-    return []

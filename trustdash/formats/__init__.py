@@ -70,6 +70,7 @@ __all__ = [
     "header_signature",
     "open_sources",
     "preview",
+    "sniff_columns",
     "suggest_mapping",
 ]
 
@@ -338,6 +339,45 @@ def read_tables(blob: Blob, name: str, kind: str, limits: Limits) -> list[RawTab
     if kind in ("json", "js"):
         return read_json(blob, name, limits, JSON_EXPANDERS, js=kind == "js")
     return read_csv(blob, name, _header_score, limits)
+
+
+def sniff_columns(source: bytes | str | Path, name: str, _depth: int = 0) -> list[str]:
+    """The header of the (first) table in a file, even when no layout or
+    mapping is recognised, so that the wizard can offer its columns; ``[]``
+    when the file is not a table (HTML page, binary, empty, damaged)."""
+    try:
+        if isinstance(source, (str, Path)):
+            blob = Blob(path=Path(source))
+        else:
+            blob = Blob(data=bytes(source))
+        limits = Limits(max_rows=None)
+        kind = sniff_kind(blob.head(), name)
+        if kind == "gz" and _depth < 2:
+            inner = gunzip(blob, name, [MAX_DECOMPRESSED])
+            return sniff_columns(inner.source() if inner.data is None else inner.data,
+                                 re.sub(r"\.gz$", "", name, flags=re.I), _depth + 1)  # fmt: skip
+        if kind == "zip" and not is_xlsx_zip(blob):
+            if _depth >= 2:
+                return []
+            for member, inner in zip_members(blob, name, [MAX_DECOMPRESSED]):
+                if re.search(r"\.(csv|tsv|txt|xlsx|xls|json|jsonl|ndjson|parquet)$", member, re.I):
+                    cols = sniff_columns(
+                        inner.data if inner.data is not None else str(inner.path),
+                        member,
+                        _depth + 1,
+                    )
+                    if cols:
+                        return cols
+            return []
+        if kind not in ("zip", "xls", "spreadsheetml", "parquet", "json", "js", "csv"):
+            return []
+        tables = read_tables(blob, name, kind, limits)
+    except (BadFile, OSError, ValueError, RecursionError):
+        return []
+    for t in tables:
+        if t.columns:
+            return list(t.columns)
+    return []
 
 
 def _open(

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from trustdash.formats.base import Ctx, FormatDef, norm, preamble_text
+from trustdash.formats.base import Ctx, FormatDef, norm, preamble_text, slug
 from trustdash.readers import RawTable, fix_mojibake_deep
 
 
@@ -140,8 +140,6 @@ def _slug_metric(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
     name = title.casefold()
     for prefix in ("facebook ", "instagram "):
         name = name.removeprefix(prefix)
-    from trustdash.formats.base import slug
-
     return frame.with_columns(pl.lit(slug(name)).alias("metric"))
 
 

@@ -242,7 +242,7 @@ def text_key(
     """Cache key: sha1 of normalised text, scorer version and overrides version.
 
     hashlib (not polars' hash, which may change between releases) on unique texts only."""
-    # A null text keys like the empty text, as before.
+    # A null text keys like the empty text.
     norm = normalise(texts, brand_terms).fill_null("")
     suffix = f"\x1f{SCORER_VERSION}\x1f{overrides_version}"
     codes, uniq = _distinct_codes(norm)

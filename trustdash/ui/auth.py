@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from trustdash import config
+from trustdash.ui.text import md_escape
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,6 @@ def enforce() -> Access:
         role = None
     if role is None:
         st.title("trustdash")
-        from trustdash.ui.widgets import md_escape
-
         st.error(md_escape(f"{email or 'This account'} is not allowed to see this dashboard."))
         st.button("Sign out", on_click=st.logout)
         st.stop()

@@ -1,34 +1,86 @@
 """Results of :mod:`trustdash.analysis` cached per store state, filters and arguments.
 
 Every widget click reruns a Streamlit page; the numbers only change when the data,
-the settings or the filters do. The store's ``data_version`` is part of the key, so
-an import, a relabel or a settings change is seen at once.
+the settings or the filters do. Each wrapper below calls one analysis function and
+returns its own type; its cache key is the store's target, the store's
+``data_version`` and the call's arguments, so an import, a relabel or a settings
+change is seen at once. The store itself is passed as ``_store``: Streamlit leaves
+arguments starting with an underscore out of the key.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+import polars as pl
 import streamlit as st
 
 from trustdash import analysis
-from trustdash.ui.guard import PageContext, shared_store
+from trustdash.filters import Filters
+from trustdash.store import Store
 
-# The analysis functions pages may call through the cache (names from our code only).
-ALLOWED = frozenset(
-    {"overview", "trust_table", "brand_headline", "responsiveness", "campaign_phases",
-     "channel_components", "series", "rank_stability"}
-)  # fmt: skip
+_CACHE = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _call(target: str, version: str, name: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(analysis, name)(shared_store(), *args, **dict(kwargs))
+@st.cache_data(**_CACHE)
+def _overview(
+    _store: Store, target: str, version: str, f: Filters, with_brand_series: bool
+) -> analysis.Overview:
+    return analysis.overview(_store, f, with_brand_series=with_brand_series)
 
 
-def cached(ctx: PageContext, name: str, *args: Any, **kwargs: Any) -> Any:
-    """``analysis.<name>(store, *args, **kwargs)``, computed once per store state."""
-    if name not in ALLOWED:
-        raise ValueError(name)
-    return _call(ctx.store.target, ctx.store.data_version(), name, args,
-                 tuple(sorted(kwargs.items())))  # fmt: skip
+def overview(store: Store, f: Filters, *, with_brand_series: bool = False) -> analysis.Overview:
+    """``analysis.overview``, computed once per store state."""
+    return _overview(store, store.target, store.data_version(), f, with_brand_series)
+
+
+@st.cache_data(**_CACHE)
+def _trust_table(_store: Store, target: str, version: str, f: Filters, by: str) -> pl.DataFrame:
+    return analysis.trust_table(_store, f, by)
+
+
+def trust_table(store: Store, f: Filters, by: str) -> pl.DataFrame:
+    """``analysis.trust_table``, computed once per store state."""
+    return _trust_table(store, store.target, store.data_version(), f, by)
+
+
+@st.cache_data(**_CACHE)
+def _series(_store: Store, target: str, version: str, f: Filters) -> pl.DataFrame:
+    return analysis.series(_store, f)
+
+
+def series(store: Store, f: Filters) -> pl.DataFrame:
+    """``analysis.series``, computed once per store state."""
+    return _series(store, store.target, store.data_version(), f)
+
+
+@st.cache_data(**_CACHE)
+def _channel_components(
+    _store: Store, target: str, version: str, f: Filters, channel: str
+) -> pl.DataFrame:
+    return analysis.channel_components(_store, f, channel)
+
+
+def channel_components(store: Store, f: Filters, channel: str) -> pl.DataFrame:
+    """``analysis.channel_components``, computed once per store state."""
+    return _channel_components(store, store.target, store.data_version(), f, channel)
+
+
+@st.cache_data(**_CACHE)
+def _campaign_phases(_store: Store, target: str, version: str, campaign: str) -> pl.DataFrame:
+    return analysis.campaign_phases(_store, campaign)
+
+
+def campaign_phases(store: Store, campaign: str) -> pl.DataFrame:
+    """``analysis.campaign_phases``, computed once per store state."""
+    return _campaign_phases(store, store.target, store.data_version(), campaign)
+
+
+@st.cache_data(**_CACHE)
+def _responsiveness(
+    _store: Store, target: str, version: str, f: Filters, business_hours: bool
+) -> pl.DataFrame:
+    return analysis.responsiveness(_store, f, business_hours=business_hours)
+
+
+def responsiveness(store: Store, f: Filters, *, business_hours: bool = False) -> pl.DataFrame:
+    """``analysis.responsiveness``, computed once per store state."""
+    return _responsiveness(store, store.target, store.data_version(), f, business_hours)

@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from trustdash import config
+from trustdash import config, inbox, rescoring
 from trustdash.filters import NO_CAMPAIGN, Filters, default_window, from_params, to_params
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
 from trustdash.ui.auth import Access, enforce
+from trustdash.ui.text import md_escape, nav_link
 from trustdash.workspace import ensure_started
 
 
@@ -35,8 +36,6 @@ class PageContext:
 
 @st.cache_resource(show_spinner=False)
 def _store(target: str) -> Store:
-    from trustdash import inbox
-
     store = open_store(target)
     # The app is the single writer of an embedded store: CLI imports come through here.
     inbox.start_watcher(store)
@@ -54,8 +53,6 @@ def shared_store() -> Store:
     try:
         store = _store(target)
     except (StoreBusy, StoreError) as exc:
-        from trustdash.ui.widgets import md_escape
-
         st.error(md_escape(str(exc)))
         st.stop()
     return store
@@ -80,8 +77,6 @@ def page(
         if access.mode == "open":
             st.caption("Open access (local use): no login is configured.")
         else:
-            from trustdash.ui.widgets import md_escape
-
             st.caption(md_escape(f"Signed in as {access.email} · {access.role}"))
             st.button("Sign out", on_click=st.logout, key="td_logout")
     notices: list[str] = []
@@ -92,8 +87,6 @@ def page(
             "Import your own exports on the Import page."
         )
     f = shared_filters(store, notices) if filters else Filters()
-    from trustdash.ui.widgets import md_escape
-
     for n in notices:
         # Notices quote values from the URL: never let them render as markdown.
         st.info(md_escape(n), icon="ℹ️")
@@ -102,15 +95,11 @@ def page(
 
 def _rescoring_status(store: Store) -> None:
     """Start re-scoring after a scorer or lexicon change and show its progress."""
-    from trustdash import rescoring
-
     job = rescoring.start_background(store) or rescoring.current_job(store)
     if job is None:
         return
     with st.sidebar:
         if job.error:
-            from trustdash.ui.widgets import md_escape
-
             st.error(md_escape(f"Re-scoring failed: {job.error}"))
         elif not job.done:
             st.progress(job.fraction, text=job.text)
@@ -132,8 +121,6 @@ NAV = [
 
 def _navigation(access: Access) -> None:
     """Page links with readable labels; editor-only pages hidden from viewers."""
-    from trustdash.ui.widgets import nav_link
-
     params = to_params(st.session_state["td_f"]) if "td_f" in st.session_state else None
     for path, label, icon, editor_only in NAV:
         if editor_only and not access.can_edit:

@@ -11,7 +11,8 @@ from trustdash import formats
 from trustdash.ingest import FileResult, ImportOptions, import_files
 from trustdash.schema import FIELDS
 from trustdash.ui.guard import PageContext
-from trustdash.ui.widgets import download_buttons, md_escape
+from trustdash.ui.text import md_escape
+from trustdash.ui.widgets import download_buttons
 
 ACCEPTED = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "js", "gz", "zip"]
 _NONE = "— not in this file —"
@@ -128,9 +129,7 @@ def _file_options(
 
 def _columns_for_wizard(data: bytes, name: str) -> list[str]:
     try:
-        from trustdash import readers
-
-        return readers.sniff_columns(data, name)
+        return formats.sniff_columns(data, name)
     except Exception:
         return []
 

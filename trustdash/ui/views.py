@@ -6,9 +6,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from trustdash import analysis, charts, trust
+from trustdash import analysis, charts, report, trust
 from trustdash.filters import NO_CAMPAIGN
-from trustdash.ui.cache import cached
+from trustdash.ui import cache
 from trustdash.ui.guard import PageContext
 from trustdash.ui.widgets import (
     chart,
@@ -61,7 +61,7 @@ def overview_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
     with st.spinner("Computing trust…"):
-        ov = cached(ctx, "overview", ctx.filters)
+        ov = cache.overview(ctx.store, ctx.filters)
     st.caption(md_escape(ov.filters.describe()))
     head = ov.headline
     c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
@@ -162,7 +162,7 @@ def channels_view(ctx: PageContext) -> None:
         return
     channel = st.selectbox("Channel", channels, key="ch_pick")
     f = ctx.filters.with_(channels=(channel,))
-    table = cached(ctx, "trust_table", f, "channel")
+    table = cache.trust_table(ctx.store, f, "channel")
     settings = analysis.trust_settings(ctx.store)
     row = table.row(0, named=True) if table.height else None
     c1, c2 = st.columns([1, 2])
@@ -171,9 +171,9 @@ def channels_view(ctx: PageContext) -> None:
     with c2:
         if row:
             st.plotly_chart(charts.components_bar(row), key="ch_components")
-    long = cached(ctx, "channel_components", f, channel)
+    long = cache.channel_components(ctx.store, f, channel)
     chart(ctx, charts.components_over_time(long), key="ch_over_time", data=long)
-    ser = cached(ctx, "series", f)
+    ser = cache.series(ctx.store, f)
     chart(
         ctx,
         charts.trust_over_time(ser, title=f"Trust over time · {channel}",
@@ -191,7 +191,7 @@ def campaigns_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
     f = ctx.filters
-    table = cached(ctx, "trust_table", f, "campaign")
+    table = cache.trust_table(ctx.store, f, "campaign")
     table = table.with_columns(
         pl.when(pl.col("group") == "").then(pl.lit(NO_CAMPAIGN)).otherwise(pl.col("group"))
         .alias("group")
@@ -217,7 +217,7 @@ def campaigns_view(ctx: PageContext) -> None:
     if names:
         st.subheader("Before / during / after")
         pick = st.selectbox("Campaign", names, key="cp_pick")
-        phases = cached(ctx, "campaign_phases", pick)
+        phases = cache.campaign_phases(ctx.store, pick)
         chart(ctx, charts.phases_bar(phases, title=f"Brand trust around {pick}"),
               key="cp_phases", dimension="none", data=phases)  # fmt: skip
         row = table.filter(pl.col("group") == pick)
@@ -231,7 +231,7 @@ def responsiveness_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
     business = st.toggle("Count business hours only (Mon–Fri 9:00–18:00)", key="resp_bh")
-    table = cached(ctx, "responsiveness", ctx.filters, business_hours=business)
+    table = cache.responsiveness(ctx.store, ctx.filters, business_hours=business)
     if table.is_empty():
         empty_state("No actionable comments (questions, complaints, negatives) in this "
                     "selection.", import_link=False)  # fmt: skip
@@ -319,11 +319,9 @@ def conversations_view(ctx: PageContext) -> None:
 
 
 def brief_view(ctx: PageContext) -> None:
-    from trustdash import report
-
     if _no_data(ctx):
         return
-    ov = cached(ctx, "overview", ctx.filters, with_brand_series=True)
+    ov = cache.overview(ctx.store, ctx.filters, with_brand_series=True)
     head = ov.headline
     st.title("Leadership brief")
     # Static CSS of ours (no user text): browser print gives the brief without the sidebar.

@@ -6,7 +6,6 @@ ever shown as plain text or escaped: never as HTML or live markdown.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import plotly.graph_objects as go
@@ -18,13 +17,7 @@ from trustdash.charts import selection_slices
 from trustdash.exporting import to_csv_bytes, to_xlsx_bytes
 from trustdash.filters import Filters, to_params
 from trustdash.ui.guard import PageContext
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md_escape(text: object) -> str:
-    """Text safe to embed in markdown: every markdown/HTML character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text if text is not None else ""))
+from trustdash.ui.text import md_escape, nav_link
 
 
 def fmt_score(value: float | None) -> str:
@@ -205,22 +198,6 @@ def quote(text: str, caption: str = "") -> None:
         st.text(text if len(text) < 600 else text[:600] + "…")
         if caption:
             st.caption(md_escape(caption))
-
-
-def nav_link(
-    page_file: str, label: str, icon: str, query_params: dict | None = None
-) -> None:
-    """A link to another page. Falls back to a plain relative link when the current
-    script is not run from ``app.py`` (a deep link before the app's first run)."""
-    try:
-        st.page_link(page_file, label=label, icon=icon, query_params=query_params)
-    except Exception:
-        from urllib.parse import urlencode
-
-        slug = page_file.rsplit("/", 1)[-1].removesuffix(".py").split("_", 1)[-1]
-        slug = "" if page_file == "app.py" else slug
-        qs = ("?" + urlencode(query_params, doseq=True)) if query_params else ""
-        st.markdown(f"[{md_escape(label)}](./{slug}{qs})")
 
 
 def empty_state(message: str, *, import_link: bool = True) -> None:
