@@ -255,34 +255,52 @@ def _with_components(
     dim = dims[0] if dims else "brand"
     end = f.end or dt.date.today()
     start = (f.start or end) - S6_LOOKBACK
-    weekly = reads.weekly(f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
-    s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
+    if dim == "brand":
+        # The brand's consistency adds up its channels' (see trust.components).
+        weekly = reads.weekly(f.with_(start=start, end=end), "channel")
+        s6 = _brand_s6(c, weekly, by, then_by, period, end, s.prior_strength, mu)
+    else:
+        weekly = reads.weekly(f.with_(start=start, end=end), dim)
+        keys = _row_keys(c, by, then_by, dim)
+        pos, neg = _s6_windows(weekly, keys, _row_ends(c, by, then_by, period, end))
+        s6 = trust.s6_from_windows(pos, neg, s.prior_strength, mu)
     return {**c, "s4": s4, "s5": s5, "s6": s6}
 
 
-def _s6_per_row(
-    c: Mapping[str, Any],
-    weekly: Weekly,
-    by: str,
-    then_by: str | None,
-    dim: str,
-    period: str | None,
-    end: dt.date,
-    m: float,
-    mu: float,
-) -> np.ndarray:
-    """S6 of every row of ``c`` from the weekly sentiment of its ``dim`` group, over the
-    12 weeks ending at the row's period end (or ``end``); NaN where S6 is missing.
+def _row_keys(c: Mapping[str, Any], by: str, then_by: str | None, dim: str) -> list[str]:
+    """Each row's group name under ``dim``."""
+    if by == dim:
+        return [str(k) for k in tc.strings(c, "group") or []]
+    if then_by == dim:
+        return [str(k) for k in tc.strings(c, "sub") or []]
+    return ["brand"] * tc.height(c)
 
-    The weeks (Mondays) in ``(p_end − 12 weeks, p_end]`` are exactly the 12 ending with
-    ``p_end``'s own week, so each row's window is a fixed-width slice of a group × week
-    grid (weeks without rows count zero, which S6 skips as weeks without data).
+
+def _row_ends(
+    c: Mapping[str, Any], by: str, then_by: str | None, period: str | None, end: dt.date
+) -> np.ndarray:
+    """Each row's last day: its period's end, or the window's."""
+    if period:
+        starts = np.array(tc.strings(c, "group" if by == period else "sub"),
+                          dtype="datetime64[D]")  # fmt: skip
+        return tc.period_end(starts, period)
+    return np.full(tc.height(c), np.datetime64(end, "D"))
+
+
+def _s6_windows(
+    weekly: Weekly, keys: Sequence[str], ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weekly P and N (R, 12) of each row's group ``keys[r]`` over the 12 weeks ending
+    with ``ends[r]``'s own week (weeks without rows count zero, which S6 skips).
+
+    The weeks (Mondays) in ``(end − 12 weeks, end]`` are exactly the 12 ending with
+    ``end``'s own week, so each row's window is a fixed-width slice of a group × week grid.
     """
     names, periods, week_pos, week_neg = weekly
-    rows = tc.height(c)
+    rows = len(keys)
     if rows == 0 or len(names) == 0:
-        return np.full(rows, np.nan)
+        return np.zeros((rows, 12)), np.zeros((rows, 12))
     groups = {g: i for i, g in enumerate(dict.fromkeys(names))}
     base = periods.min()
     days = (periods - base).astype(np.int64)
@@ -292,18 +310,6 @@ def _s6_per_row(
     gi = np.array([groups[g] for g in names], dtype=np.int64)
     grid_pos[gi, days // 7] = week_pos
     grid_neg[gi, days // 7] = week_neg
-    if by == dim:
-        keys = tc.strings(c, "group") or []
-    elif then_by == dim:
-        keys = tc.strings(c, "sub") or []
-    else:
-        keys = ["brand"] * rows
-    if period:
-        starts = np.array(tc.strings(c, "group" if by == period else "sub"),
-                          dtype="datetime64[D]")  # fmt: skip
-        ends = tc.period_end(starts, period)
-    else:
-        ends = np.full(rows, np.datetime64(end, "D"))
     # The grid starts on a Monday: floor division finds each end's own week.
     last_week = (ends - np.datetime64(base, "D")).astype(np.int64) // 7
     cols = last_week[:, None] - np.arange(11, -1, -1)[None, :]
@@ -311,9 +317,32 @@ def _s6_per_row(
     ok = (row_group[:, None] >= 0) & (cols >= 0) & (cols < n_weeks)
     safe_g = np.where(row_group >= 0, row_group, 0)[:, None]
     safe_c = np.clip(cols, 0, n_weeks - 1)
-    pos = np.where(ok, grid_pos[safe_g, safe_c], 0.0)
-    neg = np.where(ok, grid_neg[safe_g, safe_c], 0.0)
-    return trust.s6_from_windows(pos, neg, m, mu)
+    return (np.where(ok, grid_pos[safe_g, safe_c], 0.0),
+            np.where(ok, grid_neg[safe_g, safe_c], 0.0))  # fmt: skip
+
+
+def _brand_s6(
+    c: Mapping[str, Any],
+    weekly: Weekly,
+    by: str,
+    then_by: str | None,
+    period: str | None,
+    end: dt.date,
+    m: float,
+    mu: float,
+) -> np.ndarray:
+    """S6 of brand rows: the mean of the S6 of the channels where it is measurable, each
+    weighted by its polar comments in the row's 12 weeks (:func:`trust.brand_consistency`)."""
+    rows = tc.height(c)
+    channels = list(dict.fromkeys(weekly[0]))
+    if rows == 0 or not channels:
+        return np.full(rows, np.nan)
+    ends = _row_ends(c, by, then_by, period, end)
+    keys = [ch for _ in range(rows) for ch in channels]
+    pos, neg = _s6_windows(weekly, keys, np.repeat(ends, len(channels)))
+    per_channel = trust.s6_from_windows(pos, neg, m, mu).reshape(rows, len(channels))
+    polar = (pos + neg).sum(axis=1).reshape(rows, len(channels))
+    return trust.brand_consistency(per_channel, polar)
 
 
 def _with_post_only_channels(reads: Reads, f: Filters, c: Mapping[str, Any]) -> dict[str, Any]:
