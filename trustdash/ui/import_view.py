@@ -11,7 +11,7 @@ from trustdash import formats
 from trustdash.ingest import FileResult, ImportOptions, import_files
 from trustdash.schema import FIELDS
 from trustdash.ui.guard import PageContext
-from trustdash.ui.widgets import download_buttons, md_escape
+from trustdash.ui.widgets import download_buttons, md_escape, show_table
 
 ACCEPTED = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "js", "gz", "zip"]
 _NONE = "— not in this file —"
@@ -189,7 +189,7 @@ def _show_results(results: list[FileResult]) -> None:
             for r in results
         ]
     )  # fmt: skip
-    st.dataframe(frame, hide_index=True)
+    show_table(frame, hide_index=True)
 
 
 def _show_last_results() -> None:
@@ -205,7 +205,7 @@ def history_view(ctx: PageContext) -> None:
     if imports.is_empty():
         st.info("Nothing imported yet.")
         return
-    st.dataframe(imports.drop("warnings"), hide_index=True)
+    show_table(imports.drop("warnings"), hide_index=True)
     download_buttons(imports, "imports", key="dl_imports")
     ids = imports["id"].to_list()
     pick = st.selectbox(
@@ -220,7 +220,7 @@ def history_view(ctx: PageContext) -> None:
     rejected = ctx.store.rejected_rows(int(pick))
     if rejected.height:
         st.markdown(f"**{rejected.height:,} rejected row(s)** with their reasons")
-        st.dataframe(rejected, hide_index=True)
+        show_table(rejected, hide_index=True)
         download_buttons(rejected, f"rejected_{pick}", key="dl_rejected")
     if ctx.can_edit:
         with st.expander("Undo this import"):

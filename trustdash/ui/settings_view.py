@@ -11,7 +11,7 @@ from trustdash import analysis, trust
 from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, StoreError
 from trustdash.ui.guard import PageContext
-from trustdash.ui.widgets import md_escape
+from trustdash.ui.widgets import md_escape, show_table
 from trustdash.workspace import setting, trust_settings
 
 
@@ -129,7 +129,7 @@ def settings_view(ctx: PageContext) -> None:
     with tab_campaigns:
         rules = store.campaign_rules()
         if rules.height:
-            st.dataframe(rules, hide_index=True)
+            show_table(rules, hide_index=True)
         else:
             st.caption("No rules yet. Rules assign a campaign to existing and future data.")
         with st.form("rule_form", clear_on_submit=True):
@@ -158,7 +158,7 @@ def settings_view(ctx: PageContext) -> None:
     with tab_notes:
         notes = store.annotations()
         if notes.height:
-            st.dataframe(notes, hide_index=True)
+            show_table(notes, hide_index=True)
         with st.form("note_form", clear_on_submit=True):
             c1, c2, c3 = st.columns([1, 1, 3])
             day = c1.date_input("Date", value=dt.date.today())
@@ -174,7 +174,7 @@ def settings_view(ctx: PageContext) -> None:
                 st.rerun()
     with tab_data:
         counts = store.table_counts()
-        st.dataframe(pl.DataFrame([counts]), hide_index=True)
+        show_table(pl.DataFrame([counts]), hide_index=True)
         if not read_only:
             from trustdash import privacy
 

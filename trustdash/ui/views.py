@@ -20,6 +20,7 @@ from trustdash.ui.widgets import (
     kpi,
     md_escape,
     quote,
+    show_table,
 )
 
 
@@ -129,7 +130,7 @@ def overview_view(ctx: PageContext) -> None:
         st.caption("No negative spikes in this window (rule: baseline + 2 sd, ≥ 10 negatives, "
                    "two windows in a row).")  # fmt: skip
     else:
-        st.dataframe(
+        show_table(
             ov.alerts.select(
                 pl.col("group").alias("channel"),
                 pl.col("period").cast(pl.Date).alias("window starting"),
@@ -143,7 +144,7 @@ def overview_view(ctx: PageContext) -> None:
 
     st.subheader("Trust per channel")
     table = _channel_table(ov.channels)
-    st.dataframe(table, hide_index=True)
+    show_table(table, hide_index=True)
     download_buttons(table, "trust_by_channel", key="dl_ov_channels")
     if ov.channels.height:
         names = ov.channels["group"].to_list()
@@ -209,10 +210,13 @@ def campaigns_view(ctx: PageContext) -> None:
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
         pl.col("flags").list.join("; "),
     )  # fmt: skip
-    st.dataframe(shown, hide_index=True)
+    show_table(shown, hide_index=True)
     download_buttons(shown, "trust_by_campaign", key="dl_cp")
-    st.caption("Ranked on the lower bound of the 80 % interval: a small campaign needs "
-               "more evidence to rank first.")  # fmt: skip
+    st.caption(
+        "Why the rank uses the low end of the 80 % interval, not the score: a campaign with "
+        "few comments has a wide interval, so a handful of lucky comments cannot put it "
+        "first. A campaign ranks high only when even its cautious estimate is high."
+    )
     names = [g for g in table["group"].to_list() if g != NO_CAMPAIGN]
     if names:
         st.subheader("Before / during / after")
@@ -247,7 +251,7 @@ def responsiveness_view(ctx: PageContext) -> None:
         (pl.col("within_target") * 100).round(1).alias("within target %"),
         *[pl.col(c) for c in table.columns if c.startswith("bins: ")],
     )
-    st.dataframe(shown, hide_index=True)
+    show_table(shown, hide_index=True)
     download_buttons(shown, "responsiveness", key="dl_resp")
     chart(ctx, charts.response_distribution(table), key="resp_dist")
     st.caption("Median and p90 over answered comments; replies marked automated are excluded.")
@@ -307,15 +311,17 @@ def conversations_view(ctx: PageContext) -> None:
     else:
         a, b = st.columns(2)
         a.markdown("**Lean negative**")
-        a.dataframe(terms.filter(pl.col("leans") == "negative").select("term", "negative",
-                    "positive"), hide_index=True)  # fmt: skip
+        with a:
+            show_table(terms.filter(pl.col("leans") == "negative").select("term", "negative",
+                  "positive"), hide_index=True)  # fmt: skip
         b.markdown("**Lean positive**")
-        b.dataframe(terms.filter(pl.col("leans") == "positive").select("term", "negative",
-                    "positive"), hide_index=True)  # fmt: skip
+        with b:
+            show_table(terms.filter(pl.col("leans") == "positive").select("term", "negative",
+                  "positive"), hide_index=True)  # fmt: skip
     overrides = ctx.store.label_overrides()
     if overrides.height:
         st.subheader("Manual corrections")
-        st.dataframe(overrides, hide_index=True)
+        show_table(overrides, hide_index=True)
 
 
 def brief_view(ctx: PageContext) -> None:

@@ -60,6 +60,7 @@ def kpi(
 
 
 def explain_panel(row: dict[str, Any], settings: trust.TrustSettings, *, key: str) -> None:
+    """The "How is this computed?" panel: every value rounded, every term named."""
     with st.expander("How is this computed?", expanded=False):
         try:
             info = trust.explain(row, settings)
@@ -69,14 +70,84 @@ def explain_panel(row: dict[str, Any], settings: trust.TrustSettings, *, key: st
         _render_explanation(info)
 
 
-def _render_explanation(info: Any, depth: int = 0) -> None:
+# What each term of the explanation means, in the words the panel prints.
+TERMS: dict[str, str] = {
+    "P": "P: positive comments",
+    "N": "N: negative comments",
+    "neutral": "neutral comments",
+    "audience": "A: audience comments",
+    "complaints": "C: complaints",
+    "actionable": "Act: actionable comments (questions, complaints, negatives)",
+    "answered_in_target": "R: actionable comments answered within the target time",
+    "comments (raw)": "comments (not weighted)",
+    "polar comments (raw)": "positive or negative comments (not weighted)",
+    "m": "prior strength (how many comments the prior weighs as)",
+    "mu_S1": "μ1: positive share across all channels (the prior for S1)",
+    "mu_S2": "μ2: share without complaints across all channels (the prior for S2)",
+    "mu_S3": "μ3: share answered in time across all channels (the prior for S3)",
+}
+_NOTE_WORDS = {
+    "prior strength m": "prior strength (how many comments the prior weighs as)",
+    "parent-level mean μ": "average across all channels μ",
+}
+
+
+def _render_explanation(info: Any) -> None:
+    if not isinstance(info, dict) or "components" not in info:
+        _render_plain(info)
+        return
+    score = _plainval(info.get("score"), 0)
+    st.markdown(
+        f"**Score {md_escape(score)}** · {md_escape(info.get('band') or '')} · "
+        f"{md_escape(info.get('interval') or '')}"
+    )
+    st.text(str(info.get("formula", "")))
+    st.caption(
+        "S_k: a component's value from 0 to 1 · w_k: its weight · Σ_available: the sum over "
+        "the components measurable here."
+    )
+    rows = []
+    for c in info.get("components") or []:
+        interval = c.get("interval")
+        rows.append({
+            "component": f"{c.get('id')} {c.get('name')}",
+            "value (0–1)": _plainval(c.get("value"), 3),
+            "weight": _plainval(c.get("weight"), 2),
+            "points": _plainval(c.get("contribution"), 1),
+            "80 % interval": "—" if not interval else
+            f"{_plainval(interval[0], 3)}–{_plainval(interval[1], 3)}",
+            "how": c.get("text") or c.get("formula") or "",
+        })  # fmt: skip
+    if rows:
+        st.markdown("**Components**")
+        st.dataframe(pl.DataFrame(rows), hide_index=True)
+    st.markdown("**Counts** (recent comments weigh more: see Recency below)")
+    for k, v in (info.get("counts") or {}).items():
+        st.text(f"{TERMS.get(k, k)}: {_plainval(v, 1)}")
+    st.markdown("**Prior** (what a group with few comments is pulled toward)")
+    for k, v in (info.get("prior") or {}).items():
+        st.text(f"{TERMS.get(k, k)}: {_plainval(v, 3)}")
+    for d in info.get("dropped") or []:
+        st.text(f"Not measurable: {d.get('id')} {d.get('name')} ({d.get('reason')})")
+    flags = info.get("flags") or []
+    if flags:
+        st.text("Flags: " + "; ".join(str(f) for f in flags))
+    st.markdown("**Notes**")
+    for note in info.get("notes") or []:
+        text = str(note)
+        for old, plain in _NOTE_WORDS.items():
+            text = text.replace(old, plain)
+        st.text(f"• {text}")
+
+
+def _render_plain(info: Any) -> None:
     if isinstance(info, dict):
         for k, v in info.items():
             if isinstance(v, dict | list) and v:
-                st.markdown(f"**{md_escape(k)}**")
-                _render_explanation(v, depth + 1)
+                st.markdown(f"**{md_escape(TERMS.get(str(k), k))}**")
+                _render_plain(v)
             else:
-                st.text(f"{k}: {_plainval(v)}")
+                st.text(f"{TERMS.get(str(k), k)}: {_plainval(v)}")
     elif isinstance(info, list):
         for item in info:
             if isinstance(item, dict):
@@ -87,10 +158,41 @@ def _render_explanation(info: Any, depth: int = 0) -> None:
         st.text(_plainval(info))
 
 
-def _plainval(v: Any) -> str:
+def _plainval(v: Any, decimals: int = 3) -> str:
+    """A value as a reader wants it: rounded (trailing zeros dropped), "—" when missing."""
+    if v is None or (isinstance(v, float) and v != v):
+        return NA
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        text = f"{v:,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, list | tuple):
+        return ", ".join(_plainval(x, decimals) for x in v)
     return str(v)
+
+
+NA = "—"
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return NA
+    if isinstance(v, float):
+        return _plainval(v, 2)
+    if isinstance(v, dt.datetime):
+        return f"{v:%Y-%m-%d %H:%M}"
+    return str(v)
+
+
+def show_table(frame: pl.DataFrame, **kwargs: Any) -> Any:
+    """``st.dataframe`` with missing values shown as "—" (values stay sortable numbers)."""
+    if not any(frame[c].null_count() for c in frame.columns):
+        return st.dataframe(frame, **kwargs)
+    styled = frame.to_pandas().style.format(_cell, na_rep=NA)
+    return st.dataframe(styled, **kwargs)
 
 
 def download_buttons(frame: pl.DataFrame, name: str, *, key: str) -> None:
@@ -185,10 +287,10 @@ def comments_table(
         "reply_hours": st.column_config.NumberColumn("first reply (h)", format="%.1f"),
     }
     if not selectable:
-        st.dataframe(frame.select(cols), key=key, height=height, hide_index=True,
+        show_table(frame.select(cols), key=key, height=height, hide_index=True,
                      column_config=config)  # fmt: skip
         return None
-    event = st.dataframe(
+    event = show_table(
         frame.select(cols), key=key, height=height, hide_index=True, column_config=config,
         on_select="rerun", selection_mode="single-row",
     )  # fmt: skip
