@@ -86,3 +86,98 @@ def test_tables_show_a_dash_for_missing_values(page_file: str, demo_env: Path) -
         saw_missing = saw_missing or "—" in cells
     # Each of these pages has at least one table with a missing value to show.
     assert saw_missing, page_file
+
+
+# --------------------------------------------------------------------------- corrections
+
+TEXT = "Commande passée, on verra"
+
+
+def _complaints(db: Path) -> tuple[float, int, list[str]]:
+    """Complaints in the rollup, complaints among comments with TEXT, and their labels."""
+    import duckdb
+
+    from trustdash.store import close_all
+
+    close_all()
+    with duckdb.connect(str(db), read_only=True) as con:
+        rollup = con.execute("SELECT sum(complaints) FROM daily_rollup").fetchone()[0]
+        flagged = con.execute(
+            "SELECT count(*) FILTER (WHERE is_complaint) FROM comments "
+            "WHERE text = ? AND NOT is_brand", [TEXT]
+        ).fetchone()[0]  # fmt: skip
+        labels = [r[0] for r in con.execute(
+            "SELECT DISTINCT label FROM comments WHERE text = ? AND NOT is_brand", [TEXT]
+        ).fetchall()]  # fmt: skip
+    return float(rollup), int(flagged), labels
+
+
+def test_bulk_relabel_changes_every_comment_with_that_text(demo_env: Path) -> None:
+    rollup_before, flagged_before, labels_before = _complaints(demo_env)
+    assert flagged_before > 1 and labels_before != ["positive"]
+    at = _run("pages/4_Conversations.py")
+    at.text_input(key="cv_search").set_value(TEXT).run()
+    at.session_state["cv_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    _assert_clean(at)
+    label = next(r for r in at.radio if r.key and r.key.startswith("cv_newlabel_"))
+    label.set_value("positive").run()
+    bulk = at.button(key="cv_save_all")
+    assert "Label all" in bulk.label
+    bulk.click().run()
+    _assert_clean(at)
+    assert any("comments positive" in s.value for s in at.success)
+    rollup_after, flagged_after, labels_after = _complaints(demo_env)
+    assert labels_after == ["positive"]
+    assert flagged_after == 0
+    assert rollup_after == rollup_before - flagged_before
+
+
+def test_one_comment_relabelled_positive_is_no_longer_a_complaint(demo_env: Path) -> None:
+    from trustdash import corrections
+    from trustdash.store import Store
+
+    rollup_before, flagged_before, _ = _complaints(demo_env)
+    s = Store(demo_env)
+    try:
+        channel, row_key = s.same_text_rows(*_first_key(s))[0]
+        corrections.relabel(s, channel, row_key, "positive")
+    finally:
+        s.close()
+    rollup_after, flagged_after, _ = _complaints(demo_env)
+    assert (rollup_after, flagged_after) == (rollup_before - 1, flagged_before - 1)
+    s = Store(demo_env)
+    try:
+        corrections.revert(s, channel, row_key)
+    finally:
+        s.close()
+    assert _complaints(demo_env)[:2] == (rollup_before, flagged_before)
+
+
+def _first_key(s: object) -> tuple[str, str]:
+    from trustdash.filters import Filters
+
+    frame = s.comments(Filters(), search=TEXT, limit=50)  # type: ignore[attr-defined]
+    row = frame.filter(frame["is_complaint"]).row(0, named=True)
+    return row["channel"], row["row_key"]
+
+
+def test_delete_import_asks_for_confirmation(demo_env: Path) -> None:
+    at = _run("pages/7_Import_history.py")
+    _assert_clean(at)
+    pick = at.selectbox(key="hist_pick").value
+    delete = at.button(key="hist_delete")
+    assert delete.disabled  # nothing is deleted before the box is ticked
+    from trustdash.store import Store, close_all
+
+    at = _run("pages/7_Import_history.py")
+    at.checkbox(key=f"hist_confirm_{pick}").check().run()
+    assert not at.button(key="hist_delete").disabled
+    at.button(key="hist_delete").click().run()
+    _assert_clean(at)
+    close_all()
+    s = Store(demo_env)
+    try:
+        assert pick not in s.imports()["id"].to_list()
+    finally:
+        s.close()

@@ -226,7 +226,8 @@ def history_view(ctx: PageContext) -> None:
         with st.expander("Undo this import"):
             st.caption("Deletes the rows of this import and everything derived from them "
                        "(rollups, reply links). Rows shared with other imports stay.")  # fmt: skip
-            if st.button("Delete import", key="hist_delete", type="primary"):
+            sure = st.checkbox(f"Yes, delete import #{pick} and its rows", key=f"hist_confirm_{pick}")
+            if st.button("Delete import", key="hist_delete", type="primary", disabled=not sure):
                 removed = ctx.store.delete_import(int(pick))
                 st.success("Removed: " + ", ".join(f"{k} {v:,}" for k, v in removed.items()))
                 st.rerun()

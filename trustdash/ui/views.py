@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from trustdash import analysis, charts, trust
+from trustdash import analysis, charts, corrections, trust
 from trustdash.filters import NO_CAMPAIGN
 from trustdash.ui.cache import cached
 from trustdash.ui.guard import PageContext
@@ -284,6 +284,8 @@ def conversations_view(ctx: PageContext) -> None:
     if frame.height == 1000:
         st.caption("Showing the first 1,000; narrow the filters or download for more.")
     picked = comments_table(frame, key="cv_table", height=420, selectable=ctx.can_edit)
+    if "cv_bulk_done" in st.session_state:
+        st.success(st.session_state.pop("cv_bulk_done"))
     download_buttons(frame, "comments", key="dl_cv")
     if ctx.can_edit and picked is not None:
         r = frame.row(picked, named=True)
@@ -293,14 +295,24 @@ def conversations_view(ctx: PageContext) -> None:
             labels = ["positive", "neutral", "negative"]
             new = st.radio("Label", labels, horizontal=True, index=labels.index(r["label"]),
                            key=f"cv_newlabel_{r['row_key']}")  # fmt: skip
-            b1, b2 = st.columns(2)
+            same = corrections.same_text(ctx.store, r["channel"], r["row_key"])
+            b1, b2, b3 = st.columns(3)
             if b1.button("Save label", key="cv_save", type="primary"):
-                ctx.store.set_label(r["channel"], r["row_key"], new, ctx.access.email)
+                corrections.relabel(ctx.store, r["channel"], r["row_key"], new, ctx.access.email)
                 st.success("Saved: this label now wins over the scorer.")
                 st.rerun()
-            if r.get("overridden") and b2.button("Revert to the scorer's label", key="cv_revert"):
-                ctx.store.clear_label(r["channel"], r["row_key"])
+            if len(same) > 1 and b2.button(
+                f"Label all {len(same):,} comments with this text", key="cv_save_all"
+            ):
+                n = corrections.relabel_same_text(
+                    ctx.store, r["channel"], r["row_key"], new, ctx.access.email
+                )
+                st.session_state["cv_bulk_done"] = f"Labelled {n:,} comments {new}."
                 st.rerun()
+            if r.get("overridden") and b3.button("Revert to the scorer's label", key="cv_revert"):
+                corrections.revert(ctx.store, r["channel"], r["row_key"])
+                st.rerun()
+            st.caption("A comment labelled positive or neutral no longer counts as a complaint.")
     elif ctx.can_edit:
         st.caption("Select a row to correct its label.")
     st.subheader("Words that separate negative from positive comments")
