@@ -181,3 +181,53 @@ def test_delete_import_asks_for_confirmation(demo_env: Path) -> None:
         assert pick not in s.imports()["id"].to_list()
     finally:
         s.close()
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def _store_summary(db: Path) -> tuple[list[str], list[str], int]:
+    from trustdash.store import Store, close_all
+
+    close_all()
+    s = Store(db)
+    try:
+        by = s.imports()["imported_by"].to_list()
+        return by, s.channels(), s.table_counts()["comments"]
+    finally:
+        s.close()
+
+
+def test_first_own_import_offers_to_remove_exactly_the_demo(demo_env: Path) -> None:
+    from tests.conftest import comments_csv, make_rows
+
+    by, channels, _ = _store_summary(demo_env)
+    assert len(by) > 1 and set(by) == {"demo"} and "mastodon" not in channels
+    at = _run("pages/6_Import.py")
+    assert not [b for b in at.button if b.key == "demo_offer_remove"], "offered before any import"
+    data = comments_csv(make_rows(25, channel="mastodon"))
+    at.file_uploader(key="upload").set_value([("mastodon.csv", data, "text/csv")]).run()
+    at.button(key="do_import").click().run()
+    _assert_clean(at)
+    assert at.button(key="demo_offer_remove").disabled
+    at.checkbox(key="demo_offer_confirm").check().run()
+    _assert_clean(at)
+    at.button(key="demo_offer_remove").click().run()
+    _assert_clean(at)
+    assert any("Demo removed" in s.value for s in at.success)
+    by, channels, comments = _store_summary(demo_env)
+    assert "demo" not in by and len(by) == 1  # the user's import stays, alone
+    assert channels == ["mastodon"] and comments == 25
+
+
+def test_import_history_removes_the_demo_after_confirmation(demo_env: Path) -> None:
+    at = _run("pages/7_Import_history.py")
+    _assert_clean(at)
+    assert at.button(key="demo_hist_remove").disabled
+    at.checkbox(key="demo_hist_confirm").check().run()
+    at.button(key="demo_hist_remove").click().run()
+    _assert_clean(at)
+    by, channels, comments = _store_summary(demo_env)
+    assert by == [] and channels == [] and comments == 0
+    again = _run("pages/7_Import_history.py")
+    assert not [b for b in again.button if b.key == "demo_hist_remove"]
