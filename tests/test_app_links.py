@@ -231,3 +231,128 @@ def test_import_history_removes_the_demo_after_confirmation(demo_env: Path) -> N
     assert by == [] and channels == [] and comments == 0
     again = _run("pages/7_Import_history.py")
     assert not [b for b in again.button if b.key == "demo_hist_remove"]
+
+
+# --------------------------------------------------------------------------- links
+
+
+def _share_link(at: AppTest) -> str:
+    codes = [c.value for c in at.sidebar.code]
+    assert len(codes) == 1, codes
+    return codes[0]
+
+
+def _query(link: str) -> dict[str, list[str]]:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(link).query)
+
+
+def _reopen(page_file: str, link: str) -> AppTest:
+    return _run(page_file, **_query(link))  # type: ignore[arg-type]
+
+
+def test_share_link_keeps_the_channels_page_channel(demo_env: Path) -> None:
+    at = _run("pages/1_Channels.py")
+    _assert_clean(at)
+    first = at.selectbox(key="ch_pick").value
+    other = next(o for o in at.selectbox(key="ch_pick").options if o != first)
+    at.selectbox(key="ch_pick").set_value(other).run()
+    _assert_clean(at)
+    link = _share_link(at)
+    assert _query(link)["focus"] == [other]
+    assert at.query_params["focus"] in (other, [other])  # in the browser's URL too
+    again = _reopen("pages/1_Channels.py", link)
+    _assert_clean(again)
+    assert again.selectbox(key="ch_pick").value == other
+    assert _query(_share_link(again))["focus"] == [other]
+
+
+def test_share_link_keeps_the_conversation_filters(demo_env: Path) -> None:
+    at = _run("pages/4_Conversations.py")
+    at.multiselect(key="cv_label").set_value(["negative"])
+    at.multiselect(key="cv_lang").set_value(["fr"])
+    at.selectbox(key="cv_answered").set_value("unanswered")
+    at.text_input(key="cv_search").set_value("remboursement")
+    at.run()
+    _assert_clean(at)
+    count = next(c.value for c in at.caption if "audience comments match" in c.value)
+    q = _query(_share_link(at))
+    assert q["sentiment"] == ["negative"] and q["lang"] == ["fr"]
+    assert q["replies"] == ["unanswered"] and q["q"] == ["remboursement"]
+    again = _reopen("pages/4_Conversations.py", _share_link(at))
+    _assert_clean(again)
+    assert again.multiselect(key="cv_label").value == ["negative"]
+    assert again.multiselect(key="cv_lang").value == ["fr"]
+    assert again.selectbox(key="cv_answered").value == "unanswered"
+    assert again.text_input(key="cv_search").value == "remboursement"
+    assert next(c.value for c in again.caption if "audience comments match" in c.value) == count
+
+
+def test_link_values_that_are_not_choices_are_dropped(demo_env: Path) -> None:
+    at = _run("pages/4_Conversations.py", sentiment=["negative", "<b>x</b>"], replies="maybe")
+    _assert_clean(at)
+    assert at.multiselect(key="cv_label").value == ["negative"]
+    assert at.selectbox(key="cv_answered").value == "all"
+
+
+def test_share_link_is_absolute_on_the_public_url(
+    demo_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trustdash.filters import share_url
+
+    at = _run("app.py")
+    assert _share_link(at).startswith("?from=")  # no address known: relative to this page
+    monkeypatch.setenv("TRUSTDASH_PUBLIC_URL", "https://trust.example.org/")
+    at = _run("pages/1_Channels.py")
+    assert _share_link(at).startswith("https://trust.example.org/?from=")
+    params = {"channel": ["x"], "focus": "x"}
+    assert share_url(params, public_url="https://trust.example.org",
+                     current_url="http://10.0.0.5:8501/Channels") == (
+        "https://trust.example.org/Channels?channel=x&focus=x")  # fmt: skip
+    assert share_url(params, current_url="http://localhost:8501/Channels") == (
+        "http://localhost:8501/Channels?channel=x&focus=x"
+    )
+
+
+def test_copy_button_carries_the_link_safely(demo_env: Path) -> None:
+    at = _run("pages/4_Conversations.py", q='</script><script>alert(1)</script>')
+    _assert_clean(at)
+    frames = [e for e in at.sidebar.get("iframe")]
+    assert frames, "no copy button"
+    srcdoc = frames[0].proto.srcdoc
+    assert "navigator.clipboard.writeText" in srcdoc
+    assert "Copy share link" in srcdoc
+    assert "<script>alert" not in srcdoc and "%3C%2Fscript%3E" in srcdoc
+    from trustdash.ui.share import script_string
+
+    assert script_string("</script><b>") == '"\\u003c/script\\u003e\\u003cb\\u003e"'
+
+
+def test_drill_down_opens_conversations_with_channel_dates_and_campaign(demo_env: Path) -> None:
+    at = _run("app.py", campaign="Summer Sale 2026")
+    at.session_state["ov_series"] = {"selection": {"points": [
+        {"customdata": ["instagram", "2026-07-06", "2026-07-12"]}
+    ], "point_indices": [], "box": [], "lasso": []}}  # fmt: skip
+    at.run()
+    _assert_clean(at)
+    link = next(
+        p.proto for p in at.get("page_link") if p.proto.label == "Open in Conversations"
+    )
+    q = _query("?" + link.query_string)
+    assert q["channel"] == ["instagram"] and q["campaign"] == ["Summer Sale 2026"]
+    assert (q["from"], q["to"]) == (["2026-07-06"], ["2026-07-12"])
+    # Followed in the same session (its filters already set), the link's view wins.
+    at.switch_page("pages/4_Conversations.py")
+    at.query_params.clear()
+    for k, v in q.items():
+        at.query_params[k] = v
+    at.run()
+    _assert_clean(at)
+    assert at.multiselect(key="td_w_channels").value == ["instagram"]
+    assert at.multiselect(key="td_w_campaigns").value == ["Summer Sale 2026"]
+    import datetime as dt
+
+    assert tuple(at.date_input(key="td_w_dates").value) == (
+        dt.date(2026, 7, 6), dt.date(2026, 7, 12)
+    )  # fmt: skip

@@ -7,9 +7,21 @@ import polars as pl
 import streamlit as st
 
 from trustdash import analysis, charts, corrections, trust
-from trustdash.filters import NO_CAMPAIGN
+from trustdash.filters import (
+    LANGUAGES,
+    MAX_SEARCH,
+    NO_CAMPAIGN,
+    ORDERS,
+    PAGE_KEYS,
+    REPLIES,
+    SENTIMENTS,
+    ConversationView,
+    conversation_from_params,
+    conversation_params,
+)
 from trustdash.ui.cache import cached
 from trustdash.ui.guard import PageContext
+from trustdash.ui.share import keep_in_link
 from trustdash.ui.widgets import (
     chart,
     comments_table,
@@ -161,7 +173,11 @@ def channels_view(ctx: PageContext) -> None:
     if not channels:
         empty_state("No channel has data yet.")
         return
+    focus = st.query_params.get("focus")
+    if "ch_pick" not in st.session_state and focus in channels:
+        st.session_state["ch_pick"] = focus  # opened from a link
     channel = st.selectbox("Channel", channels, key="ch_pick")
+    keep_in_link({"focus": channel})
     f = ctx.filters.with_(channels=(channel,))
     table = cached(ctx, "trust_table", f, "channel")
     settings = analysis.trust_settings(ctx.store)
@@ -263,17 +279,31 @@ def responsiveness_view(ctx: PageContext) -> None:
     download_buttons(frame, "unanswered", key="dl_unanswered")
 
 
+def _conversation_view_from_link() -> None:
+    """Conversations filters from the URL, for the widgets the user has not touched yet."""
+    view = conversation_from_params({k: st.query_params.get_all(k) for k in PAGE_KEYS})
+    ss = st.session_state
+    for key, value in (("cv_label", list(view.sentiment)), ("cv_lang", list(view.lang)),
+                       ("cv_answered", view.replies), ("cv_order", view.order),
+                       ("cv_search", view.search)):  # fmt: skip
+        if key not in ss:
+            ss[key] = value
+
+
 def conversations_view(ctx: PageContext) -> None:
     st.title("Conversations")
     if _no_data(ctx):
         return
+    _conversation_view_from_link()
     c1, c2, c3, c4 = st.columns(4)
-    label = c1.multiselect("Sentiment", ["negative", "neutral", "positive"], key="cv_label")
-    lang = c2.multiselect("Language", ["en", "fr", "und", "es", "de", "it"], key="cv_lang")
-    answered = c3.selectbox("Replies", ["all", "answered", "unanswered"], key="cv_answered")
-    order = c4.selectbox("Order", ["newest", "oldest", "most_negative", "most_positive"],
-                         key="cv_order")  # fmt: skip
-    search = st.text_input("Search text", key="cv_search", max_chars=200)
+    label = c1.multiselect("Sentiment", list(SENTIMENTS), key="cv_label")
+    lang = c2.multiselect("Language", list(LANGUAGES), key="cv_lang")
+    answered = c3.selectbox("Replies", list(REPLIES), key="cv_answered")
+    order = c4.selectbox("Order", list(ORDERS), key="cv_order")
+    search = st.text_input("Search text", key="cv_search", max_chars=MAX_SEARCH)
+    keep_in_link(conversation_params(
+        ConversationView(tuple(label), tuple(lang), answered, order, search)
+    ))  # fmt: skip
     kwargs = dict(
         label=tuple(label), lang=tuple(lang),
         answered=None if answered == "all" else answered, search=search or None,
