@@ -350,9 +350,24 @@ def test_drill_down_opens_conversations_with_channel_dates_and_campaign(demo_env
     at.run()
     _assert_clean(at)
     assert at.multiselect(key="td_w_channels").value == ["instagram"]
+    assert "open" not in at.query_params  # the next rerun keeps what the user picks
     assert at.multiselect(key="td_w_campaigns").value == ["Summer Sale 2026"]
     import datetime as dt
 
     assert tuple(at.date_input(key="td_w_dates").value) == (
         dt.date(2026, 7, 6), dt.date(2026, 7, 12)
     )  # fmt: skip
+
+
+def test_page_links_keep_the_sessions_filters(demo_env: Path) -> None:
+    at = _run("app.py")
+    at.multiselect(key="td_w_campaigns").set_value(["Summer Sale 2026"]).run()
+    _assert_clean(at)
+    # A sidebar page link drawn before the last change carries the older filters.
+    at.switch_page("pages/4_Conversations.py")
+    at.query_params.clear()
+    at.query_params["gran"] = "week"
+    at.run()
+    _assert_clean(at)
+    assert at.multiselect(key="td_w_campaigns").value == ["Summer Sale 2026"]
+    assert "open" not in at.query_params

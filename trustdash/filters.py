@@ -187,6 +187,7 @@ ORDERS = ("newest", "oldest", "most_negative", "most_positive")
 MAX_SEARCH = 200
 PAGE_KEYS = ("focus", "sentiment", "lang", "replies", "order", "q")
 FILTER_KEYS = ("from", "to", "channel", "campaign", "gran")
+OPEN_KEY = "open"
 
 
 @dataclass(frozen=True)
@@ -228,15 +229,11 @@ def conversation_params(view: ConversationView) -> dict[str, str | list[str]]:
     return out
 
 
-def same_filters(url: Mapping[str, object], filters: Filters) -> bool:
-    """Whether the filter parameters of a URL are those of ``filters`` (a link that
-    opens another view differs; the URL of the view already shown does not)."""
-    mine = to_params(filters)
-    return all(sorted(_as_list(url.get(k))) == sorted(_as_list(mine.get(k))) for k in FILTER_KEYS)
-
-
-def has_filter_params(url: Mapping[str, object]) -> bool:
-    return any(_as_list(url.get(k)) for k in FILTER_KEYS)
+def opening_params(filters: Filters) -> dict[str, str | list[str]]:
+    """The URL query parameters of an in-app link (a drill-down) that opens ``filters`` in
+    place of the session's own; the page links of the sidebar carry plain
+    :func:`to_params` and leave the session's filters as they are."""
+    return {**to_params(filters), OPEN_KEY: "1"}
 
 
 def share_url(

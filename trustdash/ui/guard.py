@@ -15,12 +15,11 @@ import streamlit as st
 from trustdash import config
 from trustdash.filters import (
     NO_CAMPAIGN,
+    OPEN_KEY,
     PAGE_KEYS,
     Filters,
     default_window,
     from_params,
-    has_filter_params,
-    same_filters,
     to_params,
 )
 from trustdash.schema import GRANULARITIES
@@ -161,8 +160,8 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
     for k in ("from", "to", "gran"):
         if k in st.query_params:
             raw[k] = st.query_params.get(k)
-    # A link to another view (a drill-down, a pasted share link) replaces the filters.
-    opened = "td_f" in ss and has_filter_params(raw) and not same_filters(raw, ss["td_f"])
+    # A link that opens another view (a drill-down) replaces the session's filters.
+    opened = "td_f" in ss and OPEN_KEY in st.query_params
     if "td_f" not in ss or opened:
         for k in ("td_w_dates", "td_w_channels", "td_w_campaigns", "td_w_gran"):
             ss.pop(k, None)

@@ -16,7 +16,7 @@ import streamlit as st
 from trustdash import trust
 from trustdash.charts import selection_slices
 from trustdash.exporting import to_csv_bytes, to_xlsx_bytes
-from trustdash.filters import Filters, to_params
+from trustdash.filters import Filters, opening_params
 from trustdash.ui.guard import PageContext
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -265,7 +265,7 @@ def drilldown(
         )
         frame = ctx.store.comments(f, limit=200, order="most_negative")
         comments_table(frame, key=f"{key}_{i}")
-        nav_link("pages/4_Conversations.py", "Open in Conversations", "💬", to_params(f))
+        nav_link("pages/4_Conversations.py", "Open in Conversations", "💬", opening_params(f))
 
 
 def comments_table(
