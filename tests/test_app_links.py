@@ -316,7 +316,7 @@ def test_share_link_is_absolute_on_the_public_url(
 
 
 def test_copy_button_carries_the_link_safely(demo_env: Path) -> None:
-    at = _run("pages/4_Conversations.py", q='</script><script>alert(1)</script>')
+    at = _run("pages/4_Conversations.py", q="</script><script>alert(1)</script>")
     _assert_clean(at)
     frames = [e for e in at.sidebar.get("iframe")]
     assert frames, "no copy button"
@@ -336,9 +336,7 @@ def test_drill_down_opens_conversations_with_channel_dates_and_campaign(demo_env
     ], "point_indices": [], "box": [], "lasso": []}}  # fmt: skip
     at.run()
     _assert_clean(at)
-    link = next(
-        p.proto for p in at.get("page_link") if p.proto.label == "Open in Conversations"
-    )
+    link = next(p.proto for p in at.get("page_link") if p.proto.label == "Open in Conversations")
     q = _query("?" + link.query_string)
     assert q["channel"] == ["instagram"] and q["campaign"] == ["Summer Sale 2026"]
     assert (q["from"], q["to"]) == (["2026-07-06"], ["2026-07-12"])

@@ -16,9 +16,7 @@ def same_text(store: Store, channel: str, row_key: str) -> list[tuple[str, str]]
     return store.same_text_rows(channel, row_key) or [(channel, row_key)]
 
 
-def relabel(
-    store: Store, channel: str, row_key: str, label: str, user: str | None = None
-) -> int:
+def relabel(store: Store, channel: str, row_key: str, label: str, user: str | None = None) -> int:
     """Label one comment by hand."""
     if label not in LABELS:
         raise ValueError(f"unknown label {label!r}")
