@@ -369,3 +369,32 @@ def test_page_links_keep_the_sessions_filters(demo_env: Path) -> None:
     _assert_clean(at)
     assert at.multiselect(key="td_w_campaigns").value == ["Summer Sale 2026"]
     assert "open" not in at.query_params
+
+
+def test_set_labels_relabels_and_gives_back_in_one_go(store: object) -> None:
+    from tests.conftest import comments_csv, make_rows
+    from trustdash import corrections
+    from trustdash.filters import Filters
+    from trustdash.ingest import import_files
+
+    rows = make_rows(20, channel="facebook", good=0.0) + make_rows(
+        8, channel="x", prefix="x", good=0.0
+    )
+    assert import_files(store, [("c.csv", comments_csv(rows))])[0].ok  # type: ignore[arg-type]
+    complaint_text = "Still waiting for my refund, terrible service."
+
+    def flagged() -> int:
+        frame = store.comments(Filters(), search=complaint_text, limit=500)  # type: ignore[attr-defined]
+        return int(frame["is_complaint"].sum())
+
+    before = flagged()
+    assert before > 1
+    frame = store.comments(Filters(), search=complaint_text, limit=1)  # type: ignore[attr-defined]
+    channel, key = frame["channel"][0], frame["row_key"][0]
+    n = corrections.relabel_same_text(store, channel, key, "neutral")  # type: ignore[arg-type]
+    assert n == len(store.same_text_rows(channel, key)) > 1  # type: ignore[attr-defined]
+    assert flagged() == 0
+    labels = store.comments(Filters(), search=complaint_text, limit=500)["label"]  # type: ignore[attr-defined]
+    assert set(labels) == {"neutral"}
+    corrections.revert(store, channel, key)  # type: ignore[arg-type]
+    assert flagged() == before - n + 1
