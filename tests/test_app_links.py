@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
@@ -40,12 +39,8 @@ def _page_text(at: AppTest) -> list[str]:
 
 
 def _shown_cells(el: object) -> list[str]:
-    """The cells of a rendered table as the browser draws them: the styler's display
-    values when there are any, else the raw values (a missing one drawn as "None")."""
-    styler = el.proto.arrow_data.styler  # type: ignore[attr-defined]
-    if styler.display_values:
-        shown = dataframe_util.convert_arrow_bytes_to_pandas_df(styler.display_values)
-        return [str(v) for v in shown.to_numpy().ravel()]
+    """The cells of a rendered table as the browser draws them: the grid draws a missing
+    value as "None" whatever a styler says, so the data itself must hold no nulls."""
     frame = el.value  # type: ignore[attr-defined]
     return ["None" if v is None or v != v else str(v) for v in frame.to_numpy().ravel()]
 

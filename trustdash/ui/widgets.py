@@ -82,13 +82,13 @@ TERMS: dict[str, str] = {
     "comments (raw)": "comments (not weighted)",
     "polar comments (raw)": "positive or negative comments (not weighted)",
     "m": "prior strength (how many comments the prior weighs as)",
-    "mu_S1": "μ1: positive share across all channels (the prior for S1)",
-    "mu_S2": "μ2: share without complaints across all channels (the prior for S2)",
-    "mu_S3": "μ3: share answered in time across all channels (the prior for S3)",
+    "mu_S1": "μ1: positive share for the whole brand (the prior for S1)",
+    "mu_S2": "μ2: share without complaints for the whole brand (the prior for S2)",
+    "mu_S3": "μ3: share answered in time for the whole brand (the prior for S3)",
 }
 _NOTE_WORDS = {
     "prior strength m": "prior strength (how many comments the prior weighs as)",
-    "parent-level mean μ": "average across all channels μ",
+    "parent-level mean μ": "brand-wide average μ",
 }
 
 
@@ -177,22 +177,43 @@ def _plainval(v: Any, decimals: int = 3) -> str:
 NA = "—"
 
 
-def _cell(v: Any) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return NA
-    if isinstance(v, float):
-        return _plainval(v, 2)
-    if isinstance(v, dt.datetime):
-        return f"{v:%Y-%m-%d %H:%M}"
-    return str(v)
+def display_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """``frame`` for display: missing values shown as "—". The grid draws any missing
+    cell as "None" (whatever a styler says), so a column with missing values becomes
+    text; returns the frame and the names of the columns turned into text."""
+    exprs, as_text = [], []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if not frame[name].null_count():
+            exprs.append(col)
+            continue
+        if dtype == pl.String:
+            exprs.append(col.fill_null(NA))
+            continue
+        if dtype.is_float():
+            text = col.round(2).cast(pl.String)
+        elif dtype == pl.Datetime or dtype == pl.Date:
+            text = col.dt.strftime("%Y-%m-%d %H:%M" if dtype == pl.Datetime else "%Y-%m-%d")
+        elif isinstance(dtype, pl.List):
+            text = col.cast(pl.List(pl.String)).list.join(", ")
+        else:
+            text = col.cast(pl.String)
+        exprs.append(text.fill_null(NA).alias(name))
+        as_text.append(name)
+    return frame.select(exprs), as_text
 
 
 def show_table(frame: pl.DataFrame, **kwargs: Any) -> Any:
-    """``st.dataframe`` with missing values shown as "—" (values stay sortable numbers)."""
-    if not any(frame[c].null_count() for c in frame.columns):
-        return st.dataframe(frame, **kwargs)
-    styled = frame.to_pandas().style.format(_cell, na_rep=NA)
-    return st.dataframe(styled, **kwargs)
+    """``st.dataframe`` with missing values shown as "—" (see :func:`display_frame`)."""
+    shown, as_text = display_frame(frame)
+    config = dict(kwargs.pop("column_config", None) or {})
+    for name in as_text:
+        if name in config:  # a number format cannot apply to text: keep the label only
+            label = config[name].get("label") if isinstance(config[name], dict) else None
+            config[name] = st.column_config.TextColumn(label)
+    if config:
+        kwargs["column_config"] = config
+    return st.dataframe(shown, **kwargs)
 
 
 def download_buttons(frame: pl.DataFrame, name: str, *, key: str) -> None:
