@@ -342,7 +342,11 @@ def conversations_view(ctx: PageContext) -> None:
             if r.get("overridden") and b3.button("Revert to the scorer's label", key="cv_revert"):
                 corrections.revert(ctx.store, r["channel"], r["row_key"])
                 st.rerun()
-            st.caption("A comment labelled positive or neutral no longer counts as a complaint.")
+            st.caption(
+                "“Label all” labels every audience comment with exactly this text, whatever "
+                "the filters. A comment labelled positive or neutral no longer counts as a "
+                "complaint."
+            )
     elif ctx.can_edit:
         st.caption("Select a row to correct its label.")
     st.subheader("Words that separate negative from positive comments")
