@@ -156,15 +156,15 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
     channels = store.channels()
     campaigns = store.campaigns()
     lo, hi = store.date_bounds()
-    raw: dict[str, object] = {k: st.query_params.get_all(k) for k in ("channel", "campaign")}
-    for k in ("from", "to", "gran"):
-        if k in st.query_params:
-            raw[k] = st.query_params.get(k)
     # A link that opens another view (a drill-down) replaces the session's filters.
     opened = "td_f" in ss and OPEN_KEY in st.query_params
     if "td_f" not in ss or opened:
         for k in ("td_w_dates", "td_w_channels", "td_w_campaigns", "td_w_gran"):
             ss.pop(k, None)
+        raw = {k: st.query_params.get_all(k) for k in ("channel", "campaign")}
+        for k in ("from", "to", "gran"):
+            if k in st.query_params:
+                raw[k] = st.query_params.get(k)
         parsed = from_params(
             raw, known_channels=channels, known_campaigns=campaigns,
             bounds=default_window(lo, hi),
