@@ -53,3 +53,10 @@ def env_int(name: str, default: int) -> int:
 MAX_ROWS_PER_FILE = env_int("TRUSTDASH_MAX_ROWS", 20_000_000)
 MAX_COLUMNS_PER_FILE = env_int("TRUSTDASH_MAX_COLUMNS", 2_000)
 MAX_FIELD_BYTES = env_int("TRUSTDASH_MAX_FIELD_BYTES", 5_000_000)
+
+
+def public_url() -> str | None:
+    """The address users reach the app at (``TRUSTDASH_PUBLIC_URL``): share links are
+    built on it when set."""
+    value = os.environ.get("TRUSTDASH_PUBLIC_URL", "").strip()
+    return value or None

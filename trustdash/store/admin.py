@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,82 @@ class Admin(Schema, DerivedData):
                 [channel, row_key],
             )
             refresh_derived(cur, [channel])
+
+    # -- corrections in bulk ----------------------------------------------------------------
+    def same_text_rows(self, channel: str, row_key: str) -> list[tuple[str, str]]:
+        """(channel, row_key) of every audience comment whose text equals this comment's."""
+        rows = self.rows(
+            """SELECT c.channel, c.row_key FROM comments c JOIN comments t
+                 ON coalesce(c.text, '') = coalesce(t.text, '')
+               WHERE t.channel = ? AND t.row_key = ? AND NOT c.is_brand
+               ORDER BY c.channel, c.row_key""",
+            [channel, row_key],
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    @retry_on_conflict
+    def set_labels(
+        self, keys: Sequence[tuple[str, str]], label: str | None, user: str | None = None
+    ) -> int:
+        """Label comments by hand in one transaction; ``None`` gives them back to the scorer.
+
+        A comment labelled positive or neutral is not counted as a complaint; labelled
+        negative or given back to the scorer, it takes the scorer's complaint flag again.
+        Returns the number of comments changed."""
+        polarity = {"positive": 0.5, "neutral": 0.0, "negative": -0.5, None: None}[label]
+        pairs = list(dict.fromkeys((str(c), str(k)) for c, k in keys))
+        if not pairs:
+            return 0
+        picked = pl.DataFrame(
+            {"channel": [c for c, _ in pairs], "row_key": [k for _, k in pairs]},
+            schema={"channel": pl.String, "row_key": pl.String},
+        )
+        with self.transaction() as cur:
+            cur.register("relabel_keys", picked.to_arrow())
+            try:
+                cur.execute(
+                    """DELETE FROM label_overrides o WHERE EXISTS (SELECT 1 FROM relabel_keys k
+                         WHERE k.channel = o.channel AND k.row_key = o.row_key)"""
+                )
+                if label is not None:
+                    cur.execute(
+                        "INSERT INTO label_overrides SELECT channel, row_key, ?, ?, ?, ? "
+                        "FROM relabel_keys",
+                        [label, polarity, user, now()],
+                    )
+                # The scorer's complaint flag per comment, from the score cache by text.
+                cur.execute(
+                    """CREATE TEMP TABLE relabel_rows AS
+                       SELECT c.channel, c.row_key, coalesce(s.is_complaint, c.is_complaint)
+                                AS scorer_complaint
+                       FROM comments c JOIN relabel_keys k USING (channel, row_key)
+                       LEFT JOIN (SELECT DISTINCT ON (text_key) text_key, is_complaint
+                                  FROM sentiment_cache) s ON s.text_key = c.text_key"""
+                )
+            finally:
+                cur.unregister("relabel_keys")
+            try:
+                if label is None:
+                    res = cur.execute(
+                        """UPDATE comments AS c SET label = c.model_label,
+                             polarity = c.model_polarity, is_complaint = r.scorer_complaint
+                           FROM relabel_rows r
+                           WHERE c.channel = r.channel AND c.row_key = r.row_key"""
+                    ).fetchone()
+                else:
+                    res = cur.execute(
+                        """UPDATE comments AS c SET label = ?, polarity = ?,
+                             is_complaint = CASE WHEN ? = 'negative' THEN r.scorer_complaint
+                                                 ELSE false END
+                           FROM relabel_rows r
+                           WHERE c.channel = r.channel AND c.row_key = r.row_key""",
+                        [label, polarity, label],
+                    ).fetchone()
+            finally:
+                cur.execute("DROP TABLE IF EXISTS relabel_rows")
+            refresh_derived(cur, sorted({c for c, _ in pairs}))
+        return int(res[0]) if res else 0
+
 
     def label_overrides(self) -> pl.DataFrame:
         return self.frame(

@@ -7,12 +7,12 @@ import json
 import polars as pl
 import streamlit as st
 
-from trustdash import formats
+from trustdash import demo, formats, workspace
 from trustdash.ingest import FileResult, ImportOptions, import_files
 from trustdash.schema import FIELDS
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape
-from trustdash.ui.widgets import download_buttons
+from trustdash.ui.widgets import download_buttons, show_table
 
 ACCEPTED = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "js", "gz", "zip"]
 _NONE = "— not in this file —"
@@ -36,6 +36,10 @@ def import_view(ctx: PageContext) -> None:
         f"Up to **{limit} MB per file** (larger exports: split the period, compress them as "
         "`.gz`/`.zip`, or use `python -m trustdash import` on the server)."
     )
+    offer = st.container()
+    if st.session_state.get("td_demo_offer"):
+        with offer:
+            demo_removal(ctx, key="demo_offer", offer=True)
     uploads = st.file_uploader(
         "Export files", accept_multiple_files=True, key="upload", type=ACCEPTED
     )
@@ -71,6 +75,10 @@ def import_view(ctx: PageContext) -> None:
         st.session_state["td_last_import"] = [r.as_dict() for r in results]
         st.cache_data.clear()
         _show_results(results)
+        if any(r.ok for r in results) and not st.session_state.get("td_demo_offer"):
+            st.session_state["td_demo_offer"] = True
+            with offer:
+                demo_removal(ctx, key="demo_offer", offer=True)
 
 
 def _file_options(
@@ -188,7 +196,7 @@ def _show_results(results: list[FileResult]) -> None:
             for r in results
         ]
     )  # fmt: skip
-    st.dataframe(frame, hide_index=True)
+    show_table(frame, hide_index=True)
 
 
 def _show_last_results() -> None:
@@ -198,13 +206,48 @@ def _show_last_results() -> None:
         _show_results([FileResult(**r) for r in last])
 
 
+def demo_removal(ctx: PageContext, *, key: str, offer: bool = False) -> None:
+    """Remove the demo workspace in one step (after a confirmation); the user's own
+    imports stay. Shows nothing when no demo import is left or the user cannot edit."""
+    done = st.session_state.pop("td_demo_removed", None)
+    if done:
+        st.success(done)
+    if not ctx.can_edit:
+        return
+    ids = workspace.demo_imports(ctx.store)
+    if not ids:
+        return
+    with st.container(border=True):
+        if offer:
+            st.markdown("**Your data is in. Remove the demo workspace now?**")
+        else:
+            st.markdown("**Demo workspace**")
+        st.caption(
+            f"The demo (the fictional brand {demo.DEMO_BRAND}) came in as "
+            f"{len(ids)} imports. Removing it deletes exactly those imports and the demo's "
+            "brand accounts; your own imports stay."
+        )
+        sure = st.checkbox(f"Yes, remove the demo's {len(ids)} imports", key=f"{key}_confirm")
+        if st.button("Remove the demo", key=f"{key}_remove", type="primary", disabled=not sure):
+            with st.spinner("Removing the demo…"):
+                removed = workspace.remove_demo(ctx.store)
+            st.cache_data.clear()
+            st.session_state.pop("td_f", None)  # the filters may name demo channels
+            st.session_state["td_demo_removed"] = (
+                f"Demo removed: {removed.get('imports', 0)} imports, "
+                f"{removed.get('comments', 0):,} comments, {removed.get('posts', 0):,} posts."
+            )
+            st.rerun()
+
+
 def history_view(ctx: PageContext) -> None:
     st.title("Import history")
+    demo_removal(ctx, key="demo_hist")
     imports = ctx.store.imports()
     if imports.is_empty():
         st.info("Nothing imported yet.")
         return
-    st.dataframe(imports.drop("warnings"), hide_index=True)
+    show_table(imports.drop("warnings"), hide_index=True)
     download_buttons(imports, "imports", key="dl_imports")
     ids = imports["id"].to_list()
     pick = st.selectbox(
@@ -219,13 +262,14 @@ def history_view(ctx: PageContext) -> None:
     rejected = ctx.store.rejected_rows(int(pick))
     if rejected.height:
         st.markdown(f"**{rejected.height:,} rejected row(s)** with their reasons")
-        st.dataframe(rejected, hide_index=True)
+        show_table(rejected, hide_index=True)
         download_buttons(rejected, f"rejected_{pick}", key="dl_rejected")
     if ctx.can_edit:
         with st.expander("Undo this import"):
             st.caption("Deletes the rows of this import and everything derived from them "
                        "(rollups, reply links). Rows shared with other imports stay.")  # fmt: skip
-            if st.button("Delete import", key="hist_delete", type="primary"):
+            sure = st.checkbox(f"Yes, delete import #{pick} and its rows", key=f"hist_confirm_{pick}")
+            if st.button("Delete import", key="hist_delete", type="primary", disabled=not sure):
                 removed = ctx.store.delete_import(int(pick))
                 st.success("Removed: " + ", ".join(f"{k} {v:,}" for k, v in removed.items()))
                 st.rerun()

@@ -12,6 +12,7 @@ from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape
+from trustdash.ui.widgets import show_table
 from trustdash.workspace import setting, trust_settings
 
 
@@ -191,7 +192,7 @@ def _save_brand(
 def _campaign_rules_section(store: Store, read_only: bool) -> None:
     rules = store.campaign_rules()
     if rules.height:
-        st.dataframe(rules, hide_index=True)
+        show_table(rules, hide_index=True)
     else:
         st.caption("No rules yet. Rules assign a campaign to existing and future data.")
     with st.form("rule_form", clear_on_submit=True):
@@ -222,7 +223,7 @@ def _campaign_rules_section(store: Store, read_only: bool) -> None:
 def _annotations_section(store: Store, read_only: bool) -> None:
     notes = store.annotations()
     if notes.height:
-        st.dataframe(notes, hide_index=True)
+        show_table(notes, hide_index=True)
     with st.form("note_form", clear_on_submit=True):
         c1, c2, c3 = st.columns([1, 1, 3])
         day = c1.date_input("Date", value=dt.date.today())
@@ -242,7 +243,7 @@ def _privacy_section(store: Store, read_only: bool) -> None:
     """Table counts for everyone; pseudonymisation, forgetting an author and deleting a
     channel for editors."""
     counts = store.table_counts()
-    st.dataframe(pl.DataFrame([counts]), hide_index=True)
+    show_table(pl.DataFrame([counts]), hide_index=True)
     if read_only:
         return
     st.markdown("**Pseudonymise authors at import**")
