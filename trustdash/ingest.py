@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from trustdash import privacy, sentiment
-from trustdash.formats import BadFile, MapOptions, ParsedSource, open_sources
+from trustdash.formats import ENGINE_ERRORS, BadFile, MapOptions, ParsedSource, open_sources
 from trustdash.schema import COMMENT_FIELDS
 from trustdash.store import ImportBatch, Store, StoreError
 
@@ -159,7 +159,7 @@ def _import_one(
         return [FileResult(path=name, errors=[str(exc)])]
     except MemoryError:
         return [FileResult(path=name, errors=[f"{name}: the file is too large to read here."])]
-    except Exception as exc:  # never let a traceback reach the user
+    except ENGINE_ERRORS as exc:  # never let a traceback (or a Rust panic) reach the user
         log.exception("unexpected error reading %s", name)
         return [FileResult(path=name, errors=[f"{name}: could not be read ({_brief(exc)})."])]
     if not sources:
@@ -183,7 +183,7 @@ def _import_one(
         except (StoreError, MemoryError) as exc:
             res.errors.append(f"{res.path}: {exc}")
             _reset_counts(res)
-        except Exception as exc:
+        except ENGINE_ERRORS as exc:
             log.exception("unexpected error importing %s", res.path)
             res.errors.append(f"{res.path}: import failed, nothing was stored ({_brief(exc)}).")
             _reset_counts(res)

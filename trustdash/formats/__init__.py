@@ -29,6 +29,7 @@ from trustdash.formats import (
     youtube,
 )
 from trustdash.formats.base import (
+    ENGINE_ERRORS,
     Ctx,
     FormatDef,
     MapOptions,
@@ -60,6 +61,7 @@ from trustdash.readers import (
 
 __all__ = [
     "FORMATS",
+    "ENGINE_ERRORS",
     "BadFile",
     "FormatDef",
     "MapOptions",
@@ -207,7 +209,7 @@ class ParsedSource:
             raise
         except (RecursionError, MemoryError) as exc:
             raise BadFile(f"{self.name}: the data is too deeply nested or too large.") from exc
-        except Exception as exc:  # never leak a raw traceback for bad bytes
+        except ENGINE_ERRORS as exc:  # never leak a raw traceback (or a Rust panic)
             raise BadFile(
                 f"{self.name}: the data could not be read ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''})."
@@ -318,7 +320,7 @@ def open_sources(
         raise
     except RecursionError as exc:
         raise BadFile(f"{name}: the data is too deeply nested to be an export.") from exc
-    except Exception as exc:  # last resort: bad bytes must never crash the caller
+    except ENGINE_ERRORS as exc:  # last resort: bad bytes must never crash the caller
         raise BadFile(
             f"{name}: could not be read ({type(exc).__name__}: {str(exc)[:200]})."
         ) from exc

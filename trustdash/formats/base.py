@@ -9,9 +9,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
+from polars.exceptions import PanicException
 
 from trustdash import parsing, schema
 from trustdash.readers import ROW_INDEX, RawTable
+
+# Errors of the dataframe engine on bad input: polars' Rust panics surface as
+# ``PanicException``, a ``BaseException`` that ``except Exception`` does not catch.
+ENGINE_ERRORS: tuple[type[BaseException], ...] = (Exception, PanicException)
+
+
+def reason_expr(prefix: str, value: pl.Expr, suffix: str = "") -> pl.Expr:
+    """``prefix'value'suffix`` per row (``concat_str``: ``pl.format`` panics on filtered
+    multi-chunk string columns)."""
+    parts = [pl.lit(prefix + "'"), value.cast(pl.String).fill_null(""), pl.lit("'" + suffix)]
+    return pl.concat_str(parts)
 
 
 def norm(name: str) -> str:
@@ -221,14 +233,14 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             checks.append(
                 (
                     parsing.sci_id_mask(c),
-                    pl.format("{}: id damaged by Excel (scientific notation) '{}'", pl.lit(fld), c),
+                    reason_expr(f"{fld}: id damaged by Excel (scientific notation) ", c),
                 )
             )
         elif fld in DATETIME_FIELDS:
             parsed = _parse_dates(batch, col, plan, fld)
             out[fld] = parsed.alias(fld)
             bad = pl.lit(parsed).is_null() & parsing.null_if_empty(c).is_not_null()
-            checks.append((bad, pl.format("{}: '{}' is not a date", pl.lit(fld), c)))
+            checks.append((bad, reason_expr(f"{fld}: ", c, " is not a date")))
         elif fld == "channel":
             out[fld] = parsing.via_unique(batch[col], channel_expr(pl.col("v"))).alias(fld)
         elif fld == "campaign":
@@ -276,7 +288,7 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
         )
         bad_mask = masks.select(pl.any_horizontal(pl.all())).to_series()
         if bad_mask.any():
-            bad = pl.concat([batch, masks], how="horizontal").filter(bad_mask)
+            bad = pl.concat([batch, masks], how="horizontal").filter(bad_mask).rechunk()
             whys = bad.select(
                 pl.coalesce(
                     [pl.when(pl.col(f"__m{i}")).then(msg) for i, (_, msg) in enumerate(checks)]
@@ -290,9 +302,9 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
 
 
 def _shorten_reason(why: str) -> str:
-    m = re.match(r"^(.*?)'(.*)'$", why, re.S)
+    m = re.match(r"^(.*?)'(.*)'([^']*)$", why, re.S)
     if m:
-        return f"{m.group(1)}'{_preview(m.group(2))}'"
+        return f"{m.group(1)}'{_preview(m.group(2))}'{m.group(3)}"
     return why
 
 
@@ -306,7 +318,7 @@ def _map_daily(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Reje
     bad = parsed.is_null()
     if bad.any():
         reason = pl.when(raw_date.is_null()).then(pl.lit("date: missing"))
-        reason = reason.otherwise(pl.format("date: '{}' is not a date", pl.lit(raw_date)))
+        reason = reason.otherwise(reason_expr("date: ", pl.lit(raw_date), " is not a date"))
         whys = batch.select(reason.alias("r")).filter(bad)["r"].to_list()
         raws = _raw_dicts(batch.filter(bad), plan.ctx.table.columns)
         rejected = [

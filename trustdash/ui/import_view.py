@@ -92,7 +92,7 @@ def _file_options(
             return opts, None
         st.warning(md_escape(str(exc)))
         return _wizard(i, name, columns, {}, "comments", opts)
-    except Exception as exc:  # a preview must never break the page
+    except formats.ENGINE_ERRORS as exc:  # a preview must never break the page
         st.error(md_escape(f"{name}: could not be previewed ({type(exc).__name__})."))
         return opts, None
     saved = profiles.get(pv.header_signature)
