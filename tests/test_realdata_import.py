@@ -17,7 +17,7 @@ from polars.exceptions import PanicException
 
 import trustdash.formats as formats_pkg
 from tests.conftest import ROOT, comments_csv, make_rows
-from trustdash import inbox
+from trustdash import inbox, parsing
 from trustdash.formats import base
 from trustdash.ingest import ImportOptions, import_files
 from trustdash.store import Store
@@ -130,3 +130,106 @@ def test_cli_footer_file_json_has_no_traceback(tmp_path: Path) -> None:
     assert "panicked" not in proc.stderr and "Traceback" not in proc.stderr
     (entry,) = json.loads(proc.stdout)["files"]
     assert entry["rows_imported"] == 1000 and entry["rejected"] == 2
+
+
+# ---------------------------------------------------------------------------
+# day/month order
+
+FRENCH = (
+    "Date de publication;Message;Auteur\n"
+    "01/09/2025;Très bon service, merci !;Léa\n"
+    "02/09/2025;Livraison en retard, je ne suis pas contente;Marc\n"
+    "03/09/2025;Je recommande vivement cette boutique;Zoé\n"
+    "05/09/2025;Le colis est arrivé cassé;Paul\n"
+    "07/09/2025;Super équipe, merci pour tout;Inès\n"
+).encode()
+SEPTEMBER = [f"2025-09-0{d} 00:00:00" for d in (1, 2, 3, 5, 7)]
+US_ORDER = ["2025-01-09 00:00:00", "2025-02-09 00:00:00", "2025-03-09 00:00:00",
+            "2025-05-09 00:00:00", "2025-07-09 00:00:00"]  # fmt: skip
+US = (
+    b"Date,Author,Comment\n"
+    b"01/09/2025,jake,Love the new flavor\n"
+    b"02/09/2025,amy,Shipping took forever and the box was crushed\n"
+    b"03/09/2025,bob,Great customer service\n"
+    b"05/09/2025,kim,Where is my refund?\n"
+    b"07/09/2025,lou,Best purchase this year\n"
+)
+
+
+def _dates(store: Store) -> list[str]:
+    rows = store._rows("SELECT strftime(created_at, '%Y-%m-%d %H:%M:%S') FROM comments ORDER BY 1")
+    return [r[0] for r in rows]
+
+
+def test_french_ambiguous_dates_are_day_first_and_said_so(db: Store) -> None:
+    (res,) = import_files(db, [("commentaires.csv", FRENCH)], ImportOptions(score_sentiment=False))
+    assert res.ok, res.errors
+    assert _dates(db) == SEPTEMBER
+    assert res.date_order == "dmy"
+    (note,) = [w for w in res.warnings if "day/month" in w]
+    assert "Date de publication" in note and "day-first" in note and "French" in note
+    assert "--date-order mdy" in note
+
+
+def test_us_ambiguous_dates_are_month_first_and_said_so(db: Store) -> None:
+    (res,) = import_files(db, [("comments.csv", US)], ImportOptions(score_sentiment=False))
+    assert res.ok, res.errors
+    assert _dates(db) == US_ORDER
+    assert res.date_order == "mdy"
+    assert any("month-first" in w and "English" in w for w in res.warnings)
+
+
+def test_values_decide_before_the_language(db: Store) -> None:
+    # French headers, but 09/13/2025 can only be month-first: no guess, no switch
+    data = FRENCH.replace(b"07/09/2025", b"09/13/2025")
+    (res,) = import_files(db, [("c.csv", data)], ImportOptions(score_sentiment=False))
+    assert _dates(db) == [*US_ORDER[:4], "2025-09-13 00:00:00"]
+    assert res.date_order is None and not any("day/month" in w for w in res.warnings)
+
+
+def test_the_users_order_wins(db: Store) -> None:
+    opts = ImportOptions(score_sentiment=False, date_order="mdy")
+    (res,) = import_files(db, [("commentaires.csv", FRENCH)], opts)
+    assert _dates(db) == US_ORDER and res.date_order is None
+
+
+def test_cli_date_order(tmp_path: Path) -> None:
+    f = tmp_path / "commentaires.csv"
+    f.write_bytes(FRENCH)
+    db_path = tmp_path / "o.duckdb"
+    proc = cli("import", str(f), "--db", str(db_path), "--json", "--no-sentiment",
+               "--date-order", "mdy")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["date_order"] is None and entry["rows_imported"] == 5
+    store = Store(db_path)
+    try:
+        assert _dates(store) == US_ORDER
+    finally:
+        store.close()
+
+
+def test_saved_mapping_remembers_the_order(db: Store) -> None:
+    sig = formats_pkg.header_signature(["Date de publication", "Message", "Auteur"])
+    db.save_mapping_profile(sig, "fr comments", {
+        "table": "comments", "date_order": "mdy",
+        "mapping": {"created_at": "Date de publication", "text": "Message", "author": "Auteur"},
+    })  # fmt: skip
+    (res,) = import_files(db, [("commentaires.csv", FRENCH)], ImportOptions(score_sentiment=False))
+    assert res.format == "profile" and _dates(db) == US_ORDER
+
+
+@pytest.mark.parametrize(
+    ("columns", "texts", "expected"),
+    [
+        (["Date de publication", "Message", "Auteur"], [], ("dmy", "French")),
+        (["Fecha", "Comentario", "Usuario"], [], ("dmy", "Spanish")),
+        (["Datum", "Kommentar", "Benutzer"], [], ("dmy", "German")),
+        (["Date", "Author", "Comment"], [], ("mdy", "English")),
+        (["date", "message"], ["c'est le meilleur et je suis très contente"] * 2, ("dmy", "French")),
+        (["date", "message"], ["this is the best and I love it"] * 2, ("mdy", "English")),
+        (["a", "b"], ["x y z"], (None, None)),
+    ],
+)
+def test_language_of_a_file(columns: list[str], texts: list[str], expected: tuple) -> None:
+    assert parsing.language_order(columns, texts) == expected

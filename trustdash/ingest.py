@@ -52,10 +52,31 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     import_id: int | None = None
     seconds: float = 0.0
+    # the day/month order used where every date fitted both ("dmy", "mdy"), else None
+    date_order: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def nothing_new(self) -> bool:
+        """Read fine, but every row was already stored (or rejected)."""
+        return self.ok and self.rows_imported == 0 and self.rows_updated == 0
+
+    def summary(self) -> str:
+        """One line of counts, in rows of the file."""
+        if not self.ok:
+            return "failed, nothing stored"
+        if self.nothing_new:
+            text = f"nothing new: {self.duplicates:,} duplicate(s)"
+            return text + (f", {self.rejected:,} rejected" if self.rejected else "")
+        parts = [f"{self.rows_read:,} read", f"{self.rows_imported:,} imported"]
+        if self.rows_updated:
+            parts.append(f"{self.rows_updated:,} updated")
+        parts.append(f"{self.duplicates:,} duplicate(s)")
+        parts.append(f"{self.rejected:,} rejected")
+        return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +89,7 @@ class ImportOptions:
     mapping: dict[str, str] = field(default_factory=dict)
     table: str | None = None
     year: int | None = None
+    date_order: str | None = None  # "dmy", "mdy" or "ymd"; None: decided per file
     user: str | None = None
     score_sentiment: bool = True
     batch_rows: int = 200_000
@@ -82,6 +104,7 @@ def _map_options(store: Store, opts: ImportOptions) -> MapOptions:
         channel=_clean_channel(opts.channel),
         campaign=(opts.campaign or None),
         year=opts.year,
+        date_order=opts.date_order,
         profiles=store.mapping_profiles(),
         max_rows=config.MAX_ROWS_PER_FILE,
         max_columns=config.MAX_COLUMNS_PER_FILE,
@@ -234,7 +257,8 @@ def _store_source(
         "warnings": src.warnings,
         "imported_by": opts.user,
         "options": json.dumps(
-            {"channel": opts.channel, "campaign": opts.campaign, "map": opts.mapping},
+            {"channel": opts.channel, "campaign": opts.campaign, "map": opts.mapping,
+             "date_order": opts.date_order, "year": opts.year},
             sort_keys=True,
         ),
     }
@@ -302,6 +326,9 @@ def _store_source(
             )
         res.rows_read = batch.rows_read
         res.rejected = batch.rejected
+        res.date_order = src.guessed_date_order
+        # notes found while reading (date order, year) join those of the detection
+        res.warnings.extend(w for w in src.warnings if w not in res.warnings)
     res.rows_imported = batch.counts.rows_imported
     res.rows_updated = batch.counts.rows_updated
     res.duplicates = batch.counts.duplicates

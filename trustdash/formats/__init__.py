@@ -215,6 +215,11 @@ class ParsedSource:
                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''})."
             ) from exc
 
+    @property
+    def guessed_date_order(self) -> str | None:
+        """The day/month order used for dates that fit both (known once read)."""
+        return self._plan.guessed_order() if self._plan is not None else None
+
     def _check_field_size(self, batch: pl.DataFrame) -> None:
         assert self._plan is not None
         cap = self._plan.options.max_field_bytes
@@ -451,12 +456,13 @@ def _plan_sources(raw: RawTable, options: MapOptions) -> list[ParsedSource]:
     sig = header_signature(columns)
     if sig in options.profiles:
         prof = options.profiles[sig]
-        return [
-            _user_plan(
-                raw, ctx, dict(prof.get("mapping", {})), prof.get("table"),
-                options.channel or prof.get("channel"), fmt, "profile",
-            )
-        ]  # fmt: skip
+        src = _user_plan(
+            raw, ctx, dict(prof.get("mapping", {})), prof.get("table"),
+            options.channel or prof.get("channel"), fmt, "profile",
+        )  # fmt: skip
+        if src._plan is not None and prof.get("date_order") in parsing.DATE_ORDERS:
+            src._plan.date_order = prof["date_order"]
+        return [src]
     if fmt is None:
         _raise_if_incomplete(raw)
         return [_generic_plan(raw, ctx)]

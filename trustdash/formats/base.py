@@ -53,6 +53,7 @@ class MapOptions:
     channel: str | None = None
     campaign: str | None = None
     year: int | None = None
+    date_order: str | None = None  # "dmy", "mdy" or "ymd"; None: decided per column
     profiles: dict[str, dict] = field(default_factory=dict)
     max_rows: int | None = None
     max_columns: int = 2000
@@ -181,6 +182,21 @@ class Plan:
     parsers: dict[str, parsing.DateParser] = field(default_factory=dict)
     yearless: bool = False
     year: int | None = None
+    date_order: str | None = None  # a saved profile's order (the user's option wins)
+    _language: tuple[str | None, str | None] | None = None
+
+    def language(self) -> tuple[str | None, str | None]:
+        """(date order, language) of the file's column names and texts."""
+        if self._language is None:
+            table = self.ctx.table
+            texts: list[str] = []
+            col = self.mapping.get("text")
+            if col is not None:
+                head = table.head(200)
+                if col in head.columns:
+                    texts = [v for v in head[col].to_list() if isinstance(v, str)]
+            self._language = parsing.language_order(table.columns, texts)
+        return self._language
 
     def parser(self, fld: str) -> parsing.DateParser:
         if fld not in self.parsers:
@@ -188,8 +204,18 @@ class Plan:
             self.parsers[fld] = parsing.DateParser(
                 dayfirst=fmt.dayfirst if fmt else None,
                 preferred=fmt.date_formats if fmt else (),
+                order=self.options.date_order or self.date_order,
+                language=self.language(),
+                column=self.mapping.get(fld, fld),
             )
         return self.parsers[fld]
+
+    def guessed_order(self) -> str | None:
+        """The day/month order used where every date was ambiguous, else None."""
+        for p in self.parsers.values():
+            if p.guessed:
+                return p.order
+        return None
 
 
 def _raw_dicts(df: pl.DataFrame, columns: list[str]) -> list[tuple[int, dict[str, str | None]]]:
