@@ -233,3 +233,93 @@ def test_saved_mapping_remembers_the_order(db: Store) -> None:
 )
 def test_language_of_a_file(columns: list[str], texts: list[str], expected: tuple) -> None:
     assert parsing.language_order(columns, texts) == expected
+
+
+# ---------------------------------------------------------------------------
+# counts mean rows of the file
+
+X_DAILY_HEADER = [
+    "Date", "Tweets published", "impressions", "engagements", "engagement rate", "retweets",
+    "replies", "likes", "user profile clicks", "url clicks", "hashtag clicks",
+    "detail expands", "permalink clicks", "app opens", "app installs", "follows",
+    "email tweet", "dial phone", "media views", "media engagements", "promoted impressions",
+]  # fmt: skip
+
+
+def x_daily(days: int = 31, bump: int | None = None) -> bytes:
+    """The legacy X "by day" export: one row per day, 19 metric columns, '-' promoted."""
+    lines = [",".join(f'"{h}"' for h in X_DAILY_HEADER)]
+    for d in range(1, days + 1):
+        impressions = 1000 + d + (500 if d == bump else 0)
+        values = [f"2024-07-{d:02d}", "2", str(impressions), "30", "0.03"] + ["1"] * 15 + ["-"]
+        lines.append(",".join(f'"{v}"' for v in values))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_daily_export_counts_its_days_not_its_values(db: Store) -> None:
+    name = "daily_tweet_activity_metrics_acme_20240701_20240801_en.csv"
+    opts = ImportOptions(score_sentiment=False)
+    (res,) = import_files(db, [(name, x_daily())], opts)
+    assert res.ok and res.table == "daily_metrics", res.errors
+    assert (res.rows_read, res.rows_imported, res.duplicates, res.rejected) == (31, 31, 0, 0)
+    assert db.table_counts()["daily_metrics"] == 31 * 19  # the values are all stored
+    (again,) = import_files(db, [(name, x_daily())], opts)
+    assert (again.rows_read, again.rows_imported, again.duplicates) == (31, 0, 31)
+    assert again.nothing_new and again.summary() == "nothing new: 31 duplicate(s)"
+    (changed,) = import_files(db, [(name, x_daily(bump=5))], opts)
+    assert (changed.rows_imported, changed.rows_updated, changed.duplicates) == (0, 1, 30)
+    history = db.imports().sort("id")
+    assert history["rows_read"].to_list() == [31, 31, 31]
+    assert history["rows_imported"].to_list() == [31, 0, 0]
+
+
+def test_seven_line_overview_reads_seven(db: Store) -> None:
+    data = (
+        '\ufeff"Date","Video Views","Profile Views","Likes","Comments","Shares"\n'
+        + "".join(f'"April {d}","{100 + d}","{d}","5","1","0"\n' for d in range(12, 19))
+    ).encode()
+    (res,) = import_files(db, [("Overview_en.csv", data)], ImportOptions(year=2024))
+    assert (res.rows_read, res.rows_imported, res.rejected) == (7, 7, 0)
+
+
+def test_cli_says_nothing_new(tmp_path: Path) -> None:
+    f = tmp_path / "comments.csv"
+    f.write_bytes(comments_csv(make_rows(12)))
+    db_path = str(tmp_path / "n.duckdb")
+    assert cli("import", str(f), "--db", db_path, "--no-sentiment").returncode == 0
+    proc = cli("import", str(f), "--db", db_path, "--no-sentiment")
+    assert proc.returncode == 0
+    assert "comments.csv: nothing new: 12 duplicate(s)" in proc.stdout
+    assert "✓" not in proc.stdout
+
+
+def test_import_page_switches_the_order_and_says_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from trustdash.store import close_all, open_store
+
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("TRUSTDASH_DB", str(path))
+    monkeypatch.setenv("TRUSTDASH_NO_DEMO", "1")
+    at = AppTest.from_file(str(ROOT / "pages" / "6_Import.py"), default_timeout=120).run()
+    at.file_uploader(key="upload").set_value([("commentaires.csv", FRENCH, "text/csv")]).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("1 file(s) imported" in s.value for s in at.success)
+    swap = [b for b in at.button if b.key and b.key.startswith("swap_commentaires.csv")]
+    assert len(swap) == 1 and "day-first" in swap[0].label
+    swap[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    store = open_store(path)  # the page's own store (one connection per process)
+    assert _dates(store) == US_ORDER  # the day-first rows were replaced
+    assert store.table_counts()["imports"] == 1
+    # the wizard saved the mapping of these columns; it now remembers the order
+    (profile,) = store.mapping_profiles().values()
+    assert profile["date_order"] == "mdy"
+    at.button(key="do_import").click().run()
+    assert not [s for s in at.success if "imported" in s.value]
+    infos = [i.value.replace("\\", "") for i in at.info]
+    assert "commentaires.csv: nothing new: 5 duplicate(s)" in infos, infos
+    close_all()

@@ -276,10 +276,15 @@ def _store_source(
     with store.import_batch(meta) as batch:
         res.import_id = batch.import_id
         first_reasons: list[str] = []
+        dates = {"new": 0, "updated": 0, "same": 0}  # daily files: one file row per date
         # The next batch is read and mapped while this one is stored.
         with contextlib.closing(prefetch(_canonical(src, channel, opts, anon))) as frames:
             for frame, rejected in frames:
-                batch.rows_read += frame.height + len(rejected)
+                file_rows = src.batch_rows.popleft() if src.batch_rows else None
+                if src.table == "daily_metrics" and file_rows is not None:
+                    batch.rows_read += file_rows
+                else:
+                    batch.rows_read += frame.height + len(rejected)
                 for r in rejected[:3]:
                     if len(first_reasons) < 3:
                         first_reasons.append(f"row {r.row}: {r.reason}")
@@ -308,6 +313,8 @@ def _store_source(
                         frame = anon(frame)
                     batch.add_posts(frame)
                 elif src.table == "daily_metrics":
+                    for k, n in zip(dates, _daily_date_counts(batch, frame), strict=True):
+                        dates[k] += n
                     batch.add_daily_metrics(frame)
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 rate = batch.rows_read / elapsed
@@ -324,6 +331,12 @@ def _store_source(
                 f"{res.path}: every row was rejected, nothing was stored ("
                 + "; ".join(first_reasons) + "). Check the layout or map the columns."
             )
+        if src.table == "daily_metrics":
+            # Counted in rows of the file (dates), not in (date, metric) values; the
+            # import record gets the same figures.
+            batch.counts.rows_imported = dates["new"]
+            batch.counts.rows_updated = dates["updated"]
+            batch.counts.duplicates = dates["same"]
         res.rows_read = batch.rows_read
         res.rejected = batch.rejected
         res.date_order = src.guessed_date_order
@@ -336,6 +349,36 @@ def _store_source(
         res.warnings.append(
             f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
         )
+
+
+def _daily_date_counts(batch: ImportBatch, frame: pl.DataFrame) -> tuple[int, int, int]:
+    """(new, updated, unchanged) dates of a daily frame against the stored values: a date
+    is new when one of its metrics is, updated when one of its values changes."""
+    rows = frame.filter(pl.col("value").is_not_null() & pl.col("date").is_not_null())
+    if rows.is_empty():
+        return 0, 0, 0
+    rows = rows.select("channel", "date", "metric", "value").unique(
+        ["channel", "date", "metric"], keep="last", maintain_order=True
+    )
+    channels = rows.get_column("channel").unique().drop_nulls().to_list()
+    stored = batch.cur.execute(
+        "SELECT channel, date, metric, value AS stored FROM daily_metrics "
+        "WHERE list_contains(?, channel) AND date BETWEEN ? AND ?",
+        [channels, rows["date"].min(), rows["date"].max()],
+    ).pl()
+    if stored.is_empty():
+        return rows.select("channel", "date").n_unique(), 0, 0
+    stored = stored.with_columns(pl.col("date").cast(pl.Date), pl.col("stored").cast(pl.Float64))
+    joined = rows.with_columns(pl.col("date").cast(pl.Date)).join(
+        stored, on=["channel", "date", "metric"], how="left"
+    )
+    per_date = joined.group_by("channel", "date").agg(
+        pl.col("stored").is_null().any().alias("new"),
+        (pl.col("stored") != pl.col("value")).fill_null(False).any().alias("changed"),
+    )
+    new = int(per_date["new"].sum())
+    updated = int((~per_date["new"] & per_date["changed"]).sum())
+    return new, updated, per_date.height - new - updated
 
 
 def _canonical(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,9 @@ class ParsedSource:
     snapshot: bool
     _plan: Plan | None = field(default=None, repr=False)
     _raw: RawTable | None = field(default=None, repr=False)
+    # rows of the file behind each yielded frame, in order (a daily frame has one row
+    # per date and metric): the reader appends, the consumer pops
+    batch_rows: deque[int] = field(default_factory=deque, repr=False)
 
     def frames(self, batch_rows: int = 200_000) -> Iterator[tuple[pl.DataFrame, list[Rejected]]]:
         """Canonical frames (``schema.conform`` applied) and the rows rejected
@@ -204,6 +208,7 @@ class ParsedSource:
                     continue
                 frame, rejected = map_batch(batch, plan)
                 self._collect_parser_warnings()
+                self.batch_rows.append(batch.height)
                 yield frame, rejected
         except BadFile:
             raise

@@ -59,10 +59,11 @@ def import_view(ctx: PageContext) -> None:
             st.markdown(f"**{md_escape(up.name)}** · {len(data) / 1e6:.2f} MB")
             opts, profile = _file_options(ctx, i, up.name, data, profiles)
             plans.append((up.name, data, opts, profile))
+    clicked = st.button("Import", type="primary", key="do_import")
     switch = st.session_state.pop("td_switch_order", None)
     if switch is not None:
         _switch_order(ctx, switch, plans, profiles)
-    elif st.button("Import", type="primary", key="do_import"):
+    elif clicked:
         bar = st.progress(0.0, text="Starting…")
 
         def progress(frac: float, text: str) -> None:
@@ -224,16 +225,17 @@ def _wizard(
 
 def _show_results(results: list[FileResult], switchable: bool = False) -> None:
     """Counts first (in rows of the file), one line per file; details below."""
+    added = [r for r in results if r.ok and not r.nothing_new]
+    if added:
+        st.success(f"{len(added)} file(s) imported.")
     for r in results:
         line = md_escape(f"{r.path}: {r.summary()}")
         if not r.ok:
             st.error(md_escape("\n".join(r.errors)))
         elif r.nothing_new:
             st.info(line)
-        elif r.rejected:
-            st.warning(line)
         else:
-            st.success(line)
+            st.markdown(line)
         if switchable and r.ok and r.date_order in ("dmy", "mdy"):
             other = "mdy" if r.date_order == "dmy" else "dmy"
             st.button(
