@@ -323,3 +323,54 @@ def test_import_page_switches_the_order_and_says_nothing_new(
     infos = [i.value.replace("\\", "") for i in at.info]
     assert "commentaires.csv: nothing new: 5 duplicate(s)" in infos, infos
     close_all()
+
+
+# ---------------------------------------------------------------------------
+# ids damaged by Excel
+
+X_TWEETS_EXCEL = (
+    b'"Tweet id","Tweet permalink","Tweet text","time","impressions","engagements",'
+    b'"engagement rate","retweets","replies","likes"\n'
+    b'"5.70306E+17","https://twitter.com/acme/status/570306133677760513","Spring is here",'
+    b'"2015-02-24 20:10 +0000","1938.0","40.0","0.0206","3.0","2.0","12.0"\n'
+    b'"5.70306E+17","https://twitter.com/acme/status/570306133677760000","New shop open",'
+    b'"2015-02-24 21:00 +0000","120.0","3.0","0.025","0.0","1.0","1.0"\n'
+    b'"5.70412E+17","https://twitter.com/acme/status/570412000000000000","@ann thanks!",'
+    b'"2015-02-25 08:00 +0000","50.0","1.0","0.02","0.0","0.0","1.0"\n'
+)
+
+
+def test_excel_damaged_tweet_ids_keep_their_rows(db: Store) -> None:
+    name = "tweet_activity_metrics_acme_20150201_20150301_en.csv"
+    opts = ImportOptions(score_sentiment=False)
+    (res,) = import_files(db, [(name, X_TWEETS_EXCEL)], opts)
+    assert res.ok, res.errors
+    assert (res.table, res.rows_read, res.rows_imported, res.rejected) == ("posts", 3, 3, 0)
+    (note,) = [w for w in res.warnings if "scientific notation" in w]
+    assert note.startswith("3 row(s)") and "5.70306E+17" in note
+    ids = [r[0] for r in db._rows("SELECT post_id FROM posts ORDER BY created_at")]
+    assert len(set(ids)) == 3 and all(i.startswith("h:") for i in ids)
+    (again,) = import_files(db, [(name, X_TWEETS_EXCEL)], opts)
+    assert again.nothing_new and again.duplicates == 3
+
+
+def test_excel_damaged_comment_ids_keyed_by_content_undated_rows_rejected(db: Store) -> None:
+    data = (
+        b"comment_id,post_id,author,created_at,text\n"
+        b"1.23457E+17,9.87654E+17,ann,2026-06-01 10:00,Love it\n"
+        b"1.23457E+17,9.87654E+17,bob,2026-06-01 11:00,Broken on arrival\n"
+        b"123456789012345678,987654321098765432,cid,2026-06-02 09:00,Fine\n"
+        b"1.23458E+17,9.87654E+17,dan,,No date here\n"
+    )
+    opts = ImportOptions(score_sentiment=False)
+    (res,) = import_files(db, [("comments.csv", data)], opts)
+    assert res.ok, res.errors
+    assert (res.rows_read, res.rows_imported, res.rejected) == (4, 3, 1)
+    assert any(w.startswith("3 row(s) had an id that Excel") for w in res.warnings)
+    rows = db._rows("SELECT author, comment_id, post_id FROM comments ORDER BY author")
+    assert rows[0][1:] == (None, None) and rows[1][1:] == (None, None)
+    assert rows[2][1:] == ("123456789012345678", "987654321098765432")
+    (reason,) = db.rejected_rows(res.import_id)["reason"].to_list()
+    assert reason == "created_at: missing, the row cannot be placed in time"
+    (again,) = import_files(db, [("comments.csv", data)], opts)
+    assert (again.rows_imported, again.duplicates) == (0, 3)

@@ -210,6 +210,12 @@ class ParsedSource:
                 self._collect_parser_warnings()
                 self.batch_rows.append(batch.height)
                 yield frame, rejected
+            if plan.damaged_rows:
+                self.warnings.append(
+                    f"{plan.damaged_rows:,} row(s) had an id that Excel turned into scientific "
+                    f"notation (such as '{plan.damaged_example}'): those ids were dropped and "
+                    "the rows are keyed by their content (text, author, time)."
+                )
         except BadFile:
             raise
         except (RecursionError, MemoryError) as exc:

@@ -3,6 +3,7 @@ the engine that turns a batch of raw string cells into canonical rows."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -183,6 +184,8 @@ class Plan:
     yearless: bool = False
     year: int | None = None
     date_order: str | None = None  # a saved profile's order (the user's option wins)
+    damaged_rows: int = 0  # rows whose ids Excel wrote in scientific notation
+    damaged_example: str | None = None
     _language: tuple[str | None, str | None] | None = None
 
     def language(self) -> tuple[str | None, str | None]:
@@ -247,6 +250,7 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
     invert = set(plan.fmt.invert) if plan.fmt else set()
     invert |= {f for f, c in plan.mapping.items() if norm(c) in ("inbound", "is inbound")}
     out: dict[str, pl.Series | pl.Expr] = {}
+    damaged: pl.Series | None = None  # rows with an id Excel wrote in scientific notation
     exprs: list[pl.Expr] = []
     checks: list[tuple[pl.Expr, pl.Expr]] = []  # (bad row mask, reason)
     for fld, col in plan.mapping.items():
@@ -255,13 +259,18 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
         c = pl.col(col)
         dtype = fields[fld]
         if fld in ID_FIELDS:
-            out[fld] = parsing.parse_ids(batch[col]).alias(fld)
-            checks.append(
-                (
-                    parsing.sci_id_mask(c),
-                    reason_expr(f"{fld}: id damaged by Excel (scientific notation) ", c),
-                )
-            )
+            ids = parsing.parse_ids(batch[col])
+            broken = batch.select(parsing.sci_id_mask(c).alias("m")).to_series()
+            if broken.any():
+                # The digits are gone for good: the id is dropped, the row kept and keyed
+                # by its content (comments) or a hash of it (posts).
+                damaged = broken if damaged is None else damaged | broken
+                if plan.damaged_example is None:
+                    plan.damaged_example = str(batch[col].filter(broken)[0]).strip()
+                ids = pl.select(
+                    pl.when(pl.lit(broken)).then(None).otherwise(pl.lit(ids)).alias(fld)
+                ).to_series()
+            out[fld] = ids.alias(fld)
         elif fld in DATETIME_FIELDS:
             parsed = _parse_dates(batch, col, plan, fld)
             out[fld] = parsed.alias(fld)
@@ -299,13 +308,18 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             frame = frame.with_columns(pl.lit(plan.options.campaign).alias("campaign"))
     if plan.fmt and plan.fmt.finish:
         frame = plan.fmt.finish(frame, plan.ctx)
+    if damaged is not None:
+        plan.damaged_rows += int(damaged.sum())
+        if plan.table == "posts" and "post_id" in frame.columns:
+            frame = _content_post_ids(frame)
     # rejections: first failing check per row, then missing required fields
     for req in schema.REQUIRED[plan.table]:
         if req in frame.columns:
             missing = pl.lit(frame[req]).is_null()
         else:
             missing = pl.lit(True)
-        checks.append((missing, pl.lit(f"{req}: missing")))
+        why = MISSING_REASONS.get(req, f"{req}: missing")
+        checks.append((missing, pl.lit(why)))
     rejected: list[Rejected] = []
     if checks:
         # masks on every row (cheap); reasons formatted only for the failing rows
@@ -327,6 +341,36 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
     return schema.conform(frame, plan.table), rejected
 
 
+MISSING_REASONS = {
+    "created_at": "created_at: missing, the row cannot be placed in time",
+    "date": "date: missing, the row cannot be placed in time",
+}
+
+
+def _content_post_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """Posts whose id was lost get one made of their content (time, text, link), so the
+    same post in two exports is stored once."""
+    need = frame["post_id"].is_null()
+    if not need.any():
+        return frame
+    parts = [c for c in ("created_at", "text", "url", "post_type") if c in frame.columns]
+    if not parts:
+        return frame
+    keys = frame.filter(need).select(
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in parts], separator="\x1f")
+    ).to_series()
+    made = [
+        "h:" + hashlib.blake2b(k.encode("utf-8", "replace"), digest_size=12).hexdigest()
+        for k in keys.to_list()
+    ]
+    ids = frame["post_id"].to_list()
+    it = iter(made)
+    for i, flag in enumerate(need.to_list()):
+        if flag:
+            ids[i] = next(it)
+    return frame.with_columns(pl.Series("post_id", ids, dtype=pl.String))
+
+
 def _shorten_reason(why: str) -> str:
     m = re.match(r"^(.*?)'(.*)'([^']*)$", why, re.S)
     if m:
@@ -343,7 +387,7 @@ def _map_daily(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Reje
     raw_date = batch.select(parsing.null_if_empty(pl.col(date_col))).to_series()
     bad = parsed.is_null()
     if bad.any():
-        reason = pl.when(raw_date.is_null()).then(pl.lit("date: missing"))
+        reason = pl.when(raw_date.is_null()).then(pl.lit(MISSING_REASONS["date"]))
         reason = reason.otherwise(reason_expr("date: ", pl.lit(raw_date), " is not a date"))
         whys = batch.select(reason.alias("r")).filter(bad)["r"].to_list()
         raws = _raw_dicts(batch.filter(bad), plan.ctx.table.columns)
