@@ -7,11 +7,13 @@ real export; the expected stored values are computed by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from polars.exceptions import PanicException
 
@@ -374,3 +376,88 @@ def test_excel_damaged_comment_ids_keyed_by_content_undated_rows_rejected(db: St
     assert reason == "created_at: missing, the row cannot be placed in time"
     (again,) = import_files(db, [("comments.csv", data)], opts)
     assert (again.rows_imported, again.duplicates) == (0, 3)
+
+
+# ---------------------------------------------------------------------------
+# year-less dates (TikTok Studio overview)
+
+
+def tiktok_overview(days: list[str]) -> bytes:
+    head = '\ufeff"Date","Video Views","Profile Views","Likes","Comments","Shares"\n'
+    return (head + "".join(f'"{d}","{100 + i}","2","5","1","0"\n' for i, d in enumerate(days)))\
+        .encode("utf-8")  # fmt: skip
+
+
+NEW_YEAR = ["December 29", "December 30", "December 31", "January 1", "January 2", "January 3"]
+
+
+def _days(store: Store) -> list[str]:
+    rows = store._rows("SELECT DISTINCT strftime(date, '%Y-%m-%d') FROM daily_metrics ORDER BY 1")
+    return [r[0] for r in rows]
+
+
+def test_year_from_the_file_name_and_new_year_roll_over(db: Store) -> None:
+    (res,) = import_files(db, [("Overview_en_2024.csv", tiktok_overview(NEW_YEAR))])
+    assert res.ok and res.rows_imported == 6, res.errors
+    assert _days(db) == ["2024-12-29", "2024-12-30", "2024-12-31",
+                         "2025-01-01", "2025-01-02", "2025-01-03"]  # fmt: skip
+    assert any("year taken from file name: 2024" in w for w in res.warnings)
+
+
+def test_year_from_a_date_range_in_the_file_name(db: Store) -> None:
+    name = "tiktok_overview_20230601_20230607.csv"
+    import_files(db, [(name, tiktok_overview([f"June {d}" for d in range(1, 8)]))])
+    assert _days(db) == [f"2023-06-0{d}" for d in range(1, 8)]
+
+
+def test_the_users_year_wins(db: Store) -> None:
+    opts = ImportOptions(year=2022)
+    import_files(db, [("Overview_en_2024.csv", tiktok_overview(NEW_YEAR[:3]))], opts)
+    assert _days(db) == ["2022-12-29", "2022-12-30", "2022-12-31"]
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        # the latest year that puts no date after 2 December 2026
+        (["April 12", "April 13"], ["2026-04-12", "2026-04-13"]),
+        (["December 30", "December 31"], ["2025-12-30", "2025-12-31"]),
+        (NEW_YEAR[:4], ["2025-12-29", "2025-12-30", "2025-12-31", "2026-01-01"]),
+        # newest first: crossing New Year backwards goes to the previous year
+        (["January 2", "January 1", "December 31", "December 30"],
+         ["2026-01-02", "2026-01-01", "2025-12-31", "2025-12-30"]),
+        # a row out of order is no new year
+        (["March 30", "March 31", "February 28", "April 1"],
+         ["2026-03-30", "2026-03-31", "2026-02-28", "2026-04-01"]),
+        (["8 de marzo", "9 de marzo"], ["2026-03-08", "2026-03-09"]),
+    ],
+)  # fmt: skip
+def test_year_less_placement(days: list[str], expected: list[str]) -> None:
+    out, _ = parsing.place_yearless(pl.Series(days), None, today=dt.date(2026, 12, 2))
+    assert [d.strftime("%Y-%m-%d") for d in out.to_list()] == expected
+
+
+def test_without_a_year_the_import_says_which_year(db: Store) -> None:
+    today = dt.date.today()
+    (res,) = import_files(db, [("Overview_en_BossZY27.csv", tiktok_overview(["April 12"]))])
+    year = today.year - ((4, 12) > (today.month, today.day))
+    assert _days(db) == [f"{year}-04-12"]
+    assert any(f"placed in {year}" in w for w in res.warnings), res.warnings
+
+
+def test_import_page_year_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from trustdash.store import close_all, open_store
+
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("TRUSTDASH_DB", str(path))
+    monkeypatch.setenv("TRUSTDASH_NO_DEMO", "1")
+    at = AppTest.from_file(str(ROOT / "pages" / "6_Import.py"), default_timeout=120).run()
+    data = tiktok_overview(NEW_YEAR[2:4])
+    at.file_uploader(key="upload").set_value([("Overview_en.csv", data, "text/csv")]).run()
+    at.number_input(key="yr_0").set_value(2021).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _days(open_store(path)) == ["2021-12-31", "2022-01-01"]
+    close_all()

@@ -669,36 +669,54 @@ def looks_yearless(sample: list[str]) -> bool:
     return hits >= max(1, len(sample) // 2)
 
 
-def parse_yearless(series: pl.Series, year: int | None, today: dt.date | None = None) -> pl.Series:
-    """Year-less day+month dates in file order.
+def place_yearless(
+    series: pl.Series, year: int | None, today: dt.date | None = None
+) -> tuple[pl.Series, int | None]:
+    """Year-less day+month dates in file order, and the year given to the first row.
 
-    A month going backwards (Dec -> Jan) starts a new year.  ``year`` is the
-    year of the first row; without it the last row is placed in the current
-    year (or the previous one when it would lie in the future).
+    Files run forwards or backwards in time (the direction most steps take); a run
+    crossing New Year (December -> January forwards, January -> December backwards)
+    moves to the next (previous) year. ``year`` is the year of the first row; without
+    it, the latest one that puts no date after ``today``.
     """
     norm = pl.select(_normalise(pl.lit(series.cast(pl.String)), True)).to_series()
     probe = norm + " 2000"  # leap year so 29 Feb parses
     md = pl.select(
         pl.coalesce(_strptime(pl.lit(probe), "%b %d %Y"), _strptime(pl.lit(probe), "%d %b %Y"))
     ).to_series()
-    month = md.dt.month()
-    prev = month.fill_null(strategy="forward").shift(1)
-    roll = ((month < prev).fill_null(False)).cast(pl.Int32).cum_sum()
-    if year is None:
-        today = today or dt.date.today()
-        valid = md.drop_nulls()
-        last_roll = int(roll.filter(md.is_not_null()).tail(1).item()) if valid.len() else 0
-        last_year = today.year
-        if valid.len():
-            last = valid.tail(1).item()
-            if (last.month, last.day) > (today.month, today.day):
-                last_year -= 1
-        year = last_year - last_roll
-    years = roll + year
-    out = pl.select(
-        pl.datetime(years, md.dt.month(), md.dt.day(), time_unit="us").alias(series.name or "d")
+    frame = pl.DataFrame({"m": md.dt.month(), "d": md.dt.day()}).with_columns(
+        (pl.col("m").cast(pl.Int32) * 100 + pl.col("d").cast(pl.Int32)).alias("k")
     )
-    return out.to_series()
+    steps = frame.select(
+        (pl.col("k") - pl.col("k").forward_fill().shift(1)).alias("s"),
+        pl.col("m").forward_fill().shift(1).alias("pm"),
+        pl.col("m").alias("m"),
+    )
+    forwards_cross = ((steps["pm"] >= 11) & (steps["m"] <= 2)).fill_null(False)
+    backwards_cross = ((steps["pm"] <= 2) & (steps["m"] >= 11)).fill_null(False)
+    votes = steps["s"].filter(~(forwards_cross | backwards_cross))  # New Year steps excluded
+    backwards = int((votes < 0).sum()) > int((votes > 0).sum())
+    cross = backwards_cross if backwards else forwards_cross
+    offset = cross.fill_null(False).cast(pl.Int32).cum_sum() * (-1 if backwards else 1)
+    valid = md.is_not_null()
+    if year is None:
+        if not valid.any():
+            return pl.Series(series.name, [None] * series.len(), dtype=pl.Datetime("us")), None
+        today = today or dt.date.today()
+        last = pl.DataFrame({"o": offset, "m": frame["m"], "d": frame["d"]}).filter(valid)
+        top = last.sort(["o", "m", "d"]).tail(1).row(0)
+        year = today.year - int(top[0])
+        if (int(top[1]), int(top[2])) > (today.month, today.day):
+            year -= 1
+    out = pl.select(
+        pl.datetime(offset + year, frame["m"], frame["d"], time_unit="us").alias(series.name or "d")
+    ).to_series()
+    return out, year
+
+
+def parse_yearless(series: pl.Series, year: int | None, today: dt.date | None = None) -> pl.Series:
+    """``place_yearless`` without the year it chose."""
+    return place_yearless(series, year, today)[0]
 
 
 def snowflake_datetime_expr(col: pl.Expr) -> pl.Expr:

@@ -536,10 +536,8 @@ def _yearless_setup(plan: Plan, date_col: str | None) -> None:
         year = parsing.year_from_name(plan.ctx.name)
         if year:
             plan.year = year
-            plan.ctx.warnings.append(f"year taken from file name: {year}")
-        else:
             plan.ctx.warnings.append(
-                "dates have no year; assumed the most recent year (set the year to override)"
+                f"dates have no year; year taken from file name: {year} (set the year if wrong)"
             )
 
 

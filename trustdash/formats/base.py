@@ -241,7 +241,14 @@ def map_batch(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
 def _parse_dates(batch: pl.DataFrame, col: str, plan: Plan, fld: str) -> pl.Series:
     series = batch[col].cast(pl.String)
     if plan.yearless:
-        return parsing.parse_yearless(series, plan.year)
+        out, year = parsing.place_yearless(series, plan.year)
+        if plan.year is None and year is not None:
+            plan.year = year
+            plan.ctx.warnings.append(
+                f"dates have no year: the first one placed in {year}, the latest year that puts "
+                "no date in the future; set the year (--year) if that is wrong"
+            )
+        return out
     return plan.parser(fld).parse(series)
 
 
