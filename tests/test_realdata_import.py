@@ -19,7 +19,7 @@ from polars.exceptions import PanicException
 
 import trustdash.formats as formats_pkg
 from tests.conftest import ROOT, comments_csv, make_rows
-from trustdash import inbox, parsing
+from trustdash import inbox, parsing, rescoring
 from trustdash.formats import base
 from trustdash.ingest import ImportOptions, import_files
 from trustdash.store import Store
@@ -460,4 +460,91 @@ def test_import_page_year_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     at.button(key="do_import").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert _days(open_store(path)) == ["2021-12-31", "2022-01-01"]
+    close_all()
+
+
+# ---------------------------------------------------------------------------
+# star ratings decide review sentiment
+
+TRUSTPILOT_HEADER = (
+    "Review ID,Review Created Date (UTC),Review Consumer User ID,Review Title,Review Content,"
+    "Review Stars,Source Of Review,Review Language,Domain URL,Webshop Name,Business Unit ID,"
+    "Tags,Company Reply Date (UTC),Reply Content\n"
+)
+# texts that read the other way round from their stars
+TRUSTPILOT_ROWS = (
+    "r1,2025-10-01 09:00:00,u1,Not bad at all,Honestly I expected worse. No complaints,5,"
+    "Invitation,en,acme.com,Acme,bu1,,,\n"
+    "r2,2025-10-02 10:00:00,u2,Great,Great... if you like waiting three weeks,1,Organic,en,"
+    "acme.com,Acme,bu1,,2025-10-03 08:00:00,Sorry about the delay\n"
+    "r3,2025-10-03 11:00:00,u3,Ok,It arrived,3,Organic,en,acme.com,Acme,bu1,,,\n"
+    "r4,2025-10-04 12:00:00,u4,Awful,Terrible terrible terrible,4,Organic,en,acme.com,Acme,"
+    "bu1,,,\n"
+)
+
+
+def _labels(store: Store) -> dict[str, tuple[str, float, str, float]]:
+    rows = store._rows(
+        "SELECT comment_id, label, polarity, model_label, model_polarity FROM comments "
+        "WHERE comment_id LIKE 'r%' ORDER BY 1"
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def test_star_ratings_decide_review_sentiment_and_the_switch_relabels(db: Store) -> None:
+    data = (TRUSTPILOT_HEADER + TRUSTPILOT_ROWS).encode()
+    (res,) = import_files(db, [("reviews_acme.csv", data)])
+    assert res.ok and res.format == "trustpilot_business_export", res.errors
+    got = _labels(db)
+    assert {k: v[0] for k, v in got.items()} == {
+        "r1": "positive", "r2": "negative", "r3": "neutral", "r4": "positive",
+    }  # fmt: skip
+    assert {k: v[1] for k, v in got.items()} == {"r1": 1.0, "r2": -1.0, "r3": 0.0, "r4": 0.5}
+    assert all(v[0] == v[2] for v in got.values())  # the automatic label is the rating's
+    rollup = "SELECT day, neg, pos FROM daily_rollup WHERE neg + pos > 0 ORDER BY 1"
+    before = db._rows(rollup)
+    # off: the text decides (r4's text is plainly negative)
+    assert rescoring.set_rating_rule(db, False) == 4
+    off = _labels(db)
+    assert off["r4"][0] == "negative" and off["r4"][1] < 0
+    after = db._rows(rollup)
+    # the rollups follow the labels: r4's day (4 October) goes from positive to negative
+    assert [r[1:] for r in before if str(r[0]) == "2025-10-04"] == [(0.0, 1.0)]
+    assert [r[1:] for r in after if str(r[0]) == "2025-10-04"] == [(1.0, 0.0)]
+    # a person's label wins over both
+    row_key = db._rows("SELECT row_key FROM comments WHERE comment_id = 'r3'")[0][0]
+    db.set_label("trustpilot", row_key, "negative", "me")
+    rescoring.set_rating_rule(db, True)
+    assert {k: v[0] for k, v in _labels(db).items()} == {
+        "r1": "positive", "r2": "negative", "r3": "negative", "r4": "positive",
+    }  # fmt: skip
+    # rescoring keeps the rule
+    rescoring.rescore(db)
+    assert _labels(db)["r4"][:2] == ("positive", 0.5)
+
+
+def test_without_the_rule_the_text_decides_at_import(db: Store) -> None:
+    rescoring.set_rating_rule(db, False)
+    import_files(db, [("reviews_acme.csv", (TRUSTPILOT_HEADER + TRUSTPILOT_ROWS).encode())])
+    assert _labels(db)["r4"][0] == "negative"
+
+
+def test_settings_checkbox_turns_the_rating_rule_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from trustdash.store import close_all, open_store
+
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("TRUSTDASH_DB", str(path))
+    monkeypatch.setenv("TRUSTDASH_NO_DEMO", "1")
+    store = open_store(path)
+    import_files(store, [("reviews_acme.csv", (TRUSTPILOT_HEADER + TRUSTPILOT_ROWS).encode())])
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Settings.py"), default_timeout=120).run()
+    assert at.checkbox(key="set_rating_rule").value is True
+    at.checkbox(key="set_rating_rule").uncheck().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.get_setting("rating_decides_sentiment") is False
+    assert _labels(store)["r4"][0] == "negative"
     close_all()

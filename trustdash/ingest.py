@@ -119,6 +119,33 @@ def _clean_channel(name: str | None) -> str | None:
     return name[:60] or None
 
 
+# Store setting: where a review has a star rating, the rating decides its sentiment.
+RATING_SETTING = "rating_decides_sentiment"
+RATING_DEFAULT = True
+# Ratings on the 1..5 scale: 4-5 stars positive, 3 neutral, 1-2 negative.
+RATING_MIN, RATING_MAX = 1.0, 5.0
+
+
+def rating_rule_on(store: Store) -> bool:
+    """Whether star ratings decide review sentiment (the text only where there is none)."""
+    return bool(store.get_setting(RATING_SETTING, RATING_DEFAULT))
+
+
+def rating_sentiment(rating: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(label, polarity) a 1..5 star rating stands for; nulls where there is no rating."""
+    rated = rating.is_between(RATING_MIN, RATING_MAX)
+    label = (
+        pl.when(rated & (rating >= 4))
+        .then(pl.lit("positive"))
+        .when(rated & (rating <= 2))
+        .then(pl.lit("negative"))
+        .when(rated)
+        .then(pl.lit("neutral"))
+    )
+    polarity = pl.when(rated).then(((rating - 3.0) / 2.0).round(2))
+    return label, polarity
+
+
 def brand_terms(store: Store) -> list[str]:
     """Words that must not count as sentiment: brand names, products and brand accounts."""
     terms = list(store.get_setting("brand_terms", []) or [])
@@ -271,6 +298,7 @@ def _store_source(
         )
     # Author pseudonymisation (issue #8): resolved before the transaction (makes the secret).
     anon = privacy.pseudonymiser(store)
+    ratings = rating_rule_on(store)
     author_cols = [src.mapping[k] for k in privacy.AUTHOR_FIELDS if k in src.mapping]
     started = time.perf_counter()
     with store.import_batch(meta) as batch:
@@ -305,8 +333,9 @@ def _store_source(
                     )
                 if src.table == "comments":
                     prepared = prepare_comments(
-                        frame, batch, terms, overrides, opts.score_sentiment, anon=anon
-                    )
+                        frame, batch, terms, overrides, opts.score_sentiment, anon=anon,
+                        ratings=ratings,
+                    )  # fmt: skip
                     batch.add_comments(prepared)
                 elif src.table == "posts":
                     if anon is not None:
@@ -522,8 +551,12 @@ def prepare_comments(
     score: bool = True,
     *,
     anon: privacy.Pseudonymiser | None = None,
+    ratings: bool = RATING_DEFAULT,
 ) -> pl.DataFrame:
-    """Add the store's derived columns: row key, sentiment (cached by text key), flags."""
+    """Add the store's derived columns: row key, sentiment (cached by text key), flags.
+
+    With ``ratings``, a review's star rating decides its label and polarity; the text's
+    score stays in the sentiment cache (turning the rule off goes back to it)."""
     if "row_key" not in frame.columns:
         frame = comment_keys(frame, anon=anon)
     texts = frame.get_column("text").cast(pl.String).fill_null("")
@@ -559,6 +592,12 @@ def prepare_comments(
             scores = cached.select(scores.columns)
     # The scorer's language wins over a file's own language column: it decides routing.
     frame = frame.drop("lang").join(scores, on="text_key", how="left")
+    if ratings:
+        label, polarity = rating_sentiment(pl.col("rating").cast(pl.Float64))
+        frame = frame.with_columns(
+            pl.coalesce(label, pl.col("label")).alias("label"),
+            pl.coalesce(polarity, pl.col("polarity")).alias("polarity"),
+        )
     return frame.with_columns(
         pl.col("is_brand").fill_null(False).alias("is_brand_source"),
         pl.col("is_brand").fill_null(False).alias("is_brand"),

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from trustdash import sentiment
-from trustdash.ingest import brand_terms, lexicon_overrides, overrides_version
+from trustdash.ingest import (
+    RATING_SETTING,
+    brand_terms,
+    lexicon_overrides,
+    overrides_version,
+    rating_rule_on,
+)
 from trustdash.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,9 +64,49 @@ def rescore(
             updated += store.apply_scores(frame)
         if progress:
             progress((part + 1) / parts, f"Re-scoring comments: {updated:,} updated")
+    apply_rating_rule(store)  # the text scores above do not decide rated reviews
     store.refresh_all()
     store.set_setting(SETTING, version)
     return updated
+
+
+# Rated comments (1..5 stars, the range of ``ingest.rating_sentiment``): the automatic
+# label is the rating's (rule on) or the text's cached score (rule off; neutral when the
+# text was never scored); the shown label follows unless a person set it.
+_BY_RATING = """UPDATE comments AS c SET
+    model_label = CASE WHEN c.rating >= 4 THEN 'positive' WHEN c.rating <= 2 THEN 'negative'
+                       ELSE 'neutral' END,
+    model_polarity = round((c.rating - 3.0) / 2.0, 2)
+  WHERE c.rating BETWEEN 1 AND 5"""
+_BY_TEXT = """UPDATE comments AS c SET
+    model_label = coalesce((SELECT k.label FROM sentiment_cache k
+                            WHERE k.text_key = c.text_key LIMIT 1), 'neutral'),
+    model_polarity = coalesce((SELECT k.polarity FROM sentiment_cache k
+                               WHERE k.text_key = c.text_key LIMIT 1), 0.0)
+  WHERE c.rating BETWEEN 1 AND 5"""
+_EFFECTIVE = """UPDATE comments AS c SET label = c.model_label, polarity = c.model_polarity
+  WHERE c.rating BETWEEN 1 AND 5 AND NOT EXISTS (SELECT 1 FROM label_overrides o
+    WHERE o.channel = c.channel AND o.row_key = c.row_key)"""
+
+
+def apply_rating_rule(store: Store, enabled: bool | None = None) -> int:
+    """Relabel the stored rated comments by the workspace's rule (``enabled`` overrides
+    the setting); manual labels keep winning. Returns the number of rated comments.
+    The caller refreshes the rollups."""
+    on = rating_rule_on(store) if enabled is None else enabled
+    with store.transaction() as cur:
+        res = cur.execute(_BY_RATING if on else _BY_TEXT).fetchone()
+        cur.execute(_EFFECTIVE)
+    return int(res[0]) if res else 0
+
+
+def set_rating_rule(store: Store, enabled: bool) -> int:
+    """Turn the star-rating rule on or off: saves the setting, relabels the stored rated
+    comments and refreshes the rollups. Returns the number of rated comments."""
+    store.set_setting(RATING_SETTING, bool(enabled))
+    n = apply_rating_rule(store, enabled)
+    store.refresh_all()
+    return n
 
 
 @dataclass

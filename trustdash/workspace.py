@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from trustdash import trust
-from trustdash.ingest import FileResult, ImportOptions, import_files
+from trustdash.ingest import (
+    RATING_DEFAULT,
+    RATING_SETTING,
+    FileResult,
+    ImportOptions,
+    import_files,
+)
 from trustdash.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "lexicon_overrides": {},
     "report_lang": "en",
     "business_hours": False,
+    RATING_SETTING: RATING_DEFAULT,  # star ratings decide review sentiment
 }
 
 

@@ -7,12 +7,12 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from trustdash import analysis, trust
+from trustdash import analysis, rescoring, trust
 from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, StoreError
 from trustdash.ui.guard import PageContext
 from trustdash.ui.widgets import md_escape
-from trustdash.workspace import setting, trust_settings
+from trustdash.workspace import RATING_SETTING, setting, trust_settings
 
 
 def settings_view(ctx: PageContext) -> None:
@@ -126,6 +126,7 @@ def settings_view(ctx: PageContext) -> None:
                                "the new names and lexicon (progress in the sidebar).")  # fmt: skip
                 else:
                     st.success("Saved.")
+        _rating_rule_block(ctx)
     with tab_campaigns:
         rules = store.campaign_rules()
         if rules.height:
@@ -204,3 +205,20 @@ def settings_view(ctx: PageContext) -> None:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _rating_rule_block(ctx: PageContext) -> None:
+    """Star ratings decide review sentiment (on by default); switching relabels the
+    stored rated reviews and refreshes the dashboards."""
+    st.markdown("**Reviews with a star rating**")
+    current = bool(setting(ctx.store, RATING_SETTING))
+    on = st.checkbox(
+        "The rating decides the sentiment (4–5 stars positive, 3 neutral, 1–2 negative); "
+        "the text decides only where there is no rating",
+        value=current, key="set_rating_rule", disabled=not ctx.can_edit,
+    )  # fmt: skip
+    if on != current and ctx.can_edit:
+        with st.spinner("Relabelling rated reviews…"):
+            n = rescoring.set_rating_rule(ctx.store, on)
+        st.cache_data.clear()
+        st.success(f"Saved: {n:,} rated review(s) relabelled.")
