@@ -548,3 +548,68 @@ def test_settings_checkbox_turns_the_rating_rule_off(
     assert store.get_setting("rating_decides_sentiment") is False
     assert _labels(store)["r4"][0] == "negative"
     close_all()
+
+
+# ---------------------------------------------------------------------------
+# header variants of known layouts
+
+
+@pytest.mark.parametrize(
+    "created", ["Review Created Date (UTC)", "Review Created (UTC)", "Review Date", "Created At"]
+)
+def test_trustpilot_business_export_date_column_variants(db: Store, created: str) -> None:
+    header = TRUSTPILOT_HEADER.replace("Review Created Date (UTC)", created)
+    (res,) = import_files(db, [("reviews.csv", (header + TRUSTPILOT_ROWS).encode())])
+    assert res.ok and res.format == "trustpilot_business_export", res.errors
+    assert res.channel == "trustpilot" and res.rows_imported == 4
+    rows = db._rows(
+        "SELECT comment_id, strftime(created_at, '%Y-%m-%d %H:%M'), rating FROM comments "
+        "WHERE comment_id LIKE 'r%' ORDER BY 1"
+    )
+    assert rows == [("r1", "2025-10-01 09:00", 5.0), ("r2", "2025-10-02 10:00", 1.0),
+                    ("r3", "2025-10-03 11:00", 3.0), ("r4", "2025-10-04 12:00", 4.0)]  # fmt: skip
+
+
+UNKNOWN_DATE = TRUSTPILOT_HEADER.replace("Review Created Date (UTC)", "Date of experience (local)")
+
+
+def test_partly_matching_trustpilot_export_gets_its_mapping_proposed(db: Store) -> None:
+    data = (UNKNOWN_DATE + TRUSTPILOT_ROWS).encode()
+    (res,) = import_files(db, [("reviews.csv", data)])
+    assert not res.ok
+    assert "looks like a Trustpilot Business reviews export" in res.errors[0]
+    assert "--map created_at=COLUMN" in res.errors[0]
+    columns = UNKNOWN_DATE.strip().split(",")
+    proposal = formats_pkg.propose(columns, "reviews.csv")
+    assert proposal is not None and proposal.fmt.id == "trustpilot_business_export"
+    assert proposal.table == "comments" and proposal.missing == ["created_at"]
+    assert {k: proposal.mapping.get(k) for k in ("comment_id", "rating", "text", "lang")} == {
+        "comment_id": "Review ID", "rating": "Review Stars", "text": "Review Content",
+        "lang": "Review Language",
+    }  # fmt: skip
+    assert formats_pkg.propose(["a", "b", "c"], "x.csv") is None
+
+
+def test_import_page_prefills_the_proposed_mapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from trustdash.store import close_all, open_store
+
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("TRUSTDASH_DB", str(path))
+    monkeypatch.setenv("TRUSTDASH_NO_DEMO", "1")
+    at = AppTest.from_file(str(ROOT / "pages" / "6_Import.py"), default_timeout=120).run()
+    data = (UNKNOWN_DATE + TRUSTPILOT_ROWS).encode()
+    at.file_uploader(key="upload").set_value([("reviews.csv", data, "text/csv")]).run()
+    assert at.selectbox(key="map_0_rating").value == "Review Stars"
+    assert at.selectbox(key="map_0_comment_id").value == "Review ID"
+    assert at.selectbox(key="map_0_created_at").value == "— not in this file —"
+    at.selectbox(key="map_0_created_at").set_value("Date of experience (local)").run()
+    at.button(key="do_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    store = open_store(path)
+    assert store.channels() == ["trustpilot"]
+    assert _labels(store)["r2"][0] == "negative"  # the stars decide here too
+    close_all()

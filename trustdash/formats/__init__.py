@@ -72,7 +72,9 @@ __all__ = [
     "detect",
     "header_signature",
     "open_sources",
+    "Proposal",
     "preview",
+    "propose",
     "suggest_mapping",
 ]
 
@@ -485,17 +487,85 @@ def _plan_sources(raw: RawTable, options: MapOptions) -> list[ParsedSource]:
     return out
 
 
+@dataclass
+class Proposal:
+    """A known layout the columns match only partly, with the mapping it suggests."""
+
+    fmt: FormatDef
+    table: str
+    mapping: dict[str, str]  # field -> column, for the columns the file has
+    missing: list[str]  # fields of the layout's signature that no column fills
+
+
+def _partial(columns: list[str], name: str) -> FormatDef | None:
+    """The known layout the columns belong to, with some signature column missing: its
+    anchors all present, or most of its signature (at least two columns)."""
+    normed = {norm(c) for c in columns}
+    best: FormatDef | None = None
+    best_share = 0.0
+    for fmt in FORMATS:
+        if fmt.name_pattern and not re.search(fmt.name_pattern, name, re.I):
+            continue
+        if any(has(normed, a) for a in fmt.absent):
+            continue
+        present = sum(1 for s in fmt.signature if has(normed, s))
+        if present == len(fmt.signature):
+            continue  # a full match is a detection, not a proposal
+        anchored = bool(fmt.anchors) and all(has(normed, a) for a in fmt.anchors)
+        share = present / max(len(fmt.signature), 1)
+        if anchored or (present >= 2 and share >= 0.5):
+            if share + anchored > best_share:
+                best, best_share = fmt, share + anchored
+    return best
+
+
+def propose(columns: list[str], name: str = "") -> Proposal | None:
+    """The mapping of the known layout that ``columns`` match partly (a renamed or missing
+    column), completed by column-name synonyms: what the mapping wizard pre-fills."""
+    fmt = _partial(columns, name)
+    if fmt is None:
+        return None
+    mapping = {f: c for f, c in fmt.resolve_mapping(columns).items() if c in columns}
+    table, generic_map = suggest_mapping(columns)
+    if table == fmt.table:
+        used = set(mapping.values())
+        for fld, col in generic_map.items():
+            if fld not in mapping and col not in used and fld in schema.FIELDS[fmt.table]:
+                mapping[fld] = col
+                used.add(col)
+    required = schema.REQUIRED.get(fmt.table, ())
+    missing = [f for f in required if f not in mapping and f in schema.FIELDS[fmt.table]]
+    return Proposal(fmt=fmt, table=fmt.table, mapping=mapping, missing=missing)
+
+
+def _field_of(normed_name: str, fmt: FormatDef) -> str | None:
+    alts = set(normed_name.split("|"))
+    for fld, cands in fmt.mapping.items():
+        if any(norm(c) in alts for c in cands):
+            return fld
+    return None
+
+
 def _raise_if_incomplete(raw: RawTable) -> None:
     normed = {norm(c) for c in raw.columns}
     for fmt in FORMATS:
         if fmt.anchors and all(has(normed, a) for a in fmt.anchors):
             if fmt.name_pattern and not re.search(fmt.name_pattern, raw.name, re.I):
                 continue
-            missing = [s.split("|")[0] for s in fmt.signature if not has(normed, s)]
+            missing = [s for s in fmt.signature if not has(normed, s)]
             if missing:
-                label = _display(missing[0], fmt)
+                label = _display(missing[0].split("|")[0], fmt)
+                fld = _field_of(missing[0], fmt)
+                how = (
+                    f"; map the column that holds it (--map {fld}=COLUMN, or in the mapping "
+                    "proposed on the Import page)"
+                    if fld
+                    else ""
+                )
+                shown = ", ".join(raw.columns[:30])
                 raise BadFile(
-                    f"{raw.name}: looks like a {fmt.label} but the `{label}` column is missing."
+                    f"{raw.name}: looks like a {fmt.label} but the `{label}` column is missing"
+                    f"{how}. Columns seen: {shown}"
                 )
 
 

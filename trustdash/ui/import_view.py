@@ -143,7 +143,16 @@ def _file_options(
             st.error(md_escape(str(exc)))
             return opts, None
         st.warning(md_escape(str(exc)))
-        return _wizard(i, name, columns, {}, "comments", opts)
+        proposal = formats.propose(columns, name)
+        if proposal is None:
+            return _wizard(i, name, columns, {}, "comments", opts)
+        # A known layout matched partly (a renamed column): its mapping is pre-filled.
+        todo = ", ".join(proposal.missing) or "the columns"
+        st.info(md_escape(
+            f"Mapping of a {proposal.fmt.label} proposed below: check it and pick {todo}."
+        ))  # fmt: skip
+        opts.channel = opts.channel or proposal.fmt.channel
+        return _wizard(i, name, columns, proposal.mapping, proposal.table, opts)
     except formats.ENGINE_ERRORS as exc:  # a preview must never break the page
         st.error(md_escape(f"{name}: could not be previewed ({type(exc).__name__})."))
         return opts, None
