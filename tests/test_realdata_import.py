@@ -613,3 +613,23 @@ def test_import_page_prefills_the_proposed_mapping(
     assert store.channels() == ["trustpilot"]
     assert _labels(store)["r2"][0] == "negative"  # the stars decide here too
     close_all()
+
+
+def test_import_history_keeps_the_notes_found_while_reading(db: Store) -> None:
+    (res,) = import_files(db, [("commentaires.csv", FRENCH)], ImportOptions(score_sentiment=False))
+    stored = json.loads(db.imports().filter(pl.col("id") == res.import_id)["warnings"][0])
+    assert any("day-first" in w and "French" in w for w in stored)
+
+
+def test_a_decisive_date_column_decides_the_ambiguous_one() -> None:
+    data = (
+        b"Review ID,Review Created Date (UTC),Review Stars,Review Content,"
+        b"Company Reply Date (UTC),Reply Content\n"
+        b"a1,02/03/2025 10:00,5,Good,25/03/2025 09:00,Thanks\n"
+        b"a2,04/03/2025 10:00,1,Bad,05/03/2025 09:00,Sorry\n"
+    )
+    src = formats_pkg.open_sources(data, "reviews.csv")[0]
+    frame = pl.concat([f for f, _ in src.frames()])
+    # replied_at shows day-first (25/03); created_at follows it rather than the language
+    assert frame["created_at"].dt.strftime("%Y-%m-%d").to_list() == ["2025-03-02", "2025-03-04"]
+    assert src.guessed_date_order is None

@@ -281,7 +281,7 @@ def _store_source(
         "channel": channel,
         "campaign": opts.campaign,
         "table": src.table,
-        "warnings": src.warnings,
+        "warnings": list(src.warnings),
         "imported_by": opts.user,
         "options": json.dumps(
             {"channel": opts.channel, "campaign": opts.campaign, "map": opts.mapping,
@@ -371,6 +371,12 @@ def _store_source(
         res.date_order = src.guessed_date_order
         # notes found while reading (date order, year) join those of the detection
         res.warnings.extend(w for w in src.warnings if w not in res.warnings)
+        if res.warnings != meta["warnings"]:
+            # the import record was written before the file was read: give it those notes
+            batch.cur.execute(
+                "UPDATE imports SET warnings = ? WHERE id = ?",
+                [json.dumps(res.warnings), batch.import_id],
+            )
     res.rows_imported = batch.counts.rows_imported
     res.rows_updated = batch.counts.rows_updated
     res.duplicates = batch.counts.duplicates

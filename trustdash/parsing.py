@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 
 import polars as pl
 
@@ -535,6 +536,7 @@ class DateParser:
         order: str | None = None,
         language: tuple[str | None, str | None] = (None, None),
         column: str = "",
+        siblings: Callable[[], str | None] | None = None,
     ) -> None:
         self.layout_dayfirst = dayfirst
         self.preferred = preferred
@@ -542,6 +544,8 @@ class DateParser:
         self.numeric = numeric
         self.language = language
         self.column = column
+        # the order another date column of the same file showed by its values
+        self.siblings = siblings
         self.warnings: list[str] = []
         self.order: str | None = order if order in DATE_ORDERS else None
         self.reason: str | None = "option" if self.order else None
@@ -575,6 +579,14 @@ class DateParser:
             return out.alias(series.name)
         return self._parse_general(series, sample)
 
+    def observe(self, series: pl.Series) -> None:
+        """Decide the order from this column's own values when they show it (run on every
+        date column of a batch before any is parsed, so that one tells the others)."""
+        if self.reason is None and has_numeric_dates(series):
+            found = order_from_values(series)
+            if found is not None:
+                self.order, self.reason = found, "values"
+
     def _decide(self, series: pl.Series) -> None:
         if self.reason is not None or not has_numeric_dates(series):
             return
@@ -583,6 +595,10 @@ class DateParser:
             self.order, self.reason = found, "values"
             return
         lang_order, lang = self.language
+        shown = self.siblings() if self.siblings is not None else None
+        if shown is not None:
+            self.order, self.reason = shown, "values"  # the file's other dates tell
+            return
         if self.layout_dayfirst is not None:
             self.order, self.reason = ("dmy" if self.layout_dayfirst else "mdy"), "layout"
             why = "the layout writes them so"

@@ -210,8 +210,16 @@ class Plan:
                 order=self.options.date_order or self.date_order,
                 language=self.language(),
                 column=self.mapping.get(fld, fld),
+                siblings=self.order_shown,
             )
         return self.parsers[fld]
+
+    def order_shown(self) -> str | None:
+        """The day/month order a date column of this file showed by its own values."""
+        for p in self.parsers.values():
+            if p.reason == "values":
+                return p.order
+        return None
 
     def guessed_order(self) -> str | None:
         """The day/month order used where every date was ambiguous, else None."""
@@ -256,6 +264,11 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
     fields = schema.FIELDS[plan.table]
     invert = set(plan.fmt.invert) if plan.fmt else set()
     invert |= {f for f, c in plan.mapping.items() if norm(c) in ("inbound", "is inbound")}
+    if not plan.yearless:
+        for fld in DATETIME_FIELDS:
+            col = plan.mapping.get(fld)
+            if col is not None and col in batch.columns:
+                plan.parser(fld).observe(batch[col].cast(pl.String))
     out: dict[str, pl.Series | pl.Expr] = {}
     damaged: pl.Series | None = None  # rows with an id Excel wrote in scientific notation
     exprs: list[pl.Expr] = []
