@@ -523,7 +523,8 @@ class DateParser:
     The order of numeric dates is decided once, never guessed silently: the user's
     ``order`` wins; else a first field > 12 means day-first and a second field > 12
     month-first; when every value is ambiguous the layout's ``dayfirst``, else the
-    file's language (``language``: (order, name)) decides, and ``warnings`` say so.
+    file's language (``language()``: (order, name), asked only then) decides, and
+    ``warnings`` say so.
     """
 
     def __init__(
@@ -534,7 +535,7 @@ class DateParser:
         numeric: bool = True,
         *,
         order: str | None = None,
-        language: tuple[str | None, str | None] = (None, None),
+        language: Callable[[], tuple[str | None, str | None]] | None = None,
         column: str = "",
         siblings: Callable[[], str | None] | None = None,
     ) -> None:
@@ -594,7 +595,7 @@ class DateParser:
         if found is not None:
             self.order, self.reason = found, "values"
             return
-        lang_order, lang = self.language
+        lang_order, lang = self.language() if self.language is not None else (None, None)
         shown = self.siblings() if self.siblings is not None else None
         if shown is not None:
             self.order, self.reason = shown, "values"  # the file's other dates tell

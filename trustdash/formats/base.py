@@ -208,7 +208,7 @@ class Plan:
                 dayfirst=fmt.dayfirst if fmt else None,
                 preferred=fmt.date_formats if fmt else (),
                 order=self.options.date_order or self.date_order,
-                language=self.language(),
+                language=self.language,
                 column=self.mapping.get(fld, fld),
                 siblings=self.order_shown,
             )
