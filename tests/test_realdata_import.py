@@ -633,3 +633,23 @@ def test_a_decisive_date_column_decides_the_ambiguous_one() -> None:
     # replied_at shows day-first (25/03); created_at follows it rather than the language
     assert frame["created_at"].dt.strftime("%Y-%m-%d").to_list() == ["2025-03-02", "2025-03-04"]
     assert src.guessed_date_order is None
+
+
+# ---------------------------------------------------------------------------
+# the real exports, when present (never committed)
+
+SAMPLES = ROOT.parent / "shared" / "samples" / "exports"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="real exports not available")
+def test_real_exports_count_their_rows(db: Store) -> None:
+    overview = SAMPLES / "tiktok" / "Overview_en_BossZY27.csv"
+    daily = SAMPLES / "x" / "daily_tweet_activity_NPLF_2020Q2_resaved_multisheet.xls"
+    if not (overview.is_file() and daily.is_file()):
+        pytest.skip("sample files missing")
+    opts = ImportOptions(score_sentiment=False, year=2024)
+    (tiktok,) = import_files(db, [(overview.name, overview)], opts)
+    assert (tiktok.rows_read, tiktok.rows_imported) == (7, 7)
+    assert _days(db)[:1] == ["2024-04-12"]
+    months = import_files(db, [(daily.name, daily)], opts)
+    assert [(r.rows_read, r.rows_imported) for r in months] == [(30, 30), (31, 31), (30, 30)]

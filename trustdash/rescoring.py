@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from trustdash import sentiment
+from trustdash.formats import ENGINE_ERRORS
 from trustdash.ingest import (
     RATING_SETTING,
     brand_terms,
@@ -140,7 +141,7 @@ def start_background(store: Store) -> Job | None:
         def run() -> None:
             try:
                 rescore(store, job.update)
-            except Exception as exc:  # keep the app alive; the page shows the problem
+            except ENGINE_ERRORS as exc:  # keep the app alive; the page shows the problem
                 log.exception("re-scoring failed")
                 job.error = str(exc)[:300]
             finally:

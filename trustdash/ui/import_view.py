@@ -192,7 +192,7 @@ def _columns_for_wizard(data: bytes, name: str) -> list[str]:
         from trustdash import readers
 
         return readers.sniff_columns(data, name)
-    except Exception:
+    except formats.ENGINE_ERRORS:
         return []
 
 
