@@ -12,7 +12,13 @@ from typing import Any
 import polars as pl
 
 from trustdash import demo, trust
-from trustdash.ingest import FileResult, ImportOptions, import_files
+from trustdash.ingest import (
+    RATING_DEFAULT,
+    RATING_SETTING,
+    FileResult,
+    ImportOptions,
+    import_files,
+)
 from trustdash.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "lexicon_overrides": {},
     "report_lang": "en",
     "business_hours": False,
+    RATING_SETTING: RATING_DEFAULT,  # star ratings decide review sentiment
 }
 
 

@@ -21,6 +21,22 @@ from trustdash.store.db import StoreError, now, retry_on_conflict
 from trustdash.store.derived import DerivedData, apply_post_campaign_rules, refresh_derived
 from trustdash.store.schema import BACKUP_TABLES, DERIVED_TABLES, Schema
 
+# Rated comments: the automatic label from the stars, or from the text's cached score.
+_BY_RATING = """UPDATE comments AS c SET
+    model_label = CASE WHEN c.rating >= 4 THEN 'positive' WHEN c.rating <= 2 THEN 'negative'
+                       ELSE 'neutral' END,
+    model_polarity = round((c.rating - 3.0) / 2.0, 2)
+  WHERE c.rating BETWEEN 1 AND 5"""
+_BY_TEXT = """UPDATE comments AS c SET
+    model_label = coalesce((SELECT k.label FROM sentiment_cache k
+                            WHERE k.text_key = c.text_key LIMIT 1), 'neutral'),
+    model_polarity = coalesce((SELECT k.polarity FROM sentiment_cache k
+                               WHERE k.text_key = c.text_key LIMIT 1), 0.0)
+  WHERE c.rating BETWEEN 1 AND 5"""
+_EFFECTIVE = """UPDATE comments AS c SET label = c.model_label, polarity = c.model_polarity
+  WHERE c.rating BETWEEN 1 AND 5 AND NOT EXISTS (SELECT 1 FROM label_overrides o
+    WHERE o.channel = c.channel AND o.row_key = c.row_key)"""
+
 
 class Admin(Schema, DerivedData):
     """The store's administrative and privacy writes."""
@@ -148,6 +164,18 @@ class Admin(Schema, DerivedData):
                 [channel, row_key],
             )
             refresh_derived(cur, [channel])
+
+    @retry_on_conflict
+    def relabel_rated(self, *, by_rating: bool) -> int:
+        """Relabel the stored rated comments (1 to 5 stars): the automatic label is the
+        rating's (4–5 positive, 3 neutral, 1–2 negative, polarity ``(stars − 3) / 2``) when
+        ``by_rating``, else the text's cached score (neutral when the text was never
+        scored); the shown label follows unless a person set it. Returns the number of
+        rated comments; the caller refreshes the rollups."""
+        with self.transaction() as cur:
+            res = cur.execute(_BY_RATING if by_rating else _BY_TEXT).fetchone()
+            cur.execute(_EFFECTIVE)
+        return int(res[0]) if res else 0
 
     # -- corrections in bulk ----------------------------------------------------------------
     def same_text_rows(self, channel: str, row_key: str) -> list[tuple[str, str]]:

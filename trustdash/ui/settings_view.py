@@ -13,7 +13,7 @@ from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape
 from trustdash.ui.widgets import show_table
-from trustdash.workspace import setting, trust_settings
+from trustdash.workspace import RATING_SETTING, setting, trust_settings
 
 
 def settings_view(ctx: PageContext) -> None:
@@ -36,6 +36,7 @@ def settings_view(ctx: PageContext) -> None:
         lex = _lexicon_overrides_section(store, read_only)
         lang = _report_language_section(store, read_only)
         _save_brand(store, accounts, terms, lex, lang, read_only)
+        _rating_rule_block(store, read_only)
     with tab_campaigns:
         _campaign_rules_section(store, read_only)
     with tab_notes:
@@ -272,3 +273,20 @@ def _privacy_section(store: Store, read_only: bool) -> None:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _rating_rule_block(store: Store, read_only: bool) -> None:
+    """Star ratings decide review sentiment (on by default); switching relabels the
+    stored rated reviews and refreshes the dashboards."""
+    st.markdown("**Reviews with a star rating**")
+    current = bool(setting(store, RATING_SETTING))
+    on = st.checkbox(
+        "The rating decides the sentiment (4–5 stars positive, 3 neutral, 1–2 negative); "
+        "the text decides only where there is no rating",
+        value=current, key="set_rating_rule", disabled=read_only,
+    )  # fmt: skip
+    if on != current and not read_only:
+        with st.spinner("Relabelling rated reviews…"):
+            n = rescoring.set_rating_rule(store, on)
+        st.cache_data.clear()
+        st.success(f"Saved: {n:,} rated review(s) relabelled.")

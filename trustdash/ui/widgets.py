@@ -291,8 +291,8 @@ def comments_table(
         st.caption("No comments match.")
         return None
     cols = [
-        c for c in ("created_at", "channel", "campaign", "label", "polarity", "text", "author",
-                    "reply_hours", "lang")
+        c for c in ("created_at", "channel", "campaign", "label", "rating", "polarity", "text",
+                    "author", "reply_hours", "lang")
         if c in frame.columns
     ]  # fmt: skip
     config = {
