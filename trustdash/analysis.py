@@ -786,6 +786,9 @@ def _change_drivers(
     return out
 
 
+NO_REPLY_DATA = "no reply data in these exports"
+
+
 def responsiveness(
     store: Store,
     f: Filters,
@@ -794,8 +797,11 @@ def responsiveness(
     business_hours: bool = False,
 ) -> pl.DataFrame:
     """Reply rate, median/p90 first response, % within target and the distribution, per
-    channel of the selection (delays in business hours only when asked)."""
+    channel of the selection (delays in business hours only when asked). A channel whose
+    exports carry no brand reply has no figures, only ``note`` = :data:`NO_REPLY_DATA`:
+    its comments are not unanswered, their answers are not in the export."""
     s = _settings(store, settings)
+    replies = dict(store.rollup_channel_replies())
     times = store.response_times(f)
     rows = []
     for (channel,), part in times.sort("channel").group_by(["channel"], maintain_order=True):
@@ -808,9 +814,19 @@ def responsiveness(
                 else trust.business_hours_between(t, t + dt.timedelta(hours=h))
                 for t, h in zip(starts, hours, strict=True)
             ]
-        stats = trust.response_stats(hours, target)
-        rows.append({"channel": channel, "target_hours": target, **_flatten(stats)})
-    return pl.DataFrame(rows) if rows else pl.DataFrame()
+        stats = _flatten(trust.response_stats(hours, target))
+        if not replies.get(str(channel)):
+            stats = {k: (v if k == "total" else None) for k, v in stats.items()}
+        rows.append({"channel": channel, "target_hours": target, **stats,
+                     "note": None if replies.get(str(channel)) else NO_REPLY_DATA})  # fmt: skip
+    return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+
+
+def reply_channels(store: Store, f: Filters) -> tuple[str, ...]:
+    """The selection's channels whose exports carry brand replies (where an unanswered
+    comment means something)."""
+    replied = [c for c, has in store.rollup_channel_replies() if has]
+    return tuple(c for c in replied if not f.channels or c in f.channels)
 
 
 def _flatten(stats: dict[str, Any]) -> dict[str, Any]:

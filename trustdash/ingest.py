@@ -305,6 +305,7 @@ def _store_source(
         res.import_id = batch.import_id
         first_reasons: list[str] = []
         dates = {"new": 0, "updated": 0, "same": 0}  # daily files: one file row per date
+        early_replies = 0  # inline replies dated before their comment
         # The next batch is read and mapped while this one is stored.
         with contextlib.closing(prefetch(_canonical(src, channel, opts, anon))) as frames:
             for frame, rejected in frames:
@@ -337,6 +338,7 @@ def _store_source(
                         ratings=ratings,
                     )  # fmt: skip
                     batch.add_comments(prepared)
+                    early_replies += _replies_before_comment(prepared)
                 elif src.table == "posts":
                     if anon is not None:
                         frame = anon(frame)
@@ -350,6 +352,11 @@ def _store_source(
                 progress(0.5, f"{res.path}: {batch.rows_read:,} rows read ({rate:,.0f} rows/s)")
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
+        if early_replies:
+            res.warnings.append(
+                f"{early_replies:,} repl(ies) dated before the comment they answer: not "
+                "counted as response times (the comment counts as unanswered)."
+            )
         # Rows are written and the rollups refreshed as the import commits, after the last
         # batch: on a big file that takes a while, so say so.
         progress(0.9, f"{res.path}: {batch.rows_read:,} rows read; storing them and updating "
@@ -381,6 +388,16 @@ def _store_source(
         res.warnings.append(
             f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
         )
+
+
+def _replies_before_comment(prepared: pl.DataFrame) -> int:
+    """Rows whose inline reply is dated before the comment itself."""
+    if "replied_at" not in prepared.columns or "created_at" not in prepared.columns:
+        return 0
+    early = prepared.select(
+        (pl.col("replied_at") < pl.col("created_at")).fill_null(False).sum()
+    ).item()
+    return int(early or 0)
 
 
 def _daily_date_counts(batch: ImportBatch, frame: pl.DataFrame) -> tuple[int, int, int]:

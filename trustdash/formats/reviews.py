@@ -1,6 +1,6 @@
 """Review sites: Trustpilot (API JSON, scraped and business CSV/XLSX), Google
-Business Profile reviews JSON and insights CSV (per-location metrics).  The brand's inline reply is kept in
-reply_text/replied_at; ingest turns it into a reply row."""
+Business Profile reviews JSON and insights CSV (per-location metrics). The brand's inline
+reply is kept in reply_text/replied_at: a dated reply is the review's first brand reply."""
 
 from __future__ import annotations
 

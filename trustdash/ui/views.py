@@ -266,15 +266,27 @@ def responsiveness_view(ctx: PageContext) -> None:
         pl.col("p90").round(1).alias("p90 (h)"),
         (pl.col("within_target") * 100).round(1).alias("within target %"),
         *[pl.col(c) for c in table.columns if c.startswith("bins: ")],
+        "note",
     )
     show_table(shown, hide_index=True)
+    silent = table.filter(pl.col("note").is_not_null())["channel"].to_list()
+    if silent:
+        st.info(md_escape(f"{', '.join(silent)}: {analysis.NO_REPLY_DATA}. Responsiveness is "
+                          "not measured there and their comments are not listed as "
+                          "unanswered."))  # fmt: skip
     download_buttons(shown, "responsiveness", key="dl_resp")
-    chart(ctx, charts.response_distribution(table), key="resp_dist")
+    chart(ctx, charts.response_distribution(table.filter(pl.col("note").is_null())),
+          key="resp_dist")
     st.caption("Median and p90 over answered comments; replies marked automated are excluded.")
     st.subheader("Unanswered actionable comments, oldest first")
+    measured = analysis.reply_channels(ctx.store, ctx.filters)
+    if not measured:
+        st.caption("No channel of the selection has reply data.")
+        return
     frame = ctx.store.comments(
-        ctx.filters, actionable=True, answered="unanswered", order="oldest", limit=300
-    )
+        ctx.filters.with_(channels=measured), actionable=True, answered="unanswered",
+        order="oldest", limit=300,
+    )  # fmt: skip
     comments_table(frame, key="resp_unanswered")
     download_buttons(frame, "unanswered", key="dl_unanswered")
 
