@@ -398,6 +398,8 @@ def trust_table(
     s = _settings(store, settings)
     f = resolve(store, f)
     reads = read(store, f, campaigns=by == "campaign")
+    if by == "brand" and prior is None:
+        prior = _BRAND_PRIOR  # the brand is the top level: shrunk toward 0.5, as everywhere
     return _trust_frame(_scored_table(reads, f, by, s, prior), by)
 
 
@@ -482,6 +484,26 @@ def insufficient_reason(row: Mapping[str, Any] | None) -> str:
         if flag.startswith("wide interval"):
             return flag
     return trust.INSUFFICIENT
+
+
+INSUFFICIENT_BAND = "Insufficient data"
+
+
+def shown_table(table: pl.DataFrame) -> pl.DataFrame:
+    """A score table as pages show it: no score, interval or band where the data are
+    insufficient (the band says so, ``reason`` says why); other rows as they are."""
+    if table.is_empty() or "insufficient" not in table.columns:
+        return table
+    hidden = pl.col("insufficient").fill_null(True) | pl.col("trust").is_null()
+    reasons = [None if not (ins or t is None) else insufficient_reason(r)
+               for r, ins, t in zip(table.iter_rows(named=True), table["insufficient"].to_list(),
+                                    table["trust"].to_list(), strict=True)]  # fmt: skip
+    return table.with_columns(
+        *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("trust", "low", "high")),
+        pl.when(hidden).then(pl.lit(INSUFFICIENT_BAND)).otherwise(pl.col("band")).alias("band"),
+        pl.Series("reason", reasons, dtype=pl.String),
+    )  # fmt: skip
 
 
 def brand_headline(
@@ -820,6 +842,69 @@ def responsiveness(
         rows.append({"channel": channel, "target_hours": target, **stats,
                      "note": None if replies.get(str(channel)) else NO_REPLY_DATA})  # fmt: skip
     return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+
+
+# Where each platform's comment exports come from (a channel with posts only).
+COMMENT_EXPORT_HINTS = {
+    "facebook": "Meta Business Suite gives posts only: export comments with the Graph API "
+                "(Facepager, /{post-id}/comments) or a tool such as Export Comments.",
+    "instagram": "Meta Business Suite gives posts only: export comments with the Graph API "
+                 "(Facepager, /{media-id}/comments) or a tool such as Export Comments.",
+    "x": "X Analytics gives posts only: export replies and mentions with a listening tool "
+         "(Brandwatch, Meltwater, Brand24, Sprout) or the X API.",
+    "twitter": "X Analytics gives posts only: export replies and mentions with a listening "
+               "tool (Brandwatch, Meltwater, Brand24, Sprout) or the X API.",
+    "linkedin": "LinkedIn page analytics give posts only: export comments from a social "
+                "suite (Sprout, Agorapulse) or a listening tool.",
+    "tiktok": "TikTok Studio gives overview metrics only: export comments from a social suite "
+              "or a listening tool.",
+    "youtube": "YouTube Studio gives metrics only: export comments with Facepager "
+               "(commentThreads) or YouTube Data API tools.",
+}
+DEFAULT_EXPORT_HINT = ("Import the channel's comments, mentions or reviews (a listening tool or "
+                       "the platform's API exports them) to score its trust.")
+
+
+def comment_export_hint(channel: str) -> str:
+    """How to get comment exports for a channel that has posts or metrics only."""
+    return COMMENT_EXPORT_HINTS.get(channel.strip().lower(), DEFAULT_EXPORT_HINT)
+
+
+def post_metrics(store: Store, f: Filters) -> pl.DataFrame:
+    """Post metrics of the selection per channel and period (the filter's granularity),
+    long form (``channel``, ``date``, ``metric``, ``value``): posts, engagements (likes,
+    comments, shares, saves), reach, and advocacy (shares per engagement)."""
+    f = resolve(store, f)
+    posts = store.posts_frame(f, lookback_days=(f.end - f.start).days if f.start and f.end
+                              else 365)  # fmt: skip
+    if posts.height == 0:
+        return pl.DataFrame(schema={"channel": pl.String, "date": pl.Date, "metric": pl.String,
+                                    "value": pl.Float64})  # fmt: skip
+    if f.start is not None:
+        posts = posts.filter(pl.col("created_at") >= dt.datetime.combine(f.start, dt.time()))
+    num = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in ("likes", "comments", "shares",
+                                                                 "saves")]  # fmt: skip
+    per = (
+        posts.with_columns(
+            date=pl.col("created_at").dt.truncate(PERIODS[f.granularity]).dt.date(),
+            engagements=pl.sum_horizontal(num),
+            reach=pl.coalesce(pl.col("reach"), pl.col("impressions")).cast(pl.Float64),
+            shares=pl.col("shares").cast(pl.Float64).fill_null(0.0),
+        )
+        .group_by("channel", "date")
+        .agg(pl.len().cast(pl.Float64).alias("posts"), pl.col("engagements").sum(),
+             pl.col("reach").sum(), pl.col("shares").sum())  # fmt: skip
+        .with_columns(
+            advocacy=pl.when(pl.col("engagements") > 0)
+            .then(pl.col("shares") / pl.col("engagements")).otherwise(None)
+        )
+    )
+    return (
+        per.unpivot(index=["channel", "date"], on=["posts", "engagements", "reach", "advocacy"],
+                    variable_name="metric", value_name="value")  # fmt: skip
+        .drop_nulls("value")
+        .sort("channel", "metric", "date")
+    )
 
 
 def reply_channels(store: Store, f: Filters) -> tuple[str, ...]:

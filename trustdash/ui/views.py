@@ -50,6 +50,7 @@ def _no_data(ctx: PageContext) -> bool:
 def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
     if table.is_empty():
         return table
+    table = analysis.shown_table(table)
     return table.select(
         pl.col("rank"),
         pl.col("group").alias("channel"),
@@ -59,6 +60,7 @@ def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("band"),
         pl.col("n").alias("comments"),
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
+        pl.col("reason"),
         pl.col("flags").list.join("; "),
     )
 
@@ -83,7 +85,8 @@ def overview_view(ctx: PageContext) -> None:
             help_text=head.get("label"))  # fmt: skip
     with c2:
         eq = head.get("channel_equal") or {}
-        st.metric("Channel-equal total", fmt_score(eq.get("trust")),
+        st.metric("Channel-equal total",
+                  fmt_score(None if eq.get("insufficient") else eq.get("trust")),
                   help=eq.get("label", "Mean of channel scores: each channel weighs the same."))  # fmt: skip
         st.caption("Each channel weighs the same")
     cov = ov.coverage
@@ -106,7 +109,8 @@ def overview_view(ctx: PageContext) -> None:
     with left:
         chart(
             ctx,
-            charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end),
+            charts.trust_by_group(analysis.shown_table(ov.channels), start=ov.filters.start,
+                                  end=ov.filters.end),
             key="ov_channels",
             data=_channel_table(ov.channels),
         )
@@ -198,6 +202,13 @@ def channels_view(ctx: PageContext) -> None:
                                granularity=f.granularity),
         key="ch_series",
     )  # fmt: skip
+    if row is not None and analysis.NEEDS_COMMENTS in (row.get("flags") or []):
+        st.info(md_escape(f"{channel} has posts or metrics but no comments or reviews: "
+                          + analysis.comment_export_hint(channel)))  # fmt: skip
+    posts = analysis.post_metrics(ctx.store, f)
+    if posts.height:
+        st.plotly_chart(charts.metric_series(posts, title="Posts: engagements, reach, advocacy"),
+                        key="ch_post_metrics")  # fmt: skip
     metrics = ctx.store.daily_metric_series(f)
     if metrics.height:
         st.plotly_chart(charts.metric_series(metrics), key="ch_metrics")
@@ -218,13 +229,14 @@ def campaigns_view(ctx: PageContext) -> None:
                     "import files with a campaign column.", import_link=False)  # fmt: skip
         return
     head = analysis.brand_headline(ctx.store, f)
-    chart(ctx, charts.campaign_compare(table, head.get("trust")), key="cp_compare",
+    table = analysis.shown_table(table)
+    chart(ctx, charts.campaign_compare(table, head.get("shown")), key="cp_compare",
           dimension="campaign", data=table.drop("weights_used"))  # fmt: skip
     shown = table.select(
         "rank", pl.col("group").alias("campaign"), pl.col("trust").round(1),
         pl.col("low").round(1), pl.col("high").round(1), "band", pl.col("n").alias("comments"),
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
-        pl.col("flags").list.join("; "),
+        "reason", pl.col("flags").list.join("; "),
     )  # fmt: skip
     show_table(shown, hide_index=True)
     download_buttons(shown, "trust_by_campaign", key="dl_cp")

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from trustdash import trust
+from trustdash import analysis, trust
 from trustdash.charts import selection_slices
 from trustdash.exporting import to_csv_bytes, to_xlsx_bytes
 from trustdash.filters import Filters, opening_params
@@ -34,21 +34,25 @@ def kpi(
     help_text: str | None = None,
 ) -> None:
     """A Trust Score metric with its band, interval and a "How is this computed?" panel."""
-    if not row or row.get("trust") is None:
-        st.metric(label, "—", help="No data for these filters.")
+    if analysis.shown_score(row) is None:
+        # No score made of priors: a dash and the reason (the panel still explains it).
+        reason = analysis.insufficient_reason(row)
+        st.metric(label, "—", help=f"Insufficient data: {reason}.")
+        st.caption(md_escape(f"Insufficient data: {reason}"))
+        if row and row.get("trust") is not None:
+            explain_panel(row, settings, key=key)
         return
-    insufficient = bool(row.get("insufficient"))
-    value = fmt_score(row["trust"]) + ("" if not insufficient else " ⚠")
+    assert row is not None
     st.metric(
         label,
-        value,
+        fmt_score(row["trust"]),
         delta=None if delta is None else f"{delta:+.1f} vs previous period",
         help=help_text,
     )
     low, high = row.get("low"), row.get("high")
     band = row.get("band") or trust.band(row["trust"])
     interval = f" · 80 % interval {low:.0f}–{high:.0f}" if low is not None else ""
-    st.caption(f"{band}{interval}" + (" · insufficient data" if insufficient else ""))
+    st.caption(f"{band}{interval}")
     explain_panel(row, settings, key=key)
 
 
