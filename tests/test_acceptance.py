@@ -452,3 +452,30 @@ def test_cli_brand_json(store) -> None:
     assert row["trust"] == pytest.approx(trust_of(components(total, BRAND_PRIOR, posts=True)),
                                          abs=0.006)  # fmt: skip
     assert row["n"] == total.audience
+
+
+def test_channel_equal_total_averages_the_channels_with_a_score(store) -> None:
+    load(store)
+    tallies = by_channel()
+    mu = pooled(list(tallies.values()))
+    scores = [trust_of(components(t, mu)) for t in tallies.values()]
+    equal = analysis.brand_headline(store, WINDOW)["channel_equal"]
+    # The posts-only Facebook and the metrics-only TikTok have no score to average.
+    assert equal["groups"] == len(scores) == 5
+    assert equal["trust"] == approx(sum(scores) / len(scores))
+
+
+def test_channels_without_comments_show_nothing_made_of_priors(store) -> None:
+    load(store)
+    rows = {r["group"]: r for r in analysis.trust_json(store, WINDOW, "channel")}
+    for channel in ("facebook", "tiktok"):
+        r = rows[channel]
+        # No comment: sentiment, complaints and replies are not measured there.
+        assert {k: r["components"][k] for k in ("S1", "S2", "S3")} == dict.fromkeys(
+            ("S1", "S2", "S3")
+        ), (channel, r["components"])
+        assert r["band"] not in ("Excellent", "Good", "Fragile", "At risk", "Critical"), r
+    # The Facebook posts do give advocacy and engagement quality: half each, by hand.
+    assert (rows["facebook"]["components"]["S4"], rows["facebook"]["components"]["S5"]) == (
+        0.5, 0.5,
+    )  # fmt: skip
