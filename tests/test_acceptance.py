@@ -479,3 +479,56 @@ def test_channels_without_comments_show_nothing_made_of_priors(store) -> None:
     assert (rows["facebook"]["components"]["S4"], rows["facebook"]["components"]["S5"]) == (
         0.5, 0.5,
     )  # fmt: skip
+
+
+def review_reply_hours() -> list[float | None]:
+    """First-response delay of each actionable review, in hours (None: no valid reply)."""
+    out: list[float | None] = []
+    for r in rows_of(TRUSTPILOT):
+        rid, stars = r["Review ID"], int(r["Review Stars"])
+        if not (stars <= 2 or rid in REVIEW_COMPLAINTS or rid in REVIEW_QUESTIONS):
+            continue
+        hours = None
+        if r["Company Reply Date (UTC)"]:
+            delay = dt.datetime.fromisoformat(
+                r["Company Reply Date (UTC)"]
+            ) - dt.datetime.fromisoformat(r["Review Created Date (UTC)"])
+            hours = delay.total_seconds() / 3600 if delay >= dt.timedelta(0) else None
+        out.append(hours)
+    return out
+
+
+def test_inline_review_replies_count_as_brand_replies(store) -> None:
+    results = load(store)
+    replies = sum(1 for r in rows_of(TRUSTPILOT) if r["Reply Content"])
+    cov = analysis.coverage(store, WINDOW, analysis.trust_settings(store))
+    assert cov["comments"] == len(comments())
+    assert cov["brand_replies"] == replies == 10
+    # The reply dated before its review is said in the import's warnings.
+    assert any("before" in w for w in results[TRUSTPILOT].warnings), results[TRUSTPILOT].warnings
+
+
+def test_responsiveness_by_hand(store) -> None:
+    load(store)
+    table = {r["channel"]: r for r in analysis.responsiveness(store, WINDOW).iter_rows(named=True)}
+    hours = review_reply_hours()
+    answered = sorted(h for h in hours if h is not None)
+    tp = table["trustpilot"]
+    assert (tp["total"], tp["answered"]) == (len(hours), len(answered)) == (8, 6)
+    assert tp["reply_rate"] == approx(len(answered) / len(hours))
+    assert tp["within_target"] == approx(sum(h <= 72 for h in answered) / len(hours))
+    assert tp["median"] == approx((answered[2] + answered[3]) / 2)
+    at = 0.9 * (len(answered) - 1)  # linear interpolation between order statistics
+    lo = int(at)
+    assert tp["p90"] == approx(answered[lo] + (at - lo) * (answered[lo + 1] - answered[lo]))
+    bins = {"0–1 h": (0, 1), "1–4 h": (1, 4), "4–8 h": (4, 8), "8–24 h": (8, 24),
+            "24 h+": (24, float("inf"))}  # fmt: skip
+    for name, (a, b) in bins.items():
+        assert tp[f"bins: {name}"] == sum(a <= h < b for h in answered), name
+    assert tp["bins: unanswered"] == len(hours) - len(answered)
+    # Channels without reply data: no rate of 0 %, no comment listed as unanswered.
+    for channel in ("x", "instagram", "youtube", "forums"):
+        row = table.get(channel)
+        if row is not None:
+            assert (row["reply_rate"], row["within_target"]) == (None, None), row
+            assert not row["bins: unanswered"], row
