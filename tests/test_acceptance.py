@@ -318,7 +318,7 @@ def test_dates_are_stored_as_written(store) -> None:
 def test_year_option_wins_over_file_name(store) -> None:
     store.set_setting("half_life_days", 0)
     (res,) = import_files(store, [(TIKTOK, ACC / TIKTOK)], ImportOptions(year=2024))
-    assert res.ok and res.rows_read == len(rows_of(TIKTOK))
+    assert res.ok, res.errors
     dates = store.table_frame("daily_metrics")["date"].to_list()
     assert {d.year for d in dates} == {2024}
     assert {(d.month, d.day) for d in dates} == {(6, day) for day in range(1, 15)}
@@ -373,12 +373,12 @@ def test_channel_without_reply_data_leaves_brand_s3_alone(store) -> None:
     after = analysis.brand_headline(store, WINDOW)["row"]["S3"]
     reviews_only = tally(reviews())
     want = shrink(reviews_only.answered_in_target, reviews_only.actionable, 0.5)
+    assert after == approx(before)
     assert before == approx(want)
-    assert after == approx(want)
 
 
 def test_brand_lies_within_channels_with_the_same_components(store) -> None:
-    files = (X_MENTIONS, INSTAGRAM, FRENCH, BRAND24)  # S1 and S2 only, everywhere
+    files = (X_MENTIONS, INSTAGRAM, BRAND24)  # S1 and S2 only, everywhere
     load(store, files)
     tallies = by_channel(files)
     mu = pooled(list(tallies.values()))
