@@ -375,6 +375,9 @@ def _store_source(
             batch.counts.duplicates = dates["same"]
         res.rows_read = batch.rows_read
         res.rejected = batch.rejected
+        stored = sorted(batch.channels | batch.post_channels)
+        if len(stored) == 1:
+            res.channel = stored[0]  # rows that name their channel win over the layout's
         res.date_order = src.guessed_date_order
         # notes found while reading (date order, year) join those of the detection
         res.warnings.extend(w for w in src.warnings if w not in res.warnings)

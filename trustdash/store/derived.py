@@ -39,12 +39,12 @@ _NOTABLE_PER_DAY = 3
 ACTIONABLE = "(is_question OR is_complaint OR label = 'negative')"
 ANSWERED = "first_reply_at IS NOT NULL"
 BRAND_REPLY = "is_brand AND NOT coalesce(is_automated, false)"
-# An inline reply (a review site's answer on the review itself) is a brand reply too, when
-# it is not dated before the review: such a date is not a response time.
-INLINE_REPLY = "NOT is_brand AND replied_at IS NOT NULL AND replied_at >= created_at"
+# An inline reply (a review site's answer on the review itself, with its date) is a brand
+# reply too; dated before the review, it is no response time (see _refresh_reply_links).
+INLINE_REPLY = "NOT is_brand AND replied_at IS NOT NULL"
 # The version of these definitions: a store derived under another one is derived again
 # when it is opened (settings key DERIVED_VERSION_KEY).
-DERIVED_VERSION = 2
+DERIVED_VERSION = 3
 
 # Bucket columns come from a whitelist.
 _ROLLUP_SELECT = (
