@@ -518,7 +518,7 @@ def _ranks(scored: Scored, insufficient: np.ndarray) -> list[int | None]:
     g = len(scored.groups)
     rows = np.flatnonzero(scored.scored)
     parts = list(scored.partition) if scored.partition is not None else [None] * g
-    # lexsort: the last key is the primary one; it is stable, as sorted() was.
+    # lexsort: the last key is the primary one; it is stable (equal keys keep their order).
     order = rows[
         np.lexsort(
             (

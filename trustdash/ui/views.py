@@ -368,7 +368,7 @@ def conversations_view(ctx: PageContext) -> None:
                 st.rerun()
             st.caption(
                 "“Label all” labels every audience comment with exactly this text, whatever "
-                "the filters. A comment labelled positive or neutral no longer counts as a "
+                "the filters. A comment labelled positive or neutral does not count as a "
                 "complaint."
             )
     elif ctx.can_edit:
