@@ -428,3 +428,89 @@ def test_categorical_codes_in_any_numbering_order() -> None:
     assert seen_before.len() == 3  # keeps the set alive and numbered c=0, b=1, a=2
     out = _categorical_codes(reordered)
     assert out is None or out[1].gather(pl.Series(out[0])).to_list() == ["a", "b", "a"]
+
+
+# --------------------------------------------------------------------------- table cache
+
+
+def _clear_tables() -> None:
+    """Empties the in-process table caches, as in a new process."""
+    from trustdash.sentiment import engine
+
+    for fn in (engine._tables, engine._static_sets, engine._boosters, engine._base_parts,
+               engine._needs_nfkc):  # fmt: skip
+        fn.cache_clear()
+
+
+TEXTS = ["I love it", "this is not good at all", "c'est vraiment nul", "ｆｕｌｌ width :)", None]
+
+
+def test_tables_built_once_then_read_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from trustdash.sentiment import engine
+
+    expected = score(TEXTS)
+    _clear_tables()
+    monkeypatch.setenv("TRUSTDASH_CACHE_DIR", str(tmp_path))
+    built = score(TEXTS)
+    folders = list(Path(str(tmp_path)).glob("sentiment-*"))
+    assert len(folders) == 1 and (folders[0] / "tables.txt").is_file()
+    assert built.equals(expected)
+    # A new process (caches cleared) reads the folder and never builds.
+    _clear_tables()
+
+    def no_build() -> None:
+        raise AssertionError("tables rebuilt despite the cache")
+
+    monkeypatch.setattr(engine, "_build_tables", no_build)
+    try:
+        assert score(TEXTS).equals(expected)
+    finally:
+        _clear_tables()
+
+
+def test_cache_key_follows_the_scorer_version() -> None:
+    from trustdash.sentiment import tablecache
+
+    assert tablecache.cache_key("1.0") == tablecache.cache_key("1.0")
+    assert tablecache.cache_key("1.0") != tablecache.cache_key("1.1")
+
+
+def test_unwritable_cache_falls_back_to_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    expected = score(TEXTS)
+    blocker = Path(str(tmp_path)) / "a-file"
+    blocker.write_text("not a folder")
+    _clear_tables()
+    monkeypatch.setenv("TRUSTDASH_CACHE_DIR", str(blocker / "cache"))
+    try:
+        assert score(TEXTS).equals(expected)
+    finally:
+        _clear_tables()
+
+
+def test_cli_score_path_stays_light(tmp_path: object) -> None:
+    """The score command imports neither the store nor the UI libraries."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(str(tmp_path)) / "in.csv"
+    src.write_text("text\nI love it\nc'est nul\n", encoding="utf-8")
+    out = Path(str(tmp_path)) / "out.csv"
+    code = (
+        "import sys; from trustdash.cli import main; "
+        f"rc = main(['score', {str(src)!r}, '--text-column', 'text', '--out', {str(out)!r}]); "
+        "heavy = [m for m in ('trustdash.store', 'streamlit', 'plotly', 'duckdb') "
+        "if m in sys.modules]; print(rc, heavy)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip().splitlines()[-1] == "0 []"
+    labels = pl.read_csv(out)["label"].to_list()
+    assert labels == ["positive", "negative"]

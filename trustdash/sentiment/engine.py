@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from trustdash.sentiment import lang as langid
-from trustdash.sentiment import lexicons, tables
+from trustdash.sentiment import lexicons, tablecache, tables
 
 SCORER_VERSION = "1.3.0"
 
@@ -118,7 +118,18 @@ def _regex_escape(term: str) -> str:
     return re.sub(r"([\\.+*?()|\[\]{}^$#&\-~])", r"\\\1", term)
 
 
-NEEDS_NFKC_RE = _needs_nfkc_re()
+@cache
+def _needs_nfkc() -> str:
+    """The pattern of characters NFKC could change, read from the table cache (deriving it
+    walks ~10,000 code points)."""
+    return str(_tables()["patterns"]["pattern"][0])
+
+
+def __getattr__(name: str) -> str:
+    # NEEDS_NFKC_RE stays importable, derived on first use rather than at import.
+    if name == "NEEDS_NFKC_RE":
+        return _needs_nfkc()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _brand_pattern(brand_terms: Sequence[str]) -> str | None:
@@ -147,14 +158,14 @@ def _html_expr(e: pl.Expr) -> pl.Expr:
 
 
 def _nfkc(s: pl.Series) -> pl.Series:
-    """NFKC, applied only to the texts that hold a character NFKC could change (NEEDS_NFKC_RE).
+    """NFKC, applied only to the texts that hold a character NFKC could change (_needs_nfkc).
 
     NFKC is the dearest hygiene step and leaves ASCII, French letters and emojis unchanged."""
     # Only texts with a multi-byte character can hold one; the regex reads those only.
     wide = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
     todo = wide
     if wide.any():
-        todo = wide.scatter(wide.arg_true(), s.filter(wide).str.contains(NEEDS_NFKC_RE))
+        todo = wide.scatter(wide.arg_true(), s.filter(wide).str.contains(_needs_nfkc()))
     n = int(todo.sum())
     if n == 0:
         return s
@@ -191,7 +202,7 @@ def _needs_hygiene_re(brand_terms: Sequence[str]) -> str:
         "[" + _regex_escape(chars) + "\U0001f3fb-\U0001f3ff]",
         r"\s\s|[^\S ]|^\s|\s$",
         r"(?i:https?://|www\.)",
-        NEEDS_NFKC_RE,
+        _needs_nfkc(),
     ]
     brand = _brand_pattern(brand_terms)
     if brand is not None:
@@ -283,26 +294,25 @@ def _second_words(lex2: pl.DataFrame, lex3: pl.DataFrame) -> pl.Series:
     return terms.str.split(" ").list.get(1).unique()
 
 
-@cache
-def _static_sets() -> dict[str, pl.Series]:
+def _build_tables() -> dict[str, pl.DataFrame]:
+    """Every table the scorer reads, built from the package lexicons and the hand tables."""
     negate, boosters, _ = lexicons.vader_rules()
-    s = lambda xs: pl.Series(sorted(xs), dtype=pl.String)  # noqa: E731
-    return {
-        "emoticons": s(lexicons.emoticons()),
-        "en_neg": s(negate),
-        "fr_neg": s(tables.FR_NEGATORS),
-        "en_contrast": s(tables.EN_CONTRAST),
-        "fr_contrast": s(tables.FR_CONTRAST),
-        "en_fw": s(tables.EN_FUNCTION_WORDS),
-        "fr_fw": s(tables.FR_FUNCTION_WORDS),
-        "other_fw": s(langid.OTHER_FUNCTION_WORDS),
-        "en_lex": s(lexicons.en_lexicon_words() - tables.EN_FUNCTION_WORDS),
-        "fr_lex": s(lexicons.fr_lexicon_words() - tables.FR_FUNCTION_WORDS),
-        "complaint": s(tables.COMPLAINT_TERMS),
-        "en_q": s(tables.EN_QUESTION_OPENERS),
-        "fr_q": s(tables.FR_QUESTION_OPENERS),
+    sets = {
+        "emoticons": lexicons.emoticons(),
+        "en_neg": negate,
+        "fr_neg": tables.FR_NEGATORS,
+        "en_contrast": tables.EN_CONTRAST,
+        "fr_contrast": tables.FR_CONTRAST,
+        "en_fw": tables.EN_FUNCTION_WORDS,
+        "fr_fw": tables.FR_FUNCTION_WORDS,
+        "other_fw": langid.OTHER_FUNCTION_WORDS,
+        "en_lex": lexicons.en_lexicon_words() - tables.EN_FUNCTION_WORDS,
+        "fr_lex": lexicons.fr_vote_words() - tables.FR_FUNCTION_WORDS,
+        "complaint": tables.COMPLAINT_TERMS,
+        "en_q": tables.EN_QUESTION_OPENERS,
+        "fr_q": tables.FR_QUESTION_OPENERS,
         # Known spellings for undoing elongations ("sooo" -> "so", "gooood" -> "good").
-        "all_words": s(
+        "all_words": (
             lexicons.en_lexicon_words()
             | lexicons.fr_lexicon_words()
             | set(boosters)
@@ -313,12 +323,44 @@ def _static_sets() -> dict[str, pl.Series]:
             | tables.FR_FUNCTION_WORDS
         ),
     }
+    set_rows = [(name, w) for name, words in sets.items() for w in sorted(words)]
+    en_boost = {k: v for k, v in boosters.items() if " " not in k}
+    boost_rows = [("en", k, float(v)) for k, v in en_boost.items()]
+    boost_rows += [("fr", k, float(v)) for k, v in tables.FR_BOOSTERS.items()]
+    return {
+        "lexicon": lexicons.base_lexicon(),
+        "sets": pl.DataFrame(set_rows, schema={"set": pl.String, "word": pl.String}, orient="row"),
+        "boosters": pl.DataFrame(
+            boost_rows,
+            schema={"lang": pl.String, "word": pl.String, "value": pl.Float64},
+            orient="row",
+        ),
+        "patterns": pl.DataFrame({"pattern": [_needs_nfkc_re()]}),
+    }
+
+
+@cache
+def _tables() -> dict[str, pl.DataFrame]:
+    """The built tables, from the on-disk cache when a process built them already."""
+    return tablecache.load_or_build(SCORER_VERSION, _build_tables)
+
+
+@cache
+def _static_sets() -> dict[str, pl.Series]:
+    sets = _tables()["sets"]
+    return {
+        str(name): part["word"]
+        for (name,), part in sets.partition_by("set", as_dict=True, maintain_order=True).items()
+    }
 
 
 @cache
 def _boosters() -> tuple[dict[str, float], dict[str, float]]:
-    _, en, _ = lexicons.vader_rules()
-    return {k: v for k, v in en.items() if " " not in k}, dict(tables.FR_BOOSTERS)
+    b = _tables()["boosters"]
+    en, fr = (b.filter(pl.col("lang") == lang) for lang in ("en", "fr"))
+    return dict(zip(en["word"], en["value"], strict=True)), dict(
+        zip(fr["word"], fr["value"], strict=True)
+    )
 
 
 def _first_words(lex: pl.DataFrame) -> pl.Series:
@@ -333,7 +375,7 @@ def _first_words(lex: pl.DataFrame) -> pl.Series:
 
 @cache
 def _base_parts() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
-    return _split_lexicon(lexicons.base_lexicon())
+    return _split_lexicon(_tables()["lexicon"])
 
 
 def _split_lexicon(
@@ -368,7 +410,7 @@ def score(
     if s.len() == 0:
         return _empty()
     if lexicon_overrides:
-        parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides))
+        parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides, _tables()["lexicon"]))
     else:
         parts = _base_parts()
     valid = s.is_not_null()

@@ -214,9 +214,12 @@ def _frame(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
     )
 
 
-def with_overrides(overrides: Mapping[str, float] | None) -> pl.DataFrame:
-    """Base lexicon with caller overrides (polarity in [-1, 1], scaled x4) winning everywhere."""
-    base = base_lexicon()
+def with_overrides(
+    overrides: Mapping[str, float] | None, base: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Base lexicon (``base``, else built) with caller overrides (polarity in [-1, 1],
+    scaled x4) winning everywhere."""
+    base = base_lexicon() if base is None else base
     if not overrides:
         return base
     rows: list[tuple[str, str, float]] = []
@@ -239,3 +242,9 @@ def fr_lexicon_words() -> frozenset[str]:
 @cache
 def en_lexicon_words() -> frozenset[str]:
     return frozenset(w for w in _english_words() if " " not in w)
+
+
+@cache
+def fr_vote_words() -> frozenset[str]:
+    """French lexicon words that count as French evidence in the language vote."""
+    return fr_lexicon_words()
