@@ -514,3 +514,85 @@ def test_cli_score_path_stays_light(tmp_path: object) -> None:
     assert res.stdout.strip().splitlines()[-1] == "0 []"
     labels = pl.read_csv(out)["label"].to_list()
     assert labels == ["positive", "negative"]
+
+
+# --------------------------------------------------------------------------- misreadings
+
+
+def test_multi_word_hedges_neutralise_the_hedge_word_and_dampen() -> None:
+    # "kind" is positive alone; in "kind of" it is a hedge.
+    assert pol("kind of bad") < -0.25
+    assert pol("sort of bad") < -0.25
+    assert 0 < pol("it was kind of nice") < pol("it was nice")
+    assert pol("she is kind") > 0.25
+
+
+def test_no_plus_noun_idioms() -> None:
+    assert pol("this is no fun") < -0.25
+    assert pol("no worries") > 0
+    assert pol("no problem") > 0
+    assert pol("no worries") > pol("worries")
+
+
+def test_negated_eagerness_idioms_read_positive() -> None:
+    assert pol("I can't wait to try it") > 0.25
+    assert pol("can't wait for the weekend") > 0.25
+    assert pol("I couldn't be happier") > 0.25
+    assert pol("can't complain") > 0
+    # An ordinary negation is still a negation.
+    assert pol("I can't recommend it") < 0 < pol("I recommend it")
+
+
+def test_rarely_such_is_emphasis_not_negation() -> None:
+    assert pol("I have rarely experienced such courtesy") > 0.25
+    assert pol("I have never been so disappointed") < -0.25
+    assert pol("rarely good") < 0  # no "such": a negation
+
+
+def test_slang_fire_needs_its_context() -> None:
+    assert pol("that set was fire") > 0.25
+    assert pol("fire the CEO") == 0.0
+    assert pol("the building is on fire") <= 0.0
+
+
+def test_third_language_guess_never_beats_english_evidence() -> None:
+    for text in ("LOL. LOL.", "LOL. LOL. LOL.", "lol lol lol"):
+        r = row(text)
+        assert r["lang"] == "en" and r["scored"] and r["label"] == "positive", text
+    # A real third-language text keeps its language.
+    assert row("Recibí mis zapatillas, muchas gracias por todo")["lang"] == "es"
+
+
+def test_untranslated_english_entries_do_not_vote_french() -> None:
+    from trustdash.sentiment import lexicons
+
+    vote = lexicons.fr_vote_words()
+    for english in ("lol", "fun", "meh", "lmao"):
+        assert english in lexicons.fr_lexicon_words() or english in lexicons.vader_fr()
+        assert english not in vote
+    for french in ("nul", "génial", "déçu", "vraiment"):
+        assert french in vote
+
+
+def test_french_intensifiers_carry_no_valence_of_their_own() -> None:
+    for text in ("c'est vraiment", "extrêmement", "c'est tellement"):
+        assert pol(text) == 0.0, text
+    # They still intensify.
+    assert pol("c'est vraiment nul") < pol("c'est nul") < 0
+    assert pol("il est extrêmement lent") < pol("il est lent") < 0
+
+
+def test_last_sentence_carries_the_verdict() -> None:
+    from trustdash.sentiment import engine
+
+    text = "The cast is great. The sets are nice. But the film is terrible."
+    mixed = "The cast is great. The sets are nice. The film is terrible."
+    assert pol(text) < 0
+    weighted = pol(mixed)
+    weight = engine.LAST_SENTENCE_WEIGHT
+    assert weight > 1.0
+    try:
+        engine.LAST_SENTENCE_WEIGHT = 1.0
+        assert pol(mixed) > weighted  # the weight is what pulls the verdict down
+    finally:
+        engine.LAST_SENTENCE_WEIGHT = weight

@@ -23,7 +23,7 @@ import polars as pl
 from trustdash.sentiment import lang as langid
 from trustdash.sentiment import lexicons, tablecache, tables
 
-SCORER_VERSION = "1.3.0"
+SCORER_VERSION = "1.4.0"
 
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
@@ -42,6 +42,10 @@ BOOSTER_DECAY = (1.0, 0.95, 0.9)
 ELONGATION_INCREMENT = 0.293
 CONTRAST_BEFORE = 0.5
 CONTRAST_AFTER = 1.5
+# The verdict of a comment of several sentences is usually its last sentence ("The cast is
+# great. The film is a bore."): its words weigh this much more than the others.
+LAST_SENTENCE_WEIGHT = 1.5
+LAST_SENTENCE_MIN_SENTENCES = 3
 # A complaint that reads clearly positive ("super happy with the refund") is not a complaint.
 COMPLAINT_MAX_POLARITY = 0.3
 
@@ -311,6 +315,9 @@ def _build_tables() -> dict[str, pl.DataFrame]:
         "complaint": tables.COMPLAINT_TERMS,
         "en_q": tables.EN_QUESTION_OPENERS,
         "fr_q": tables.FR_QUESTION_OPENERS,
+        "en_rarely": tables.EN_RARELY,
+        "en_such": tables.EN_SUCH,
+        "hedges": frozenset(tables.HEDGES),
         # Known spellings for undoing elongations ("sooo" -> "so", "gooood" -> "good").
         "all_words": (
             lexicons.en_lexicon_words()
@@ -646,6 +653,7 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
     f = f.with_columns(
         n_prefix=pl.col("low").str.starts_with("n'"),
         is_clause_end=pl.col("tok").is_in(["!", "?", ",", ".", ";", ":"]),
+        is_sentence_end=pl.col("tok").is_in(["!", "?", "."]),
         n_excl=(pl.col("tok") == "!").cast(pl.UInt32),
         n_q=(pl.col("tok") == "?").cast(pl.UInt32),
         en_fw=isin("en_fw").cast(pl.UInt32),
@@ -664,6 +672,8 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
         q_fr=isin("fr_q"),
         starts=pl.col("key").is_in(first_words.implode()),
         pas_jamais=pl.col("key").is_in(["pas", "jamais"]),
+        rarely=isin("en_rarely"),
+        such=isin("en_such"),
     )
     f = f.with_row_index("kid")
     for lang in ("en", "fr", "und"):
@@ -728,6 +738,9 @@ def _ngrams(
             "v3",
             q_bg=pl.when(is_fr).then(isin("bg", "fr_q")).otherwise(isin("bg", "en_q")),
             complaint_ng=isin("bg", "complaint") | isin("tg", "complaint"),
+            hedge=pl.when(~is_fr & isin("bg", "hedges")).then(
+                pl.col("bg").replace_strict(tables.HEDGES, default=None, return_dtype=pl.Float64)
+            ),
         )
         .collect()
     )  # fmt: skip
@@ -789,6 +802,22 @@ def _count_per_text(
     return pl.DataFrame(out)
 
 
+def _in_last_sentence(ends: np.ndarray, tid: np.ndarray, text_first: np.ndarray) -> np.ndarray:
+    """Per token row: whether it lies in the last sentence of a text of
+    LAST_SENTENCE_MIN_SENTENCES sentences or more (sentence ends: "." "!" "?"; trailing punctuation starts no new sentence)."""
+    if tid.size == 0:
+        return np.zeros(0, dtype=bool)
+    ends = ends.astype(np.int64)
+    before = np.cumsum(ends) - ends  # sentence ends before each row, all texts together
+    starts = np.flatnonzero(text_first)
+    sent = before - np.repeat(before[starts], np.diff(np.append(starts, tid.size)))
+    # The last sentence is the one of the text's last word (not of its final punctuation).
+    word_sent = np.where(ends == 1, -1, sent)
+    last = np.maximum.reduceat(word_sent, starts)
+    last_row = np.repeat(last, np.diff(np.append(starts, tid.size)))
+    return (sent == last_row) & (last_row >= LAST_SENTENCE_MIN_SENTENCES - 1)
+
+
 def _score_unique(
     texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
 ) -> pl.DataFrame:
@@ -831,32 +860,36 @@ def _score_unique(
         pl.any_horizontal(
             pl.col("v1_en", "v1_fr", "v1_und", "boost_en", "boost_fr").is_not_null(),
             pl.col("neg_en", "neg_fr", "but_en", "but_fr"),
-            pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix"),
+            pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix", "such"),
         )
     ).to_series()
     kr = relevant.gather(kid).scatter(r, True).arg_true()  # n-gram starts are kept too
     tid, kept_rows = tok_id.to_numpy(), kr.to_numpy()
     text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
-    clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid.to_numpy()], dtype=np.uint32)
+    kid_np = kid.to_numpy()
+    clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid_np], dtype=np.uint32)
+    in_last = _in_last_sentence(feats["is_sentence_end"].to_numpy()[kid_np], tid, text_first)
     kept_id = tok_id.gather(kr)
     at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
     n_kept = kr.len()
     window_cols = feats.select(
         "is_caps", "elongated", "n_prefix", "boost_en", "boost_fr", "neg_en", "neg_fr",
         "but_en", "but_fr", "complaint1", "q_en", "q_fr", "pas_jamais", "v1_en", "v1_fr",
-        "v1_und",
+        "v1_und", "rarely", "such",
     )  # fmt: skip
     t = window_cols.gather(kid.gather(kr)).with_columns(
         id=kept_id,
         g=kr.cast(pl.Int64),
         first=pl.Series(text_first[kept_rows], dtype=pl.Boolean),
         clause=pl.Series(clause[kept_rows], dtype=pl.UInt32),
+        in_last=pl.Series(in_last[kept_rows], dtype=pl.Boolean),
         is_en=(lang_s == "en").gather(kept_id),
         is_fr=(lang_s == "fr").gather(kept_id),
         v2=_scatter(n_kept, at, grams["v2"]),
         v3=_scatter(n_kept, at, grams["v3"]),
         q_bg=_scatter(n_kept, at, grams["q_bg"]),
         complaint_ng=_scatter(n_kept, at, grams["complaint_ng"]),
+        hedge=_scatter(n_kept, at, grams["hedge"]),
     )
 
     # Previous/next kept rows of the same text and their distance in tokens, computed once
@@ -876,6 +909,17 @@ def _score_unique(
     is_fr = pl.col("is_fr")
     hit3 = pl.col("v3").is_not_null()
     lf = lf.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
+    # "rarely/seldom/never" followed by "such"/"so" is emphasis, not negation ("I have
+    # rarely experienced such courtesy", "never been so disappointed").
+    such_next = pl.any_horizontal(
+        (
+            (pl.col("id").shift(-k) == pl.col("id"))
+            & (pl.col("g").shift(-k) - pl.col("g") <= 2)
+            & pl.col("such").shift(-k)
+        ).fill_null(False)
+        for k in (1, 2)
+    )
+    emphatic = pl.col("is_en") & pl.col("rarely") & such_next
     # A trigram covers the next two tokens, a bigram the next one.
     covered = (
         prev("hit3", 1, 2).fill_null(False)
@@ -885,7 +929,8 @@ def _score_unique(
     lf = lf.with_columns(
         covered=covered,
         in_ngram=pl.col("hit3") | pl.col("hit2") | covered,
-        boost=_by_lang("boost"),
+        # A multi-word hedge ("kind of") dampens like a single-word dampener.
+        boost=pl.coalesce(pl.col("hedge"), _by_lang("boost")),
         neg_word=_by_lang("neg", pl.lit(False)),
         is_but=_by_lang("but", pl.lit(False)),
         v1=_by_lang("v1", pl.col("v1_und")),
@@ -898,7 +943,7 @@ def _score_unique(
         .when(pl.col("covered"))
         .then(None)
         .otherwise(pl.col("v1")),
-        is_neg=pl.col("neg_word") & ~pl.col("in_ngram"),
+        is_neg=pl.col("neg_word") & ~pl.col("in_ngram") & ~emphatic,
     )
     # A booster that precedes a sentiment word only boosts ("super content"): its own
     # valence would count the emphasis twice.
@@ -946,10 +991,11 @@ def _score_unique(
     after_but = (
         but_cum - pl.when(pl.col("first_kept")).then(but_cum - pl.col("is_but")).forward_fill()
     ) > 0
+    verdict = pl.when(pl.col("in_last")).then(LAST_SENTENCE_WEIGHT).otherwise(1.0)
     q_first = pl.when(is_fr).then(pl.col("q_fr")).otherwise(pl.col("q_en")) | pl.col("q_bg")
     complaint_tok = pl.col("complaint1") | pl.col("complaint_ng")
     rows = (
-        lf.with_columns(v=v.fill_null(0.0), after_but=after_but)
+        lf.with_columns(v=(v * verdict).fill_null(0.0), after_but=after_but)
         .select(
             s_before=pl.when(~pl.col("after_but")).then(pl.col("v")).otherwise(0.0),
             s_after=pl.when(pl.col("after_but") & ~pl.col("is_but"))

@@ -176,7 +176,9 @@ def vader_fr() -> dict[str, float]:
     return out
 
 
-def _french_words() -> dict[str, float]:
+@cache
+def _french_entries() -> dict[str, float]:
+    """The French lexicon before valence-free intensifiers are taken out."""
     tb = {w: p * FR_TEXTBLOB_SCALE for w, p in textblob_fr().items() if p != 0.0}
     vfr = {w: v for w, v in vader_fr().items() if WORD_RE.fullmatch(w) or " " in w}
     out: dict[str, float] = {}
@@ -190,6 +192,10 @@ def _french_words() -> dict[str, float]:
             out[w] *= FR_POSITIVE_SCALE
     out.update(tables.FR_WORDS)
     return out
+
+
+def _french_words() -> dict[str, float]:
+    return {w: v for w, v in _french_entries().items() if w not in tables.FR_NEUTRAL_INTENSIFIERS}
 
 
 @cache
@@ -246,5 +252,14 @@ def en_lexicon_words() -> frozenset[str]:
 
 @cache
 def fr_vote_words() -> frozenset[str]:
-    """French lexicon words that count as French evidence in the language vote."""
-    return fr_lexicon_words()
+    """French lexicon words that count as French evidence in the language vote.
+
+    vaderSentiment-fr leaves hundreds of English entries untranslated ("lol", "fun", "meh"),
+    and the hand table holds English loanwords ("love", "cool"): a word spelled as an entry
+    of VADER's English lexicon counts as French only when textblob-fr (French only) knows it
+    too. The intensifiers, valence-free in scoring, still vote French."""
+    english = set(vader_lexicon()) | set(tables.EN_WORDS)
+    french_only = set(textblob_fr())
+    untranslated = {w for w in english if w not in french_only}
+    words = {w for w in _french_entries() if " " not in w}
+    return frozenset(words - untranslated)

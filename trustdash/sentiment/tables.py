@@ -273,6 +273,12 @@ FR_BOOSTERS: dict[str, float] = {
     "moyennement": -0.293,
 }
 
+# Intensifiers are emphasis, not opinion: alone ("c'est vraiment", "extrêmement") they carry
+# no valence. "super" (also "great"), "grave" ("serious") and "trop" (alone, "too much":
+# "beaucoup trop", "trop de longueurs") keep theirs; before a sentiment word all of them only
+# boost it.
+FR_NEUTRAL_INTENSIFIERS: frozenset[str] = frozenset(FR_BOOSTERS) - {"super", "grave", "trop"}
+
 FR_CONTRAST: frozenset[str] = frozenset({"mais", "cependant", "pourtant", "toutefois", "néanmoins"})
 
 # --- English additions: complaint vocabulary VADER/TextBlob leave neutral, and slang.
@@ -318,12 +324,81 @@ EN_WORDS: dict[str, float] = {
     "waste of": -2.4,
     "never again": -2.6,
     "slaps": 2.0,
-    "lit": 1.8,
-    "fire": 1.0,
-    "goat": 2.0,
+    # Slang read in context only: alone "fire", "lit" and "goat" are a fire, a lit candle
+    # and an animal ("fire the CEO", "the building is on fire").
+    "fire": 0.0,
+    "lit": 0.0,
+    "goat": 0.0,
+    "is fire": 2.2,
+    "was fire": 2.2,
+    "so fire": 2.4,
+    "straight fire": 2.6,
+    "pure fire": 2.6,
+    "on fire": 0.0,
+    "is lit": 2.0,
+    "was lit": 2.0,
+    "so lit": 2.2,
+    "the goat": 2.2,
     "ngl": 0.0,
     "fam": 0.5,
+    # Hedges: the hedge word carries no valence of its own ("kind" in "kind of bad"); the
+    # hedge dampens the next word (HEDGES).
+    "kind of": 0.0,
+    "sort of": 0.0,
+    "kind-of": 0.0,
+    "sort-of": 0.0,
+    # "no" + noun: the phrase has a meaning of its own, not "no" and the noun added up.
+    "no fun": -1.8,
+    "no good": -2.0,
+    "no help": -1.8,
+    "no luck": -1.4,
+    "no respect": -2.0,
+    "no idea": -0.5,
+    "no thanks": -0.8,
+    "no worries": 1.2,
+    "no worry": 1.2,
+    "no problem": 1.0,
+    "no problems": 1.0,
+    "no prob": 1.0,
+    "no issues": 1.0,
+    "no issue": 1.0,
+    "no complaints": 1.6,
+    "no doubt": 0.6,
+    "no wonder": 0.0,
+    "no joke": 0.0,
+    # Negated verbs of eagerness or praise: the negation is part of the idiom.
+    "can't wait": 2.2,
+    "cant wait": 2.2,
+    "cannot wait": 2.2,
+    "can not wait": 2.2,
+    "couldn't wait": 1.6,
+    "can't complain": 1.2,
+    "cant complain": 1.2,
+    "can't go wrong": 2.0,
+    "can't beat": 1.6,
+    "can't stop laughing": 2.0,
+    "couldn't be happier": 3.0,
+    "couldn't be better": 2.8,
+    "could not be happier": 3.0,
+    "can't thank": 2.4,
+    "can't recommend enough": 3.0,
+    "not too bad": 1.2,
+    "nothing special": -1.2,
+    "not worth": -1.8,
 }
+
+# Multi-word hedges: they dampen the next word like VADER's single-word dampeners.
+HEDGES: dict[str, float] = {
+    "kind of": -0.293,
+    "sort of": -0.293,
+    "kind-of": -0.293,
+    "sort-of": -0.293,
+}
+
+# Negation words that are not a negation when "such"/"so" follows ("I have rarely
+# experienced such courtesy" praises the courtesy).
+EN_RARELY: frozenset[str] = frozenset({"rarely", "seldom", "never"})
+EN_SUCH: frozenset[str] = frozenset({"such", "so"})
 
 EN_CONTRAST: frozenset[str] = frozenset({"but", "however", "although", "though", "yet"})
 
