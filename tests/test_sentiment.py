@@ -89,7 +89,8 @@ def test_brand_neutralisation() -> None:
     assert pol("United", brand_terms=["United"]) == 0.0
     assert pol("#United", brand_terms=["united"]) == 0.0
     assert pol("@united thanks", brand_terms=["United"]) == pol("thanks")
-    assert pol("Free is a united family", brand_terms=["Free", "United"]) == pol("it is a family")
+    # Every word counts in the learned lexicon: the comparison text holds the same words.
+    assert pol("Free is a united family", brand_terms=["Free", "United"]) == pol("is a family")
     # Whole word only: "unitedly" is not the brand.
     assert "unitedly" in normalise(pl.Series(["unitedly"]), ["United"])[0]
 
@@ -549,10 +550,15 @@ def test_rarely_such_is_emphasis_not_negation() -> None:
     assert pol("rarely good") < 0  # no "such": a negation
 
 
-def test_slang_fire_needs_its_context() -> None:
+def test_slang_fire_needs_its_context(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pol("that set was fire") > 0.25
-    assert pol("fire the CEO") == 0.0
+    assert pol("fire the CEO") <= 0.0
     assert pol("the building is on fire") <= 0.0
+    # The rules alone give the word no valence out of its slang phrases.
+    from trustdash.sentiment import engine
+
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.0)
+    assert pol("fire the CEO") == 0.0
 
 
 def test_third_language_guess_never_beats_english_evidence() -> None:
@@ -596,3 +602,80 @@ def test_last_sentence_carries_the_verdict() -> None:
         assert pol(mixed) > weighted  # the weight is what pulls the verdict down
     finally:
         engine.LAST_SENTENCE_WEIGHT = weight
+
+
+# --------------------------------------------------------------------------- learned lexicon
+
+
+def test_shipped_learned_weights_hold_tokens_and_numbers_only() -> None:
+    from trustdash.sentiment import learned
+
+    lines = learned.WEIGHTS_PATH.read_text(encoding="utf-8").splitlines()
+    body = [ln for ln in lines if not ln.startswith("#")]
+    assert any("GoEmotions" in ln and "Apache" in ln for ln in lines if ln.startswith("#"))
+    assert (learned.WEIGHTS_PATH.parent / "NOTICE").is_file()
+    assert len(body) > 1000
+    for ln in body:
+        token, value = ln.split("\t")
+        assert " " not in token and token
+        float(value)
+
+
+def test_learned_lexicon_is_stacked_on_english_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustdash.sentiment import engine, learned, lexicons
+
+    w = learned.weights()
+    known = lexicons.en_lexicon_words()
+    # The strongest learned words that no rule lexicon knows still move English scores.
+    only_learned = w.filter(
+        ~pl.col("term").is_in(list(known)) & pl.col("term").str.contains(r"^[a-z]+$")
+    ).sort("weight")
+    neg_word, pos_word = only_learned["term"][0], only_learned["term"][-1]
+    with_model = pol(f"the {pos_word} of the day"), pol(f"the {neg_word} of the day")
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.0)
+    without = pol(f"the {pos_word} of the day"), pol(f"the {neg_word} of the day")
+    assert with_model[0] > without[0] and with_model[1] < without[1]
+    # French texts are not touched by the English model.
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.3)
+    fr = "le film est vraiment génial"
+    base = pol(fr)
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.0)
+    assert pol(fr) == base
+
+
+def test_override_also_silences_the_learned_weight() -> None:
+    from trustdash.sentiment import engine, learned
+
+    w = learned.weights()
+    assert w.filter(pl.col("term") == "love")["weight"][0] > 0
+    assert engine.LEARNED_WEIGHT > 0
+    # Neither the rules nor the learned weights count "love" any more.
+    assert pol("love", lexicon_overrides={"love": 0.0}) == 0.0
+
+
+def test_training_script_rebuilds_weights_from_a_copy(tmp_path: object) -> None:
+    """The rebuild command on a tiny made-up corpus in the GoEmotions layout."""
+    from pathlib import Path
+
+    from trustdash.sentiment import learned, train_goemotions
+
+    data = Path(str(tmp_path)) / "goemotions"
+    data.mkdir()
+    (data / "labels.txt").write_text("ambiguous\nnegative\nneutral\npositive\n")
+    rows = []
+    for i in range(40):
+        rows.append(f"I love this wonderful thing {i}\t3\tp{i}")
+        rows.append(f"what an awful dreadful mess {i}\t1\tn{i}")
+        rows.append(f"the meeting is on tuesday {i}\t2\tz{i}")
+        rows.append(f"wow really {i}\t0\ta{i}")  # ambiguous only: left out
+    for name in ("train.tsv", "dev.tsv"):
+        (data / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = Path(str(tmp_path)) / "w.tsv"
+    assert train_goemotions.main(["--data", str(data), "--out", str(out), "--min-count", "5"]) == 0
+    w = dict(learned.weights(out).iter_rows())
+    assert w["love"] > 0.05 and w["wonderful"] > 0.05
+    assert w["awful"] < -0.05 and w["dreadful"] < -0.05
+    assert abs(w.get("tuesday", 0.0)) < min(w["love"], -w["awful"])
+    assert "really" not in w  # seen only in left-out comments
+    text = out.read_text(encoding="utf-8")
+    assert "wonderful thing" not in text and "meeting is" not in text

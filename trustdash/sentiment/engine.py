@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from trustdash.sentiment import lang as langid
-from trustdash.sentiment import lexicons, tablecache, tables
+from trustdash.sentiment import learned, lexicons, tablecache, tables
 
 SCORER_VERSION = "1.4.0"
 
@@ -46,6 +46,10 @@ CONTRAST_AFTER = 1.5
 # great. The film is a bore."): its words weigh this much more than the others.
 LAST_SENTENCE_WEIGHT = 1.5
 LAST_SENTENCE_MIN_SENTENCES = 3
+# Weight of the learned English lexicon (GoEmotions) against the rules, and the scale that
+# puts its linear score (about -1..1) on the compound's scale.
+LEARNED_WEIGHT = 0.3
+LEARNED_SCALE = 2.5
 # A complaint that reads clearly positive ("super happy with the refund") is not a complaint.
 COMPLAINT_MAX_POLARITY = 0.3
 
@@ -334,8 +338,16 @@ def _build_tables() -> dict[str, pl.DataFrame]:
     en_boost = {k: v for k, v in boosters.items() if " " not in k}
     boost_rows = [("en", k, float(v)) for k, v in en_boost.items()]
     boost_rows += [("fr", k, float(v)) for k, v in tables.FR_BOOSTERS.items()]
+    # The learned English weights ride in the lexicon table as language "learned" (the
+    # intercept under the empty term, which no token can be).
+    w = learned.weights().with_columns(
+        term=pl.when(pl.col("term") == learned.INTERCEPT_KEY).then(pl.lit("")).otherwise("term")
+    )
+    learned_rows = w.select(
+        lang=pl.lit("learned"), term="term", valence="weight", n=pl.lit(1, dtype=pl.Int8)
+    )
     return {
-        "lexicon": lexicons.base_lexicon(),
+        "lexicon": pl.concat([lexicons.base_lexicon(), learned_rows]),
         "sets": pl.DataFrame(set_rows, schema={"set": pl.String, "word": pl.String}, orient="row"),
         "boosters": pl.DataFrame(
             boost_rows,
@@ -676,7 +688,7 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
         such=isin("en_such"),
     )
     f = f.with_row_index("kid")
-    for lang in ("en", "fr", "und"):
+    for lang in ("en", "fr", "und", "learned"):
         sub = lex1.filter(pl.col("lang") == lang).select("term", pl.col("v1").alias(f"v1_{lang}"))
         f = f.join(sub, left_on="key", right_on="term", how="left")
     return f
@@ -841,6 +853,13 @@ def _score_unique(
         n_q="n_q",
     )
     counts = _count_per_text(tok_id, kid, per_token, n_texts)
+    # The learned English lexicon: a linear score over every token of the text.
+    learned_sum = _sum_per_text(
+        tok_id, pl.DataFrame({"learned": feats["v1_learned"].fill_null(0.0).gather(kid)}), n_texts
+    )
+    # The intercept (the training set's share of positive comments) is left out: a text
+    # with no known word stays at 0.
+    has_weights = lex1.filter(pl.col("lang") == "learned").height > 0
     votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts.drop("n_excl", "n_q"))
     lang_s = langid.decide(votes)
 
@@ -875,7 +894,7 @@ def _score_unique(
     window_cols = feats.select(
         "is_caps", "elongated", "n_prefix", "boost_en", "boost_fr", "neg_en", "neg_fr",
         "but_en", "but_fr", "complaint1", "q_en", "q_fr", "pas_jamais", "v1_en", "v1_fr",
-        "v1_und", "rarely", "such",
+        "v1_und", "rarely", "such", "v1_learned",
     )  # fmt: skip
     t = window_cols.gather(kid.gather(kr)).with_columns(
         id=kept_id,
@@ -1005,10 +1024,19 @@ def _score_unique(
             n_hits=pl.col("val").is_not_null().cast(pl.UInt32),
             q_open=(pl.col("first") & q_first.fill_null(False)).cast(pl.UInt32),
             complaint=complaint_tok.cast(pl.UInt32),
+            # The learned weights know neither phrases nor negation: the words of a phrase
+            # the rules know ("no fun", "can't wait") leave it, and a negated lexicon word's
+            # learned weight is flipped like its valence ("don't like").
+            learned_neg=pl.when(pl.col("is_en") & pl.col("in_ngram"))
+            .then(-pl.col("v1_learned").fill_null(0.0))
+            .when(pl.col("is_en") & negated)
+            .then((NEGATION_SCALAR - 1.0) * pl.col("v1_learned").fill_null(0.0))
+            .otherwise(0.0),
         )
         .collect()
     )
     sums = _sum_per_text(kept_id, rows, n_texts).hstack(counts.select("n_excl", "n_q"))
+    sums = sums.hstack(learned_sum).with_columns(pl.col("learned") + pl.col("learned_neg"))
     a = (
         pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
         .hstack(sums)
@@ -1023,6 +1051,15 @@ def _score_unique(
     total = total + total.sign() * emph
     alpha = pl.when(pl.col("lang") == "fr").then(pl.lit(FR_ALPHA)).otherwise(pl.lit(ALPHA))
     compound = (total / (total * total + alpha).sqrt()).clip(-1.0, 1.0)
+    # English: the rules stacked with the learned lexicon (blend chosen on the tuning halves).
+    learned_pol = pl.col("learned").clip(-1.0, 1.0) * LEARNED_SCALE
+    has_learned = pl.lit(has_weights) & (pl.col("lang") == "en")
+    compound = (
+        pl.when(has_learned)
+        .then((1.0 - LEARNED_WEIGHT) * compound + LEARNED_WEIGHT * learned_pol)
+        .otherwise(compound)
+        .clip(-1.0, 1.0)
+    )
     # Other languages (and "und") are scored on their emojis and emoticons only, which read
     # the same in every language: "Recibí mis zapatillas 😍" is positive.
     scored = pl.col("lang").is_in(["en", "fr"]) | (pl.col("n_hits") > 0)

@@ -237,6 +237,9 @@ def with_overrides(
         if key:
             rows.extend((lang, key, pol * 4.0) for lang in ("en", "fr", "und"))
     extra = _frame(rows)
+    # An overridden word also leaves the learned weights ("learned" rows), if any.
+    keys = [r[1] for r in rows]
+    base = base.filter(~((pl.col("lang") == "learned") & pl.col("term").is_in(keys)))
     return pl.concat([base, extra]).unique(["lang", "term"], keep="last", maintain_order=True)
 
 
