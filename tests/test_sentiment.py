@@ -679,3 +679,29 @@ def test_training_script_rebuilds_weights_from_a_copy(tmp_path: object) -> None:
     assert "really" not in w  # seen only in left-out comments
     text = out.read_text(encoding="utf-8")
     assert "wonderful thing" not in text and "meeting is" not in text
+
+
+# --------------------------------------------------------------------------- French coverage
+
+
+def test_french_review_vocabulary_and_idioms() -> None:
+    for text in ("un vrai navet", "on s'ennuie ferme", "scénario bâclé, sans intérêt",
+                 "des longueurs, c'est soporifique"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    for text in ("un chef-d'œuvre", "un film à ne pas manquer", "captivant et drôle",
+                 "mon coup de cœur de l'année"):  # fmt: skip
+        assert row(text)["label"] == "positive", text
+
+
+def test_french_thresholds_apply_to_french_texts_only() -> None:
+    from trustdash.sentiment import engine
+
+    assert engine.FR_NEG_THRESHOLD > engine.NEG_THRESHOLD
+    mid = (engine.FR_NEG_THRESHOLD + engine.NEG_THRESHOLD) / 2
+    df = pl.DataFrame({"p": [mid, mid], "lang": ["fr", "en"]})
+    labels = df.select(label_from_polarity(pl.col("p"), pl.col("lang")).alias("l"))["l"]
+    assert labels.to_list() == ["negative", "neutral"]
+    texts = ["c'est un peu décevant", "bof", "a bit disappointing", "meh", "pas terrible"]
+    out = score(texts)
+    expected = out.select(label_from_polarity(pl.col("polarity"), pl.col("lang")).alias("l"))["l"]
+    assert out["label"].to_list() == expected.to_list()

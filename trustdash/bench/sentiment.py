@@ -255,6 +255,11 @@ def _ours(texts: list[str]) -> list[float]:
     return score(texts)["polarity"].to_list()
 
 
+def ours_labels(texts: list[str]) -> list[str]:
+    """Our label column (thresholds per language), as the dashboard shows it."""
+    return score(texts)["label"].to_list()
+
+
 def accuracy_table(out: Callable[[str], Any] = print) -> dict[str, dict[str, float]]:
     samples = load_samples()
     if not samples:
@@ -268,12 +273,16 @@ def accuracy_table(out: Callable[[str], Any] = print) -> dict[str, dict[str, flo
     res: dict[str, dict[str, float]] = {}
     for name, fn in scorers.items():
         row: dict[str, float] = {}
+
+        def label(ts: list[str], fn: Callable[[list[str]], list[float]] = fn) -> list[str]:
+            return ours_labels(ts) if fn is _ours else _labels(fn(ts))
+
         if "en_tweets" in samples and name != "textblob_fr":
             texts, gold = samples["en_tweets"]
-            row["en_tweets_macro_f1"] = macro_f1(gold, _labels(fn(texts)))
+            row["en_tweets_macro_f1"] = macro_f1(gold, label(texts))
         if "fr_tweets" in samples and name != "textblob":
             texts, gold = samples["fr_tweets"]
-            row["fr_tweets_macro_f1"] = macro_f1(gold, _labels(fn(texts)))
+            row["fr_tweets_macro_f1"] = macro_f1(gold, label(texts))
         if "fr_reviews" in samples and name != "textblob":
             texts, gold = samples["fr_reviews"]
             pols = fn(texts)
@@ -352,13 +361,17 @@ def _metric_fn(kind: str):  # type: ignore[no-untyped-def]
     return pearson_rows
 
 
-def _encode(kind: str, pols: list[float], gold: list[str]):  # type: ignore[no-untyped-def]
-    """(prediction, gold) arrays for a metric kind: class codes, 0/1, or numbers."""
+def _encode(kind: str, pols: list[float], gold: list[str], labels: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """(prediction, gold) arrays for a metric kind: class codes (from ``labels`` when given,
+    else from the polarities and the global thresholds), 0/1, or numbers."""
     import numpy as np
 
     x = np.asarray(pols, dtype=float)
     if kind == "macro_f1":
-        pred = np.where(x >= POS_THRESHOLD, 2, np.where(x <= NEG_THRESHOLD, 0, 1))
+        if labels is not None:
+            pred = np.array([_CLASSES.index(lab) for lab in labels])
+        else:
+            pred = np.where(x >= POS_THRESHOLD, 2, np.where(x <= NEG_THRESHOLD, 0, 1))
         return pred, np.array([_CLASSES.index(g) for g in gold])
     if kind == "accuracy":
         return (x >= 0).astype(int), np.array([int(g) for g in gold])
@@ -373,20 +386,23 @@ def bootstrap(
     base: list[float] | None = None,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
+    labels: list[str] | None = None,
+    base_labels: list[str] | None = None,
 ) -> tuple[float, float, float]:
     """(value, low, high): a metric ("macro_f1", "accuracy" at polarity 0, "pearson") with
-    its bootstrap 95 % interval. With ``base`` (another scorer's polarities on the same
+    its bootstrap 95 % interval; ``labels``/``base_labels`` (label columns) replace the
+    global thresholds for macro-F1. With ``base`` (another scorer's polarities on the same
     texts), the paired difference value(pols) - value(base) on the same resamples."""
     import numpy as np
 
     n = len(gold)
     fn = _metric_fn(kind)
-    p, g = _encode(kind, pols, gold)
+    p, g = _encode(kind, pols, gold, labels)
     full = np.arange(n)[None, :]
     idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
     point, values = fn(p, g, full)[0], fn(p, g, idx)
     if base is not None:
-        pb, _ = _encode(kind, base, gold)
+        pb, _ = _encode(kind, base, gold, base_labels)
         point, values = point - fn(pb, g, full)[0], values - fn(pb, g, idx)
     lo, hi = np.nanpercentile(values, [2.5, 97.5])
     return float(point), float(lo), float(hi)
@@ -417,7 +433,7 @@ def accuracy_intervals(
     out(f"| lang | set ({part} half) | metric | n | ours [95 % CI] | VADER [95 % CI] "
         "| ours - VADER [95 % CI] |")  # fmt: skip
     out("|---|---|---|---:|---|---|---|")
-    pols: dict[str, tuple[list[float], list[float], list[str]]] = {}
+    pols: dict[str, tuple[list[float], list[str], list[float], list[str]]] = {}
     for lang, key, kind in ACCURACY_METRICS:
         if key not in samples:
             continue
@@ -425,11 +441,15 @@ def accuracy_intervals(
             texts, gold = samples[key]
             keep = split_indices(len(texts), part)
             texts, gold = [texts[i] for i in keep], [gold[i] for i in keep]
-            pols[key] = (_ours(texts), [vader(t) for t in texts], gold)
-        ours_p, vader_p, gold = pols[key]
-        o = bootstrap(kind, ours_p, gold, resamples=resamples)
+            scored = score(texts)
+            pols[key] = (
+                scored["polarity"].to_list(), scored["label"].to_list(),
+                [vader(t) for t in texts], gold,
+            )  # fmt: skip
+        ours_p, ours_l, vader_p, gold = pols[key]
+        o = bootstrap(kind, ours_p, gold, resamples=resamples, labels=ours_l)
         v = bootstrap(kind, vader_p, gold, resamples=resamples)
-        d = bootstrap(kind, ours_p, gold, base=vader_p, resamples=resamples)
+        d = bootstrap(kind, ours_p, gold, base=vader_p, resamples=resamples, labels=ours_l)
         res[f"{key}_{kind}"] = {"ours": o, "vader": v, "ours_minus_vader": d}
         cell = lambda t: f"{t[0]:.3f} [{t[1]:.3f}–{t[2]:.3f}]"  # noqa: E731
         diff = f"{d[0]:+.3f} [{d[1]:+.3f}–{d[2]:+.3f}]"

@@ -28,6 +28,11 @@ SCORER_VERSION = "1.4.0"
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
 NEG_THRESHOLD = -0.25
+# French thresholds, chosen on the tuning half of the French tweets: French lexicons give
+# milder negative scores (sarcasm, complaints without sentiment words), so a mildly negative
+# French comment is negative.
+FR_POS_THRESHOLD = 0.25
+FR_NEG_THRESHOLD = -0.1
 
 # VADER's constants (Hutto & Gilbert 2014); kept identical so scores stay comparable.
 ALPHA = 15.0
@@ -272,11 +277,19 @@ def text_key(
     return keys.gather(pl.Series(codes, dtype=pl.UInt32)).rename(texts.name or "text_key")
 
 
-def label_from_polarity(p: pl.Expr) -> pl.Expr:
+def label_from_polarity(p: pl.Expr, lang: pl.Expr | None = None) -> pl.Expr:
+    """ "positive" / "neutral" / "negative" from a polarity; with ``lang`` (an expression of
+    the text's language), French texts use the French thresholds."""
+    pos: pl.Expr | float = POS_THRESHOLD
+    neg: pl.Expr | float = NEG_THRESHOLD
+    if lang is not None:
+        is_fr = lang == "fr"
+        pos = pl.when(is_fr).then(pl.lit(FR_POS_THRESHOLD)).otherwise(pl.lit(POS_THRESHOLD))
+        neg = pl.when(is_fr).then(pl.lit(FR_NEG_THRESHOLD)).otherwise(pl.lit(NEG_THRESHOLD))
     return (
-        pl.when(p >= POS_THRESHOLD)
+        pl.when(p >= pos)
         .then(pl.lit("positive"))
-        .when(p <= NEG_THRESHOLD)
+        .when(p <= neg)
         .then(pl.lit("negative"))
         .otherwise(pl.lit("neutral"))
     )
@@ -1069,7 +1082,7 @@ def _score_unique(
     return a.select(
         "text",
         "polarity",
-        label=label_from_polarity(pl.col("polarity")),
+        label=label_from_polarity(pl.col("polarity"), pl.col("lang")),
         lang="lang",
         scored="scored",
         is_complaint=pl.col("complaint")
