@@ -430,7 +430,7 @@ def accuracy_intervals(
         return {}
     vader = _vader()
     res: dict[str, dict[str, tuple[float, float, float]]] = {}
-    out(f"| lang | set ({part} half) | metric | n | ours [95 % CI] | VADER [95 % CI] "
+    out(f"| lang | set ({part}) | metric | n | ours [95 % CI] | VADER [95 % CI] "
         "| ours - VADER [95 % CI] |")  # fmt: skip
     out("|---|---|---|---:|---|---|---|")
     pols: dict[str, tuple[list[float], list[str], list[float], list[str]]] = {}
