@@ -705,3 +705,16 @@ def test_french_thresholds_apply_to_french_texts_only() -> None:
     out = score(texts)
     expected = out.select(label_from_polarity(pl.col("polarity"), pl.col("lang")).alias("l"))["l"]
     assert out["label"].to_list() == expected.to_list()
+
+
+def test_french_words_that_are_not_opinions_carry_no_valence() -> None:
+    from trustdash.sentiment import lexicons, tables
+
+    for text in ("les énergies renouvelables", "le prix de l'essence", "plus de 20 ans",
+                 "un nouveau film", "Ségolène Royal au salon"):  # fmt: skip
+        assert pol(text) == 0.0, text
+    words = lexicons.fr_lexicon_words()
+    assert not tables.FR_NOT_OPINION & words
+    assert not {w for w in words if len(w) == 1 and w.isalpha()}
+    # Opinion words around them still count.
+    assert pol("le prix est scandaleux") < -0.25

@@ -195,7 +195,14 @@ def _french_entries() -> dict[str, float]:
 
 
 def _french_words() -> dict[str, float]:
-    return {w: v for w, v in _french_entries().items() if w not in tables.FR_NEUTRAL_INTENSIFIERS}
+    """The French lexicon without valence-free words: intensifiers, words that are not
+    opinions, and single letters ("s", "v": abbreviations, not words)."""
+    drop = tables.FR_NEUTRAL_INTENSIFIERS | tables.FR_NOT_OPINION
+    return {
+        w: v
+        for w, v in _french_entries().items()
+        if w not in drop and not (len(w) == 1 and w.isalpha())
+    }
 
 
 @cache

@@ -424,6 +424,18 @@ FR_BOOSTERS: dict[str, float] = {
 # boost it.
 FR_NEUTRAL_INTENSIFIERS: frozenset[str] = frozenset(FR_BOOSTERS) - {"super", "grave", "trop"}
 
+# Words the French package lexicons give a valence that is not an opinion: grammar words
+# ("plus", "tout", "fois"), topics and names ("énergie", "prix" (price or prize), "social",
+# "Royal") and news words ("nouveau", "premier"). They carry no valence.
+FR_NOT_OPINION: frozenset[str] = frozenset(
+    {
+        "plus", "tout", "toute", "tous", "toutes", "fois", "chez", "présent", "présente",
+        "premier", "première", "nouveau", "nouvelle", "nouveaux", "nouvelles", "français",
+        "française", "royal", "social", "sociale", "sociales", "sociaux", "centrale",
+        "énergie", "énergies", "énergétique", "énergétiques", "prix", "chaleur",
+    }
+)  # fmt: skip
+
 FR_CONTRAST: frozenset[str] = frozenset({"mais", "cependant", "pourtant", "toutefois", "néanmoins"})
 
 # --- English additions: complaint vocabulary VADER/TextBlob leave neutral, and slang.
