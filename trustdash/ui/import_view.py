@@ -11,7 +11,7 @@ from trustdash import formats
 from trustdash.ingest import FileResult, ImportOptions, import_files
 from trustdash.schema import FIELDS
 from trustdash.ui.guard import PageContext
-from trustdash.ui.text import md_escape
+from trustdash.ui.text import md_escape, reveal_bidi
 from trustdash.ui.widgets import download_buttons
 
 ACCEPTED = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "js", "gz", "zip"]
@@ -56,7 +56,7 @@ def import_view(ctx: PageContext) -> None:
         bar = st.progress(0.0, text="Starting…")
 
         def progress(frac: float, text: str) -> None:
-            bar.progress(min(max(frac, 0.0), 1.0), text=text[:120])
+            bar.progress(min(max(frac, 0.0), 1.0), text=md_escape(text[:120]))
 
         results: list[FileResult] = []
         for k, (name, data, opts, profile) in enumerate(plans):
@@ -210,7 +210,7 @@ def history_view(ctx: PageContext) -> None:
     pick = st.selectbox(
         "Import", ids, key="hist_pick",
         format_func=lambda i: f"#{i} · "
-        + str(imports.filter(pl.col("id") == i)["file_name"][0])[:80],
+        + reveal_bidi(str(imports.filter(pl.col("id") == i)["file_name"][0])[:80]),
     )  # fmt: skip
     row = imports.filter(pl.col("id") == pick).row(0, named=True)
     warnings = json.loads(row["warnings"] or "[]")

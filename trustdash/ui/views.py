@@ -167,7 +167,7 @@ def channels_view(ctx: PageContext) -> None:
     row = table.row(0, named=True) if table.height else None
     c1, c2 = st.columns([1, 2])
     with c1:
-        kpi(f"Trust · {channel}", row, settings, key="kpi_channel")
+        kpi(f"Trust · {md_escape(channel)}", row, settings, key="kpi_channel")
     with c2:
         if row:
             st.plotly_chart(charts.components_bar(row), key="ch_components")
