@@ -8,6 +8,7 @@ sidebar and keeps them in the URL. Deep links to ``pages/`` can run without
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -43,8 +44,20 @@ def _store(target: str) -> Store:
 
 
 @st.cache_resource(show_spinner="First start: loading the demo workspace…")
-def _bootstrap(target: str) -> bool:
-    return ensure_started(_store(target))
+def _bootstrap(target: str) -> dict[str, bool]:
+    # Process-wide, like the store: the flag is taken by the first session that asks.
+    return {"demo_untold": ensure_started(_store(target))}
+
+
+_DEMO_LOCK = threading.Lock()
+
+
+def demo_just_loaded(target: str) -> bool:
+    """True for exactly one session: the first after the demo was loaded into an empty
+    store by this process. Every other session, and every later start, gets False."""
+    state = _bootstrap(target)
+    with _DEMO_LOCK:
+        return state.pop("demo_untold", False)
 
 
 def shared_store() -> Store:
@@ -69,7 +82,7 @@ def page(
         st.error("Your role is read-only (viewer): this page is for editors.")
         st.stop()
     store = shared_store()
-    loaded_demo = _bootstrap(config.db_target())
+    loaded_demo = demo_just_loaded(config.db_target())
     _rescoring_status(store)
     with st.sidebar:
         st.markdown("### 🛡️ trustdash")
@@ -80,8 +93,7 @@ def page(
             st.caption(md_escape(f"Signed in as {access.email} · {access.role}"))
             st.button("Sign out", on_click=st.logout, key="td_logout")
     notices: list[str] = []
-    if loaded_demo and not st.session_state.get("td_demo_told"):
-        st.session_state["td_demo_told"] = True
+    if loaded_demo:
         notices.append(
             "The store was empty, so the demo workspace (a fictional brand) was loaded. "
             "Import your own exports on the Import page."
