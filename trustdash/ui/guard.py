@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from trustdash import config, inbox, rescoring
 from trustdash.filters import NO_CAMPAIGN, Filters, default_window, from_params, to_params
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
+from trustdash.ui import sweeper
 from trustdash.ui.auth import Access, enforce
 from trustdash.ui.text import md_escape, nav_link
 from trustdash.workspace import ensure_started
@@ -60,6 +63,25 @@ def demo_just_loaded(target: str) -> bool:
         return state.pop("demo_untold", False)
 
 
+@st.cache_resource(show_spinner=False)
+def _server_hygiene() -> bool:
+    """Once per process: the upload endpoint guard and the upload/media sweeper."""
+    return runtime.exists() and sweeper.start(runtime.get_instance()) is not None
+
+
+def _session_id() -> str | None:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _sign_out() -> None:
+    """Drop the session's uploads and download links, then log out."""
+    session_id = _session_id()
+    if session_id is not None and runtime.exists():
+        sweeper.forget_session(runtime.get_instance(), session_id)
+    st.logout()
+
+
 def shared_store() -> Store:
     """The process-wide store (one connection per process)."""
     target = config.db_target()
@@ -76,7 +98,16 @@ def page(
 ) -> PageContext:
     """Guard and shared chrome for a page. Stops the script when access is refused."""
     st.set_page_config(page_title=f"{title} · trustdash", page_icon=icon, layout="wide")
-    access = enforce()
+    _server_hygiene()
+    session_id = _session_id()
+    may_upload = False
+    try:
+        access = enforce()
+        may_upload = access.can_edit
+    finally:
+        # A refused or stopped run leaves the session unable to upload.
+        if session_id is not None:
+            sweeper.allow_uploads(session_id, may_upload)
     if editor_only and not access.can_edit:
         st.title(title)
         st.error("Your role is read-only (viewer): this page is for editors.")
@@ -91,7 +122,7 @@ def page(
             st.caption("Open access (local use): no login is configured.")
         else:
             st.caption(md_escape(f"Signed in as {access.email} · {access.role}"))
-            st.button("Sign out", on_click=st.logout, key="td_logout")
+            st.button("Sign out", on_click=_sign_out, key="td_logout")
     notices: list[str] = []
     if loaded_demo:
         notices.append(

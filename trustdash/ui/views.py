@@ -356,9 +356,9 @@ def brief_view(ctx: PageContext) -> None:
         quote(c["text"] or "", f"{c['channel']} · {c['created_at']:%d %b %Y} · {c['label']}")
     lang = st.radio("Report language", ["en", "fr"], horizontal=True, key="br_lang",
                     index=0 if (ctx.store.get_setting("report_lang", "en") or "en") == "en" else 1)  # fmt: skip
-    html = report.render_report(ctx.store, ov.filters, lang=lang, overview=ov)
     st.download_button(
-        "⬇ Download the offline brief (HTML)", html.encode("utf-8"), "trustdash-brief.html",
-        "text/html", key="br_download", on_click="ignore",
+        "⬇ Download the offline brief (HTML)",
+        lambda: report.render_report(ctx.store, ov.filters, lang=lang, overview=ov).encode(),
+        "trustdash-brief.html", "text/html", key="br_download", on_click="ignore",
     )  # fmt: skip
     st.caption("Browser print (Ctrl/Cmd + P) gives a clean page.")
