@@ -300,3 +300,13 @@ def test_uploaded_file_name_is_text_in_progress_and_results(
         assert "⟨U\\+202E⟩" in t, t
     _no_raw(_markdown_strings(at), "![](", "\u202e")
     assert any("⟨U\\+202E⟩" in s for s in _markdown_strings(at))
+
+
+def test_bidi_controls_are_visible_in_tables_and_pickers(named_store: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "pages/7_Import_history.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    names = [str(v) for v in table["file_name"]]
+    assert names == ["evil⟨U+202E⟩gnp.csv"], names
+    options = [str(o) for o in at.selectbox(key="hist_pick").options]
+    assert all("\u202e" not in o for o in options) and any("⟨U+202E⟩" in o for o in options)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import html
 import re
 import string
+from collections.abc import Iterable
+
+import polars as pl
 
 # Embeddings, overrides, isolates and the implicit marks (LRM, RLM, ALM).
 BIDI_CONTROLS = frozenset(
@@ -46,3 +49,18 @@ def plotly_escape(text: object) -> str:
     never placed inside a ``hovertemplate``/``texttemplate`` string (they are passed as
     data and referenced with ``%{…}``), so ``%{`` in a name stays text."""
     return html.escape(reveal_bidi(text), quote=False)
+
+
+def reveal_bidi_columns(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """``frame`` with the bidi controls of these text columns shown as ``⟨U+XXXX⟩`` (for
+    display only: downloads keep the data as imported)."""
+    names = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+    if not names:
+        return frame
+    exprs = []
+    for name in names:
+        expr = pl.col(name)
+        for ch in sorted(BIDI_CONTROLS):
+            expr = expr.str.replace_all(ch, reveal_bidi(ch), literal=True)
+        exprs.append(expr)
+    return frame.with_columns(exprs)

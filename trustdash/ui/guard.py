@@ -22,7 +22,7 @@ from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
 from trustdash.ui import sweeper
 from trustdash.ui.auth import Access, enforce
-from trustdash.ui.text import md_escape, nav_link
+from trustdash.ui.text import md_escape, nav_link, reveal_bidi
 from trustdash.workspace import ensure_started
 
 
@@ -227,7 +227,7 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
             campaigns=tuple(
                 st.multiselect(
                     "Campaigns", [*campaigns, NO_CAMPAIGN], key="td_w_campaigns",
-                    placeholder="All campaigns",
+                    placeholder="All campaigns", format_func=reveal_bidi,
                 )
             )
         )  # fmt: skip

@@ -9,6 +9,7 @@ import streamlit as st
 
 from trustdash import formats
 from trustdash.ingest import FileResult, ImportOptions, import_files
+from trustdash.safe_text import reveal_bidi_columns
 from trustdash.schema import FIELDS
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape, reveal_bidi
@@ -188,7 +189,7 @@ def _show_results(results: list[FileResult]) -> None:
             for r in results
         ]
     )  # fmt: skip
-    st.dataframe(frame, hide_index=True)
+    st.dataframe(reveal_bidi_columns(frame, ["file"]), hide_index=True)
 
 
 def _show_last_results() -> None:
@@ -204,7 +205,7 @@ def history_view(ctx: PageContext) -> None:
     if imports.is_empty():
         st.info("Nothing imported yet.")
         return
-    st.dataframe(imports.drop("warnings"), hide_index=True)
+    st.dataframe(reveal_bidi_columns(imports.drop("warnings"), ["file_name"]), hide_index=True)
     download_buttons(imports, "imports", key="dl_imports")
     ids = imports["id"].to_list()
     pick = st.selectbox(

@@ -8,6 +8,7 @@ import streamlit as st
 
 from trustdash import analysis, charts, report, trust
 from trustdash.filters import NO_CAMPAIGN
+from trustdash.safe_text import reveal_bidi, reveal_bidi_columns
 from trustdash.ui import cache
 from trustdash.ui.guard import PageContext
 from trustdash.ui.widgets import (
@@ -209,14 +210,14 @@ def campaigns_view(ctx: PageContext) -> None:
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
         pl.col("flags").list.join("; "),
     )  # fmt: skip
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(reveal_bidi_columns(shown, ["campaign"]), hide_index=True)
     download_buttons(shown, "trust_by_campaign", key="dl_cp")
     st.caption("Ranked on the lower bound of the 80 % interval: a small campaign needs "
                "more evidence to rank first.")  # fmt: skip
     names = [g for g in table["group"].to_list() if g != NO_CAMPAIGN]
     if names:
         st.subheader("Before / during / after")
-        pick = st.selectbox("Campaign", names, key="cp_pick")
+        pick = st.selectbox("Campaign", names, key="cp_pick", format_func=reveal_bidi)
         phases = cache.campaign_phases(ctx.store, pick)
         chart(ctx, charts.phases_bar(phases, title=f"Brand trust around {pick}"),
               key="cp_phases", dimension="none", data=phases)  # fmt: skip

@@ -16,6 +16,7 @@ from trustdash import trust
 from trustdash.charts import selection_slices
 from trustdash.exporting import to_csv_bytes, to_xlsx_bytes
 from trustdash.filters import Filters, to_params
+from trustdash.safe_text import reveal_bidi_columns
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape, nav_link
 
@@ -181,6 +182,7 @@ def comments_table(
         "polarity": st.column_config.NumberColumn(format="%.2f"),
         "reply_hours": st.column_config.NumberColumn("first reply (h)", format="%.1f"),
     }
+    frame = reveal_bidi_columns(frame, ("campaign", "author"))
     if not selectable:
         st.dataframe(frame.select(cols), key=key, height=height, hide_index=True,
                      column_config=config)  # fmt: skip
