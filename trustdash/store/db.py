@@ -112,9 +112,10 @@ def _trim_dead_tail(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
     DuckDB writes the blocks of a large insert before the commit. When the process dies in
     the transaction, those blocks lie past the last block the file's header knows: never
-    read again, only overwritten by later writes, yet the file keeps their size. Opening
-    the store checkpoints (the WAL goes into the file) and cuts the file back to its known
-    blocks. The connection stays open meanwhile, so no other process can write."""
+    read again, only overwritten by later writes, yet the file keeps their size. The store
+    opened after a dead import checkpoints (the WAL goes into the file) and cuts the file
+    back to its known blocks. The connection stays open meanwhile, so no other process can
+    write; a checkpoint refused because a write of this process is under way skips it."""
     try:
         con.execute("CHECKPOINT")
         block_size, blocks = _blocks(con)
@@ -171,10 +172,7 @@ class Database:
         delay = 0.1
         while True:
             try:
-                con = duckdb.connect(self.target, config=cfg)
-                if self.target != ":memory:":
-                    _trim_dead_tail(con, Path(self.target))
-                return con
+                return duckdb.connect(self.target, config=cfg)
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
                     raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
@@ -188,6 +186,12 @@ class Database:
                 delay = min(delay * 2, 1.0)
             except duckdb.Error as exc:
                 raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
+
+    def trim_dead_tail(self) -> None:
+        """After an import died (its staging files were found): see ``_trim_dead_tail``."""
+        if self.backend == "embedded" and self.target != ":memory:":
+            with self.write_lock:
+                _trim_dead_tail(self._con, Path(self.target))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
