@@ -176,3 +176,8 @@ def test_pages_register_no_download_file_until_clicked(env_db: Path, page: str) 
     assert buttons, "no download on the page"
     for b in buttons:
         assert b.proto.deferred_file_id and not b.proto.url, b.proto.label
+
+
+def test_start_is_idempotent(rt: FakeRuntime) -> None:
+    first = sweeper.start(rt, interval=0.05)
+    assert first is not None and sweeper.start(rt, interval=0.05) is first

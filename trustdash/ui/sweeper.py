@@ -48,6 +48,7 @@ SWEEP_SECONDS = 10.0
 _ALLOWED: dict[str, bool] = {}
 _LOCK = threading.Lock()
 _GUARD_MARK = "_trustdash_guarded"
+_THREADS: dict[int, threading.Thread] = {}
 
 
 class RuntimeLike(Protocol):
@@ -133,9 +134,13 @@ def forget_session(runtime: RuntimeLike, session_id: str) -> None:
 
 
 def start(runtime: RuntimeLike, interval: float = SWEEP_SECONDS) -> threading.Thread | None:
-    """Guard the upload endpoint and start the sweeper thread (once per process)."""
+    """Guard the upload endpoint and start the sweeper thread (once per runtime)."""
     if not guard_uploads(runtime):
         return None
+    with _LOCK:
+        running = _THREADS.get(id(runtime))
+        if running is not None and running.is_alive():
+            return running
 
     def loop() -> None:
         while True:
@@ -146,5 +151,7 @@ def start(runtime: RuntimeLike, interval: float = SWEEP_SECONDS) -> threading.Th
                 log.exception("upload and media sweep failed")
 
     thread = threading.Thread(target=loop, name="trustdash-sweeper", daemon=True)
+    with _LOCK:
+        _THREADS[id(runtime)] = thread
     thread.start()
     return thread
