@@ -65,6 +65,6 @@ def test_inline_review_replies_are_brand_replies_unless_dated_before(store: Stor
     assert row["median"] == (2.0 + 48.0) / 2
     assert row["bins: 0–1 h"] == 0  # the early reply is no negative delay in the first bin
     cov = analysis.coverage(store, WINDOW, analysis.trust_settings(store))
-    assert cov["brand_replies"] == 2
+    assert cov["brand_replies"] == 3  # every dated inline reply, the early one included
     channel = analysis.trust_table(store, WINDOW, "channel").row(0, named=True)
     assert channel["S3"] is not None

@@ -5,6 +5,7 @@ of keeping them in memory."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import shutil
 from pathlib import Path
 
@@ -61,7 +62,11 @@ def test_anonymous_upload_is_refused(tmp_path: Path, demo_db: Path) -> None:
     db = tmp_path / "store.duckdb"
     shutil.copy2(demo_db, db)
     with run_streamlit(app_dir, tmp_path, db=db, port=port) as server:
-        status, body, signed_out_page = asyncio.run(_upload_as_anonymous(server.url))
+        # A thread of its own: the browser tests' sync API keeps a loop on this one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            status, body, signed_out_page = pool.submit(
+                asyncio.run, _upload_as_anonymous(server.url)
+            ).result()
     assert signed_out_page, "the session did not reach the sign-in page"
     assert status == 403, (status, body)
     assert "signed-in editor" in body  # refused by the app's guard, not by XSRF

@@ -56,9 +56,11 @@ class Queries(Database):
         }
 
     def channels(self) -> list[str]:
+        """Every channel with data of any kind; comments are known by their rollup (a read
+        of the comments themselves would scan them)."""
         rows = self.rows(
-            "SELECT channel FROM (SELECT channel FROM comments UNION SELECT channel FROM posts "
-            "UNION SELECT channel FROM daily_metrics) WHERE channel IS NOT NULL ORDER BY 1"
+            "SELECT channel FROM (SELECT channel FROM channel_rollup UNION SELECT channel FROM "
+            "posts UNION SELECT channel FROM daily_metrics) WHERE channel IS NOT NULL ORDER BY 1"
         )
         return [r[0] for r in rows]
 
