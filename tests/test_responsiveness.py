@@ -46,7 +46,7 @@ def test_a_channel_without_reply_data_is_not_unanswered(store: Store) -> None:
     assert unanswered.height == 30
 
 
-def test_inline_review_replies_are_brand_replies_unless_dated_before(store: Store) -> None:
+def test_inline_review_replies_are_brand_replies_and_early_ones_no_response(store: Store) -> None:
     reviews = [
         ("r1", "2026-06-02T10:00:00Z", 1, "Terrible service and no refund", "2026-06-02T12:00:00Z"),
         ("r2", "2026-06-03T10:00:00Z", 2, "Awful delivery, still waiting", "2026-06-05T10:00:00Z"),
