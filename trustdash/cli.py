@@ -110,7 +110,55 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="copy a store into another (e.g. embedded → DuckLake)")
     p.add_argument("--from", dest="src", required=True)
     p.add_argument("--to", dest="dst", required=True)
+
+    p = sub.add_parser("subscribe", help="send the brief or the alerts to an email or a webhook")
+    p.add_argument("--to", required=True, metavar="ADDRESS_OR_URL",
+                   help="an email address, or a Slack, Teams or JSON webhook URL "
+                   "(slack:/teams:/webhook: before the URL forces its format)")
+    p.add_argument("--kind", required=True, choices=["brief", "alerts"])
+    p.add_argument("--every", choices=["daily", "weekly", "monthly"], default="weekly",
+                   help="how often the brief is sent (default weekly)")
+    p.add_argument("--weekday", type=_weekday, default=0,
+                   help="weekly briefs: the day they are sent (mon…sun or 0–6; default mon)")
+    p.add_argument("--lang", choices=["en", "fr"], default="en")
+    p.add_argument("--channel", action="append", default=[], help="repeatable")
+    p.add_argument("--campaign", action="append", default=[], help="repeatable")
+    p.add_argument("--min-severity", choices=["medium", "high"], default="medium",
+                   help="alerts: the least severe sent (default medium: all)")
+    p.add_argument("--cooldown-hours", type=float, default=24.0,
+                   help="alerts: hours after an alert on a channel before the next one")
+    _add_db(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("subscriptions", help="list the subscriptions")
+    _add_db(p)
+    p.add_argument("--json", action="store_true")
+    for name, text in (("unsubscribe", "delete a subscription"), ("pause", "pause a subscription"),
+                       ("resume", "resume a paused subscription")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("id", type=int)
+        _add_db(p)
+
+    p = sub.add_parser("deliver", help="send the briefs and alerts that are due")
+    _add_db(p)
+    p.add_argument("--now", action="store_true",
+                   help="every brief subscription is due, no back-off wait (nothing is re-sent)")
+    p.add_argument("--watch", action="store_true", help="stay up and check every minute")
+    p.add_argument("--interval", type=float, default=60.0, help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
     return parser
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday(value: str) -> int:
+    v = value.strip().lower()[:3]
+    if v in _WEEKDAYS:
+        return _WEEKDAYS.index(v)
+    if v.isdigit() and 0 <= int(v) <= 6:
+        return int(v)
+    raise argparse.ArgumentTypeError(f"{value!r}: use mon…sun or 0 (Monday) to 6")
 
 
 def _filters(args: argparse.Namespace):
@@ -365,6 +413,137 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_for_writes(args: argparse.Namespace):
+    """The store for a short write: closed by the caller, so the running app can start."""
+    from trustdash.store import Store
+
+    return Store(getattr(args, "db", None))
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    from trustdash import delivery
+    from trustdash.delivery.model import parse_list
+
+    try:
+        delivery.validate(args.to, args.kind, args.every, args.lang, args.weekday,
+                          args.min_severity)  # fmt: skip
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.cooldown_hours < 0:
+        raise CliError("--cooldown-hours cannot be negative.")
+    store = _store_for_writes(args)
+    try:
+        sub_id = store.add_subscription(
+            args.to.strip(), args.kind, every=args.every, weekday=args.weekday, lang=args.lang,
+            channels=parse_list(args.channel), campaigns=parse_list(args.campaign),
+            min_severity=args.min_severity, cooldown_hours=args.cooldown_hours,
+            created_by="cli",
+        )  # fmt: skip
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"id": sub_id}))
+    else:
+        print(f"Subscription {sub_id}: {args.kind} to {delivery.mask(args.to)}")
+    return 0
+
+
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    store = _store_for_writes(args)
+    try:
+        subs = store.subscriptions()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"subscriptions": subs}, ensure_ascii=False, default=str))
+        return 0
+    if not subs:
+        print("No subscriptions.")
+    for s in subs:
+        what = s["kind"] + (f" {s['every']}" if s["kind"] == "brief" else "")
+        scope = ", ".join([*s["channels"], *s["campaigns"]]) or "all"
+        paused = "  (paused)" if s["paused"] else ""
+        print(f"{s['id']:>4}  {what:<15} {s['lang']}  {s['recipient']}  [{scope}]{paused}")
+    return 0
+
+
+def _change_subscription(args: argparse.Namespace, action: str) -> int:
+    store = _store_for_writes(args)
+    try:
+        if action == "unsubscribe":
+            found = store.delete_subscription(args.id)
+        else:
+            found = store.update_subscription(args.id, paused=action == "pause")
+    finally:
+        store.close()
+    if not found:
+        raise CliError(f"no subscription {args.id}.")
+    print(f"Subscription {args.id}: {'deleted' if action == 'unsubscribe' else action + 'd'}.")
+    return 0
+
+
+def _deliver_once(target: str, force: bool) -> list[dict]:
+    """One delivery run: in the app's process when it holds the embedded store, else here."""
+    from trustdash.delivery import handoff, run
+    from trustdash.store import Store, StoreBusy
+
+    if handoff.watcher_alive(target):
+        return handoff.submit(target, force=force)
+    try:
+        store = Store(target)
+    except StoreBusy:
+        if not handoff.watcher_alive(target):
+            raise
+        return handoff.submit(target, force=force)
+    try:
+        return [o.as_dict() for o in run(store, force=force)]
+    finally:
+        store.close()
+
+
+def _print_deliveries(outcomes: list[dict], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"deliveries": outcomes}, ensure_ascii=False, default=str), flush=True)
+        return
+    if not outcomes:
+        print("Nothing to send.", flush=True)
+    for o in outcomes:
+        mark = {"sent": "✓", "skipped": "–"}.get(o["status"], "✗")
+        error = f": {o['error']}" if o.get("error") else ""
+        print(f"{mark} {o['kind']} → {o['to']} ({o.get('item') or ''}) {o['status']}{error}",
+              flush=True)  # fmt: skip
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from trustdash import config
+
+    target = config.db_target(args.db)
+    if not args.watch:
+        outcomes = _deliver_once(target, args.now)
+        _print_deliveries(outcomes, args.json)
+        return 1 if any(o["status"] == "failed" for o in outcomes) else 0
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    force = args.now
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                _print_deliveries(_deliver_once(target, force), args.json)
+            except Exception as exc:  # the next minute may do better: say it, keep watching
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+            force = False
+            time.sleep(max(1.0, args.interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        return 0
+
+
 def _stderr_progress(fraction: float, text: str) -> None:
     if sys.stderr.isatty():
         print(f"\r[{fraction:4.0%}] {text[:100]:<100}", end="", file=sys.stderr, flush=True)
@@ -383,6 +562,12 @@ COMMANDS = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "migrate": cmd_migrate,
+    "subscribe": cmd_subscribe,
+    "subscriptions": cmd_subscriptions,
+    "unsubscribe": lambda args: _change_subscription(args, "unsubscribe"),
+    "pause": lambda args: _change_subscription(args, "pause"),
+    "resume": lambda args: _change_subscription(args, "resume"),
+    "deliver": cmd_deliver,
 }
 
 
