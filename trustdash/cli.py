@@ -413,11 +413,27 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store_for_writes(args: argparse.Namespace):
-    """The store for a short write: closed by the caller, so the running app can start."""
-    from trustdash.store import Store
+def _delivery_request(args: argparse.Namespace, op: str, request: dict) -> object:
+    """Perform a delivery request (a run, a subscription change) in the app's process when
+    it holds the embedded store, else here on a store opened for this one request (and
+    closed after it, so that the app can start)."""
+    from trustdash import config
+    from trustdash.delivery import handoff
+    from trustdash.store import Store, StoreBusy
 
-    return Store(getattr(args, "db", None))
+    target = config.db_target(getattr(args, "db", None))
+    if handoff.watcher_alive(target):
+        return handoff.submit(target, op, request)
+    try:
+        store = Store(target)
+    except StoreBusy:
+        if not handoff.watcher_alive(target):
+            raise
+        return handoff.submit(target, op, request)
+    try:
+        return handoff.perform(store, op, request)
+    finally:
+        store.close()
 
 
 def cmd_subscribe(args: argparse.Namespace) -> int:
@@ -431,16 +447,14 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if args.cooldown_hours < 0:
         raise CliError("--cooldown-hours cannot be negative.")
-    store = _store_for_writes(args)
-    try:
-        sub_id = store.add_subscription(
-            args.to.strip(), args.kind, every=args.every, weekday=args.weekday, lang=args.lang,
-            channels=parse_list(args.channel), campaigns=parse_list(args.campaign),
-            min_severity=args.min_severity, cooldown_hours=args.cooldown_hours,
-            created_by="cli",
-        )  # fmt: skip
-    finally:
-        store.close()
+    request = {
+        "recipient": args.to.strip(), "kind": args.kind, "every": args.every,
+        "weekday": args.weekday, "lang": args.lang, "channels": parse_list(args.channel),
+        "campaigns": parse_list(args.campaign), "min_severity": args.min_severity,
+        "cooldown_hours": args.cooldown_hours, "created_by": "cli",
+    }  # fmt: skip
+    answer = _delivery_request(args, "subscribe", request)
+    sub_id = answer["id"]  # type: ignore[index]
     if args.json:
         print(json.dumps({"id": sub_id}))
     else:
@@ -449,11 +463,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 
 
 def cmd_subscriptions(args: argparse.Namespace) -> int:
-    store = _store_for_writes(args)
-    try:
-        subs = store.subscriptions()
-    finally:
-        store.close()
+    subs = _delivery_request(args, "subscriptions", {})
+    assert isinstance(subs, list)
     if args.json:
         print(json.dumps({"subscriptions": subs}, ensure_ascii=False, default=str))
         return 0
@@ -468,37 +479,16 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
 
 
 def _change_subscription(args: argparse.Namespace, action: str) -> int:
-    store = _store_for_writes(args)
-    try:
-        if action == "unsubscribe":
-            found = store.delete_subscription(args.id)
-        else:
-            found = store.update_subscription(args.id, paused=action == "pause")
-    finally:
-        store.close()
-    if not found:
+    if not _delivery_request(args, action, {"id": args.id}):
         raise CliError(f"no subscription {args.id}.")
     print(f"Subscription {args.id}: {'deleted' if action == 'unsubscribe' else action + 'd'}.")
     return 0
 
 
-def _deliver_once(target: str, force: bool) -> list[dict]:
-    """One delivery run: in the app's process when it holds the embedded store, else here."""
-    from trustdash.delivery import handoff, run
-    from trustdash.store import Store, StoreBusy
-
-    if handoff.watcher_alive(target):
-        return handoff.submit(target, force=force)
-    try:
-        store = Store(target)
-    except StoreBusy:
-        if not handoff.watcher_alive(target):
-            raise
-        return handoff.submit(target, force=force)
-    try:
-        return [o.as_dict() for o in run(store, force=force)]
-    finally:
-        store.close()
+def _deliver_once(args: argparse.Namespace, force: bool) -> list[dict]:
+    outcomes = _delivery_request(args, "deliver", {"force": force})
+    assert isinstance(outcomes, list)
+    return outcomes
 
 
 def _print_deliveries(outcomes: list[dict], as_json: bool) -> None:
@@ -518,11 +508,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from trustdash import config
-
-    target = config.db_target(args.db)
     if not args.watch:
-        outcomes = _deliver_once(target, args.now)
+        outcomes = _deliver_once(args, args.now)
         _print_deliveries(outcomes, args.json)
         return 1 if any(o["status"] == "failed" for o in outcomes) else 0
 
@@ -535,7 +522,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         while True:
             started = time.monotonic()
             try:
-                _print_deliveries(_deliver_once(target, force), args.json)
+                _print_deliveries(_deliver_once(args, force), args.json)
             except Exception as exc:  # the next minute may do better: say it, keep watching
                 print(f"error: {exc}", file=sys.stderr, flush=True)
             force = False

@@ -4,9 +4,10 @@ DuckDB lets one process write a database file, and the app holds it while it run
 app's process also runs deliveries: ``python -m trustdash deliver`` (from cron, a systemd
 timer or the ``deliver --watch`` sidecar) drops a request into ``<store>.inbox/``, the
 app's delivery thread runs it against its own connection and writes the outcomes back,
-and the command prints them as if it had sent them itself. Without a running app the
-command opens the store and runs in its own process. The DuckLake backend has no such
-limit and never hands off.
+and the command prints them as if it had sent them itself. ``subscribe``,
+``subscriptions``, ``pause``, ``resume`` and ``unsubscribe`` are handed over the same way.
+Without a running app the command opens the store and runs in its own process. The
+DuckLake backend has no such limit and never hands off.
 """
 
 from __future__ import annotations
@@ -41,13 +42,31 @@ def watcher_alive(target: str) -> bool:
         return False
 
 
-def submit(target: str, *, force: bool = False, timeout: float = 1800.0) -> list[dict[str, Any]]:
-    """Ask the app's process for a delivery run and wait for its outcomes."""
+def perform(store: Store, op: str, args: dict[str, Any]) -> Any:
+    """Run one request against ``store``: a delivery run or a subscription change.
+
+    Returns JSON-ready data: the outcomes of a run, ``{"id": N}`` for a new subscription,
+    the subscriptions, or whether the subscription to change was found."""
+    if op == "deliver":
+        return [o.as_dict() for o in run(store, force=bool(args.get("force")))]
+    if op == "subscribe":
+        return {"id": store.add_subscription(**args)}
+    if op == "subscriptions":
+        return store.subscriptions()
+    if op == "unsubscribe":
+        return store.delete_subscription(int(args["id"]))
+    if op in ("pause", "resume"):
+        return store.update_subscription(int(args["id"]), paused=op == "pause")
+    raise ValueError(f"unknown request {op!r}")
+
+
+def submit(target: str, op: str, args: dict[str, Any], *, timeout: float = 1800.0) -> Any:
+    """Ask the app's process to :func:`perform` a request and wait for its answer."""
     box = inbox_dir(target)
     box.mkdir(parents=True, exist_ok=True)
     job = uuid.uuid4().hex
     tmp = box / f"{job}.tmp"
-    tmp.write_text(json.dumps({"force": bool(force)}))
+    tmp.write_text(json.dumps({"op": op, "args": args}, ensure_ascii=False))
     request = box / f"{job}{_REQUEST}"
     os.replace(tmp, request)
     result = box / f"{job}{_RESULT}"
@@ -56,16 +75,18 @@ def submit(target: str, *, force: bool = False, timeout: float = 1800.0) -> list
         if result.exists():
             data = json.loads(result.read_text())
             result.unlink(missing_ok=True)
-            return data
+            if "error" in data:
+                raise RuntimeError(data["error"])
+            return data["result"]
         if not watcher_alive(target) and request.exists():
             request.unlink(missing_ok=True)
-            raise RuntimeError("the app holding the store stopped before taking the delivery run")
+            raise RuntimeError("the app holding the store stopped before taking the request")
         time.sleep(0.2)
-    raise TimeoutError(f"the app did not finish the delivery run within {timeout:.0f} s")
+    raise TimeoutError(f"the app did not answer within {timeout:.0f} s")
 
 
 def process_pending(store: Store, target: str) -> int:
-    """Run every queued delivery request; returns how many were run."""
+    """Perform every queued request; returns how many were performed."""
     box = inbox_dir(target)
     done = 0
     for request in sorted(box.glob(f"*{_REQUEST}")):
@@ -77,13 +98,12 @@ def process_pending(store: Store, target: str) -> int:
         job = running.name.split(".")[0]
         try:
             spec = json.loads(running.read_text() or "{}")
-            outcomes = [o.as_dict() for o in run(store, force=bool(spec.get("force")))]
+            answer = {"result": perform(store, str(spec.get("op")), spec.get("args") or {})}
         except Exception as exc:  # report, never kill the watcher
             log.exception("delivery request %s failed", job)
-            outcomes = [{"subscription": None, "to": None, "kind": None, "status": "failed",
-                         "error": f"the delivery run failed in the app: {exc}"}]  # fmt: skip
+            answer = {"error": f"the request failed in the app: {exc}"}
         out = box / f"{job}.delivered.tmp"
-        out.write_text(json.dumps(outcomes, ensure_ascii=False, default=str))
+        out.write_text(json.dumps(answer, ensure_ascii=False, default=str))
         os.replace(out, box / f"{job}{_RESULT}")
         running.unlink(missing_ok=True)
         done += 1

@@ -110,7 +110,6 @@ def email_message(note: Note, to: str, sender: str) -> EmailMessage:
     msg["To"] = to
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    msg["Content-Language"] = note.lang
     msg.set_content(note.text)
     msg.add_alternative(note.html, subtype="html")
     html_part = msg.get_payload()[-1]
@@ -119,6 +118,7 @@ def email_message(note: Note, to: str, sender: str) -> EmailMessage:
     for name, mime, data in note.attachments:
         maintype, _, subtype = mime.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    msg["Content-Language"] = note.lang  # after the parts: adding them moves Content-* down
     return msg
 
 

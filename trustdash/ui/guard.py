@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from trustdash import config, inbox, rescoring
+from trustdash.delivery import handoff
 from trustdash.filters import NO_CAMPAIGN, Filters, default_window, from_params, to_params
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
@@ -37,8 +38,10 @@ class PageContext:
 @st.cache_resource(show_spinner=False)
 def _store(target: str) -> Store:
     store = open_store(target)
-    # The app is the single writer of an embedded store: CLI imports come through here.
+    # The app is the single writer of an embedded store: CLI imports, delivery runs and
+    # subscription changes come through here.
     inbox.start_watcher(store)
+    handoff.start_watcher(store)
     return store
 
 
@@ -197,6 +200,9 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
         )
     ss["td_f"] = f
     params = to_params(f)
+    # A brief's language rides along in the URL (links in emailed briefs carry it).
+    if st.query_params.get("lang") in ("en", "fr"):
+        params["lang"] = st.query_params["lang"]
     st.query_params.from_dict(params)
     with st.sidebar:
         base = st.context.url or ""
