@@ -610,3 +610,85 @@ def test_deliver_is_handed_to_the_running_app(
     finally:
         ctl.stop()
         close_all()
+
+
+# -- the Settings page ---------------------------------------------------------------------
+def _settings(db: Path, user: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages/8_Settings.py"), default_timeout=120)
+    if user:
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                              "cookie_secret": "x" * 32, "client_id": "c",
+                              "client_secret": "s",
+                              "server_metadata_url": "https://id.example/.well-known/x"}  # fmt: skip
+        at.secrets["trustdash"] = {"editors": ["ana@agency.example"],
+                                   "viewers": ["@brand.example"]}  # fmt: skip
+        at.user = user
+    return at.run()
+
+
+def _frames(at) -> str:
+    return "\n".join(d.value.to_csv() for d in at.dataframe)
+
+
+def test_settings_page_adds_pauses_and_logs_subscriptions(env_db: Path) -> None:
+    from trustdash.store import close_all
+
+    store = _brief_store(env_db)
+    secret_hook = "https://hooks.slack.com/services/T000/B000/topsecrettoken"
+    store.add_subscription(secret_hook, "alerts")
+    store.claim_delivery(1, secret_hook, "alert", "alert:k", "x: negative spike 2026-05-25")
+    store.finish_delivery(1, "alert:k", "retry", error="cannot reach https://hooks.slack.com")
+    store.close()
+    try:
+        at = _settings(env_db)
+        assert not at.exception, [e.value for e in at.exception]
+        assert secret_hook in _frames(at)  # an editor sees what they manage
+        log = next(d.value for d in at.dataframe if "attempts" in d.value.columns)
+        assert log["recipient"].to_list() == ["https://hooks.slack.com/…"]
+        assert log["status"].to_list() == ["retry"]
+        at.text_input(key="set_sub_to").set_value("not an address")
+        at.button(key="FormSubmitter:sub_form-Add subscription").click().run()
+        assert any("Not added" in e.value for e in at.error)
+        at.text_input(key="set_sub_to").set_value("ceo@brand.example")
+        at.selectbox(key="set_sub_lang").set_value("fr")
+        at.selectbox(key="set_sub_day").set_value("Friday")
+        at.button(key="FormSubmitter:sub_form-Add subscription").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("Subscription 2 added" in s.value for s in at.success)
+        at.selectbox(key="set_sub_pick").set_value(2).run()
+        at.toggle(key="set_sub_paused_2").set_value(True)
+        at.button(key="set_sub_save").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    finally:
+        close_all()
+    store = Store(env_db)
+    try:
+        sub = store.subscription(2)
+        assert (sub["recipient"], sub["lang"], sub["weekday"], sub["paused"]) == (
+            "ceo@brand.example", "fr", 4, True)  # fmt: skip
+        assert store.delete_subscription(1) and not store.delete_subscription(1)
+        assert run(store, force=True) == []  # paused: nothing for it (and no SMTP needed)
+    finally:
+        store.close()
+
+
+def test_viewers_never_see_webhook_urls(env_db: Path) -> None:
+    from trustdash.store import close_all
+
+    store = _brief_store(env_db)
+    secret_hook = "https://hooks.slack.com/services/T000/B000/topsecrettoken"
+    store.add_subscription(secret_hook, "alerts")
+    store.close()
+    try:
+        at = _settings(env_db, {"is_logged_in": True, "email": "vera@brand.example"})
+        assert not at.exception, [e.value for e in at.exception]
+        frames = _frames(at)
+        assert "hooks.slack.com/…" in frames and "topsecrettoken" not in frames
+        assert len(at.get("form")) == 0 or not any(
+            "sub_form" in str(getattr(f, "id", "")) for f in at.get("form"))  # fmt: skip
+        assert not any("attempts" in d.value.columns for d in at.dataframe)  # no log
+        assert not any(b.key == "set_sub_save" for b in at.button)
+    finally:
+        close_all()
