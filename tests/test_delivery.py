@@ -692,3 +692,44 @@ def test_viewers_never_see_webhook_urls(env_db: Path) -> None:
         assert not any(b.key == "set_sub_save" for b in at.button)
     finally:
         close_all()
+
+
+def test_deliver_watch_sends_as_due_and_stops_cleanly(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    db = tmp_path / "b.duckdb"
+    store = _brief_store(db)
+    store.add_subscription("lead@example.com", "brief", every="daily")
+    store.close()
+    box = Mailbox()
+    ctl = smtp_server(box)
+    env = {**os.environ, "TRUSTDASH_SMTP_URL": f"smtp://127.0.0.1:{ctl.port}",
+           "TRUSTDASH_MAIL_FROM": "trustdash@example.com"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trustdash", "deliver", "--watch", "--json", "--interval", "1",
+         "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert [d["status"] for d in first["deliveries"]] == ["sent"]
+        second = json.loads(proc.stdout.readline())
+        assert second == {"deliveries": []}
+        # between runs the store is free: the app (or anyone) can open it
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                Store(db, wait_seconds=0.5).close()
+                break
+            except Exception:
+                assert time.monotonic() < deadline
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        ctl.stop()
+    assert len(box.messages) == 1
