@@ -733,3 +733,29 @@ def test_deliver_watch_sends_as_due_and_stops_cleanly(tmp_path: Path) -> None:
             proc.kill()
         ctl.stop()
     assert len(box.messages) == 1
+
+
+# -- the store's delivery log, on both backends -----------------------------------------------
+def test_a_delivery_is_claimed_once(store: Store) -> None:
+    at = dt.datetime(2026, 8, 3, 7)
+    sub = store.add_subscription("lead@example.com", "brief", channels=["x"])
+    assert store.subscription(sub)["channels"] == ("x",)
+    assert store.claim_delivery(sub, "lead@example.com", "brief", "k", "s", at=at) == 1
+    # claimed and not reported: another run keeps off it, until the claim is stale
+    assert store.claim_delivery(sub, "lead@example.com", "brief", "k", "s", at=at) is None
+    assert store.claim_delivery(sub, "lead@example.com", "brief", "k", "s",
+                                at=at + dt.timedelta(minutes=20)) == 2  # fmt: skip
+    store.finish_delivery(sub, "k", "retry", error="down", next_attempt_at=at + backoff(2),
+                          at=at)  # fmt: skip
+    assert store.claim_delivery(sub, "lead@example.com", "brief", "k", "s", at=at) is None
+    assert store.claim_delivery(sub, "lead@example.com", "brief", "k", "s", at=at,
+                                force=True) == 3  # fmt: skip
+    store.finish_delivery(sub, "k", "sent", at=at)
+    assert store.claim_delivery(sub, "lead@example.com", "brief", "k", "s", at=at,
+                                force=True) is None  # fmt: skip
+    assert not store.record_skipped(sub, "lead@example.com", "brief", "k", "s", "why")
+    assert store.record_skipped(sub, "lead@example.com", "alert", "a", "x: spike", "cool")
+    assert store.delivered_keys(sub) == {"k", "a"}
+    log = store.delivery_log(subscription_id=sub)
+    (row,) = log.filter(log["item_key"] == "k").iter_rows(named=True)
+    assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 3, at)
