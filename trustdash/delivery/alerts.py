@@ -9,7 +9,7 @@ and campaigns over the window the app opens on (the last six months of data, by 
   and below the previous week's 80 % interval (a fall the interval does not explain).
 
 Only alerts of the last :data:`RECENT_PERIODS` weeks of data are new: a subscription made
-today is not sent last spring's alerts.
+today is not sent last spring's alerts (one whose sending failed is still retried after).
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def window(store: Store, channels: tuple[str, ...], campaigns: tuple[str, ...]) 
 def find_alerts(
     store: Store, channels: tuple[str, ...] = (), campaigns: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    """The new alerts for these filters, oldest first, each with its key, kind, channel,
-    window (start, end), figures, component, severity and the comments behind it."""
+    """The alerts for these filters, oldest first, each with its key, kind, channel, window
+    (start, end), figures, component, severity and whether it is ``new`` (of the latest
+    periods). :func:`comments_behind` reads the comments behind one."""
     f = window(store, channels, campaigns)
     if f is None:
         return []
@@ -56,12 +57,10 @@ def find_alerts(
     horizon = last_period - dt.timedelta(days=7 * (RECENT_PERIODS - 1))
     out = []
     for a in sorted(found, key=lambda a: (a["start"], a["channel"], a["kind"])):
-        if a["start"] < horizon:
-            continue
+        a["new"] = a["start"] >= horizon
         a["end"] = min(period_end(a["start"], "week"), f.end or a["start"])
         a["campaigns"] = campaigns
         a["key"] = f"alert:{a['kind']}:{a['channel']}:{a['start'].isoformat()}"
-        a["comments"] = _comments_behind(store, a, campaigns)
         out.append(a)
     return out
 
@@ -126,8 +125,11 @@ def _moved(before: dict[str, Any], after: dict[str, Any], s: trust.TrustSettings
     return best
 
 
-def _comments_behind(store: Store, alert: dict[str, Any], campaigns: tuple[str, ...]) -> list[str]:
-    f = Filters(alert["start"], alert["end"], (alert["channel"],), campaigns, "day")
+def comments_behind(store: Store, alert: dict[str, Any]) -> list[str]:
+    """Up to three different texts among the most negative comments of the alert's channel
+    and window."""
+    f = Filters(alert["start"], alert["end"], (alert["channel"],),
+                tuple(alert.get("campaigns") or ()), "day")  # fmt: skip
     frame = store.comments(f, limit=50, order="most_negative", label=("negative",))
     if frame.is_empty():
         return []

@@ -195,6 +195,16 @@ def brief_key(period: tuple[dt.date, dt.date]) -> str:
     return f"brief:{period[0].isoformat()}:{period[1].isoformat()}"
 
 
+def period_of_key(key: str) -> tuple[dt.date, dt.date] | None:
+    """The period of a :func:`brief_key` (None for another key)."""
+    kind, _, rest = key.partition(":")
+    start, _, end = rest.partition(":")
+    try:
+        return (dt.date.fromisoformat(start), dt.date.fromisoformat(end)) if kind == "brief" else None
+    except ValueError:
+        return None
+
+
 def parse_list(values: Sequence[str] | str | None) -> tuple[str, ...]:
     """Channels or campaigns from repeated options: stripped, empty ones and repeats dropped."""
     if values is None:

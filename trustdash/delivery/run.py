@@ -35,6 +35,7 @@ from trustdash.delivery.model import (
     is_due,
     last_occurrence,
     mask,
+    period_of_key,
     transport_of,
 )
 from trustdash.delivery.send import SendError, SmtpSettings, post_json, send_email, smtp_settings
@@ -140,18 +141,23 @@ def _brief(
     sender: _Sender,
 ) -> list[Outcome]:
     day = at.date() if force else last_occurrence(sub, at).date()
+    periods = [p for p in map(period_of_key, store.pending_keys(sub.id, "brief")) if p]
     period = brief_period(sub.every, day, data_end)
-    if period is None:
-        return []
-    key = brief_key(period)
-    status = store.delivery_status(sub.id, key)
-    if status is None and not force and not is_due(sub, at, store.last_delivery_at(sub.id, "brief")):
-        return []
-    f = brief_filters(sub, period)
-    summary = f"{period[0].isoformat()} – {period[1].isoformat()}"
-    done = _deliver(store, sub, "brief", key, summary,
-                    lambda: build_brief(store, f, sub.lang, public_url), at, force, sender)  # fmt: skip
-    return [done] if done else []
+    if period is not None and period not in periods:
+        status = store.delivery_status(sub.id, brief_key(period))
+        last_at = store.last_delivery_at(sub.id, "brief")
+        if status is None and (force or is_due(sub, at, last_at)):
+            periods.append(period)
+    out = []
+    for p in periods:
+        f = brief_filters(sub, p)
+        summary = f"{p[0].isoformat()} – {p[1].isoformat()}"
+        done = _deliver(store, sub, "brief", brief_key(p), summary,
+                        lambda f=f: build_brief(store, f, sub.lang, public_url), at, force,
+                        sender)  # fmt: skip
+        if done:
+            out.append(done)
+    return out
 
 
 def _alerts(
@@ -165,9 +171,10 @@ def _alerts(
 ) -> list[Outcome]:
     out: list[Outcome] = []
     done = store.delivered_keys(sub.id)
+    pending = set(store.pending_keys(sub.id, "alert"))
     for alert in found:
         key = alert["key"]
-        if key in done:
+        if key in done or not (alert["new"] or key in pending):
             continue
         summary = f"{alert['channel']}: {alert['kind']} {alert['start'].isoformat()}"
         if store.delivery_status(sub.id, key) is None:
@@ -178,11 +185,17 @@ def _alerts(
                     out.append(Outcome(sub.id, sub.recipient, "alert", "skipped", reason, key))
                 continue
         result = _deliver(store, sub, "alert", key, summary,
-                          lambda a=alert: build_alert(a, sub.lang, public_url), at, force,
-                          sender)  # fmt: skip
+                          lambda a=alert: _alert_note(store, a, sub.lang, public_url), at,
+                          force, sender)  # fmt: skip
         if result:
             out.append(result)
     return out
+
+
+def _alert_note(store: Store, alert: dict[str, Any], lang: str, public_url: str | None) -> Note:
+    if "comments" not in alert:
+        alert["comments"] = alert_finder.comments_behind(store, alert)
+    return build_alert(alert, lang, public_url)
 
 
 def _hold_back(store: Store, sub: Subscription, alert: dict[str, Any], at: dt.datetime) -> str | None:

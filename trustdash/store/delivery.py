@@ -143,6 +143,15 @@ class Deliveries(Schema):
             [int(sub_id), item_key],
         )
 
+    def pending_keys(self, sub_id: int, kind: str) -> list[str]:
+        """Item keys of ``kind`` claimed or waiting for a retry for this subscription."""
+        rows = self.rows(
+            "SELECT item_key FROM deliveries WHERE subscription_id = ? AND kind = ? "
+            "AND status IN ('sending', 'retry') ORDER BY item_key",
+            [int(sub_id), kind],
+        )
+        return [r[0] for r in rows]
+
     def delivered_keys(self, sub_id: int) -> set[str]:
         """Item keys this subscription has a final status for (sent, failed or skipped)."""
         rows = self.rows(
