@@ -23,6 +23,7 @@ EXPORT_TABLES = ("comments", "posts", "daily_metrics", "imports", "rejected_rows
 BACKUP_TABLES = (
     "settings", "campaigns", "campaign_rules", "annotations", "mapping_profiles", "imports",
     "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
+    "subscriptions", "deliveries",
 )  # fmt: skip
 DERIVED_TABLES = ("daily_rollup", "channel_rollup", "post_sentiment", "notable_comments")
 
