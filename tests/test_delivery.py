@@ -202,10 +202,10 @@ def _text_part(msg: email.message.EmailMessage) -> str:
 
 
 HEADLINE = re.compile(
-    r"Brand Trust Score: (\d+) \(([^)]+)\) · 80 % interval (\d+)–(\d+) · n = (\d+) · "
+    r"Brand Trust Score: (\d+) \(([^)]+)\) · 80 % interval (\d+)–(\d+) · n = ([\d,]+) · "
     r"([+-]\d+\.\d) vs previous period"
 )
-CHANNEL = re.compile(r"^  (\S+): (\d+) \[(\d+)–(\d+)\] (\w[\w ]*) · n = (\d+)$", re.M)
+CHANNEL = re.compile(r"^  (\S+): (\d+) \[(\d+)–(\d+)\] (\w[\w ]*) · n = ([\d,]+)$", re.M)
 
 
 # -- the schedule and recipients -----------------------------------------------------------
@@ -293,14 +293,14 @@ def test_cli_brief_email_has_the_brief_numbers_and_is_sent_once(
     assert head, text
     h = ov.headline
     assert head.groups() == (f"{h['trust']:.0f}", h["band"], f"{h['low']:.0f}",
-                             f"{h['high']:.0f}", str(h["n"]), f"{ov.delta:+.1f}")  # fmt: skip
+                             f"{h['high']:.0f}", f"{h['n']:,}", f"{ov.delta:+.1f}")  # fmt: skip
     shown = {m[0]: m[1:] for m in CHANNEL.findall(text)}
     table = {r["group"]: r for r in ov.channels.iter_rows(named=True)}
     assert set(shown) == {"facebook", "x"}
     for ch, (trust, low, high, band, n) in shown.items():
         r = table[ch]
         assert (trust, low, high, band, n) == (f"{r['trust']:.0f}", f"{r['low']:.0f}",
-                                               f"{r['high']:.0f}", r["band"], str(r["n"]))  # fmt: skip
+                                               f"{r['high']:.0f}", r["band"], f"{r['n']:,}")  # fmt: skip
     # trust --json agrees channel by channel
     proc = _cli("trust", "--by", "channel", "--since", "2026-07-20", "--until", "2026-07-26",
                 "--db", str(db), "--json")  # fmt: skip
@@ -309,7 +309,7 @@ def test_cli_brief_email_has_the_brief_numbers_and_is_sent_once(
         assert abs(int(shown[row["group"]][0]) - row["trust"]) <= 0.51
     for ch in ov.changes:
         assert f"{ch['group']} {ch['delta']:+.1f} — {ch['reason']}" in text
-    assert f"Unanswered actionable comments: {unanswered}" in text
+    assert f"Unanswered actionable comments: {unanswered:,}" in text
     link = re.search(r"Open this view in trustdash: (\S+)", text).group(1)
     parts = urlsplit(link)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "trust.example.com", "/Brief")
@@ -358,6 +358,8 @@ def test_french_brief_over_starttls_with_login(
     text = _text_part(msg)
     assert "Score de confiance de la marque" in text and "canaux: x" in text
     assert "lang=fr" in text and "channel=x" in text
+    assert "a baissé de" in text or "a augmenté de" in text  # the reasons in French too
+    assert "fell from" not in text and "rose from" not in text
     assert msg["Content-Language"] == "fr"
 
 

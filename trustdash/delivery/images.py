@@ -52,7 +52,8 @@ def channel_bars(rows: Sequence[tuple[str, float, float, float]]) -> bytes:
         draw.rectangle([left, y + 5, _x(value, left, right), y + row_h - 5], fill=_BAR)
         mid = y + row_h // 2
         draw.line([(_x(low, left, right), mid), (_x(high, left, right), mid)], fill=_TEXT, width=2)
-        draw.text((_x(value, left, right) + 4, y + 4), f"{value:.0f}", fill=_TEXT, font=small)
+        label_x = _x(max(value, high), left, right) + 5
+        draw.text((label_x, mid), f"{value:.0f}", fill=_TEXT, font=small, anchor="lm")
     return _png(img)
 
 

@@ -81,6 +81,34 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+COMPONENT_NAMES_FR = {
+    "S1": "Équilibre des sentiments",
+    "S2": "Pression des réclamations",
+    "S3": "Réactivité",
+    "S4": "Recommandation",
+    "S5": "Qualité de l'engagement",
+    "S6": "Régularité",
+}
+
+
+def reason(change: dict[str, Any], lang: str) -> str:
+    """A change's reason in ``lang`` (the analysis words it in English)."""
+    comp, before, after = change.get("component"), change.get("before"), change.get("after")
+    if lang != "fr" or comp not in COMPONENT_NAMES_FR or before is None or after is None:
+        return str(change["reason"])
+    verb = "a augmenté" if after > before else "a baissé" if after < before else "est resté"
+    name = COMPONENT_NAMES_FR[comp]
+    if after == before:
+        return f"{name} est resté à {after:.2f} (pondérations modifiées)"
+    return f"{name} {verb} de {before:.2f} à {after:.2f}"
+
+
+def _num(n: int, lang: str) -> str:
+    """A count as the offline report writes it (a thin space between thousands in French)."""
+    text = f"{int(n):,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
+
+
 def _t(lang: str) -> dict[str, str]:
     return TEXT.get(lang, TEXT["en"])
 
@@ -135,7 +163,9 @@ class Note:
 
 
 # -- the brief ------------------------------------------------------------------------------
-def brief_numbers(store: Store, f: Filters, ov: analysis.Overview) -> dict[str, Any]:
+def brief_numbers(
+    store: Store, f: Filters, ov: analysis.Overview, lang: str = "en"
+) -> dict[str, Any]:
     """The brief's figures from an Overview of ``f`` (what the Brief page shows)."""
     head = ov.headline
     channels = []
@@ -151,7 +181,7 @@ def brief_numbers(store: Store, f: Filters, ov: analysis.Overview) -> dict[str, 
         drivers = ch.get("drivers")
         texts = drivers.get_column("text").to_list() if drivers is not None else []
         changes.append({"channel": ch["group"], "delta": float(ch["delta"]),
-                        "reason": ch["reason"], "component": ch.get("component"),
+                        "reason": reason(ch, lang), "component": ch.get("component"),
                         "comments": [t for t in texts if t][:3]})  # fmt: skip
     return {
         "from": f.start.isoformat() if f.start else None,
@@ -180,7 +210,7 @@ def build_brief(
 ) -> Note:
     """The brief of ``f`` in ``lang``: HTML and text, two charts, the offline report."""
     ov = analysis.overview(store, f, with_brand_series=True)
-    nums = brief_numbers(store, ov.filters, ov)
+    nums = brief_numbers(store, ov.filters, ov, lang)
     t, rt = _t(lang), _rt(lang)
     period = period_words(f.start, f.end, lang) if f.start and f.end else ""
     link = view_link(public_url, BRIEF_PAGE, ov.filters, lang)
@@ -194,17 +224,17 @@ def build_brief(
         head = (
             f"{rt['headline']}: {_score(nums['trust'])} ({_band(nums['band'], lang)}) · "
             f"{rt['interval']} {_score(nums['low'])}–{_score(nums['high'])} · "
-            f"n = {nums['n']}{ins} · {change}"
+            f"n = {_num(nums['n'], lang)}{ins} · {change}"
         )
     chan_lines = [
         f"{c['channel']}: {_score(c['trust'])} [{_score(c['low'])}–{_score(c['high'])}] "
-        f"{_band(c['band'], lang)} · n = {c['n']}"
+        f"{_band(c['band'], lang)} · n = {_num(c['n'], lang)}"
         for c in nums["channels"]
     ]
     change_lines = [
         f"{c['channel']} {c['delta']:+.1f} — {c['reason']}" for c in nums["changes"]
     ]
-    unanswered = f"{t['unanswered']}: {nums['unanswered_actionable']}"
+    unanswered = f"{t['unanswered']}: {_num(nums['unanswered_actionable'], lang)}"
     text = [title, ov.filters.describe(lang), "", head, "", t["per_channel"] + ":",
             *(f"  {line}" for line in chan_lines), "", t["changes"] + ":"]  # fmt: skip
     if not change_lines:
@@ -259,7 +289,7 @@ def build_brief(
             f"<td class='channel-trust' style='padding:2px 10px'><b>{_score(c['trust'])}</b></td>"
             f"<td style='padding:2px 10px'>{_score(c['low'])}–{_score(c['high'])}</td>"
             f"<td style='padding:2px 10px'>{_e(_band(c['band'], lang))}</td>"
-            f"<td style='padding:2px 10px'>n = {c['n']}</td></tr>"
+            f"<td style='padding:2px 10px'>n = {_num(c['n'], lang)}</td></tr>"
         )
     body.append("</table>")
     body.append(f"<h2 style='font-size:17px'>{_e(t['changes'])}</h2>")
@@ -291,7 +321,7 @@ def build_brief(
     offline = report.render_report(store, ov.filters, lang=lang, overview=ov)
     facts = [(rt["headline"], head.split(": ", 1)[1]), *[
         (c["channel"], f"{_score(c['trust'])} ({_band(c['band'], lang)})")
-        for c in nums["channels"]], (t["unanswered"], str(nums["unanswered_actionable"]))]  # fmt: skip
+        for c in nums["channels"]], (t["unanswered"], _num(nums["unanswered_actionable"], lang))]  # fmt: skip
     return Note(
         kind="brief", lang=lang, title=title, text="\n".join(text), html="".join(body),
         facts=facts, lines=change_lines, quotes=[v["text"] for v in nums["voices"] if v["text"]],
