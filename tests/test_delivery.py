@@ -783,3 +783,33 @@ def test_a_delivery_is_claimed_once(store: Store) -> None:
     log = store.delivery_log(subscription_id=sub)
     (row,) = log.filter(log["item_key"] == "k").iter_rows(named=True)
     assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 3, at)
+
+
+def test_cli_refuses_bad_subscriptions_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trustdash.cli import main
+
+    db = str(tmp_path / "s.duckdb")
+    for argv, message in (
+        (["--to", "not-an-address", "--kind", "brief"], "neither an email address"),
+        (["--to", "http://hooks.example.com/x", "--kind", "alerts"], "must use https://"),
+        (["--to", "a@example.com", "--kind", "alerts", "--cooldown-hours", "-1"], "negative"),
+    ):
+        assert main(["subscribe", *argv, "--db", db, "--json"]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert main(["subscribe", "--to", "a@example.com", "--kind", "brief", "--every", "daily",
+                 "--weekday", "fri", "--channel", "x", "--channel", "x", "--db", db,
+                 "--json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out) == {"id": 1}
+    assert main(["pause", "1", "--db", db]) == 0
+    assert main(["subscriptions", "--db", db, "--json"]) == 0
+    (sub,) = json.loads(capsys.readouterr().out.splitlines()[-1])["subscriptions"]
+    assert (sub["every"], sub["weekday"], sub["channels"], sub["paused"]) == (
+        "daily", 4, ["x"], True)  # fmt: skip
+    assert main(["deliver", "--db", db, "--json"]) == 0  # paused: nothing to send
+    assert json.loads(capsys.readouterr().out) == {"deliveries": []}
+    assert main(["unsubscribe", "1", "--db", db]) == 0
+    assert main(["unsubscribe", "1", "--db", db]) == 1
+    assert "no subscription 1" in capsys.readouterr().err
