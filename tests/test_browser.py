@@ -238,13 +238,10 @@ def test_share_link_reopens_same_numbers(page: Page, open_server: Server) -> Non
     expect(page).to_have_url(re.compile(r"campaign=Summer\+Sale\+2026"))
     filtered = trust_headline(page)
 
-    page.get_by_role("button", name=re.compile("Copy share link")).click()
-    # The popover's content is rendered in a portal, outside stPopoverBody's subtree.
-    code = page.get_by_test_id("stCode").filter(has_text=open_server.url)
+    code = page.get_by_test_id("stSidebar").get_by_test_id("stCode")
     link = code.first.inner_text().strip()
     assert link.startswith(open_server.url), link
     assert "campaign=Summer+Sale+2026" in link
-    page.keyboard.press("Escape")
 
     other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
@@ -256,6 +253,24 @@ def test_share_link_reopens_same_numbers(page: Page, open_server: Server) -> Non
         assert CAMPAIGN in chips
     finally:
         other.close()
+
+
+def test_copy_button_puts_the_share_link_on_the_clipboard(
+    page: Page, open_server: Server
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=open_server.url)
+    goto(page, open_server.url + "/Conversations?sentiment=negative&q=remboursement")
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+    shown = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first.inner_text().strip()
+    assert shown.startswith(open_server.url + "/Conversations?"), shown
+    assert "sentiment=negative" in shown and "q=remboursement" in shown
+    button = page.get_by_test_id("stSidebar").frame_locator("iframe").first
+    button.get_by_role("button", name="Copy share link").click()
+    expect(button.get_by_role("status")).to_have_text("Link copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == shown, (copied, shown)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_test_id("stSidebar").screenshot(path=str(ARTIFACTS / "share-link.png"))
 
 
 # --------------------------------------------------------------------------- login

@@ -504,7 +504,9 @@ def test_alerts_reach_slack_teams_and_json_webhooks_once(
     assert dip["component"] in ("S1", "S2")
     link = urlsplit(spike["link"])
     assert link.path == "/Conversations"
-    assert parse_qs(link.query)["channel"] == ["x"]
+    assert parse_qs(link.query) == {"from": ["2026-05-25"], "to": ["2026-05-31"],
+                                    "channel": ["x"], "gran": ["day"],
+                                    "sentiment": ["negative"], "order": ["most_negative"]}  # fmt: skip
     # the same alerts, in Slack's and Teams' own formats
     assert len(by_path["/slack"]) == len(by_path["/teams"]) == len(alerts)
     blocks = by_path["/slack"][0]["blocks"]

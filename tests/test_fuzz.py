@@ -247,3 +247,58 @@ def test_fuzz_with_user_mapping(fuzz_store: Store) -> None:
     ):
         for table in (None, "comments", "posts", "daily_metrics"):
             _check(fuzz_store, name, text.encode(), ImportOptions(mapping=mapping, table=table))
+
+
+BAD_FOOTER_VALUES = [
+    "Exported 2026-07-01 by ListeningTool", "Exported by someone", "Généré le ??",
+    "Page 1 of 3", "—", "=SUM(B2:B999)", "Report generated", "n/a n/a", "🔥" * 20,
+]  # fmt: skip
+
+
+@st.composite
+def long_fields_then_bad_values(draw: st.DrawFn) -> tuple[bytes, int, int]:
+    """A comments CSV whose good rows are followed (or interleaved) by a row holding a
+    long field and two or more rows with values that are not dates."""
+    n = draw(st.integers(1, 1200))
+    width = draw(st.integers(1_000, 60_000))
+    filler = draw(st.sampled_from(["x", "é", "a b ", "\"q\"", "🔥"]))
+    lines = [
+        f"2026-06-{1 + i % 28:02d} 10:{i % 60:02d},{i},user{i},message {i}" for i in range(n)
+    ]
+    long_cell = '"' + (filler * (width // len(filler))).replace('"', '""') + '"'
+    where = draw(st.sampled_from(["footer", "middle", "first"]))
+    first = draw(st.sampled_from(["Total", "", "2026-06-30 10:00"]))
+    long_row = f"{first},,,{long_cell}"
+    bad = draw(st.lists(st.sampled_from(BAD_FOOTER_VALUES), min_size=2, max_size=5))
+    tail = [f'"{b}",,,' for b in bad]
+    if where == "footer":
+        lines += [long_row, *tail]
+    elif where == "middle":
+        lines[n // 2 : n // 2] = [long_row, *tail]
+    else:
+        lines = [long_row, *lines, *tail]
+    good = n + (first[:1] == "2")  # a dated long row is a good row
+    rejected = len(bad) + (first == "")  # an undated one is rejected ("Total" is dropped)
+    return ("date,id,author,message\n" + "\n".join(lines) + "\n").encode(), good, rejected
+
+
+def test_fuzz_long_fields_then_bad_values(fuzz_store: Store) -> None:
+    """Long fields followed by unparseable dates: the engine once panicked (a Rust panic is
+    a BaseException). Every such file imports its good rows; nothing escapes."""
+
+    @_fuzz(max(10, int(25 * SCALE)))
+    @given(case=long_fields_then_bad_values())
+    def run(case: tuple[bytes, int, int]) -> None:
+        data, good, bad = case
+        try:
+            results = import_files(
+                fuzz_store, [("footer.csv", data)], ImportOptions(score_sentiment=False)
+            )
+        except BaseException as exc:  # noqa: BLE001 - the property under test
+            pytest.fail(f"{type(exc).__name__} escaped the import: {exc}")
+        (res,) = results
+        assert res.ok, res.errors
+        assert res.rows_imported + res.duplicates == good
+        assert res.rejected == bad
+
+    run()

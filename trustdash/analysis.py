@@ -255,34 +255,52 @@ def _with_components(
     dim = dims[0] if dims else "brand"
     end = f.end or dt.date.today()
     start = (f.start or end) - S6_LOOKBACK
-    weekly = reads.weekly(f.with_(start=start, end=end), dim)
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
-    s6 = _s6_per_row(c, weekly, by, then_by, dim, period, end, s.prior_strength, mu)
+    if dim == "brand":
+        # The brand's consistency adds up its channels' (see trust.components).
+        weekly = reads.weekly(f.with_(start=start, end=end), "channel")
+        s6 = _brand_s6(c, weekly, by, then_by, period, end, s.prior_strength, mu)
+    else:
+        weekly = reads.weekly(f.with_(start=start, end=end), dim)
+        keys = _row_keys(c, by, then_by, dim)
+        pos, neg = _s6_windows(weekly, keys, _row_ends(c, by, then_by, period, end))
+        s6 = trust.s6_from_windows(pos, neg, s.prior_strength, mu)
     return {**c, "s4": s4, "s5": s5, "s6": s6}
 
 
-def _s6_per_row(
-    c: Mapping[str, Any],
-    weekly: Weekly,
-    by: str,
-    then_by: str | None,
-    dim: str,
-    period: str | None,
-    end: dt.date,
-    m: float,
-    mu: float,
-) -> np.ndarray:
-    """S6 of every row of ``c`` from the weekly sentiment of its ``dim`` group, over the
-    12 weeks ending at the row's period end (or ``end``); NaN where S6 is missing.
+def _row_keys(c: Mapping[str, Any], by: str, then_by: str | None, dim: str) -> list[str]:
+    """Each row's group name under ``dim``."""
+    if by == dim:
+        return [str(k) for k in tc.strings(c, "group") or []]
+    if then_by == dim:
+        return [str(k) for k in tc.strings(c, "sub") or []]
+    return ["brand"] * tc.height(c)
 
-    The weeks (Mondays) in ``(p_end − 12 weeks, p_end]`` are exactly the 12 ending with
-    ``p_end``'s own week, so each row's window is a fixed-width slice of a group × week
-    grid (weeks without rows count zero, which S6 skips as weeks without data).
+
+def _row_ends(
+    c: Mapping[str, Any], by: str, then_by: str | None, period: str | None, end: dt.date
+) -> np.ndarray:
+    """Each row's last day: its period's end, or the window's."""
+    if period:
+        starts = np.array(tc.strings(c, "group" if by == period else "sub"),
+                          dtype="datetime64[D]")  # fmt: skip
+        return tc.period_end(starts, period)
+    return np.full(tc.height(c), np.datetime64(end, "D"))
+
+
+def _s6_windows(
+    weekly: Weekly, keys: Sequence[str], ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weekly P and N (R, 12) of each row's group ``keys[r]`` over the 12 weeks ending
+    with ``ends[r]``'s own week (weeks without rows count zero, which S6 skips).
+
+    The weeks (Mondays) in ``(end − 12 weeks, end]`` are exactly the 12 ending with
+    ``end``'s own week, so each row's window is a fixed-width slice of a group × week grid.
     """
     names, periods, week_pos, week_neg = weekly
-    rows = tc.height(c)
+    rows = len(keys)
     if rows == 0 or len(names) == 0:
-        return np.full(rows, np.nan)
+        return np.zeros((rows, 12)), np.zeros((rows, 12))
     groups = {g: i for i, g in enumerate(dict.fromkeys(names))}
     base = periods.min()
     days = (periods - base).astype(np.int64)
@@ -292,18 +310,6 @@ def _s6_per_row(
     gi = np.array([groups[g] for g in names], dtype=np.int64)
     grid_pos[gi, days // 7] = week_pos
     grid_neg[gi, days // 7] = week_neg
-    if by == dim:
-        keys = tc.strings(c, "group") or []
-    elif then_by == dim:
-        keys = tc.strings(c, "sub") or []
-    else:
-        keys = ["brand"] * rows
-    if period:
-        starts = np.array(tc.strings(c, "group" if by == period else "sub"),
-                          dtype="datetime64[D]")  # fmt: skip
-        ends = tc.period_end(starts, period)
-    else:
-        ends = np.full(rows, np.datetime64(end, "D"))
     # The grid starts on a Monday: floor division finds each end's own week.
     last_week = (ends - np.datetime64(base, "D")).astype(np.int64) // 7
     cols = last_week[:, None] - np.arange(11, -1, -1)[None, :]
@@ -311,9 +317,32 @@ def _s6_per_row(
     ok = (row_group[:, None] >= 0) & (cols >= 0) & (cols < n_weeks)
     safe_g = np.where(row_group >= 0, row_group, 0)[:, None]
     safe_c = np.clip(cols, 0, n_weeks - 1)
-    pos = np.where(ok, grid_pos[safe_g, safe_c], 0.0)
-    neg = np.where(ok, grid_neg[safe_g, safe_c], 0.0)
-    return trust.s6_from_windows(pos, neg, m, mu)
+    return (np.where(ok, grid_pos[safe_g, safe_c], 0.0),
+            np.where(ok, grid_neg[safe_g, safe_c], 0.0))  # fmt: skip
+
+
+def _brand_s6(
+    c: Mapping[str, Any],
+    weekly: Weekly,
+    by: str,
+    then_by: str | None,
+    period: str | None,
+    end: dt.date,
+    m: float,
+    mu: float,
+) -> np.ndarray:
+    """S6 of brand rows: the mean of the S6 of the channels where it is measurable, each
+    weighted by its polar comments in the row's 12 weeks (:func:`trust.brand_consistency`)."""
+    rows = tc.height(c)
+    channels = list(dict.fromkeys(weekly[0]))
+    if rows == 0 or not channels:
+        return np.full(rows, np.nan)
+    ends = _row_ends(c, by, then_by, period, end)
+    keys = [ch for _ in range(rows) for ch in channels]
+    pos, neg = _s6_windows(weekly, keys, np.repeat(ends, len(channels)))
+    per_channel = trust.s6_from_windows(pos, neg, m, mu).reshape(rows, len(channels))
+    polar = (pos + neg).sum(axis=1).reshape(rows, len(channels))
+    return trust.brand_consistency(per_channel, polar)
 
 
 def _with_post_only_channels(reads: Reads, f: Filters, c: Mapping[str, Any]) -> dict[str, Any]:
@@ -369,6 +398,8 @@ def trust_table(
     s = _settings(store, settings)
     f = resolve(store, f)
     reads = read(store, f, campaigns=by == "campaign")
+    if by == "brand" and prior is None:
+        prior = _BRAND_PRIOR  # the brand is the top level: shrunk toward 0.5, as everywhere
     return _trust_frame(_scored_table(reads, f, by, s, prior), by)
 
 
@@ -453,6 +484,26 @@ def insufficient_reason(row: Mapping[str, Any] | None) -> str:
         if flag.startswith("wide interval"):
             return flag
     return trust.INSUFFICIENT
+
+
+INSUFFICIENT_BAND = "Insufficient data"
+
+
+def shown_table(table: pl.DataFrame) -> pl.DataFrame:
+    """A score table as pages show it: no score, interval or band where the data are
+    insufficient (the band says so, ``reason`` says why); other rows as they are."""
+    if table.is_empty() or "insufficient" not in table.columns:
+        return table
+    hidden = pl.col("insufficient").fill_null(True) | pl.col("trust").is_null()
+    reasons = [None if not (ins or t is None) else insufficient_reason(r)
+               for r, ins, t in zip(table.iter_rows(named=True), table["insufficient"].to_list(),
+                                    table["trust"].to_list(), strict=True)]  # fmt: skip
+    return table.with_columns(
+        *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("trust", "low", "high")),
+        pl.when(hidden).then(pl.lit(INSUFFICIENT_BAND)).otherwise(pl.col("band")).alias("band"),
+        pl.Series("reason", reasons, dtype=pl.String),
+    )  # fmt: skip
 
 
 def brand_headline(
@@ -757,6 +808,9 @@ def _change_drivers(
     return out
 
 
+NO_REPLY_DATA = "no reply data in these exports"
+
+
 def responsiveness(
     store: Store,
     f: Filters,
@@ -765,8 +819,11 @@ def responsiveness(
     business_hours: bool = False,
 ) -> pl.DataFrame:
     """Reply rate, median/p90 first response, % within target and the distribution, per
-    channel of the selection (delays in business hours only when asked)."""
+    channel of the selection (delays in business hours only when asked). A channel whose
+    exports carry no brand reply has no figures, only ``note`` = :data:`NO_REPLY_DATA`:
+    its comments are not unanswered, their answers are not in the export."""
     s = _settings(store, settings)
+    replies = dict(store.rollup_channel_replies())
     times = store.response_times(f)
     rows = []
     for (channel,), part in times.sort("channel").group_by(["channel"], maintain_order=True):
@@ -779,9 +836,82 @@ def responsiveness(
                 else trust.business_hours_between(t, t + dt.timedelta(hours=h))
                 for t, h in zip(starts, hours, strict=True)
             ]
-        stats = trust.response_stats(hours, target)
-        rows.append({"channel": channel, "target_hours": target, **_flatten(stats)})
-    return pl.DataFrame(rows) if rows else pl.DataFrame()
+        stats = _flatten(trust.response_stats(hours, target))
+        if not replies.get(str(channel)):
+            stats = {k: (v if k == "total" else None) for k, v in stats.items()}
+        rows.append({"channel": channel, "target_hours": target, **stats,
+                     "note": None if replies.get(str(channel)) else NO_REPLY_DATA})  # fmt: skip
+    return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+
+
+# Where each platform's comment exports come from (a channel with posts only).
+COMMENT_EXPORT_HINTS = {
+    "facebook": "Meta Business Suite gives posts only: export comments with the Graph API "
+                "(Facepager, /{post-id}/comments) or a tool such as Export Comments.",
+    "instagram": "Meta Business Suite gives posts only: export comments with the Graph API "
+                 "(Facepager, /{media-id}/comments) or a tool such as Export Comments.",
+    "x": "X Analytics gives posts only: export replies and mentions with a listening tool "
+         "(Brandwatch, Meltwater, Brand24, Sprout) or the X API.",
+    "twitter": "X Analytics gives posts only: export replies and mentions with a listening "
+               "tool (Brandwatch, Meltwater, Brand24, Sprout) or the X API.",
+    "linkedin": "LinkedIn page analytics give posts only: export comments from a social "
+                "suite (Sprout, Agorapulse) or a listening tool.",
+    "tiktok": "TikTok Studio gives overview metrics only: export comments from a social suite "
+              "or a listening tool.",
+    "youtube": "YouTube Studio gives metrics only: export comments with Facepager "
+               "(commentThreads) or YouTube Data API tools.",
+}
+DEFAULT_EXPORT_HINT = ("Import the channel's comments, mentions or reviews (a listening tool or "
+                       "the platform's API exports them) to score its trust.")
+
+
+def comment_export_hint(channel: str) -> str:
+    """How to get comment exports for a channel that has posts or metrics only."""
+    return COMMENT_EXPORT_HINTS.get(channel.strip().lower(), DEFAULT_EXPORT_HINT)
+
+
+def post_metrics(store: Store, f: Filters) -> pl.DataFrame:
+    """Post metrics of the selection per channel and period (the filter's granularity),
+    long form (``channel``, ``date``, ``metric``, ``value``): posts, engagements (likes,
+    comments, shares, saves), reach, and advocacy (shares per engagement)."""
+    f = resolve(store, f)
+    posts = store.posts_frame(f, lookback_days=(f.end - f.start).days if f.start and f.end
+                              else 365)  # fmt: skip
+    if posts.height == 0:
+        return pl.DataFrame(schema={"channel": pl.String, "date": pl.Date, "metric": pl.String,
+                                    "value": pl.Float64})  # fmt: skip
+    if f.start is not None:
+        posts = posts.filter(pl.col("created_at") >= dt.datetime.combine(f.start, dt.time()))
+    num = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in ("likes", "comments", "shares",
+                                                                 "saves")]  # fmt: skip
+    per = (
+        posts.with_columns(
+            date=pl.col("created_at").dt.truncate(PERIODS[f.granularity]).dt.date(),
+            engagements=pl.sum_horizontal(num),
+            reach=pl.coalesce(pl.col("reach"), pl.col("impressions")).cast(pl.Float64),
+            shares=pl.col("shares").cast(pl.Float64).fill_null(0.0),
+        )
+        .group_by("channel", "date")
+        .agg(pl.len().cast(pl.Float64).alias("posts"), pl.col("engagements").sum(),
+             pl.col("reach").sum(), pl.col("shares").sum())  # fmt: skip
+        .with_columns(
+            advocacy=pl.when(pl.col("engagements") > 0)
+            .then(pl.col("shares") / pl.col("engagements")).otherwise(None)
+        )
+    )
+    return (
+        per.unpivot(index=["channel", "date"], on=["posts", "engagements", "reach", "advocacy"],
+                    variable_name="metric", value_name="value")  # fmt: skip
+        .drop_nulls("value")
+        .sort("channel", "metric", "date")
+    )
+
+
+def reply_channels(store: Store, f: Filters) -> tuple[str, ...]:
+    """The selection's channels whose exports carry brand replies (where an unanswered
+    comment means something)."""
+    replied = [c for c, has in store.rollup_channel_replies() if has]
+    return tuple(c for c in replied if not f.channels or c in f.channels)
 
 
 def _flatten(stats: dict[str, Any]) -> dict[str, Any]:

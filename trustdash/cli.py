@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--table", choices=["comments", "posts", "daily_metrics"])
     p.add_argument("--year", type=int, help="year for exports whose dates have none")
+    p.add_argument(
+        "--date-order", choices=["dmy", "mdy", "ymd"],
+        help="order of numeric dates such as 01/09/2025 (default: decided per file from the "
+        "values, else from the file's language)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-sentiment", action="store_true", help="skip sentiment scoring")
 
@@ -227,6 +232,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         mapping=mapping,
         table=args.table,
         year=args.year,
+        date_order=args.date_order,
         user="cli",
         score_sentiment=not args.no_sentiment,
     )
@@ -263,6 +269,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         for p in payload:
             if p.get("errors"):
                 print(f"✗ {p['path']}: " + " ".join(p["errors"]), file=sys.stderr)
+            elif not p.get("rows_imported") and not p.get("rows_updated"):
+                extra = f", {p['rejected']:,} rejected" if p.get("rejected") else ""
+                print(
+                    f"= {p['path']}: nothing new: {p.get('duplicates', 0):,} duplicate(s){extra} "
+                    f"(read {p.get('rows_read', 0):,})"
+                )
+                for w in p.get("warnings") or []:
+                    print(f"  ! {w}")
             else:
                 conf = p.get("confidence")
                 print(

@@ -91,6 +91,7 @@ def mail_from() -> str | None:
 
 
 def public_url() -> str | None:
-    """``TRUSTDASH_PUBLIC_URL``: where the hosted app is reached (the links in messages)."""
+    """The address users reach the app at (``TRUSTDASH_PUBLIC_URL``, environment or
+    ``secrets.toml``): share links and the links in delivered messages are built on it."""
     value = secret("TRUSTDASH_PUBLIC_URL")
     return value.rstrip("/") if value else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode, urlsplit
 
 from trustdash.schema import GRANULARITIES
 
@@ -172,3 +173,87 @@ def to_params(filters: Filters) -> dict[str, str | list[str]]:
         out["campaign"] = list(filters.campaigns)
     out["gran"] = filters.granularity
     return out
+
+
+# -- page-level choices -------------------------------------------------------------------
+# Besides the shared filters, a link carries what a page itself lets the user pick: the
+# Channels page's channel (``focus``) and the Conversations filters. Same rules: plain
+# strings, validated against known values, anything else dropped.
+
+SENTIMENTS = ("negative", "neutral", "positive")
+LANGUAGES = ("en", "fr", "und", "es", "de", "it")
+REPLIES = ("all", "answered", "unanswered")
+ORDERS = ("newest", "oldest", "most_negative", "most_positive")
+MAX_SEARCH = 200
+PAGE_KEYS = ("focus", "sentiment", "lang", "replies", "order", "q")
+FILTER_KEYS = ("from", "to", "channel", "campaign", "gran")
+OPEN_KEY = "open"
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """The Conversations page's own filters."""
+
+    sentiment: tuple[str, ...] = ()
+    lang: tuple[str, ...] = ()
+    replies: str = "all"
+    order: str = "newest"
+    search: str = ""
+
+
+def conversation_from_params(params: Mapping[str, object]) -> ConversationView:
+    """The Conversations filters from URL query parameters (unknown values dropped)."""
+    sentiment = tuple(
+        dict.fromkeys(v for v in _as_list(params.get("sentiment")) if v in SENTIMENTS)
+    )
+    lang = tuple(dict.fromkeys(v for v in _as_list(params.get("lang")) if v in LANGUAGES))
+    replies = next((v for v in _as_list(params.get("replies")) if v in REPLIES), "all")
+    order = next((v for v in _as_list(params.get("order")) if v in ORDERS), "newest")
+    search = next(iter(_as_list(params.get("q"))), "")[:MAX_SEARCH]
+    return ConversationView(sentiment, lang, replies, order, search)
+
+
+def conversation_params(view: ConversationView) -> dict[str, str | list[str]]:
+    """The URL query parameters of the Conversations filters (defaults left out)."""
+    out: dict[str, str | list[str]] = {}
+    if view.sentiment:
+        out["sentiment"] = list(view.sentiment)
+    if view.lang:
+        out["lang"] = list(view.lang)
+    if view.replies != "all":
+        out["replies"] = view.replies
+    if view.order != "newest":
+        out["order"] = view.order
+    if view.search:
+        out["q"] = view.search[:MAX_SEARCH]
+    return out
+
+
+def opening_params(filters: Filters) -> dict[str, str | list[str]]:
+    """The URL query parameters of an in-app link (a drill-down) that opens ``filters`` in
+    place of the session's own; the page links of the sidebar carry plain
+    :func:`to_params` and leave the session's filters as they are."""
+    return {**to_params(filters), OPEN_KEY: "1"}
+
+
+def share_url(
+    params: Mapping[str, str | list[str]],
+    *,
+    public_url: str | None = None,
+    current_url: str | None = None,
+) -> str:
+    """The link that reopens this view.
+
+    Absolute on ``public_url`` (the address users reach the app at) when it is set, with
+    the current page's path; else the address the browser shows; else relative to the
+    current page (``?…``)."""
+    qs = "?" + urlencode([(k, v) for k, vs in params.items() for v in _as_list(vs)])
+    page = urlsplit(current_url).path.rstrip("/").rsplit("/", 1)[-1] if current_url else ""
+    if public_url:
+        return public_url.rstrip("/") + "/" + page + qs
+    if current_url:
+        base = current_url.split("?", 1)[0].split("#", 1)[0]
+        if base.count("/") == 2:  # http://host:port → http://host:port/
+            base += "/"
+        return base + qs
+    return qs

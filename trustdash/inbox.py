@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from trustdash.formats import ENGINE_ERRORS
 from trustdash.ingest import ImportOptions, import_files
 from trustdash.store import Store
 
@@ -96,7 +97,7 @@ def process_pending(store: Store, target: str) -> int:
             opts = ImportOptions(**spec.get("options", {}))
             files = [(f["name"], running / f["file"]) for f in spec.get("files", [])]
             results = [r.as_dict() for r in import_files(store, files, opts)]
-        except Exception as exc:  # report, never kill the watcher
+        except ENGINE_ERRORS as exc:  # report, never kill the watcher
             log.exception("inbox job %s failed", job)
             results = [{"path": "?", "errors": [f"import failed in the app: {exc}"]}]
         out = box / f"{job}.result.tmp"
@@ -120,7 +121,7 @@ def start_watcher(store: Store, interval: float = 1.0) -> threading.Thread | Non
                 box.mkdir(parents=True, exist_ok=True)
                 (box / HEARTBEAT).touch()
                 process_pending(store, target)
-            except Exception:
+            except ENGINE_ERRORS:
                 log.exception("inbox watcher error")
             time.sleep(interval)
 

@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from trustdash import privacy, sentiment
-from trustdash.formats import BadFile, MapOptions, ParsedSource, open_sources
+from trustdash.formats import ENGINE_ERRORS, BadFile, MapOptions, ParsedSource, open_sources
 from trustdash.schema import COMMENT_FIELDS
 from trustdash.store import ImportBatch, Store, StoreError
 
@@ -52,10 +52,31 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     import_id: int | None = None
     seconds: float = 0.0
+    # the day/month order used where every date fitted both ("dmy", "mdy"), else None
+    date_order: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def nothing_new(self) -> bool:
+        """Read fine, but every row was already stored (or rejected)."""
+        return self.ok and self.rows_imported == 0 and self.rows_updated == 0
+
+    def summary(self) -> str:
+        """One line of counts, in rows of the file."""
+        if not self.ok:
+            return "failed, nothing stored"
+        if self.nothing_new:
+            text = f"nothing new: {self.duplicates:,} duplicate(s)"
+            return text + (f", {self.rejected:,} rejected" if self.rejected else "")
+        parts = [f"{self.rows_read:,} read", f"{self.rows_imported:,} imported"]
+        if self.rows_updated:
+            parts.append(f"{self.rows_updated:,} updated")
+        parts.append(f"{self.duplicates:,} duplicate(s)")
+        parts.append(f"{self.rejected:,} rejected")
+        return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +89,7 @@ class ImportOptions:
     mapping: dict[str, str] = field(default_factory=dict)
     table: str | None = None
     year: int | None = None
+    date_order: str | None = None  # "dmy", "mdy" or "ymd"; None: decided per file
     user: str | None = None
     score_sentiment: bool = True
     batch_rows: int = 200_000
@@ -82,6 +104,7 @@ def _map_options(store: Store, opts: ImportOptions) -> MapOptions:
         channel=_clean_channel(opts.channel),
         campaign=(opts.campaign or None),
         year=opts.year,
+        date_order=opts.date_order,
         profiles=store.mapping_profiles(),
         max_rows=config.MAX_ROWS_PER_FILE,
         max_columns=config.MAX_COLUMNS_PER_FILE,
@@ -94,6 +117,33 @@ def _clean_channel(name: str | None) -> str | None:
         return None
     name = " ".join(str(name).split()).lower()
     return name[:60] or None
+
+
+# Store setting: where a review has a star rating, the rating decides its sentiment.
+RATING_SETTING = "rating_decides_sentiment"
+RATING_DEFAULT = True
+# Ratings on the 1..5 scale: 4-5 stars positive, 3 neutral, 1-2 negative.
+RATING_MIN, RATING_MAX = 1.0, 5.0
+
+
+def rating_rule_on(store: Store) -> bool:
+    """Whether star ratings decide review sentiment (the text only where there is none)."""
+    return bool(store.get_setting(RATING_SETTING, RATING_DEFAULT))
+
+
+def rating_sentiment(rating: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(label, polarity) a 1..5 star rating stands for; nulls where there is no rating."""
+    rated = rating.is_between(RATING_MIN, RATING_MAX)
+    label = (
+        pl.when(rated & (rating >= 4))
+        .then(pl.lit("positive"))
+        .when(rated & (rating <= 2))
+        .then(pl.lit("negative"))
+        .when(rated)
+        .then(pl.lit("neutral"))
+    )
+    polarity = pl.when(rated).then(((rating - 3.0) / 2.0).round(2))
+    return label, polarity
 
 
 def brand_terms(store: Store) -> list[str]:
@@ -159,7 +209,7 @@ def _import_one(
         return [FileResult(path=name, errors=[str(exc)])]
     except MemoryError:
         return [FileResult(path=name, errors=[f"{name}: the file is too large to read here."])]
-    except Exception as exc:  # never let a traceback reach the user
+    except ENGINE_ERRORS as exc:  # never let a traceback (or a Rust panic) reach the user
         log.exception("unexpected error reading %s", name)
         return [FileResult(path=name, errors=[f"{name}: could not be read ({_brief(exc)})."])]
     if not sources:
@@ -183,7 +233,7 @@ def _import_one(
         except (StoreError, MemoryError) as exc:
             res.errors.append(f"{res.path}: {exc}")
             _reset_counts(res)
-        except Exception as exc:
+        except ENGINE_ERRORS as exc:
             log.exception("unexpected error importing %s", res.path)
             res.errors.append(f"{res.path}: import failed, nothing was stored ({_brief(exc)}).")
             _reset_counts(res)
@@ -231,10 +281,11 @@ def _store_source(
         "channel": channel,
         "campaign": opts.campaign,
         "table": src.table,
-        "warnings": src.warnings,
+        "warnings": list(src.warnings),
         "imported_by": opts.user,
         "options": json.dumps(
-            {"channel": opts.channel, "campaign": opts.campaign, "map": opts.mapping},
+            {"channel": opts.channel, "campaign": opts.campaign, "map": opts.mapping,
+             "date_order": opts.date_order, "year": opts.year},
             sort_keys=True,
         ),
     }
@@ -247,15 +298,22 @@ def _store_source(
         )
     # Author pseudonymisation: resolved before the transaction (it may create the secret).
     anon = privacy.pseudonymiser(store)
+    ratings = rating_rule_on(store)
     author_cols = [src.mapping[k] for k in privacy.AUTHOR_FIELDS if k in src.mapping]
     started = time.perf_counter()
     with store.import_batch(meta) as batch:
         res.import_id = batch.import_id
         first_reasons: list[str] = []
+        dates = {"new": 0, "updated": 0, "same": 0}  # daily files: one file row per date
+        early_replies = 0  # inline replies dated before their comment
         # The next batch is read and mapped while this one is stored.
         with contextlib.closing(prefetch(_canonical(src, channel, opts, anon))) as frames:
             for frame, rejected in frames:
-                batch.rows_read += frame.height + len(rejected)
+                file_rows = src.batch_rows.popleft() if src.batch_rows else None
+                if src.table == "daily_metrics" and file_rows is not None:
+                    batch.rows_read += file_rows
+                else:
+                    batch.rows_read += frame.height + len(rejected)
                 for r in rejected[:3]:
                     if len(first_reasons) < 3:
                         first_reasons.append(f"row {r.row}: {r.reason}")
@@ -276,20 +334,29 @@ def _store_source(
                     )
                 if src.table == "comments":
                     prepared = prepare_comments(
-                        frame, batch, terms, overrides, opts.score_sentiment, anon=anon
-                    )
+                        frame, batch, terms, overrides, opts.score_sentiment, anon=anon,
+                        ratings=ratings,
+                    )  # fmt: skip
                     batch.add_comments(prepared)
+                    early_replies += _replies_before_comment(prepared)
                 elif src.table == "posts":
                     if anon is not None:
                         frame = anon(frame)
                     batch.add_posts(frame)
                 elif src.table == "daily_metrics":
+                    for k, n in zip(dates, _daily_date_counts(batch, frame), strict=True):
+                        dates[k] += n
                     batch.add_daily_metrics(frame)
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 rate = batch.rows_read / elapsed
                 progress(0.5, f"{res.path}: {batch.rows_read:,} rows read ({rate:,.0f} rows/s)")
         if batch.rows_read == 0:
             raise BadFile(f"{res.path}: the file has a header but no data rows.")
+        if early_replies:
+            res.warnings.append(
+                f"{early_replies:,} repl(ies) dated before the comment they answer: not "
+                "counted as response times (the comment counts as unanswered)."
+            )
         # Rows are written and the rollups refreshed as the import commits, after the last
         # batch: on a big file that takes a while, so say so.
         progress(0.9, f"{res.path}: {batch.rows_read:,} rows read; storing them and updating "
@@ -300,8 +367,23 @@ def _store_source(
                 f"{res.path}: every row was rejected, nothing was stored ("
                 + "; ".join(first_reasons) + "). Check the layout or map the columns."
             )
+        if src.table == "daily_metrics":
+            # Counted in rows of the file (dates), not in (date, metric) values; the
+            # import record gets the same figures.
+            batch.counts.rows_imported = dates["new"]
+            batch.counts.rows_updated = dates["updated"]
+            batch.counts.duplicates = dates["same"]
         res.rows_read = batch.rows_read
         res.rejected = batch.rejected
+        stored = sorted(batch.channels | batch.post_channels)
+        if len(stored) == 1:
+            res.channel = stored[0]  # rows that name their channel win over the layout's
+        res.date_order = src.guessed_date_order
+        # notes found while reading (date order, year) join those of the detection
+        res.warnings.extend(w for w in src.warnings if w not in res.warnings)
+        if res.warnings != meta["warnings"]:
+            # the import record was written before the file was read: give it those notes
+            batch.set_warnings(res.warnings)
     res.rows_imported = batch.counts.rows_imported
     res.rows_updated = batch.counts.rows_updated
     res.duplicates = batch.counts.duplicates
@@ -309,6 +391,42 @@ def _store_source(
         res.warnings.append(
             f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
         )
+
+
+def _replies_before_comment(prepared: pl.DataFrame) -> int:
+    """Rows whose inline reply is dated before the comment itself."""
+    if "replied_at" not in prepared.columns or "created_at" not in prepared.columns:
+        return 0
+    early = prepared.select(
+        (pl.col("replied_at") < pl.col("created_at")).fill_null(False).sum()
+    ).item()
+    return int(early or 0)
+
+
+def _daily_date_counts(batch: ImportBatch, frame: pl.DataFrame) -> tuple[int, int, int]:
+    """(new, updated, unchanged) dates of a daily frame against the stored values: a date
+    is new when one of its metrics is, updated when one of its values changes."""
+    rows = frame.filter(pl.col("value").is_not_null() & pl.col("date").is_not_null())
+    if rows.is_empty():
+        return 0, 0, 0
+    rows = rows.select("channel", "date", "metric", "value").unique(
+        ["channel", "date", "metric"], keep="last", maintain_order=True
+    )
+    channels = rows.get_column("channel").unique().drop_nulls().to_list()
+    stored = batch.stored_daily_values(channels, rows["date"].min(), rows["date"].max())
+    if stored.is_empty():
+        return rows.select("channel", "date").n_unique(), 0, 0
+    stored = stored.with_columns(pl.col("date").cast(pl.Date), pl.col("stored").cast(pl.Float64))
+    joined = rows.with_columns(pl.col("date").cast(pl.Date)).join(
+        stored, on=["channel", "date", "metric"], how="left"
+    )
+    per_date = joined.group_by("channel", "date").agg(
+        pl.col("stored").is_null().any().alias("new"),
+        (pl.col("stored") != pl.col("value")).fill_null(False).any().alias("changed"),
+    )
+    new = int(per_date["new"].sum())
+    updated = int((~per_date["new"] & per_date["changed"]).sum())
+    return new, updated, per_date.height - new - updated
 
 
 def _canonical(
@@ -452,8 +570,12 @@ def prepare_comments(
     score: bool = True,
     *,
     anon: privacy.Pseudonymiser | None = None,
+    ratings: bool = RATING_DEFAULT,
 ) -> pl.DataFrame:
-    """Add the store's derived columns: row key, sentiment (cached by text key), flags."""
+    """Add the store's derived columns: row key, sentiment (cached by text key), flags.
+
+    With ``ratings``, a review's star rating decides its label and polarity; the text's
+    score stays in the sentiment cache (turning the rule off goes back to it)."""
     if "row_key" not in frame.columns:
         frame = comment_keys(frame, anon=anon)
     texts = frame.get_column("text").cast(pl.String).fill_null("")
@@ -489,6 +611,12 @@ def prepare_comments(
             scores = cached.select(scores.columns)
     # The scorer's language wins over a file's own language column: it decides routing.
     frame = frame.drop("lang").join(scores, on="text_key", how="left")
+    if ratings:
+        label, polarity = rating_sentiment(pl.col("rating").cast(pl.Float64))
+        frame = frame.with_columns(
+            pl.coalesce(label, pl.col("label")).alias("label"),
+            pl.coalesce(polarity, pl.col("polarity")).alias("polarity"),
+        )
     return frame.with_columns(
         pl.col("is_brand").fill_null(False).alias("is_brand_source"),
         pl.col("is_brand").fill_null(False).alias("is_brand"),

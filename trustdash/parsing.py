@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Callable
 
 import polars as pl
 
@@ -300,9 +302,95 @@ _NUMERIC_TEMPLATES = (
 )
 
 
-def _numeric_formats(dayfirst: bool) -> list[str]:
-    a, b = ("%d", "%m") if dayfirst else ("%m", "%d")
+DATE_ORDERS = ("dmy", "mdy", "ymd")
+ORDER_LABELS = {
+    "dmy": "day-first (DD/MM/YYYY)",
+    "mdy": "month-first (MM/DD/YYYY)",
+    "ymd": "year-first (YYYY/MM/DD)",
+}
+
+
+def _numeric_formats(order: str) -> list[str]:
+    if order == "ymd":
+        return [
+            f"{y}{s}%m{s}%d{rest}"
+            for s in ("/", ".", "-")
+            for y in ("%Y", "%y")
+            for rest in (" %H:%M:%S", " %H:%M", "")
+        ]
+    a, b = ("%d", "%m") if order == "dmy" else ("%m", "%d")
     return [t.format(a=a, b=b, s=s) for s in ("/", ".", "-") for t in _NUMERIC_TEMPLATES]
+
+
+# Words of column names and texts that tell a file's language: exports written in
+# French, Spanish, German, Italian or Portuguese write dates day-first, US English ones
+# month-first.
+_LANG_HEADER_WORDS: dict[str, set[str]] = {
+    "French": {
+        "auteur", "commentaire", "commentaires", "publication", "texte", "identifiant",
+        "heure", "partages", "abonnes", "vues", "titre", "avis", "reponse", "campagne",
+        "publie", "publiee", "nom", "pays", "langue", "cree", "creation", "jaime",
+    },
+    "Spanish": {
+        "fecha", "comentario", "comentarios", "publicacion", "texto", "mensaje", "titulo",
+        "respuesta", "campana", "vistas", "usuario", "nombre", "hora", "seguidores",
+    },
+    "German": {
+        "datum", "kommentar", "kommentare", "beitrag", "nachricht", "titel", "antwort",
+        "kampagne", "aufrufe", "benutzer", "veroffentlicht", "uhrzeit", "zeit", "erstellt",
+    },
+    "Italian": {"autore", "commento", "commenti", "testo", "messaggio", "titolo", "risposta"},
+    "Portuguese": {"comentario", "publicacao", "mensagem", "resposta", "titulo"},
+    # not "date", "message", "post": French words too
+    "English": {
+        "author", "comment", "comments", "text", "posted", "published", "created", "time",
+        "title", "reply", "views", "likes", "shares", "user", "content", "review",
+        "impressions", "followers", "tweet", "permalink", "engagements",
+    },
+}  # fmt: skip
+_LANG_TEXT_WORDS: dict[str, set[str]] = {
+    "French": {"le", "les", "et", "est", "pas", "une", "des", "tres", "je", "pour", "avec",
+               "merci", "vous", "mais", "du", "au", "nous", "cest", "il", "elle"},
+    "Spanish": {"el", "los", "las", "es", "muy", "que", "para", "con", "pero", "gracias", "una",
+                "por", "del", "mi", "lo", "su", "esta", "todo"},
+    "German": {"der", "die", "das", "und", "ist", "nicht", "sehr", "ich", "mit", "danke", "ein",
+               "eine", "auf", "fur", "sie", "wir", "auch", "zu"},
+    "English": {"the", "and", "is", "not", "very", "i", "with", "for", "thanks", "this", "you",
+                "it", "my", "was", "are", "of", "to", "great", "but", "so"},
+}  # fmt: skip
+
+
+def _plain_words(value: str) -> list[str]:
+    folded = "".join(
+        ch for ch in unicodedata.normalize("NFKD", value.casefold())
+        if not unicodedata.combining(ch)
+    )  # fmt: skip
+    return re.findall(r"[a-z]+", folded.replace("'", "").replace("’", ""))
+
+
+def _best_language(hits: dict[str, int], minimum: int) -> str | None:
+    top = max(hits.values())
+    if top < minimum:
+        return None
+    leaders = [lang for lang, n in hits.items() if n == top]
+    if "English" in leaders and len(leaders) > 1:
+        return None  # as many English words as others: no decision
+    return leaders[0]
+
+
+def language_order(columns: list[str], texts: list[str]) -> tuple[str | None, str | None]:
+    """(date order, language) the file's column names, else its texts, point to:
+    ``dmy`` for French, Spanish, German, Italian, Portuguese; ``mdy`` for English."""
+    words = [w for c in columns for w in _plain_words(str(c))]
+    hits = {lang: sum(w in vocab for w in words) for lang, vocab in _LANG_HEADER_WORDS.items()}
+    best = _best_language(hits, 1)
+    if best is None:
+        tokens = [w for t in texts[:200] for w in _plain_words(t)[:60]]
+        hits = {lang: sum(w in vocab for w in tokens) for lang, vocab in _LANG_TEXT_WORDS.items()}
+        best = _best_language(hits, 3)
+    if best is None:
+        return None, None
+    return ("mdy" if best == "English" else "dmy"), best
 
 
 _MONTH_RES = [
@@ -368,18 +456,28 @@ def _numeric_datetime(s: pl.Expr) -> pl.Expr:
     )
 
 
-def _guess_dayfirst(sample: list[str]) -> bool | None:
-    first_big = second_big = False
-    for v in sample:
-        m = re.match(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}", v)
-        if m:
-            first_big |= int(m.group(1)) > 12
-            second_big |= int(m.group(2)) > 12
+_DMY_PARTS = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(?:\D|$)"
+
+
+def order_from_values(series: pl.Series) -> str | None:
+    """``dmy`` when a first field is > 12, ``mdy`` when a second one is; None when
+    every value is ambiguous, or the column holds no such dates, or both happen."""
+    parts = pl.DataFrame({"v": series.cast(pl.String)}).select(
+        pl.col("v").str.extract(_DMY_PARTS, 1).cast(pl.Int32, strict=False).alias("a"),
+        pl.col("v").str.extract(_DMY_PARTS, 2).cast(pl.Int32, strict=False).alias("b"),
+    )
+    first_big = bool((parts["a"] > 12).any())
+    second_big = bool((parts["b"] > 12).any())
     if first_big and not second_big:
-        return True
+        return "dmy"
     if second_big and not first_big:
-        return False
+        return "mdy"
     return None
+
+
+def has_numeric_dates(series: pl.Series) -> bool:
+    """Whether some values are numeric day/month/year dates (whose order matters)."""
+    return bool(series.cast(pl.String).str.contains(_DMY_PARTS).any())
 
 
 # Layouts tried first, on the raw values: when one reads the whole sample, the
@@ -420,7 +518,14 @@ def _sample(series: pl.Series, n: int = 300) -> list[str]:
 
 class DateParser:
     """Parses one source column, batch after batch, with the formats that fit
-    its values; keeps the day/month order decided on the first batch."""
+    its values; keeps the day/month order decided on the first batch.
+
+    The order of numeric dates is decided once, never guessed silently: the user's
+    ``order`` wins; else a first field > 12 means day-first and a second field > 12
+    month-first; when every value is ambiguous the layout's ``dayfirst``, else the
+    file's language (``language()``: (order, name), asked only then) decides, and
+    ``warnings`` say so.
+    """
 
     def __init__(
         self,
@@ -428,16 +533,36 @@ class DateParser:
         preferred: tuple[str, ...] = (),
         year: int | None = None,
         numeric: bool = True,
+        *,
+        order: str | None = None,
+        language: Callable[[], tuple[str | None, str | None]] | None = None,
+        column: str = "",
+        siblings: Callable[[], str | None] | None = None,
     ) -> None:
-        self.dayfirst = dayfirst
+        self.layout_dayfirst = dayfirst
         self.preferred = preferred
         self.year = year
         self.numeric = numeric
+        self.language = language
+        self.column = column
+        # the order another date column of the same file showed by its values
+        self.siblings = siblings
         self.warnings: list[str] = []
-        self._decided = dayfirst is not None
+        self.order: str | None = order if order in DATE_ORDERS else None
+        self.reason: str | None = "option" if self.order else None
+
+    @property
+    def dayfirst(self) -> bool | None:
+        return None if self.order is None else self.order == "dmy"
+
+    @property
+    def guessed(self) -> bool:
+        """True when every value was ambiguous and the order came from the layout,
+        the language or the separator: the user may want the other one."""
+        return self.reason in ("layout", "language", "default")
 
     def _formats(self) -> list[str]:
-        numeric = _numeric_formats(bool(self.dayfirst))
+        numeric = _numeric_formats(self.order or "mdy")
         return list(dict.fromkeys([*self.preferred, *_DATE_FORMATS, *numeric]))
 
     def parse(self, series: pl.Series) -> pl.Series:
@@ -455,18 +580,48 @@ class DateParser:
             return out.alias(series.name)
         return self._parse_general(series, sample)
 
+    def observe(self, series: pl.Series) -> None:
+        """Decide the order from this column's own values when they show it (run on every
+        date column of a batch before any is parsed, so that one tells the others)."""
+        if self.reason is None and has_numeric_dates(series):
+            found = order_from_values(series)
+            if found is not None:
+                self.order, self.reason = found, "values"
+
+    def _decide(self, series: pl.Series) -> None:
+        if self.reason is not None or not has_numeric_dates(series):
+            return
+        found = order_from_values(series)
+        if found is not None:
+            self.order, self.reason = found, "values"
+            return
+        lang_order, lang = self.language() if self.language is not None else (None, None)
+        shown = self.siblings() if self.siblings is not None else None
+        if shown is not None:
+            self.order, self.reason = shown, "values"  # the file's other dates tell
+            return
+        if self.layout_dayfirst is not None:
+            self.order, self.reason = ("dmy" if self.layout_dayfirst else "mdy"), "layout"
+            why = "the layout writes them so"
+        elif lang_order is not None:
+            self.order, self.reason = lang_order, "language"
+            why = f"the file is in {lang}"
+        else:
+            # No language clue: exports in "/" are mostly US tools, those in "." or "-"
+            # European.
+            dotted = not series.cast(pl.String).str.contains(r"^\s*\d{1,2}/").any()
+            self.order, self.reason = ("dmy" if dotted else "mdy"), "default"
+            why = "the separator suggests it" + ("" if dotted else " (US style)")
+        other = "mdy" if self.order == "dmy" else "dmy"
+        where = f"`{self.column}`" if self.column else "the dates"
+        self.warnings.append(
+            f"{where}: every date fits both day/month orders; read {ORDER_LABELS[self.order]} "
+            f"because {why}. If that is wrong, re-import with the other order "
+            f"({ORDER_LABELS[other]}, --date-order {other})."
+        )
+
     def _parse_general(self, series: pl.Series, sample: list[str]) -> pl.Series:
-        if not self._decided and sample:
-            guess = _guess_dayfirst(sample)
-            if guess is None and any(re.match(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]", v) for v in sample):
-                # "01/02/2024" alone cannot tell; exports in "/" are mostly
-                # US tools, those in "." or "-" European.
-                guess = not any("/" in v[:6] for v in sample)
-                self.warnings.append(
-                    "ambiguous day/month order in dates; assumed " + ("DD/MM" if guess else "MM/DD")
-                )
-            self.dayfirst = bool(guess)
-            self._decided = guess is not None or self._decided
+        self._decide(series)
         letters = any(_HAS_LETTERS.search(v.replace("T", "").replace("Z", "")) for v in sample)
         frame = pl.DataFrame({"raw": series})
         norm = frame.select(_normalise(pl.col("raw"), letters).alias("n"))["n"]
@@ -510,10 +665,13 @@ class DateParser:
 
 
 def parse_datetimes(
-    series: pl.Series, dayfirst: bool | None = None, preferred: tuple[str, ...] = ()
+    series: pl.Series,
+    dayfirst: bool | None = None,
+    preferred: tuple[str, ...] = (),
+    order: str | None = None,
 ) -> pl.Series:
     """Convenience wrapper: one-shot parse of a string Series to naive UTC."""
-    return DateParser(dayfirst=dayfirst, preferred=preferred).parse(series)
+    return DateParser(dayfirst=dayfirst, preferred=preferred, order=order).parse(series)
 
 
 _YEARLESS = re.compile(r"^\s*(?:\d{1,2}\s+[a-z]{3}|[a-z]{3}\s+\d{1,2})\s*$", re.IGNORECASE)
@@ -528,36 +686,54 @@ def looks_yearless(sample: list[str]) -> bool:
     return hits >= max(1, len(sample) // 2)
 
 
-def parse_yearless(series: pl.Series, year: int | None, today: dt.date | None = None) -> pl.Series:
-    """Year-less day+month dates in file order.
+def place_yearless(
+    series: pl.Series, year: int | None, today: dt.date | None = None
+) -> tuple[pl.Series, int | None]:
+    """Year-less day+month dates in file order, and the year given to the first row.
 
-    A month going backwards (Dec -> Jan) starts a new year.  ``year`` is the
-    year of the first row; without it the last row is placed in the current
-    year (or the previous one when it would lie in the future).
+    Files run forwards or backwards in time (the direction most steps take); a run
+    crossing New Year (December -> January forwards, January -> December backwards)
+    moves to the next (previous) year. ``year`` is the year of the first row; without
+    it, the latest one that puts no date after ``today``.
     """
     norm = pl.select(_normalise(pl.lit(series.cast(pl.String)), True)).to_series()
     probe = norm + " 2000"  # leap year so 29 Feb parses
     md = pl.select(
         pl.coalesce(_strptime(pl.lit(probe), "%b %d %Y"), _strptime(pl.lit(probe), "%d %b %Y"))
     ).to_series()
-    month = md.dt.month()
-    prev = month.fill_null(strategy="forward").shift(1)
-    roll = ((month < prev).fill_null(False)).cast(pl.Int32).cum_sum()
-    if year is None:
-        today = today or dt.date.today()
-        valid = md.drop_nulls()
-        last_roll = int(roll.filter(md.is_not_null()).tail(1).item()) if valid.len() else 0
-        last_year = today.year
-        if valid.len():
-            last = valid.tail(1).item()
-            if (last.month, last.day) > (today.month, today.day):
-                last_year -= 1
-        year = last_year - last_roll
-    years = roll + year
-    out = pl.select(
-        pl.datetime(years, md.dt.month(), md.dt.day(), time_unit="us").alias(series.name or "d")
+    frame = pl.DataFrame({"m": md.dt.month(), "d": md.dt.day()}).with_columns(
+        (pl.col("m").cast(pl.Int32) * 100 + pl.col("d").cast(pl.Int32)).alias("k")
     )
-    return out.to_series()
+    steps = frame.select(
+        (pl.col("k") - pl.col("k").forward_fill().shift(1)).alias("s"),
+        pl.col("m").forward_fill().shift(1).alias("pm"),
+        pl.col("m").alias("m"),
+    )
+    forwards_cross = ((steps["pm"] >= 11) & (steps["m"] <= 2)).fill_null(False)
+    backwards_cross = ((steps["pm"] <= 2) & (steps["m"] >= 11)).fill_null(False)
+    votes = steps["s"].filter(~(forwards_cross | backwards_cross))  # New Year steps excluded
+    backwards = int((votes < 0).sum()) > int((votes > 0).sum())
+    cross = backwards_cross if backwards else forwards_cross
+    offset = cross.fill_null(False).cast(pl.Int32).cum_sum() * (-1 if backwards else 1)
+    valid = md.is_not_null()
+    if year is None:
+        if not valid.any():
+            return pl.Series(series.name, [None] * series.len(), dtype=pl.Datetime("us")), None
+        today = today or dt.date.today()
+        last = pl.DataFrame({"o": offset, "m": frame["m"], "d": frame["d"]}).filter(valid)
+        top = last.sort(["o", "m", "d"]).tail(1).row(0)
+        year = today.year - int(top[0])
+        if (int(top[1]), int(top[2])) > (today.month, today.day):
+            year -= 1
+    out = pl.select(
+        pl.datetime(offset + year, frame["m"], frame["d"], time_unit="us").alias(series.name or "d")
+    ).to_series()
+    return out, year
+
+
+def parse_yearless(series: pl.Series, year: int | None, today: dt.date | None = None) -> pl.Series:
+    """``place_yearless`` without the year it chose."""
+    return place_yearless(series, year, today)[0]
 
 
 def snowflake_datetime_expr(col: pl.Expr) -> pl.Expr:

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from trustdash import sentiment
-from trustdash.ingest import brand_terms, lexicon_overrides, overrides_version
+from trustdash.formats import ENGINE_ERRORS
+from trustdash.ingest import (
+    RATING_SETTING,
+    brand_terms,
+    lexicon_overrides,
+    overrides_version,
+    rating_rule_on,
+)
 from trustdash.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,9 +65,27 @@ def rescore(
             updated += store.apply_scores(frame)
         if progress:
             progress((part + 1) / parts, f"Re-scoring comments: {updated:,} updated")
+    apply_rating_rule(store)  # the text scores above do not decide rated reviews
     store.refresh_all()
     store.set_setting(SETTING, version)
     return updated
+
+
+def apply_rating_rule(store: Store, enabled: bool | None = None) -> int:
+    """Relabel the stored rated comments by the workspace's rule (``enabled`` overrides
+    the setting); manual labels keep winning. Returns the number of rated comments.
+    The caller refreshes the rollups."""
+    on = rating_rule_on(store) if enabled is None else enabled
+    return store.relabel_rated(by_rating=on)
+
+
+def set_rating_rule(store: Store, enabled: bool) -> int:
+    """Turn the star-rating rule on or off: saves the setting, relabels the stored rated
+    comments and refreshes the rollups. Returns the number of rated comments."""
+    store.set_setting(RATING_SETTING, bool(enabled))
+    n = apply_rating_rule(store, enabled)
+    store.refresh_all()
+    return n
 
 
 @dataclass
@@ -94,7 +119,7 @@ def start_background(store: Store) -> Job | None:
         def run() -> None:
             try:
                 rescore(store, job.update)
-            except Exception as exc:  # keep the app alive; the page shows the problem
+            except ENGINE_ERRORS as exc:  # keep the app alive; the page shows the problem
                 log.exception("re-scoring failed")
                 job.error = str(exc)[:300]
             finally:

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trustdash import trust
-from trustdash.ingest import FileResult, ImportOptions, import_files
+import polars as pl
+
+from trustdash import demo, trust
+from trustdash.ingest import (
+    RATING_DEFAULT,
+    RATING_SETTING,
+    FileResult,
+    ImportOptions,
+    import_files,
+)
 from trustdash.store import Store
 
 log = logging.getLogger(__name__)
+
+# The importer name the demo's imports carry: how they are told apart from the user's.
+DEMO_USER = "demo"
 
 DEFAULTS: dict[str, Any] = {
     "weights_preset": "Default",
@@ -25,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "lexicon_overrides": {},
     "report_lang": "en",
     "business_hours": False,
+    RATING_SETTING: RATING_DEFAULT,  # star ratings decide review sentiment
 }
 
 
@@ -56,8 +69,6 @@ def load_demo(
     store: Store, progress: Callable[[float, str], None] | None = None
 ) -> list[FileResult]:
     """Write the demo exports and import them through the normal import path."""
-    from trustdash import demo
-
     accounts = list(store.get_setting("brand_accounts", []) or [])
     merged = list(dict.fromkeys([*accounts, *demo.DEMO_BRAND_ACCOUNTS]))
     store.set_setting("brand_accounts", merged)
@@ -68,7 +79,7 @@ def load_demo(
         # Posts first so comments can inherit their post's campaign.
         paths = sorted(paths, key=lambda p: (0 if "posts" in p.name else 1, p.name))
         results = import_files(
-            store, [(p.name, p) for p in paths], ImportOptions(user="demo"), progress
+            store, [(p.name, p) for p in paths], ImportOptions(user=DEMO_USER), progress
         )
     store.set_setting("demo_loaded", True)
     return results
@@ -76,11 +87,38 @@ def load_demo(
 
 def ensure_started(store: Store, progress: Callable[[float, str], None] | None = None) -> bool:
     """Load the demo into an empty store (first start). Returns True when it did."""
-    import os
-
     if os.environ.get("TRUSTDASH_NO_DEMO", "").strip() in {"1", "true", "yes"}:
         return False
     if not store.is_empty() or store.get_setting("demo_loaded", False):
         return False
     load_demo(store, progress)
     return True
+
+
+def demo_imports(store: Store) -> list[int]:
+    """The ids of the imports the demo workspace made."""
+    imports = store.imports()
+    if imports.is_empty():
+        return []
+    return imports.filter(pl.col("imported_by") == DEMO_USER)["id"].cast(pl.Int64).to_list()
+
+
+def remove_demo(store: Store) -> dict[str, int]:
+    """Delete exactly the demo's imports (the user's own stay) and the demo's brand
+    accounts and term. The demo is not loaded again into the emptied store."""
+    removed: dict[str, int] = {"imports": 0}
+    for import_id in demo_imports(store):
+        for table, n in store.delete_import(import_id).items():
+            removed[table] = removed.get(table, 0) + n
+        removed["imports"] += 1
+    accounts = list(store.get_setting("brand_accounts", []) or [])
+    kept = [a for a in accounts if a not in demo.DEMO_BRAND_ACCOUNTS]
+    terms = list(store.get_setting("brand_terms", []) or [])
+    if kept != accounts:
+        store.set_setting("brand_accounts", kept)
+    if demo.DEMO_BRAND in terms:
+        store.set_setting("brand_terms", [t for t in terms if t != demo.DEMO_BRAND])
+    if kept != accounts and not store.is_empty():
+        store.refresh_all()  # brand flags of the remaining comments
+    store.set_setting("demo_loaded", True)
+    return removed

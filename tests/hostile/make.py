@@ -218,6 +218,18 @@ def garbage_dates(d: Path) -> Path:
     return p
 
 
+def footer_lines(d: Path) -> Path:
+    """~1,000 rows, then a 'Total' line with a ~40 KB field and 'Exported …' footer lines
+    (unparseable dates after a long field: a polars panic in the rejection reasons)."""
+    p = d / "footer_lines.csv"
+    rows = [f"2026-06-{1 + i % 28:02d} 10:{i % 60:02d},{i},user{i},ok {i}" for i in range(1000)]
+    rows.append("Total,,," + "x" * 40_000)
+    rows.append("Exported 2026-07-01 by ListeningTool,,,")
+    rows.append("Exported by someone,,,")
+    p.write_text("date,id,author,message\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return p
+
+
 def invalid_utf8(d: Path) -> Path:
     p = d / "bad_utf8.csv"
     p.write_bytes(
@@ -308,6 +320,7 @@ SURVIVABLE: dict[str, Callable[[Path], Path]] = {
     "nul_bytes": nul_bytes,
     "garbage_dates": garbage_dates,
     "invalid_utf8": invalid_utf8,
+    "footer_lines": footer_lines,
 }
 
 

@@ -130,11 +130,17 @@ def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
-def view_link(public_url: str | None, page: str, f: Filters, lang: str) -> str | None:
-    """The hosted app's URL of ``page`` showing ``f`` (None without a public URL)."""
+def view_link(
+    public_url: str | None,
+    page: str,
+    f: Filters,
+    extra: dict[str, str] | None = None,
+) -> str | None:
+    """The hosted app's URL of ``page`` showing ``f`` and the page's own ``extra`` choices
+    (None without a public URL)."""
     if not public_url:
         return None
-    params = {**to_params(f), "lang": lang}
+    params = {**to_params(f), **(extra or {})}
     return f"{public_url.rstrip('/')}/{page}?{urlencode(params, doseq=True)}"
 
 
@@ -213,7 +219,7 @@ def build_brief(
     nums = brief_numbers(store, ov.filters, ov, lang)
     t, rt = _t(lang), _rt(lang)
     period = period_words(f.start, f.end, lang) if f.start and f.end else ""
-    link = view_link(public_url, BRIEF_PAGE, ov.filters, lang)
+    link = view_link(public_url, BRIEF_PAGE, ov.filters, {"lang": lang})
     title = t["brief_subject"].format(period=period)
     if nums["trust"] is None:
         head = f"{rt['headline']}: — ({_band(None, lang)})"
@@ -339,7 +345,10 @@ def build_alert(alert: dict[str, Any], lang: str, public_url: str | None) -> Not
     period = period_words(start, end, lang)
     kind = t.get(alert["kind"], alert["kind"])
     f = Filters(start, end, (alert["channel"],), tuple(alert.get("campaigns") or ()), "day")
-    link = view_link(public_url, COMMENTS_PAGE, f, lang)
+    # The Conversations page's own choices: its negative comments, the most negative first
+    # (its ``lang`` is the comments' language, not the message's).
+    link = view_link(public_url, COMMENTS_PAGE, f,
+                     {"sentiment": "negative", "order": "most_negative"})  # fmt: skip
     title = t["alert_subject"].format(kind=kind, channel=alert["channel"], period=period)
     fig = alert["figures"]
     if alert["kind"] == "negative spike":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from trustdash.formats import (
     youtube,
 )
 from trustdash.formats.base import (
+    ENGINE_ERRORS,
     Ctx,
     FormatDef,
     MapOptions,
@@ -60,6 +62,7 @@ from trustdash.readers import (
 
 __all__ = [
     "FORMATS",
+    "ENGINE_ERRORS",
     "BadFile",
     "FormatDef",
     "MapOptions",
@@ -69,8 +72,10 @@ __all__ = [
     "detect",
     "header_signature",
     "open_sources",
+    "Proposal",
     "preview",
     "sniff_columns",
+    "propose",
     "suggest_mapping",
 ]
 
@@ -176,6 +181,9 @@ class ParsedSource:
     snapshot: bool
     _plan: Plan | None = field(default=None, repr=False)
     _raw: RawTable | None = field(default=None, repr=False)
+    # rows of the file behind each yielded frame, in order (a daily frame has one row
+    # per date and metric): the reader appends, the consumer pops
+    batch_rows: deque[int] = field(default_factory=deque, repr=False)
 
     def frames(self, batch_rows: int = 200_000) -> Iterator[tuple[pl.DataFrame, list[Rejected]]]:
         """Canonical frames (``schema.conform`` applied) and the rows rejected
@@ -203,16 +211,28 @@ class ParsedSource:
                     continue
                 frame, rejected = map_batch(batch, plan)
                 self._collect_parser_warnings()
+                self.batch_rows.append(batch.height)
                 yield frame, rejected
+            if plan.damaged_rows:
+                self.warnings.append(
+                    f"{plan.damaged_rows:,} row(s) had an id that Excel turned into scientific "
+                    f"notation (such as '{plan.damaged_example}'): those ids were dropped and "
+                    "the rows are keyed by their content (text, author, time)."
+                )
         except BadFile:
             raise
         except (RecursionError, MemoryError) as exc:
             raise BadFile(f"{self.name}: the data is too deeply nested or too large.") from exc
-        except Exception as exc:  # never leak a raw traceback for bad bytes
+        except ENGINE_ERRORS as exc:  # never leak a raw traceback (or a Rust panic)
             raise BadFile(
                 f"{self.name}: the data could not be read ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''})."
             ) from exc
+
+    @property
+    def guessed_date_order(self) -> str | None:
+        """The day/month order used for dates that fit both (known once read)."""
+        return self._plan.guessed_order() if self._plan is not None else None
 
     def _check_field_size(self, batch: pl.DataFrame) -> None:
         assert self._plan is not None
@@ -319,7 +339,7 @@ def open_sources(
         raise
     except RecursionError as exc:
         raise BadFile(f"{name}: the data is too deeply nested to be an export.") from exc
-    except Exception as exc:  # last resort: bad bytes must never crash the caller
+    except ENGINE_ERRORS as exc:  # last resort: bad bytes must never crash the caller
         raise BadFile(
             f"{name}: could not be read ({type(exc).__name__}: {str(exc)[:200]})."
         ) from exc
@@ -489,12 +509,13 @@ def _plan_sources(raw: RawTable, options: MapOptions) -> list[ParsedSource]:
     sig = header_signature(columns)
     if sig in options.profiles:
         prof = options.profiles[sig]
-        return [
-            _user_plan(
-                raw, ctx, dict(prof.get("mapping", {})), prof.get("table"),
-                options.channel or prof.get("channel"), fmt, "profile",
-            )
-        ]  # fmt: skip
+        src = _user_plan(
+            raw, ctx, dict(prof.get("mapping", {})), prof.get("table"),
+            options.channel or prof.get("channel"), fmt, "profile",
+        )  # fmt: skip
+        if src._plan is not None and prof.get("date_order") in parsing.DATE_ORDERS:
+            src._plan.date_order = prof["date_order"]
+        return [src]
     if fmt is None:
         _raise_if_incomplete(raw)
         return [_generic_plan(raw, ctx)]
@@ -506,17 +527,85 @@ def _plan_sources(raw: RawTable, options: MapOptions) -> list[ParsedSource]:
     return out
 
 
+@dataclass
+class Proposal:
+    """A known layout the columns match only partly, with the mapping it suggests."""
+
+    fmt: FormatDef
+    table: str
+    mapping: dict[str, str]  # field -> column, for the columns the file has
+    missing: list[str]  # fields of the layout's signature that no column fills
+
+
+def _partial(columns: list[str], name: str) -> FormatDef | None:
+    """The known layout the columns belong to, with some signature column missing: its
+    anchors all present, or most of its signature (at least two columns)."""
+    normed = {norm(c) for c in columns}
+    best: FormatDef | None = None
+    best_share = 0.0
+    for fmt in FORMATS:
+        if fmt.name_pattern and not re.search(fmt.name_pattern, name, re.I):
+            continue
+        if any(has(normed, a) for a in fmt.absent):
+            continue
+        present = sum(1 for s in fmt.signature if has(normed, s))
+        if present == len(fmt.signature):
+            continue  # a full match is a detection, not a proposal
+        anchored = bool(fmt.anchors) and all(has(normed, a) for a in fmt.anchors)
+        share = present / max(len(fmt.signature), 1)
+        if anchored or (present >= 2 and share >= 0.5):
+            if share + anchored > best_share:
+                best, best_share = fmt, share + anchored
+    return best
+
+
+def propose(columns: list[str], name: str = "") -> Proposal | None:
+    """The mapping of the known layout that ``columns`` match partly (a renamed or missing
+    column), completed by column-name synonyms: what the mapping wizard pre-fills."""
+    fmt = _partial(columns, name)
+    if fmt is None:
+        return None
+    mapping = {f: c for f, c in fmt.resolve_mapping(columns).items() if c in columns}
+    table, generic_map = suggest_mapping(columns)
+    if table == fmt.table:
+        used = set(mapping.values())
+        for fld, col in generic_map.items():
+            if fld not in mapping and col not in used and fld in schema.FIELDS[fmt.table]:
+                mapping[fld] = col
+                used.add(col)
+    required = schema.REQUIRED.get(fmt.table, ())
+    missing = [f for f in required if f not in mapping and f in schema.FIELDS[fmt.table]]
+    return Proposal(fmt=fmt, table=fmt.table, mapping=mapping, missing=missing)
+
+
+def _field_of(normed_name: str, fmt: FormatDef) -> str | None:
+    alts = set(normed_name.split("|"))
+    for fld, cands in fmt.mapping.items():
+        if any(norm(c) in alts for c in cands):
+            return fld
+    return None
+
+
 def _raise_if_incomplete(raw: RawTable) -> None:
     normed = {norm(c) for c in raw.columns}
     for fmt in FORMATS:
         if fmt.anchors and all(has(normed, a) for a in fmt.anchors):
             if fmt.name_pattern and not re.search(fmt.name_pattern, raw.name, re.I):
                 continue
-            missing = [s.split("|")[0] for s in fmt.signature if not has(normed, s)]
+            missing = [s for s in fmt.signature if not has(normed, s)]
             if missing:
-                label = _display(missing[0], fmt)
+                label = _display(missing[0].split("|")[0], fmt)
+                fld = _field_of(missing[0], fmt)
+                how = (
+                    f"; map the column that holds it (--map {fld}=COLUMN, or in the mapping "
+                    "proposed on the Import page)"
+                    if fld
+                    else ""
+                )
+                shown = ", ".join(raw.columns[:30])
                 raise BadFile(
-                    f"{raw.name}: looks like a {fmt.label} but the `{label}` column is missing."
+                    f"{raw.name}: looks like a {fmt.label} but the `{label}` column is missing"
+                    f"{how}. Columns seen: {shown}"
                 )
 
 
@@ -557,10 +646,8 @@ def _yearless_setup(plan: Plan, date_col: str | None) -> None:
         year = parsing.year_from_name(plan.ctx.name)
         if year:
             plan.year = year
-            plan.ctx.warnings.append(f"year taken from file name: {year}")
-        else:
             plan.ctx.warnings.append(
-                "dates have no year; assumed the most recent year (set the year to override)"
+                f"dates have no year; year taken from file name: {year} (set the year if wrong)"
             )
 
 

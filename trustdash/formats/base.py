@@ -3,15 +3,28 @@ the engine that turns a batch of raw string cells into canonical rows."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
+from polars.exceptions import PanicException
 
 from trustdash import parsing, schema
 from trustdash.readers import ROW_INDEX, RawTable
+
+# Errors of the dataframe engine on bad input: polars' Rust panics surface as
+# ``PanicException``, a ``BaseException`` that ``except Exception`` does not catch.
+ENGINE_ERRORS: tuple[type[BaseException], ...] = (Exception, PanicException)
+
+
+def reason_expr(prefix: str, value: pl.Expr, suffix: str = "") -> pl.Expr:
+    """``prefix'value'suffix`` per row (``concat_str``: ``pl.format`` panics on filtered
+    multi-chunk string columns)."""
+    parts = [pl.lit(prefix + "'"), value.cast(pl.String).fill_null(""), pl.lit("'" + suffix)]
+    return pl.concat_str(parts)
 
 
 def norm(name: str) -> str:
@@ -41,6 +54,7 @@ class MapOptions:
     channel: str | None = None
     campaign: str | None = None
     year: int | None = None
+    date_order: str | None = None  # "dmy", "mdy" or "ymd"; None: decided per column
     profiles: dict[str, dict] = field(default_factory=dict)
     max_rows: int | None = None
     max_columns: int = 2000
@@ -169,6 +183,23 @@ class Plan:
     parsers: dict[str, parsing.DateParser] = field(default_factory=dict)
     yearless: bool = False
     year: int | None = None
+    date_order: str | None = None  # a saved profile's order (the user's option wins)
+    damaged_rows: int = 0  # rows whose ids Excel wrote in scientific notation
+    damaged_example: str | None = None
+    _language: tuple[str | None, str | None] | None = None
+
+    def language(self) -> tuple[str | None, str | None]:
+        """(date order, language) of the file's column names and texts."""
+        if self._language is None:
+            table = self.ctx.table
+            texts: list[str] = []
+            col = self.mapping.get("text")
+            if col is not None:
+                head = table.head(200)
+                if col in head.columns:
+                    texts = [v for v in head[col].to_list() if isinstance(v, str)]
+            self._language = parsing.language_order(table.columns, texts)
+        return self._language
 
     def parser(self, fld: str) -> parsing.DateParser:
         if fld not in self.parsers:
@@ -176,8 +207,26 @@ class Plan:
             self.parsers[fld] = parsing.DateParser(
                 dayfirst=fmt.dayfirst if fmt else None,
                 preferred=fmt.date_formats if fmt else (),
+                order=self.options.date_order or self.date_order,
+                language=self.language,
+                column=self.mapping.get(fld, fld),
+                siblings=self.order_shown,
             )
         return self.parsers[fld]
+
+    def order_shown(self) -> str | None:
+        """The day/month order a date column of this file showed by its own values."""
+        for p in self.parsers.values():
+            if p.reason == "values":
+                return p.order
+        return None
+
+    def guessed_order(self) -> str | None:
+        """The day/month order used where every date was ambiguous, else None."""
+        for p in self.parsers.values():
+            if p.guessed:
+                return p.order
+        return None
 
 
 def _raw_dicts(df: pl.DataFrame, columns: list[str]) -> list[tuple[int, dict[str, str | None]]]:
@@ -200,7 +249,14 @@ def map_batch(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
 def _parse_dates(batch: pl.DataFrame, col: str, plan: Plan, fld: str) -> pl.Series:
     series = batch[col].cast(pl.String)
     if plan.yearless:
-        return parsing.parse_yearless(series, plan.year)
+        out, year = parsing.place_yearless(series, plan.year)
+        if plan.year is None and year is not None:
+            plan.year = year
+            plan.ctx.warnings.append(
+                f"dates have no year: the first one placed in {year}, the latest year that puts "
+                "no date in the future; set the year (--year) if that is wrong"
+            )
+        return out
     return plan.parser(fld).parse(series)
 
 
@@ -208,7 +264,13 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
     fields = schema.FIELDS[plan.table]
     invert = set(plan.fmt.invert) if plan.fmt else set()
     invert |= {f for f, c in plan.mapping.items() if norm(c) in ("inbound", "is inbound")}
+    if not plan.yearless:
+        for fld in DATETIME_FIELDS:
+            col = plan.mapping.get(fld)
+            if col is not None and col in batch.columns:
+                plan.parser(fld).observe(batch[col].cast(pl.String))
     out: dict[str, pl.Series | pl.Expr] = {}
+    damaged: pl.Series | None = None  # rows with an id Excel wrote in scientific notation
     exprs: list[pl.Expr] = []
     checks: list[tuple[pl.Expr, pl.Expr]] = []  # (bad row mask, reason)
     for fld, col in plan.mapping.items():
@@ -217,18 +279,23 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
         c = pl.col(col)
         dtype = fields[fld]
         if fld in ID_FIELDS:
-            out[fld] = parsing.parse_ids(batch[col]).alias(fld)
-            checks.append(
-                (
-                    parsing.sci_id_mask(c),
-                    pl.format("{}: id damaged by Excel (scientific notation) '{}'", pl.lit(fld), c),
-                )
-            )
+            ids = parsing.parse_ids(batch[col])
+            broken = batch.select(parsing.sci_id_mask(c).alias("m")).to_series()
+            if broken.any():
+                # The digits are gone for good: the id is dropped, the row kept and keyed
+                # by its content (comments) or a hash of it (posts).
+                damaged = broken if damaged is None else damaged | broken
+                if plan.damaged_example is None:
+                    plan.damaged_example = str(batch[col].filter(broken)[0]).strip()
+                ids = pl.select(
+                    pl.when(pl.lit(broken)).then(None).otherwise(pl.lit(ids)).alias(fld)
+                ).to_series()
+            out[fld] = ids.alias(fld)
         elif fld in DATETIME_FIELDS:
             parsed = _parse_dates(batch, col, plan, fld)
             out[fld] = parsed.alias(fld)
             bad = pl.lit(parsed).is_null() & parsing.null_if_empty(c).is_not_null()
-            checks.append((bad, pl.format("{}: '{}' is not a date", pl.lit(fld), c)))
+            checks.append((bad, reason_expr(f"{fld}: ", c, " is not a date")))
         elif fld == "channel":
             out[fld] = parsing.via_unique(batch[col], channel_expr(pl.col("v"))).alias(fld)
         elif fld == "campaign":
@@ -261,13 +328,18 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             frame = frame.with_columns(pl.lit(plan.options.campaign).alias("campaign"))
     if plan.fmt and plan.fmt.finish:
         frame = plan.fmt.finish(frame, plan.ctx)
+    if damaged is not None:
+        plan.damaged_rows += int(damaged.sum())
+        if plan.table == "posts" and "post_id" in frame.columns:
+            frame = _content_post_ids(frame)
     # rejections: first failing check per row, then missing required fields
     for req in schema.REQUIRED[plan.table]:
         if req in frame.columns:
             missing = pl.lit(frame[req]).is_null()
         else:
             missing = pl.lit(True)
-        checks.append((missing, pl.lit(f"{req}: missing")))
+        why = MISSING_REASONS.get(req, f"{req}: missing")
+        checks.append((missing, pl.lit(why)))
     rejected: list[Rejected] = []
     if checks:
         # masks on every row (cheap); reasons formatted only for the failing rows
@@ -276,7 +348,7 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
         )
         bad_mask = masks.select(pl.any_horizontal(pl.all())).to_series()
         if bad_mask.any():
-            bad = pl.concat([batch, masks], how="horizontal").filter(bad_mask)
+            bad = pl.concat([batch, masks], how="horizontal").filter(bad_mask).rechunk()
             whys = bad.select(
                 pl.coalesce(
                     [pl.when(pl.col(f"__m{i}")).then(msg) for i, (_, msg) in enumerate(checks)]
@@ -289,10 +361,40 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
     return schema.conform(frame, plan.table), rejected
 
 
+MISSING_REASONS = {
+    "created_at": "created_at: missing, the row cannot be placed in time",
+    "date": "date: missing, the row cannot be placed in time",
+}
+
+
+def _content_post_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """Posts whose id was lost get one made of their content (time, text, link), so the
+    same post in two exports is stored once."""
+    need = frame["post_id"].is_null()
+    if not need.any():
+        return frame
+    parts = [c for c in ("created_at", "text", "url", "post_type") if c in frame.columns]
+    if not parts:
+        return frame
+    keys = frame.filter(need).select(
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in parts], separator="\x1f")
+    ).to_series()
+    made = [
+        "h:" + hashlib.blake2b(k.encode("utf-8", "replace"), digest_size=12).hexdigest()
+        for k in keys.to_list()
+    ]
+    ids = frame["post_id"].to_list()
+    it = iter(made)
+    for i, flag in enumerate(need.to_list()):
+        if flag:
+            ids[i] = next(it)
+    return frame.with_columns(pl.Series("post_id", ids, dtype=pl.String))
+
+
 def _shorten_reason(why: str) -> str:
-    m = re.match(r"^(.*?)'(.*)'$", why, re.S)
+    m = re.match(r"^(.*?)'(.*)'([^']*)$", why, re.S)
     if m:
-        return f"{m.group(1)}'{_preview(m.group(2))}'"
+        return f"{m.group(1)}'{_preview(m.group(2))}'{m.group(3)}"
     return why
 
 
@@ -305,8 +407,8 @@ def _map_daily(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Reje
     raw_date = batch.select(parsing.null_if_empty(pl.col(date_col))).to_series()
     bad = parsed.is_null()
     if bad.any():
-        reason = pl.when(raw_date.is_null()).then(pl.lit("date: missing"))
-        reason = reason.otherwise(pl.format("date: '{}' is not a date", pl.lit(raw_date)))
+        reason = pl.when(raw_date.is_null()).then(pl.lit(MISSING_REASONS["date"]))
+        reason = reason.otherwise(reason_expr("date: ", pl.lit(raw_date), " is not a date"))
         whys = batch.select(reason.alias("r")).filter(bad)["r"].to_list()
         raws = _raw_dicts(batch.filter(bad), plan.ctx.table.columns)
         rejected = [

@@ -1,6 +1,6 @@
 """Review sites: Trustpilot (API JSON, scraped and business CSV/XLSX), Google
-Business Profile reviews JSON and insights CSV (per-location metrics).  The brand's inline reply is kept in
-reply_text/replied_at; ingest turns it into a reply row."""
+Business Profile reviews JSON and insights CSV (per-location metrics). The brand's inline
+reply is kept in reply_text/replied_at: a dated reply is the review's first brand reply."""
 
 from __future__ import annotations
 
@@ -75,12 +75,29 @@ TRUSTPILOT_JSON = FormatDef(
     finish=_rating_only,
 )
 
+# Column names across versions of Trustpilot exports (business download, scraped tables).
+_TP_CREATED = (
+    "Review Created Date (UTC)", "Review Created Date", "Review Created (UTC)",
+    "Review Created At", "Review Created", "Review Date (UTC)", "Review Date",
+    "Date Created", "Created At (UTC)", "Created At",
+)  # fmt: skip
+_TP_STARS = ("Review Stars", "Stars", "Review Rating", "Star Rating")
+_TP_REPLIED = ("Company Reply Date (UTC)", "Company Reply Date", "Reply Date (UTC)", "Reply Date")
+
+
+def _alts(names: tuple[str, ...]) -> str:
+    return "|".join(norm(n) for n in names)
+
+
 TRUSTPILOT_SCRAPED = FormatDef(
     id="trustpilot_reviews_table",
     label="Trustpilot reviews table",
     table="comments",
     channel="trustpilot",
-    signature=("review id", "review text", "rating", "review time"),
+    signature=(
+        "review id", "review text", "rating|stars",
+        "review time|review date|published date|review published at",
+    ),  # fmt: skip
     optional=(
         "review title",
         "reply text",
@@ -92,8 +109,8 @@ TRUSTPILOT_SCRAPED = FormatDef(
     mapping={
         "comment_id": ("Review ID",),
         "text": ("__tp_text",),
-        "rating": ("Rating",),
-        "created_at": ("Review Time",),
+        "rating": ("Rating", "Stars"),
+        "created_at": ("Review Time", "Review Date", "Published Date", "Review Published At"),
         "author": ("Consumer Name", "Name"),
         "reply_text": ("Reply Text",),
         "replied_at": ("Reply Time", "Reply Date"),
@@ -110,27 +127,27 @@ TRUSTPILOT_BUSINESS = FormatDef(
     label="Trustpilot Business reviews export",
     table="comments",
     channel="trustpilot",
-    signature=("review id", "review created date (utc)", "review stars"),
+    signature=("review id", _alts(_TP_CREATED), _alts(_TP_STARS)),
     optional=(
         "review title",
         "review content",
         "reply content",
-        "company reply date (utc)",
+        _alts(_TP_REPLIED),
         "review language",
     ),  # fmt: skip
-    anchors=("review id", "review stars"),
+    anchors=("review id", _alts(_TP_STARS) + "|review content"),
     mapping={
         "comment_id": ("Review ID",),
         "text": ("__tp_text",),
-        "rating": ("Review Stars",),
-        "created_at": ("Review Created Date (UTC)",),
-        "author": ("Review Consumer Name", "Consumer Name"),
-        "reply_text": ("Reply Content",),
-        "replied_at": ("Company Reply Date (UTC)",),
-        "lang": ("Review Language",),
+        "rating": _TP_STARS,
+        "created_at": _TP_CREATED,
+        "author": ("Review Consumer Name", "Consumer Name", "Reviewer Name"),
+        "reply_text": ("Reply Content", "Company Reply", "Reply Text"),
+        "replied_at": _TP_REPLIED,
+        "lang": ("Review Language", "Language"),
     },
     derived=("__tp_text",),
-    prepare=_title_and_text(("review title",), ("review content",)),
+    prepare=_title_and_text(("review title",), ("review content", "review text", "review body")),
     finish=_rating_only,
 )
 

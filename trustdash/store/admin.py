@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,22 @@ import polars as pl
 from trustdash.store.db import StoreError, now, retry_on_conflict
 from trustdash.store.derived import DerivedData, apply_post_campaign_rules, refresh_derived
 from trustdash.store.schema import BACKUP_TABLES, DERIVED_TABLES, Schema
+
+# Rated comments: the automatic label from the stars, or from the text's cached score.
+_BY_RATING = """UPDATE comments AS c SET
+    model_label = CASE WHEN c.rating >= 4 THEN 'positive' WHEN c.rating <= 2 THEN 'negative'
+                       ELSE 'neutral' END,
+    model_polarity = round((c.rating - 3.0) / 2.0, 2)
+  WHERE c.rating BETWEEN 1 AND 5"""
+_BY_TEXT = """UPDATE comments AS c SET
+    model_label = coalesce((SELECT k.label FROM sentiment_cache k
+                            WHERE k.text_key = c.text_key LIMIT 1), 'neutral'),
+    model_polarity = coalesce((SELECT k.polarity FROM sentiment_cache k
+                               WHERE k.text_key = c.text_key LIMIT 1), 0.0)
+  WHERE c.rating BETWEEN 1 AND 5"""
+_EFFECTIVE = """UPDATE comments AS c SET label = c.model_label, polarity = c.model_polarity
+  WHERE c.rating BETWEEN 1 AND 5 AND NOT EXISTS (SELECT 1 FROM label_overrides o
+    WHERE o.channel = c.channel AND o.row_key = c.row_key)"""
 
 
 class Admin(Schema, DerivedData):
@@ -148,6 +164,94 @@ class Admin(Schema, DerivedData):
                 [channel, row_key],
             )
             refresh_derived(cur, [channel])
+
+    @retry_on_conflict
+    def relabel_rated(self, *, by_rating: bool) -> int:
+        """Relabel the stored rated comments (1 to 5 stars): the automatic label is the
+        rating's (4–5 positive, 3 neutral, 1–2 negative, polarity ``(stars − 3) / 2``) when
+        ``by_rating``, else the text's cached score (neutral when the text was never
+        scored); the shown label follows unless a person set it. Returns the number of
+        rated comments; the caller refreshes the rollups."""
+        with self.transaction() as cur:
+            res = cur.execute(_BY_RATING if by_rating else _BY_TEXT).fetchone()
+            cur.execute(_EFFECTIVE)
+        return int(res[0]) if res else 0
+
+    # -- corrections in bulk ----------------------------------------------------------------
+    def same_text_rows(self, channel: str, row_key: str) -> list[tuple[str, str]]:
+        """(channel, row_key) of every audience comment whose text equals this comment's."""
+        rows = self.rows(
+            """SELECT c.channel, c.row_key FROM comments c JOIN comments t
+                 ON coalesce(c.text, '') = coalesce(t.text, '')
+               WHERE t.channel = ? AND t.row_key = ? AND NOT c.is_brand
+               ORDER BY c.channel, c.row_key""",
+            [channel, row_key],
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    @retry_on_conflict
+    def set_labels(
+        self, keys: Sequence[tuple[str, str]], label: str | None, user: str | None = None
+    ) -> int:
+        """Label comments by hand in one transaction; ``None`` gives them back to the scorer.
+
+        A comment labelled positive or neutral is not counted as a complaint; labelled
+        negative or given back to the scorer, it takes the scorer's complaint flag again.
+        Returns the number of comments changed."""
+        polarity = {"positive": 0.5, "neutral": 0.0, "negative": -0.5, None: None}[label]
+        pairs = list(dict.fromkeys((str(c), str(k)) for c, k in keys))
+        if not pairs:
+            return 0
+        picked = pl.DataFrame(
+            {"channel": [c for c, _ in pairs], "row_key": [k for _, k in pairs]},
+            schema={"channel": pl.String, "row_key": pl.String},
+        )
+        with self.transaction() as cur:
+            cur.register("relabel_keys", picked.to_arrow())
+            try:
+                cur.execute(
+                    """DELETE FROM label_overrides o WHERE EXISTS (SELECT 1 FROM relabel_keys k
+                         WHERE k.channel = o.channel AND k.row_key = o.row_key)"""
+                )
+                if label is not None:
+                    cur.execute(
+                        "INSERT INTO label_overrides SELECT channel, row_key, ?, ?, ?, ? "
+                        "FROM relabel_keys",
+                        [label, polarity, user, now()],
+                    )
+                # The scorer's complaint flag per comment, from the score cache by text.
+                cur.execute(
+                    """CREATE TEMP TABLE relabel_rows AS
+                       SELECT c.channel, c.row_key, coalesce(s.is_complaint, c.is_complaint)
+                                AS scorer_complaint
+                       FROM comments c JOIN relabel_keys k USING (channel, row_key)
+                       LEFT JOIN (SELECT DISTINCT ON (text_key) text_key, is_complaint
+                                  FROM sentiment_cache) s ON s.text_key = c.text_key"""
+                )
+            finally:
+                cur.unregister("relabel_keys")
+            try:
+                if label is None:
+                    res = cur.execute(
+                        """UPDATE comments AS c SET label = c.model_label,
+                             polarity = c.model_polarity, is_complaint = r.scorer_complaint
+                           FROM relabel_rows r
+                           WHERE c.channel = r.channel AND c.row_key = r.row_key"""
+                    ).fetchone()
+                else:
+                    res = cur.execute(
+                        """UPDATE comments AS c SET label = ?, polarity = ?,
+                             is_complaint = CASE WHEN ? = 'negative' THEN r.scorer_complaint
+                                                 ELSE false END
+                           FROM relabel_rows r
+                           WHERE c.channel = r.channel AND c.row_key = r.row_key""",
+                        [label, polarity, label],
+                    ).fetchone()
+            finally:
+                cur.execute("DROP TABLE IF EXISTS relabel_rows")
+            refresh_derived(cur, sorted({c for c, _ in pairs}))
+        return int(res[0]) if res else 0
+
 
     def label_overrides(self) -> pl.DataFrame:
         return self.frame(

@@ -345,6 +345,25 @@ class ImportBatch:
         self.counts.duplicates += frame.height - inserted - updated
 
     @_journaled
+    def set_warnings(self, warnings: Sequence[str]) -> None:
+        """The import record's warnings (notes found while reading the file)."""
+        self.cur.execute(
+            "UPDATE imports SET warnings = ? WHERE id = ?",
+            [json.dumps(list(warnings)), self.import_id],
+        )
+
+    def stored_daily_values(
+        self, channels: Sequence[str], start: Any, end: Any
+    ) -> pl.DataFrame:
+        """The stored daily metrics of ``channels`` between two dates (``channel``, ``date``,
+        ``metric``, ``stored``), as this import's transaction sees them."""
+        return self.cur.execute(
+            "SELECT channel, date, metric, value AS stored FROM daily_metrics "
+            "WHERE list_contains(?, channel) AND date BETWEEN ? AND ?",
+            [list(channels), start, end],
+        ).pl()
+
+    @_journaled
     def add_rejected(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Rejected rows as (row number, reason, raw JSON)."""
         if not rows:

@@ -39,6 +39,12 @@ _NOTABLE_PER_DAY = 3
 ACTIONABLE = "(is_question OR is_complaint OR label = 'negative')"
 ANSWERED = "first_reply_at IS NOT NULL"
 BRAND_REPLY = "is_brand AND NOT coalesce(is_automated, false)"
+# An inline reply (a review site's answer on the review itself, with its date) is a brand
+# reply too; dated before the review, it is no response time (see _refresh_reply_links).
+INLINE_REPLY = "NOT is_brand AND replied_at IS NOT NULL"
+# The version of these definitions: a store derived under another one is derived again
+# when it is opened (settings key DERIVED_VERSION_KEY).
+DERIVED_VERSION = 3
 
 # Bucket columns come from a whitelist.
 _ROLLUP_SELECT = (
@@ -58,7 +64,7 @@ _ROLLUP_SELECT = (
         for h, col in BUCKET_COL.items()
     )
     + f""",
-    count(*) FILTER (WHERE {BRAND_REPLY}) AS brand_replies,
+    count(*) FILTER (WHERE {BRAND_REPLY} OR ({INLINE_REPLY})) AS brand_replies,
     count(*) FILTER (WHERE NOT is_brand AND lang = 'en') AS n_en,
     count(*) FILTER (WHERE NOT is_brand AND lang = 'fr') AS n_fr,
     count(*) FILTER (WHERE NOT is_brand AND lang NOT IN ('en', 'fr')) AS n_other,
@@ -143,7 +149,8 @@ def _refresh_reply_links(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> No
 
     The reply is the earliest of: the first brand reply by parent id, else the next
     brand comment without parent in the same post's thread order; and the inline reply
-    time (reviews) when earlier. Rows that lose their reply are reset to NULL.
+    time (reviews) when earlier, unless dated before the comment. Rows that lose their
+    reply are reset to NULL.
     """
     cur.execute(
         """UPDATE comments AS c SET first_reply_at = r.v FROM (
@@ -178,6 +185,7 @@ def _refresh_reply_links(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> No
                UNION ALL
                SELECT channel, row_key, NULL, NULL, replied_at FROM comments
                WHERE channel IN (SELECT unnest($1)) AND replied_at IS NOT NULL
+                 AND replied_at >= created_at
                UNION ALL
                SELECT channel, row_key, NULL, NULL, NULL FROM comments
                WHERE channel IN (SELECT unnest($1)) AND first_reply_at IS NOT NULL)

@@ -16,7 +16,13 @@ from trustdash.store.db import (
     now,
     retry_on_conflict,
 )
-from trustdash.store.derived import BUCKET_COL, CHANNEL_SUMS, ROLLUP_COUNTS, refresh_derived
+from trustdash.store.derived import (
+    BUCKET_COL,
+    CHANNEL_SUMS,
+    DERIVED_VERSION,
+    ROLLUP_COUNTS,
+    refresh_derived,
+)
 
 EXPORT_TABLES = ("comments", "posts", "daily_metrics", "imports", "rejected_rows")
 # Tables a backup holds (restored in this order), and those recomputed after a restore.
@@ -25,6 +31,8 @@ BACKUP_TABLES = (
     "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
     "subscriptions", "deliveries",
 )  # fmt: skip
+# The settings row holding the version of the derived tables' definitions (hidden).
+DERIVED_VERSION_KEY = ID_KEY_PREFIX + "derived_version"
 DERIVED_TABLES = ("daily_rollup", "channel_rollup", "post_sentiment", "notable_comments")
 
 SCHEMA_VERSION = 4
@@ -174,11 +182,18 @@ class Schema(Database):
                     "INSERT INTO schema_version VALUES (?, ?)", [version, now()]
                 )
                 steps += 1
-            if 0 < have < 2 <= SCHEMA_VERSION:
-                # Version 2 added a derived table: fill it for the data already stored.
+            # Derived tables follow their definitions: a store derived under other ones
+            # (or before a derived table existed) is derived again.
+            derived = cur.execute(
+                "SELECT value FROM settings WHERE key = ?", [DERIVED_VERSION_KEY]
+            ).fetchone()
+            if derived is None or derived[0] != str(DERIVED_VERSION):
                 chans = [r[0] for r in cur.execute("SELECT DISTINCT channel FROM comments")
                          .fetchall()]  # fmt: skip
                 refresh_derived(cur, chans)
+                cur.execute("DELETE FROM settings WHERE key = ?", [DERIVED_VERSION_KEY])
+                cur.execute("INSERT INTO settings VALUES (?, ?)",
+                            [DERIVED_VERSION_KEY, str(DERIVED_VERSION)])  # fmt: skip
             if self.backend == "ducklake":
                 # Id counters must exist as committed rows before any claim (Database.new_id).
                 for key in (*(ID_KEY_PREFIX + t for t in ID_TABLES), IMPORT_GUARD_KEY,

@@ -26,7 +26,10 @@ channel-equal), never counted as zero:
   counted in any total's Act or R.
 * **S4, S5** come from posts: a channel without posts contributes no post to a total's
   percentiles.
-* **S6** needs 4 weeks with polar comments in its 12-week window.
+* **S6** needs 4 weeks with polar comments in its 12-week window. A brand total (the
+  brand, a brand period) is the mean of its channels' S6 where measurable, weighted by
+  their polar comments (:func:`brand_consistency`); a campaign's comes from its own
+  weekly series.
 """
 
 from __future__ import annotations
@@ -340,6 +343,22 @@ def s6_from_windows(pos: np.ndarray, neg: np.ndarray, m: float, mu: float) -> np
     )
     s6 = (1.0 - np.minimum(1.0, sd / 0.5)) * (1.0 - 0.1 * np.minimum(5, spikes))
     return np.where(weeks >= 4, s6, np.nan)
+
+
+def brand_consistency(channel_s6: np.ndarray, polar: np.ndarray) -> np.ndarray:
+    """S6 of a total across channels (brand, or a brand period): per row,
+    ``Σ_k n_k·S6_k / Σ_k n_k`` over the channels ``k`` where S6 is measurable, ``n_k``
+    the channel's polar comments in the row's 12 weeks; NaN where no channel's S6 is.
+
+    Pooling the channels' weeks first would smooth their noise away and make the brand
+    look steadier than every channel it is made of.
+    """
+    ok = ~np.isnan(channel_s6) & (polar > 0)
+    weight = np.where(ok, polar, 0.0)
+    total = weight.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (weight * np.nan_to_num(channel_s6)).sum(axis=1) / total
+    return np.where(total > 0, mean, np.nan)
 
 
 def _spike_weeks(share: np.ndarray, neg: np.ndarray) -> int:

@@ -296,8 +296,11 @@ def score(
 
     values = np.concatenate([s_prop, fixed], axis=1)  # (G, 6)
     values[:, 2] = np.where(reply, values[:, 2], np.nan)
+    # Without an audience comment there is nothing to score: the proportions would be
+    # their priors alone, so the group has no score (its post components stay shown).
     has_comments = (n_raw > 0) | (pos + neg > 0) | (aud > 0) | (act > 0)
-    no_data = ~has_comments & np.all(np.isnan(fixed), axis=1)
+    values[~has_comments, :3] = np.nan
+    no_data = ~has_comments
 
     w = np.array([norm_weights(settings.weights)[k] for k in COMPONENTS])
     avail = ~np.isnan(values) & (w > 0)
@@ -515,7 +518,7 @@ def _ranks(scored: Scored, insufficient: np.ndarray) -> list[int | None]:
     g = len(scored.groups)
     rows = np.flatnonzero(scored.scored)
     parts = list(scored.partition) if scored.partition is not None else [None] * g
-    # lexsort: the last key is the primary one; it is stable, as sorted() was.
+    # lexsort: the last key is the primary one; it is stable (equal keys keep their order).
     order = rows[
         np.lexsort(
             (

@@ -9,16 +9,24 @@ sidebar and keeps them in the URL. Deep links to ``pages/`` can run without
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 import streamlit as st
 
 from trustdash import config, inbox, rescoring
 from trustdash.delivery import handoff
-from trustdash.filters import NO_CAMPAIGN, Filters, default_window, from_params, to_params
+from trustdash.filters import (
+    NO_CAMPAIGN,
+    OPEN_KEY,
+    PAGE_KEYS,
+    Filters,
+    default_window,
+    from_params,
+    to_params,
+)
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
 from trustdash.ui.auth import Access, enforce
+from trustdash.ui.share import share_link
 from trustdash.ui.text import md_escape, nav_link
 from trustdash.workspace import ensure_started
 
@@ -138,7 +146,11 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
     channels = store.channels()
     campaigns = store.campaigns()
     lo, hi = store.date_bounds()
-    if "td_f" not in ss:
+    # A link that opens another view (a drill-down) replaces the session's filters.
+    opened = "td_f" in ss and OPEN_KEY in st.query_params
+    if "td_f" not in ss or opened:
+        for k in ("td_w_dates", "td_w_channels", "td_w_campaigns", "td_w_gran"):
+            ss.pop(k, None)
         raw = {k: st.query_params.get_all(k) for k in ("channel", "campaign")}
         for k in ("from", "to", "gran"):
             if k in st.query_params:
@@ -200,18 +212,8 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
         )
     ss["td_f"] = f
     params = to_params(f)
-    # A brief's language rides along in the URL (links in emailed briefs carry it).
-    if st.query_params.get("lang") in ("en", "fr"):
-        params["lang"] = st.query_params["lang"]
-    st.query_params.from_dict(params)
-    with st.sidebar:
-        base = st.context.url or ""
-        if base and base.count("/") == 2:  # http://host:port → http://host:port/
-            base += "/"
-        link = (base + "?" + urlencode(params, doseq=True)) if base else "?" + urlencode(
-            params, doseq=True
-        )
-        with st.popover("🔗 Copy share link", width="stretch"):
-            st.caption("This link opens this page with the same filters (login still applies).")
-            st.code(link, language=None)
+    # The page's own choices (see trustdash.ui.share) stay in the URL beside the filters.
+    kept = {k: st.query_params.get_all(k) for k in PAGE_KEYS if k in st.query_params}
+    st.query_params.from_dict({**params, **kept})
+    share_link(params)
     return f

@@ -13,7 +13,8 @@ from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape
-from trustdash.workspace import setting, trust_settings
+from trustdash.ui.widgets import show_table
+from trustdash.workspace import RATING_SETTING, setting, trust_settings
 
 
 def settings_view(ctx: PageContext) -> None:
@@ -37,6 +38,7 @@ def settings_view(ctx: PageContext) -> None:
         lex = _lexicon_overrides_section(store, read_only)
         lang = _report_language_section(store, read_only)
         _save_brand(store, accounts, terms, lex, lang, read_only)
+        _rating_rule_block(store, read_only)
     with tab_campaigns:
         _campaign_rules_section(store, read_only)
     with tab_notes:
@@ -199,7 +201,7 @@ def _save_brand(
 def _campaign_rules_section(store: Store, read_only: bool) -> None:
     rules = store.campaign_rules()
     if rules.height:
-        st.dataframe(rules, hide_index=True)
+        show_table(rules, hide_index=True)
     else:
         st.caption("No rules yet. Rules assign a campaign to existing and future data.")
     with st.form("rule_form", clear_on_submit=True):
@@ -230,7 +232,7 @@ def _campaign_rules_section(store: Store, read_only: bool) -> None:
 def _annotations_section(store: Store, read_only: bool) -> None:
     notes = store.annotations()
     if notes.height:
-        st.dataframe(notes, hide_index=True)
+        show_table(notes, hide_index=True)
     with st.form("note_form", clear_on_submit=True):
         c1, c2, c3 = st.columns([1, 1, 3])
         day = c1.date_input("Date", value=dt.date.today())
@@ -250,7 +252,7 @@ def _privacy_section(store: Store, read_only: bool) -> None:
     """Table counts for everyone; pseudonymisation, forgetting an author and deleting a
     channel for editors."""
     counts = store.table_counts()
-    st.dataframe(pl.DataFrame([counts]), hide_index=True)
+    show_table(pl.DataFrame([counts]), hide_index=True)
     if read_only:
         return
     st.markdown("**Pseudonymise authors at import**")
@@ -404,3 +406,20 @@ def _delivery_log_section(store: Store) -> None:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _rating_rule_block(store: Store, read_only: bool) -> None:
+    """Star ratings decide review sentiment (on by default); switching relabels the
+    stored rated reviews and refreshes the dashboards."""
+    st.markdown("**Reviews with a star rating**")
+    current = bool(setting(store, RATING_SETTING))
+    on = st.checkbox(
+        "The rating decides the sentiment (4–5 stars positive, 3 neutral, 1–2 negative); "
+        "the text decides only where there is no rating",
+        value=current, key="set_rating_rule", disabled=read_only,
+    )  # fmt: skip
+    if on != current and not read_only:
+        with st.spinner("Relabelling rated reviews…"):
+            n = rescoring.set_rating_rule(store, on)
+        st.cache_data.clear()
+        st.success(f"Saved: {n:,} rated review(s) relabelled.")

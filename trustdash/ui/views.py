@@ -6,10 +6,22 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from trustdash import analysis, charts, report, trust
-from trustdash.filters import NO_CAMPAIGN
+from trustdash import analysis, charts, corrections, report, trust
+from trustdash.filters import (
+    LANGUAGES,
+    MAX_SEARCH,
+    NO_CAMPAIGN,
+    ORDERS,
+    PAGE_KEYS,
+    REPLIES,
+    SENTIMENTS,
+    ConversationView,
+    conversation_from_params,
+    conversation_params,
+)
 from trustdash.ui import cache
 from trustdash.ui.guard import PageContext
+from trustdash.ui.share import keep_in_link
 from trustdash.ui.widgets import (
     chart,
     comments_table,
@@ -20,6 +32,7 @@ from trustdash.ui.widgets import (
     kpi,
     md_escape,
     quote,
+    show_table,
 )
 
 
@@ -37,6 +50,7 @@ def _no_data(ctx: PageContext) -> bool:
 def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
     if table.is_empty():
         return table
+    table = analysis.shown_table(table)
     return table.select(
         pl.col("rank"),
         pl.col("group").alias("channel"),
@@ -46,6 +60,7 @@ def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("band"),
         pl.col("n").alias("comments"),
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
+        pl.col("reason"),
         pl.col("flags").list.join("; "),
     )
 
@@ -70,7 +85,8 @@ def overview_view(ctx: PageContext) -> None:
             help_text=head.get("label"))  # fmt: skip
     with c2:
         eq = head.get("channel_equal") or {}
-        st.metric("Channel-equal total", fmt_score(eq.get("trust")),
+        st.metric("Channel-equal total",
+                  fmt_score(None if eq.get("insufficient") else eq.get("trust")),
                   help=eq.get("label", "Mean of channel scores: each channel weighs the same."))  # fmt: skip
         st.caption("Each channel weighs the same")
     cov = ov.coverage
@@ -93,7 +109,8 @@ def overview_view(ctx: PageContext) -> None:
     with left:
         chart(
             ctx,
-            charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end),
+            charts.trust_by_group(analysis.shown_table(ov.channels), start=ov.filters.start,
+                                  end=ov.filters.end),
             key="ov_channels",
             data=_channel_table(ov.channels),
         )
@@ -129,7 +146,7 @@ def overview_view(ctx: PageContext) -> None:
         st.caption("No negative spikes in this window (rule: baseline + 2 sd, ≥ 10 negatives, "
                    "two windows in a row).")  # fmt: skip
     else:
-        st.dataframe(
+        show_table(
             ov.alerts.select(
                 pl.col("group").alias("channel"),
                 pl.col("period").cast(pl.Date).alias("window starting"),
@@ -143,7 +160,7 @@ def overview_view(ctx: PageContext) -> None:
 
     st.subheader("Trust per channel")
     table = _channel_table(ov.channels)
-    st.dataframe(table, hide_index=True)
+    show_table(table, hide_index=True)
     download_buttons(table, "trust_by_channel", key="dl_ov_channels")
     if ov.channels.height:
         names = ov.channels["group"].to_list()
@@ -160,7 +177,11 @@ def channels_view(ctx: PageContext) -> None:
     if not channels:
         empty_state("No channel has data yet.")
         return
+    focus = st.query_params.get("focus")
+    if "ch_pick" not in st.session_state and focus in channels:
+        st.session_state["ch_pick"] = focus  # opened from a link
     channel = st.selectbox("Channel", channels, key="ch_pick")
+    keep_in_link({"focus": channel})
     f = ctx.filters.with_(channels=(channel,))
     table = cache.trust_table(ctx.store, f, "channel")
     settings = analysis.trust_settings(ctx.store)
@@ -181,6 +202,13 @@ def channels_view(ctx: PageContext) -> None:
                                granularity=f.granularity),
         key="ch_series",
     )  # fmt: skip
+    if row is not None and analysis.NEEDS_COMMENTS in (row.get("flags") or []):
+        st.info(md_escape(f"{channel} has posts or metrics but no comments or reviews: "
+                          + analysis.comment_export_hint(channel)))  # fmt: skip
+    posts = analysis.post_metrics(ctx.store, f)
+    if posts.height:
+        st.plotly_chart(charts.metric_series(posts, title="Posts: engagements, reach, advocacy"),
+                        key="ch_post_metrics")  # fmt: skip
     metrics = ctx.store.daily_metric_series(f)
     if metrics.height:
         st.plotly_chart(charts.metric_series(metrics), key="ch_metrics")
@@ -201,18 +229,22 @@ def campaigns_view(ctx: PageContext) -> None:
                     "import files with a campaign column.", import_link=False)  # fmt: skip
         return
     head = analysis.brand_headline(ctx.store, f)
-    chart(ctx, charts.campaign_compare(table, head.get("trust")), key="cp_compare",
+    table = analysis.shown_table(table)
+    chart(ctx, charts.campaign_compare(table, head.get("shown")), key="cp_compare",
           dimension="campaign", data=table.drop("weights_used"))  # fmt: skip
     shown = table.select(
         "rank", pl.col("group").alias("campaign"), pl.col("trust").round(1),
         pl.col("low").round(1), pl.col("high").round(1), "band", pl.col("n").alias("comments"),
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
-        pl.col("flags").list.join("; "),
+        "reason", pl.col("flags").list.join("; "),
     )  # fmt: skip
-    st.dataframe(shown, hide_index=True)
+    show_table(shown, hide_index=True)
     download_buttons(shown, "trust_by_campaign", key="dl_cp")
-    st.caption("Ranked on the lower bound of the 80 % interval: a small campaign needs "
-               "more evidence to rank first.")  # fmt: skip
+    st.caption(
+        "Why the rank uses the low end of the 80 % interval, not the score: a campaign with "
+        "few comments has a wide interval, so a handful of lucky comments cannot put it "
+        "first. A campaign ranks high only when even its cautious estimate is high."
+    )
     names = [g for g in table["group"].to_list() if g != NO_CAMPAIGN]
     if names:
         st.subheader("Before / during / after")
@@ -246,30 +278,56 @@ def responsiveness_view(ctx: PageContext) -> None:
         pl.col("p90").round(1).alias("p90 (h)"),
         (pl.col("within_target") * 100).round(1).alias("within target %"),
         *[pl.col(c) for c in table.columns if c.startswith("bins: ")],
+        "note",
     )
-    st.dataframe(shown, hide_index=True)
+    show_table(shown, hide_index=True)
+    silent = table.filter(pl.col("note").is_not_null())["channel"].to_list()
+    if silent:
+        st.info(md_escape(f"{', '.join(silent)}: {analysis.NO_REPLY_DATA}. Responsiveness is "
+                          "not measured there and their comments are not listed as "
+                          "unanswered."))  # fmt: skip
     download_buttons(shown, "responsiveness", key="dl_resp")
-    chart(ctx, charts.response_distribution(table), key="resp_dist")
+    chart(ctx, charts.response_distribution(table.filter(pl.col("note").is_null())),
+          key="resp_dist")
     st.caption("Median and p90 over answered comments; replies marked automated are excluded.")
     st.subheader("Unanswered actionable comments, oldest first")
+    measured = analysis.reply_channels(ctx.store, ctx.filters)
+    if not measured:
+        st.caption("No channel of the selection has reply data.")
+        return
     frame = ctx.store.comments(
-        ctx.filters, actionable=True, answered="unanswered", order="oldest", limit=300
-    )
+        ctx.filters.with_(channels=measured), actionable=True, answered="unanswered",
+        order="oldest", limit=300,
+    )  # fmt: skip
     comments_table(frame, key="resp_unanswered")
     download_buttons(frame, "unanswered", key="dl_unanswered")
+
+
+def _conversation_view_from_link() -> None:
+    """Conversations filters from the URL, for the widgets the user has not touched yet."""
+    view = conversation_from_params({k: st.query_params.get_all(k) for k in PAGE_KEYS})
+    ss = st.session_state
+    for key, value in (("cv_label", list(view.sentiment)), ("cv_lang", list(view.lang)),
+                       ("cv_answered", view.replies), ("cv_order", view.order),
+                       ("cv_search", view.search)):  # fmt: skip
+        if key not in ss:
+            ss[key] = value
 
 
 def conversations_view(ctx: PageContext) -> None:
     st.title("Conversations")
     if _no_data(ctx):
         return
+    _conversation_view_from_link()
     c1, c2, c3, c4 = st.columns(4)
-    label = c1.multiselect("Sentiment", ["negative", "neutral", "positive"], key="cv_label")
-    lang = c2.multiselect("Language", ["en", "fr", "und", "es", "de", "it"], key="cv_lang")
-    answered = c3.selectbox("Replies", ["all", "answered", "unanswered"], key="cv_answered")
-    order = c4.selectbox("Order", ["newest", "oldest", "most_negative", "most_positive"],
-                         key="cv_order")  # fmt: skip
-    search = st.text_input("Search text", key="cv_search", max_chars=200)
+    label = c1.multiselect("Sentiment", list(SENTIMENTS), key="cv_label")
+    lang = c2.multiselect("Language", list(LANGUAGES), key="cv_lang")
+    answered = c3.selectbox("Replies", list(REPLIES), key="cv_answered")
+    order = c4.selectbox("Order", list(ORDERS), key="cv_order")
+    search = st.text_input("Search text", key="cv_search", max_chars=MAX_SEARCH)
+    keep_in_link(conversation_params(
+        ConversationView(tuple(label), tuple(lang), answered, order, search)
+    ))  # fmt: skip
     kwargs = dict(
         label=tuple(label), lang=tuple(lang),
         answered=None if answered == "all" else answered, search=search or None,
@@ -280,6 +338,8 @@ def conversations_view(ctx: PageContext) -> None:
     if frame.height == 1000:
         st.caption("Showing the first 1,000; narrow the filters or download for more.")
     picked = comments_table(frame, key="cv_table", height=420, selectable=ctx.can_edit)
+    if "cv_bulk_done" in st.session_state:
+        st.success(st.session_state.pop("cv_bulk_done"))
     download_buttons(frame, "comments", key="dl_cv")
     if ctx.can_edit and picked is not None:
         r = frame.row(picked, named=True)
@@ -289,14 +349,28 @@ def conversations_view(ctx: PageContext) -> None:
             labels = ["positive", "neutral", "negative"]
             new = st.radio("Label", labels, horizontal=True, index=labels.index(r["label"]),
                            key=f"cv_newlabel_{r['row_key']}")  # fmt: skip
-            b1, b2 = st.columns(2)
+            same = corrections.same_text(ctx.store, r["channel"], r["row_key"])
+            b1, b2, b3 = st.columns(3)
             if b1.button("Save label", key="cv_save", type="primary"):
-                ctx.store.set_label(r["channel"], r["row_key"], new, ctx.access.email)
+                corrections.relabel(ctx.store, r["channel"], r["row_key"], new, ctx.access.email)
                 st.success("Saved: this label now wins over the scorer.")
                 st.rerun()
-            if r.get("overridden") and b2.button("Revert to the scorer's label", key="cv_revert"):
-                ctx.store.clear_label(r["channel"], r["row_key"])
+            if len(same) > 1 and b2.button(
+                f"Label all {len(same):,} comments with this text", key="cv_save_all"
+            ):
+                n = corrections.relabel_same_text(
+                    ctx.store, r["channel"], r["row_key"], new, ctx.access.email
+                )
+                st.session_state["cv_bulk_done"] = f"Labelled {n:,} comments {new}."
                 st.rerun()
+            if r.get("overridden") and b3.button("Revert to the scorer's label", key="cv_revert"):
+                corrections.revert(ctx.store, r["channel"], r["row_key"])
+                st.rerun()
+            st.caption(
+                "“Label all” labels every audience comment with exactly this text, whatever "
+                "the filters. A comment labelled positive or neutral does not count as a "
+                "complaint."
+            )
     elif ctx.can_edit:
         st.caption("Select a row to correct its label.")
     st.subheader("Words that separate negative from positive comments")
@@ -307,15 +381,17 @@ def conversations_view(ctx: PageContext) -> None:
     else:
         a, b = st.columns(2)
         a.markdown("**Lean negative**")
-        a.dataframe(terms.filter(pl.col("leans") == "negative").select("term", "negative",
-                    "positive"), hide_index=True)  # fmt: skip
+        with a:
+            show_table(terms.filter(pl.col("leans") == "negative").select("term", "negative",
+                  "positive"), hide_index=True)  # fmt: skip
         b.markdown("**Lean positive**")
-        b.dataframe(terms.filter(pl.col("leans") == "positive").select("term", "negative",
-                    "positive"), hide_index=True)  # fmt: skip
+        with b:
+            show_table(terms.filter(pl.col("leans") == "positive").select("term", "negative",
+                  "positive"), hide_index=True)  # fmt: skip
     overrides = ctx.store.label_overrides()
     if overrides.height:
         st.subheader("Manual corrections")
-        st.dataframe(overrides, hide_index=True)
+        show_table(overrides, hide_index=True)
 
 
 def brief_view(ctx: PageContext) -> None:

@@ -12,10 +12,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from trustdash import trust
+from trustdash import analysis, trust
 from trustdash.charts import selection_slices
 from trustdash.exporting import to_csv_bytes, to_xlsx_bytes
-from trustdash.filters import Filters, to_params
+from trustdash.filters import Filters, opening_params
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape, nav_link
 
@@ -34,25 +34,30 @@ def kpi(
     help_text: str | None = None,
 ) -> None:
     """A Trust Score metric with its band, interval and a "How is this computed?" panel."""
-    if not row or row.get("trust") is None:
-        st.metric(label, "—", help="No data for these filters.")
+    if analysis.shown_score(row) is None:
+        # No score made of priors: a dash and the reason (the panel still explains it).
+        reason = analysis.insufficient_reason(row)
+        st.metric(label, "—", help=f"Insufficient data: {reason}.")
+        st.caption(md_escape(f"Insufficient data: {reason}"))
+        if row and row.get("trust") is not None:
+            explain_panel(row, settings, key=key)
         return
-    insufficient = bool(row.get("insufficient"))
-    value = fmt_score(row["trust"]) + ("" if not insufficient else " ⚠")
+    assert row is not None
     st.metric(
         label,
-        value,
+        fmt_score(row["trust"]),
         delta=None if delta is None else f"{delta:+.1f} vs previous period",
         help=help_text,
     )
     low, high = row.get("low"), row.get("high")
     band = row.get("band") or trust.band(row["trust"])
     interval = f" · 80 % interval {low:.0f}–{high:.0f}" if low is not None else ""
-    st.caption(f"{band}{interval}" + (" · insufficient data" if insufficient else ""))
+    st.caption(f"{band}{interval}")
     explain_panel(row, settings, key=key)
 
 
 def explain_panel(row: dict[str, Any], settings: trust.TrustSettings, *, key: str) -> None:
+    """The "How is this computed?" panel: every value rounded, every term named."""
     with st.expander("How is this computed?", expanded=False):
         try:
             info = trust.explain(row, settings)
@@ -62,14 +67,84 @@ def explain_panel(row: dict[str, Any], settings: trust.TrustSettings, *, key: st
         _render_explanation(info)
 
 
-def _render_explanation(info: Any, depth: int = 0) -> None:
+# What each term of the explanation means, in the words the panel prints.
+TERMS: dict[str, str] = {
+    "P": "P: positive comments",
+    "N": "N: negative comments",
+    "neutral": "neutral comments",
+    "audience": "A: audience comments",
+    "complaints": "C: complaints",
+    "actionable": "Act: actionable comments (questions, complaints, negatives)",
+    "answered_in_target": "R: actionable comments answered within the target time",
+    "comments (raw)": "comments (not weighted)",
+    "polar comments (raw)": "positive or negative comments (not weighted)",
+    "m": "prior strength (how many comments the prior weighs as)",
+    "mu_S1": "μ1: positive share for the whole brand (the prior for S1)",
+    "mu_S2": "μ2: share without complaints for the whole brand (the prior for S2)",
+    "mu_S3": "μ3: share answered in time for the whole brand (the prior for S3)",
+}
+_NOTE_WORDS = {
+    "prior strength m": "prior strength (how many comments the prior weighs as)",
+    "parent-level mean μ": "brand-wide average μ",
+}
+
+
+def _render_explanation(info: Any) -> None:
+    if not isinstance(info, dict) or "components" not in info:
+        _render_plain(info)
+        return
+    score = _plainval(info.get("score"), 0)
+    st.markdown(
+        f"**Score {md_escape(score)}** · {md_escape(info.get('band') or '')} · "
+        f"{md_escape(info.get('interval') or '')}"
+    )
+    st.text(str(info.get("formula", "")))
+    st.caption(
+        "S_k: a component's value from 0 to 1 · w_k: its weight · Σ_available: the sum over "
+        "the components measurable here."
+    )
+    rows = []
+    for c in info.get("components") or []:
+        interval = c.get("interval")
+        rows.append({
+            "component": f"{c.get('id')} {c.get('name')}",
+            "value (0–1)": _plainval(c.get("value"), 3),
+            "weight": _plainval(c.get("weight"), 2),
+            "points": _plainval(c.get("contribution"), 1),
+            "80 % interval": "—" if not interval else
+            f"{_plainval(interval[0], 3)}–{_plainval(interval[1], 3)}",
+            "how": c.get("text") or c.get("formula") or "",
+        })  # fmt: skip
+    if rows:
+        st.markdown("**Components**")
+        st.dataframe(pl.DataFrame(rows), hide_index=True)
+    st.markdown("**Counts** (recent comments weigh more: see Recency below)")
+    for k, v in (info.get("counts") or {}).items():
+        st.text(f"{TERMS.get(k, k)}: {_plainval(v, 1)}")
+    st.markdown("**Prior** (what a group with few comments is pulled toward)")
+    for k, v in (info.get("prior") or {}).items():
+        st.text(f"{TERMS.get(k, k)}: {_plainval(v, 3)}")
+    for d in info.get("dropped") or []:
+        st.text(f"Not measurable: {d.get('id')} {d.get('name')} ({d.get('reason')})")
+    flags = info.get("flags") or []
+    if flags:
+        st.text("Flags: " + "; ".join(str(f) for f in flags))
+    st.markdown("**Notes**")
+    for note in info.get("notes") or []:
+        text = str(note)
+        for old, plain in _NOTE_WORDS.items():
+            text = text.replace(old, plain)
+        st.text(f"• {text}")
+
+
+def _render_plain(info: Any) -> None:
     if isinstance(info, dict):
         for k, v in info.items():
             if isinstance(v, dict | list) and v:
-                st.markdown(f"**{md_escape(k)}**")
-                _render_explanation(v, depth + 1)
+                st.markdown(f"**{md_escape(TERMS.get(str(k), k))}**")
+                _render_plain(v)
             else:
-                st.text(f"{k}: {_plainval(v)}")
+                st.text(f"{TERMS.get(str(k), k)}: {_plainval(v)}")
     elif isinstance(info, list):
         for item in info:
             if isinstance(item, dict):
@@ -80,10 +155,62 @@ def _render_explanation(info: Any, depth: int = 0) -> None:
         st.text(_plainval(info))
 
 
-def _plainval(v: Any) -> str:
+def _plainval(v: Any, decimals: int = 3) -> str:
+    """A value as a reader wants it: rounded (trailing zeros dropped), "—" when missing."""
+    if v is None or (isinstance(v, float) and v != v):
+        return NA
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        text = f"{v:,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, list | tuple):
+        return ", ".join(_plainval(x, decimals) for x in v)
     return str(v)
+
+
+NA = "—"
+
+
+def display_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """``frame`` for display: missing values shown as "—". The grid draws any missing
+    cell as "None" (whatever a styler says), so a column with missing values becomes
+    text; returns the frame and the names of the columns turned into text."""
+    exprs, as_text = [], []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if not frame[name].null_count():
+            exprs.append(col)
+            continue
+        if dtype == pl.String:
+            exprs.append(col.fill_null(NA))
+            continue
+        if dtype.is_float():
+            text = col.round(2).cast(pl.String)
+        elif dtype == pl.Datetime or dtype == pl.Date:
+            text = col.dt.strftime("%Y-%m-%d %H:%M" if dtype == pl.Datetime else "%Y-%m-%d")
+        elif isinstance(dtype, pl.List):
+            text = col.cast(pl.List(pl.String)).list.join(", ")
+        else:
+            text = col.cast(pl.String)
+        exprs.append(text.fill_null(NA).alias(name))
+        as_text.append(name)
+    return frame.select(exprs), as_text
+
+
+def show_table(frame: pl.DataFrame, **kwargs: Any) -> Any:
+    """``st.dataframe`` with missing values shown as "—" (see :func:`display_frame`)."""
+    shown, as_text = display_frame(frame)
+    config = dict(kwargs.pop("column_config", None) or {})
+    for name in as_text:
+        if name in config:  # a number format cannot apply to text: keep the label only
+            label = config[name].get("label") if isinstance(config[name], dict) else None
+            config[name] = st.column_config.TextColumn(label)
+    if config:
+        kwargs["column_config"] = config
+    return st.dataframe(shown, **kwargs)
 
 
 def download_buttons(frame: pl.DataFrame, name: str, *, key: str) -> None:
@@ -156,7 +283,7 @@ def drilldown(
         )
         frame = ctx.store.comments(f, limit=200, order="most_negative")
         comments_table(frame, key=f"{key}_{i}")
-        nav_link("pages/4_Conversations.py", "Open in Conversations", "💬", to_params(f))
+        nav_link("pages/4_Conversations.py", "Open in Conversations", "💬", opening_params(f))
 
 
 def comments_table(
@@ -168,8 +295,8 @@ def comments_table(
         st.caption("No comments match.")
         return None
     cols = [
-        c for c in ("created_at", "channel", "campaign", "label", "polarity", "text", "author",
-                    "reply_hours", "lang")
+        c for c in ("created_at", "channel", "campaign", "label", "rating", "polarity", "text",
+                    "author", "reply_hours", "lang")
         if c in frame.columns
     ]  # fmt: skip
     config = {
@@ -178,10 +305,10 @@ def comments_table(
         "reply_hours": st.column_config.NumberColumn("first reply (h)", format="%.1f"),
     }
     if not selectable:
-        st.dataframe(frame.select(cols), key=key, height=height, hide_index=True,
+        show_table(frame.select(cols), key=key, height=height, hide_index=True,
                      column_config=config)  # fmt: skip
         return None
-    event = st.dataframe(
+    event = show_table(
         frame.select(cols), key=key, height=height, hide_index=True, column_config=config,
         on_select="rerun", selection_mode="single-row",
     )  # fmt: skip
