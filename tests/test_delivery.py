@@ -633,6 +633,28 @@ def test_deliver_is_handed_to_the_running_app(
         metric = view.metric[0]
         headline = re.search(r"Score de confiance de la marque: (\d+)", text)
         assert headline and metric.value.split()[0] == headline.group(1)
+        # the read commands are handed to the app too, with the same numbers
+        proc = _cli("trust", "--by", "channel", "--since", params["from"][0], "--until",
+                    params["to"][0], "--db", str(env_db), "--json")  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        shown = {m[0]: int(m[1]) for m in CHANNEL.findall(text)}
+        rows = json.loads(proc.stdout)
+        assert {r["group"] for r in rows} == set(shown) == {"facebook", "x"}
+        for r in rows:
+            assert abs(shown[r["group"]] - r["trust"]) <= 0.51
+        proc = _cli("report", "--out", str(tmp_path / "brief.html"), "--lang", "fr",
+                    "--since", params["from"][0], "--until", params["to"][0],
+                    "--db", str(env_db))  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        report_html = (tmp_path / "brief.html").read_text(encoding="utf-8")
+        assert f"id='trust-headline'>{headline.group(1)}<" in report_html
+        proc = _cli("export", "--table", "comments", "--out", str(tmp_path / "c.csv"),
+                    "--db", str(env_db))  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        import polars as pl
+
+        exported = pl.read_csv(tmp_path / "c.csv", infer_schema=False).height
+        assert f"Exported {exported:,} rows of comments" in proc.stdout and exported >= 580
     finally:
         ctl.stop()
         close_all()

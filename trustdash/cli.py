@@ -342,10 +342,25 @@ def _read_plain_table(path: Path):
     raise CliError(f"{path.name}: unsupported file type; use CSV, Parquet, XLSX or JSON.")
 
 
+def _app_target(args: argparse.Namespace) -> str | None:
+    """The store's target when a running app holds it (requests go to the app), else None."""
+    from trustdash import config
+    from trustdash.delivery import handoff
+
+    target = config.db_target(getattr(args, "db", None))
+    return target if handoff.watcher_alive(target) else None
+
+
 def cmd_trust(args: argparse.Namespace) -> int:
     from trustdash.analysis import trust_json
+    from trustdash.delivery import handoff
 
-    rows = trust_json(_store(args), _filters(args), args.by)
+    target = _app_target(args)
+    if target:
+        rows = handoff.submit(target, "trust", {**handoff.filters_params(_filters(args)),
+                                                "by": args.by})  # fmt: skip
+    else:
+        rows = trust_json(_store(args), _filters(args), args.by)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str))
     else:
@@ -360,8 +375,15 @@ def cmd_trust(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from trustdash.delivery import handoff
     from trustdash.exporting import write_table
 
+    target = _app_target(args)
+    if target:
+        done = handoff.submit(target, "export", {"table": args.table,
+                                                 "out": str(Path(args.out).resolve())})  # fmt: skip
+        print(f"Exported {done['rows']:,} rows of {args.table} → {done['path']}")
+        return 0
     store = _store(args)
     frame = store.table_frame(args.table)
     try:
@@ -374,8 +396,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from trustdash import report
+    from trustdash.delivery import handoff
     from trustdash.filters import default_window
 
+    target = _app_target(args)
+    if target:
+        path = handoff.submit(target, "report", {**handoff.filters_params(_filters(args)),
+                                                 "out": str(Path(args.out).resolve()),
+                                                 "lang": args.lang})  # fmt: skip
+        print(f"Brief written to {path}")
+        return 0
     store = _store(args)
     f = _filters(args)
     if f.start is None and f.end is None:

@@ -5,13 +5,16 @@ app's process also runs deliveries: ``python -m trustdash deliver`` (from cron, 
 timer or the ``deliver --watch`` sidecar) drops a request into ``<store>.inbox/``, the
 app's delivery thread runs it against its own connection and writes the outcomes back,
 and the command prints them as if it had sent them itself. ``subscribe``,
-``subscriptions``, ``pause``, ``resume`` and ``unsubscribe`` are handed over the same way.
+``subscriptions``, ``pause``, ``resume`` and ``unsubscribe`` are handed over the same way,
+and so are the read commands ``trust``, ``report`` and ``export`` (the app writes their
+files, at absolute paths the command gives).
 Without a running app the command opens the store and runs in its own process. The
 DuckLake backend has no such limit and never hands off.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -21,7 +24,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from trustdash import analysis, report
 from trustdash.delivery.run import run
+from trustdash.exporting import write_table
+from trustdash.filters import Filters, default_window
 from trustdash.inbox import inbox_dir
 from trustdash.store import Store
 
@@ -57,7 +63,35 @@ def perform(store: Store, op: str, args: dict[str, Any]) -> Any:
         return store.delete_subscription(int(args["id"]))
     if op in ("pause", "resume"):
         return store.update_subscription(int(args["id"]), paused=op == "pause")
+    if op == "trust":
+        return analysis.trust_json(store, filters_of(args), str(args["by"]))
+    if op == "report":
+        f = filters_of(args)
+        if f.start is None and f.end is None:
+            # Same window as the Brief page opens on, so both show the same numbers.
+            start, end = default_window(*store.date_bounds())
+            f = f.with_(start=start, end=end)
+        return str(report.write_report(store, f, str(args["out"]), lang=args.get("lang")))
+    if op == "export":
+        frame = store.table_frame(str(args["table"]))
+        return {"rows": frame.height, "path": str(write_table(frame, str(args["out"])))}
     raise ValueError(f"unknown request {op!r}")
+
+
+def filters_params(f: Filters) -> dict[str, Any]:
+    """``f`` as a request's JSON arguments (see :func:`filters_of`)."""
+    return {"since": f.start.isoformat() if f.start else None,
+            "until": f.end.isoformat() if f.end else None, "channels": list(f.channels),
+            "campaigns": list(f.campaigns), "gran": f.granularity}  # fmt: skip
+
+
+def filters_of(args: dict[str, Any]) -> Filters:
+    def day(value: object) -> dt.date | None:
+        return dt.date.fromisoformat(str(value)) if value else None
+
+    return Filters(day(args.get("since")), day(args.get("until")),
+                   tuple(args.get("channels") or ()), tuple(args.get("campaigns") or ()),
+                   str(args.get("gran") or "week"))  # fmt: skip
 
 
 def submit(target: str, op: str, args: dict[str, Any], *, timeout: float = 1800.0) -> Any:
