@@ -707,6 +707,8 @@ def test_settings_page_adds_pauses_and_logs_subscriptions(env_db: Path) -> None:
         assert any("Subscription 2 added" in s.value for s in at.success)
         at.selectbox(key="set_sub_pick").set_value(2).run()
         at.toggle(key="set_sub_paused_2").set_value(True)
+        at.number_input(key="set_sub_cool_2").set_value(6.0)
+        at.multiselect(key="set_sub_ch_2").set_value(["x"])
         at.button(key="set_sub_save").click().run()
         assert not at.exception, [e.value for e in at.exception]
     finally:
@@ -716,6 +718,7 @@ def test_settings_page_adds_pauses_and_logs_subscriptions(env_db: Path) -> None:
         sub = store.subscription(2)
         assert (sub["recipient"], sub["lang"], sub["weekday"], sub["paused"]) == (
             "ceo@brand.example", "fr", 4, True)  # fmt: skip
+        assert (sub["cooldown_hours"], sub["channels"]) == (6.0, ("x",))
         assert store.delete_subscription(1) and not store.delete_subscription(1)
         assert run(store, force=True) == []  # paused: nothing for it (and no SMTP needed)
     finally:

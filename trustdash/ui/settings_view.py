@@ -371,14 +371,23 @@ def _edit_subscription_section(store: Store) -> None:
     weekday = c3.selectbox("Brief: weekly on", list(delivery.WEEKDAYS), index=s["weekday"],
                            key=f"set_sub_day_{sub_id}")  # fmt: skip
     paused = c4.toggle("Paused", value=s["paused"], key=f"set_sub_paused_{sub_id}")
-    known = store.channels()
-    channels = st.multiselect("Channels (none = all)", sorted({*known, *s["channels"]}),
+    c5, c6, c7, c8 = st.columns(4)
+    severity = c5.selectbox("Alerts: minimum severity", list(delivery.SEVERITIES),
+                            index=list(delivery.SEVERITIES).index(s["min_severity"]),
+                            key=f"set_sub_sev_{sub_id}")  # fmt: skip
+    cooldown = c6.number_input("Alerts: cool-down (hours)", 0.0, 720.0,
+                               float(s["cooldown_hours"]), 1.0, key=f"set_sub_cool_{sub_id}")  # fmt: skip
+    channels = c7.multiselect("Channels (none = all)", sorted({*store.channels(), *s["channels"]}),
                               default=list(s["channels"]), key=f"set_sub_ch_{sub_id}")  # fmt: skip
+    campaigns = c8.multiselect("Campaigns (none = all)",
+                               sorted({*store.campaigns(), *s["campaigns"]}),
+                               default=list(s["campaigns"]), key=f"set_sub_camp_{sub_id}")  # fmt: skip
     b1, b2 = st.columns(2)
     if b1.button("Save changes", key="set_sub_save"):
         store.update_subscription(sub_id, lang=lang, every=every, paused=paused,
                                   weekday=delivery.WEEKDAYS.index(weekday),
-                                  channels=channels)  # fmt: skip
+                                  min_severity=severity, cooldown_hours=cooldown,
+                                  channels=channels, campaigns=campaigns)  # fmt: skip
         st.success(f"Subscription {sub_id} saved.")
     if b2.button("Delete subscription", key="set_sub_delete"):
         store.delete_subscription(sub_id)
