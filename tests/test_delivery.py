@@ -840,3 +840,17 @@ def test_cli_refuses_bad_subscriptions_without_a_traceback(
     assert main(["unsubscribe", "1", "--db", db]) == 0
     assert main(["unsubscribe", "1", "--db", db]) == 1
     assert "no subscription 1" in capsys.readouterr().err
+
+
+def test_a_run_sends_once_on_both_backends(store: Store, hooks: ThreadingHTTPServer) -> None:
+    rows = make_rows(200, channel="x", start=dt.datetime(2026, 5, 4, 9), prefix="x")
+    (res,) = import_files(store, [("x.csv", comments_csv(rows))])
+    assert res.ok, res.errors
+    sub = store.add_subscription(f"http://127.0.0.1:{hooks.server_port}/b", "brief",
+                                 every="daily")  # fmt: skip
+    (out,) = run(store, force=True)
+    assert (out.subscription, out.status, out.error) == (sub, "sent", None)
+    assert run(store, force=True) == []
+    ((path, body),) = hooks.received  # type: ignore[attr-defined]
+    assert (path, body["type"], body["from"], body["to"]) == ("/b", "brief", out.item[6:16],
+                                                              out.item[17:])  # fmt: skip
