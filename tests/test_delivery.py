@@ -854,3 +854,33 @@ def test_a_run_sends_once_on_both_backends(store: Store, hooks: ThreadingHTTPSer
     ((path, body),) = hooks.received  # type: ignore[attr-defined]
     assert (path, body["type"], body["from"], body["to"]) == ("/b", "brief", out.item[6:16],
                                                               out.item[17:])  # fmt: skip
+
+
+@pytest.mark.ducklake
+def test_two_processes_delivering_at_once_send_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hooks: ThreadingHTTPServer
+) -> None:
+    """Two writers of one DuckLake (two connections, as two processes have) claim the same
+    brief at the same moment: one sends it, the other finds it claimed."""
+    from tests.conftest import new_lake
+
+    target = new_lake(tmp_path, monkeypatch)
+    first, second = Store(target), Store(target)
+    try:
+        rows = make_rows(120, channel="x", start=dt.datetime(2026, 5, 4, 9), prefix="x")
+        (res,) = import_files(first, [("x.csv", comments_csv(rows))])
+        assert res.ok, res.errors
+        first.add_subscription(f"http://127.0.0.1:{hooks.server_port}/b", "brief",
+                               every="daily")  # fmt: skip
+        results: list[list] = []
+        threads = [threading.Thread(target=lambda s=s: results.append(run(s, force=True)))
+                   for s in (first, second)]  # fmt: skip
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        first.close()
+        second.close()
+    sent = [o for outs in results for o in outs if o.status == "sent"]
+    assert len(sent) == 1 and len(hooks.received) == 1  # type: ignore[attr-defined]
