@@ -182,6 +182,8 @@ def auth_secrets(
         "\n[trustdash]\n"
         f"editors = {toml_list(editors)}\n"
         f"viewers = {toml_list(viewers)}\n"
+        # The mock provider sends no email_verified claim: the documented allowance.
+        "accept_missing_email_verified = true\n"
     )
 
 

@@ -89,7 +89,8 @@ def test_brand_neutralisation() -> None:
     assert pol("United", brand_terms=["United"]) == 0.0
     assert pol("#United", brand_terms=["united"]) == 0.0
     assert pol("@united thanks", brand_terms=["United"]) == pol("thanks")
-    assert pol("Free is a united family", brand_terms=["Free", "United"]) == pol("it is a family")
+    # Every word counts in the learned lexicon: the comparison text holds the same words.
+    assert pol("Free is a united family", brand_terms=["Free", "United"]) == pol("is a family")
     # Whole word only: "unitedly" is not the brand.
     assert "unitedly" in normalise(pl.Series(["unitedly"]), ["United"])[0]
 
@@ -433,3 +434,292 @@ def test_categorical_codes_in_any_numbering_order() -> None:
     # A set holding values the column lacks has codes beyond 0..k-1: no codes, so the
     # caller takes the join path.
     assert _categorical_codes(pl.Series(["a", "b", "a"]).cast(pl.Categorical(cats))) is None
+
+
+# --------------------------------------------------------------------------- table cache
+
+
+def _clear_tables() -> None:
+    """Empties the in-process table caches, as in a new process."""
+    from trustdash.sentiment import engine
+
+    for fn in (engine._tables, engine._static_sets, engine._boosters, engine._base_parts,
+               engine._needs_nfkc):  # fmt: skip
+        fn.cache_clear()
+
+
+TEXTS = ["I love it", "this is not good at all", "c'est vraiment nul", "ｆｕｌｌ width :)", None]
+
+
+def test_tables_built_once_then_read_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from trustdash.sentiment import engine
+
+    expected = score(TEXTS)
+    _clear_tables()
+    monkeypatch.setenv("TRUSTDASH_CACHE_DIR", str(tmp_path))
+    built = score(TEXTS)
+    folders = list(Path(str(tmp_path)).glob("sentiment-*"))
+    assert len(folders) == 1 and (folders[0] / "tables.txt").is_file()
+    assert built.equals(expected)
+    # A new process (caches cleared) reads the folder and never builds.
+    _clear_tables()
+
+    def no_build() -> None:
+        raise AssertionError("tables rebuilt despite the cache")
+
+    monkeypatch.setattr(engine, "_build_tables", no_build)
+    try:
+        assert score(TEXTS).equals(expected)
+    finally:
+        _clear_tables()
+
+
+def test_cache_key_follows_the_scorer_version() -> None:
+    from trustdash.sentiment import tablecache
+
+    assert tablecache.cache_key("1.0") == tablecache.cache_key("1.0")
+    assert tablecache.cache_key("1.0") != tablecache.cache_key("1.1")
+
+
+def test_unwritable_cache_falls_back_to_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    expected = score(TEXTS)
+    blocker = Path(str(tmp_path)) / "a-file"
+    blocker.write_text("not a folder")
+    _clear_tables()
+    monkeypatch.setenv("TRUSTDASH_CACHE_DIR", str(blocker / "cache"))
+    try:
+        assert score(TEXTS).equals(expected)
+    finally:
+        _clear_tables()
+
+
+def test_cli_score_path_stays_light(tmp_path: object) -> None:
+    """The score command imports neither the store nor the UI libraries."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(str(tmp_path)) / "in.csv"
+    src.write_text("text\nI love it\nc'est nul\n", encoding="utf-8")
+    out = Path(str(tmp_path)) / "out.csv"
+    code = (
+        "import sys; from trustdash.cli import main; "
+        f"rc = main(['score', {str(src)!r}, '--text-column', 'text', '--out', {str(out)!r}]); "
+        "heavy = [m for m in ('trustdash.store', 'streamlit', 'plotly', 'duckdb') "
+        "if m in sys.modules]; print(rc, heavy)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip().splitlines()[-1] == "0 []"
+    labels = pl.read_csv(out)["label"].to_list()
+    assert labels == ["positive", "negative"]
+
+
+# --------------------------------------------------------------------------- misreadings
+
+
+def test_multi_word_hedges_neutralise_the_hedge_word_and_dampen() -> None:
+    # "kind" is positive alone; in "kind of" it is a hedge.
+    assert pol("kind of bad") < -0.25
+    assert pol("sort of bad") < -0.25
+    assert 0 < pol("it was kind of nice") < pol("it was nice")
+    assert pol("she is kind") > 0.25
+
+
+def test_no_plus_noun_idioms() -> None:
+    assert pol("this is no fun") < -0.25
+    assert pol("no worries") > 0
+    assert pol("no problem") > 0
+    assert pol("no worries") > pol("worries")
+
+
+def test_negated_eagerness_idioms_read_positive() -> None:
+    assert pol("I can't wait to try it") > 0.25
+    assert pol("can't wait for the weekend") > 0.25
+    assert pol("I couldn't be happier") > 0.25
+    assert pol("can't complain") > 0
+    # An ordinary negation is still a negation.
+    assert pol("I can't recommend it") < 0 < pol("I recommend it")
+
+
+def test_rarely_such_is_emphasis_not_negation() -> None:
+    assert pol("I have rarely experienced such courtesy") > 0.25
+    assert pol("I have never been so disappointed") < -0.25
+    assert pol("rarely good") < 0  # no "such": a negation
+
+
+def test_slang_fire_needs_its_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert pol("that set was fire") > 0.25
+    assert pol("fire the CEO") <= 0.0
+    assert pol("the building is on fire") <= 0.0
+    # The rules alone give the word no valence out of its slang phrases.
+    from trustdash.sentiment import engine
+
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.0)
+    assert pol("fire the CEO") == 0.0
+
+
+def test_third_language_guess_never_beats_english_evidence() -> None:
+    for text in ("LOL. LOL.", "LOL. LOL. LOL.", "lol lol lol"):
+        r = row(text)
+        assert r["lang"] == "en" and r["scored"] and r["label"] == "positive", text
+    # A real third-language text keeps its language.
+    assert row("Recibí mis zapatillas, muchas gracias por todo")["lang"] == "es"
+
+
+def test_untranslated_english_entries_do_not_vote_french() -> None:
+    from trustdash.sentiment import lexicons
+
+    vote = lexicons.fr_vote_words()
+    for english in ("lol", "fun", "meh", "lmao"):
+        assert english in lexicons.fr_lexicon_words() or english in lexicons.vader_fr()
+        assert english not in vote
+    for french in ("nul", "génial", "déçu", "vraiment"):
+        assert french in vote
+
+
+def test_french_intensifiers_carry_no_valence_of_their_own() -> None:
+    for text in ("c'est vraiment", "extrêmement", "c'est tellement"):
+        assert pol(text) == 0.0, text
+    # They still intensify.
+    assert pol("c'est vraiment nul") < pol("c'est nul") < 0
+    assert pol("il est extrêmement lent") < pol("il est lent") < 0
+
+
+def test_last_sentence_carries_the_verdict() -> None:
+    from trustdash.sentiment import engine
+
+    text = "The cast is great. The sets are nice. But the film is terrible."
+    mixed = "The cast is great. The sets are nice. The film is terrible."
+    assert pol(text) < 0
+    weighted = pol(mixed)
+    weight = engine.LAST_SENTENCE_WEIGHT
+    assert weight > 1.0
+    try:
+        engine.LAST_SENTENCE_WEIGHT = 1.0
+        assert pol(mixed) > weighted  # the weight is what pulls the verdict down
+    finally:
+        engine.LAST_SENTENCE_WEIGHT = weight
+
+
+# --------------------------------------------------------------------------- learned lexicon
+
+
+def test_shipped_learned_weights_hold_tokens_and_numbers_only() -> None:
+    from trustdash.sentiment import learned
+
+    lines = learned.WEIGHTS_PATH.read_text(encoding="utf-8").splitlines()
+    body = [ln for ln in lines if not ln.startswith("#")]
+    assert any("GoEmotions" in ln and "Apache" in ln for ln in lines if ln.startswith("#"))
+    assert (learned.WEIGHTS_PATH.parent / "NOTICE").is_file()
+    assert len(body) > 1000
+    for ln in body:
+        token, value = ln.split("\t")
+        assert " " not in token and token
+        float(value)
+
+
+def test_learned_lexicon_is_stacked_on_english_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustdash.sentiment import engine, learned, lexicons
+
+    w = learned.weights()
+    known = lexicons.en_lexicon_words()
+    # The strongest learned words that no rule lexicon knows still move English scores.
+    only_learned = w.filter(
+        ~pl.col("term").is_in(list(known)) & pl.col("term").str.contains(r"^[a-z]+$")
+    ).sort("weight")
+    neg_word, pos_word = only_learned["term"][0], only_learned["term"][-1]
+    with_model = pol(f"the {pos_word} of the day"), pol(f"the {neg_word} of the day")
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.0)
+    without = pol(f"the {pos_word} of the day"), pol(f"the {neg_word} of the day")
+    assert with_model[0] > without[0] and with_model[1] < without[1]
+    # French texts are not touched by the English model.
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.3)
+    fr = "le film est vraiment génial"
+    base = pol(fr)
+    monkeypatch.setattr(engine, "LEARNED_WEIGHT", 0.0)
+    assert pol(fr) == base
+
+
+def test_override_also_silences_the_learned_weight() -> None:
+    from trustdash.sentiment import engine, learned
+
+    w = learned.weights()
+    assert w.filter(pl.col("term") == "love")["weight"][0] > 0
+    assert engine.LEARNED_WEIGHT > 0
+    # Neither the rules nor the learned weights count "love" any more.
+    assert pol("love", lexicon_overrides={"love": 0.0}) == 0.0
+
+
+def test_training_script_rebuilds_weights_from_a_copy(tmp_path: object) -> None:
+    """The rebuild command on a tiny made-up corpus in the GoEmotions layout."""
+    from pathlib import Path
+
+    from trustdash.sentiment import learned, train_goemotions
+
+    data = Path(str(tmp_path)) / "goemotions"
+    data.mkdir()
+    (data / "labels.txt").write_text("ambiguous\nnegative\nneutral\npositive\n")
+    rows = []
+    for i in range(40):
+        rows.append(f"I love this wonderful thing {i}\t3\tp{i}")
+        rows.append(f"what an awful dreadful mess {i}\t1\tn{i}")
+        rows.append(f"the meeting is on tuesday {i}\t2\tz{i}")
+        rows.append(f"wow really {i}\t0\ta{i}")  # ambiguous only: left out
+    for name in ("train.tsv", "dev.tsv"):
+        (data / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = Path(str(tmp_path)) / "w.tsv"
+    assert train_goemotions.main(["--data", str(data), "--out", str(out), "--min-count", "5"]) == 0
+    w = dict(learned.weights(out).iter_rows())
+    assert w["love"] > 0.05 and w["wonderful"] > 0.05
+    assert w["awful"] < -0.05 and w["dreadful"] < -0.05
+    assert abs(w.get("tuesday", 0.0)) < min(w["love"], -w["awful"])
+    assert "really" not in w  # seen only in left-out comments
+    text = out.read_text(encoding="utf-8")
+    assert "wonderful thing" not in text and "meeting is" not in text
+
+
+# --------------------------------------------------------------------------- French coverage
+
+
+def test_french_review_vocabulary_and_idioms() -> None:
+    for text in ("un vrai navet", "on s'ennuie ferme", "scénario bâclé, sans intérêt",
+                 "des longueurs, c'est soporifique"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    for text in ("un chef-d'œuvre", "un film à ne pas manquer", "captivant et drôle",
+                 "mon coup de cœur de l'année"):  # fmt: skip
+        assert row(text)["label"] == "positive", text
+
+
+def test_french_thresholds_apply_to_french_texts_only() -> None:
+    from trustdash.sentiment import engine
+
+    assert engine.FR_NEG_THRESHOLD > engine.NEG_THRESHOLD
+    mid = (engine.FR_NEG_THRESHOLD + engine.NEG_THRESHOLD) / 2
+    df = pl.DataFrame({"p": [mid, mid], "lang": ["fr", "en"]})
+    labels = df.select(label_from_polarity(pl.col("p"), pl.col("lang")).alias("l"))["l"]
+    assert labels.to_list() == ["negative", "neutral"]
+    texts = ["c'est un peu décevant", "bof", "a bit disappointing", "meh", "pas terrible"]
+    out = score(texts)
+    expected = out.select(label_from_polarity(pl.col("polarity"), pl.col("lang")).alias("l"))["l"]
+    assert out["label"].to_list() == expected.to_list()
+
+
+def test_french_words_that_are_not_opinions_carry_no_valence() -> None:
+    from trustdash.sentiment import lexicons, tables
+
+    for text in ("les énergies renouvelables", "le prix de l'essence", "plus de 20 ans",
+                 "un nouveau film", "Ségolène Royal au salon"):  # fmt: skip
+        assert pol(text) == 0.0, text
+    words = lexicons.fr_lexicon_words()
+    assert not tables.FR_NOT_OPINION & words
+    assert not {w for w in words if len(w) == 1 and w.isalpha()}
+    # Opinion words around them still count.
+    assert pol("le prix est scandaleux") < -0.25

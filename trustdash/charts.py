@@ -15,6 +15,7 @@ import polars as pl
 
 from trustdash import trust
 from trustdash.filters import period_end
+from trustdash.safe_text import plotly_escape
 
 BAND_COLOURS = {
     "Excellent": "#1a7f37",
@@ -36,7 +37,9 @@ _LAYOUT = dict(
 def _empty(title: str, message: str = "No data for these filters") -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, font=dict(size=15, color="#777"))
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, **_LAYOUT)
+    fig.update_layout(
+        title=plotly_escape(title), xaxis_visible=False, yaxis_visible=False, **_LAYOUT
+    )
     return fig
 
 
@@ -67,7 +70,7 @@ def trust_by_group(
     fig = go.Figure(
         go.Bar(
             x=trusts,
-            y=[_plain(g) for g in groups],
+            y=[plotly_escape(g) for g in groups],
             orientation="h",
             marker_color=colours,
             error_x=dict(
@@ -85,7 +88,7 @@ def trust_by_group(
             hovertemplate="%{y}: %{x:.1f}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), **_LAYOUT)
     fig.update_xaxes(range=[0, 100], autorange=False, title=axis_title, dtick=20)
     # Room for the "100" tick label, which plotly hides when it would overflow.
     fig.update_layout(margin=dict(l=10, r=30, t=40, b=10))
@@ -126,7 +129,7 @@ def trust_over_time(
                     line=dict(width=0),
                     hoverinfo="skip",
                     showlegend=False,
-                    legendgroup=str(channel),
+                    legendgroup=plotly_escape(channel),
                 )
             )
         fig.add_trace(
@@ -134,22 +137,23 @@ def trust_over_time(
                 x=x,
                 y=part["trust"].to_list(),
                 mode="lines+markers",
-                name=_plain(channel),
-                legendgroup=str(channel),
+                name=plotly_escape(channel),
+                legendgroup=plotly_escape(channel),
                 line=dict(color=colour, width=2),
                 marker=dict(
                     size=7,
                     symbol=["circle-open" if ins else "circle" for ins in part["insufficient"]],
                 ),
                 customdata=[[str(channel), str(p), str(e)] for p, e in zip(x, ends, strict=True)],
-                hovertemplate="%{customdata[0]} · %{x|%d %b %Y}: %{y:.1f}<extra></extra>",
+                # The name is already escaped; customdata stays raw for the drill-down.
+                hovertemplate="%{fullData.name} · %{x|%d %b %Y}: %{y:.1f}<extra></extra>",
             )
         )
     if annotations is not None and annotations.height:
         for row in annotations.iter_rows(named=True):
             fig.add_vline(x=row["date"], line=dict(color="#888", dash="dot", width=1))
             fig.add_annotation(
-                x=row["date"], y=1.0, yref="paper", text=_plain(row["text"])[:40],
+                x=row["date"], y=1.0, yref="paper", text=plotly_escape(str(row["text"] or "")[:40]),
                 showarrow=False, font=dict(size=11, color="#555"), textangle=-90,
                 xanchor="right", yanchor="top",
             )  # fmt: skip
@@ -164,7 +168,11 @@ def trust_over_time(
                 continue
             xs.append(row["period"])
             ys.append(y)
-            labels.append(f"Alert · {row['group']}: negative spike ({row['share']:.0%} negative)")
+            labels.append(
+                plotly_escape(
+                    f"Alert · {row['group']}: negative spike ({row['share']:.0%} negative)"
+                )
+            )
         if xs:
             fig.add_trace(
                 go.Scatter(
@@ -174,7 +182,7 @@ def trust_over_time(
                 )
             )  # fmt: skip
     fig.update_layout(
-        title=title,
+        title=plotly_escape(title),
         yaxis=dict(range=[0, 100], title=axis_title),
         xaxis=dict(title=None, dtick=None if step > 1 else None),
         **_LAYOUT,
@@ -196,7 +204,7 @@ def components_bar(row: dict, title: str = "Components") -> go.Figure:
             textposition="auto",
         )
     )
-    fig.update_layout(title=title, xaxis=dict(range=[0, 1]), **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), xaxis=dict(range=[0, 1]), **_LAYOUT)
     fig.update_layout(height=300, yaxis=dict(autorange="reversed"))
     return fig
 
@@ -219,7 +227,9 @@ def components_over_time(long: pl.DataFrame, title: str = "Components over time"
                 customdata=[[comp, str(p), ""] for p in part["period"].to_list()],
             )
         )
-    fig.update_layout(title=title, yaxis=dict(range=[0, 1], title="component (0–1)"), **_LAYOUT)
+    fig.update_layout(
+        title=plotly_escape(title), yaxis=dict(range=[0, 1], title="component (0–1)"), **_LAYOUT
+    )
     return fig
 
 
@@ -233,15 +243,17 @@ def response_distribution(table: pl.DataFrame, title: str = "First response time
     for i, col in enumerate(bins):
         fig.add_trace(
             go.Bar(
-                y=table["channel"].to_list(),
+                y=[plotly_escape(c) for c in table["channel"].to_list()],
                 x=table[col].to_list(),
-                name=col.removeprefix("bins: "),
+                name=plotly_escape(col.removeprefix("bins: ")),
                 orientation="h",
                 marker_color=colours[i % len(colours)],
                 customdata=[[c, "", ""] for c in table["channel"].to_list()],
             )
         )
-    fig.update_layout(barmode="stack", title=title, xaxis_title="actionable comments", **_LAYOUT)
+    fig.update_layout(
+        barmode="stack", title=plotly_escape(title), xaxis_title="actionable comments", **_LAYOUT
+    )
     return fig
 
 
@@ -266,23 +278,26 @@ def phases_bar(phases: pl.DataFrame, title: str = "Before / during / after") -> 
             x=rows["phase"].to_list(),
             y=rows["trust"].to_list(),
             error_y=dict(
-                type="data", symmetric=False,
+                type="data",
+                symmetric=False,
                 array=[h - t for h, t in zip(rows["high"], rows["trust"], strict=True)],
                 arrayminus=[t - lo for lo, t in zip(rows["low"], rows["trust"], strict=True)],
             ),  # fmt: skip
             marker_color=[BAND_COLOURS.get(b, "#1f6f8b") for b in rows["band"].to_list()],
             text=[f"{t:.0f}" for t in rows["trust"].to_list()],
-            customdata=[["", str(a), str(b)] for a, b in zip(rows["from"], rows["to"], strict=True)],
+            customdata=[
+                ["", str(a), str(b)] for a, b in zip(rows["from"], rows["to"], strict=True)
+            ],
         )
     )
-    fig.update_layout(title=title, yaxis=dict(range=[0, 100]), **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), yaxis=dict(range=[0, 100]), **_LAYOUT)
     return fig
 
 
 def languages_pie(languages: dict[str, int], unscored: int = 0) -> go.Figure:
     labels = list(languages) + (["unscored"] if unscored else [])
     values = list(languages.values()) + ([unscored] if unscored else [])
-    fig = go.Figure(go.Pie(labels=labels, values=values, hole=0.55))
+    fig = go.Figure(go.Pie(labels=[plotly_escape(x) for x in labels], values=values, hole=0.55))
     fig.update_layout(title="Languages", **_LAYOUT)
     fig.update_layout(height=260)
     return fig
@@ -298,26 +313,17 @@ def metric_series(frame: pl.DataFrame, title: str = "Channel metrics") -> go.Fig
         fig.add_trace(
             go.Scatter(
                 x=part["date"].to_list(), y=part["value"].to_list(), mode="lines",
-                name=_plain(f"{channel} · {metric}"), line=dict(color=PALETTE[i % len(PALETTE)]),
+                name=plotly_escape(f"{channel} · {metric}"), line=dict(color=PALETTE[i % len(PALETTE)]),
             )
         )  # fmt: skip
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), **_LAYOUT)
     return fig
-
-
 
 
 def _alpha(hex_colour: str, a: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
     return f"rgba({r},{g},{b},{a})"
-
-
-def _plain(text: object) -> str:
-    """Annotation text for plotly, which renders a subset of HTML: escape it."""
-    import html
-
-    return html.escape(str(text or ""))
 
 
 def selection_slices(selection: object) -> list[tuple[str, str, str]]:

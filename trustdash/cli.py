@@ -602,11 +602,16 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    from trustdash.store import StoreBusy, StoreError
+    errors: tuple[type[Exception], ...] = (CliError,)
+    if args.command != "score":
+        # The score path never opens a store: it skips the store's imports to start fast.
+        from trustdash.store import StoreBusy, StoreError
+
+        errors = (CliError, StoreBusy, StoreError)
 
     try:
         return COMMANDS[args.command](args)
-    except (CliError, StoreBusy, StoreError) as exc:
+    except errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -28,9 +28,31 @@ def data_path() -> str | None:
     return value or None
 
 
-def public_mode() -> bool:
-    """Hosted mode: the app refuses to start without login configured."""
-    return os.environ.get("TRUSTDASH_PUBLIC", "").strip() in {"1", "true", "yes"}
+# The only values that switch hosted mode off; anything else set means hosted.
+PUBLIC_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def hosted_flag(value: object) -> bool | None:
+    """What one ``TRUSTDASH_PUBLIC`` value asks for: None when unset or blank, False only
+    for an explicit off (``0``, ``false``, ``no``, ``off`` in any case, or a boolean
+    false), True for every other value, including typos."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    return text not in PUBLIC_OFF
+
+
+def public_mode(secret: object = None) -> bool:
+    """Hosted mode: the app shows nothing without login configured.
+
+    ``secret`` is the top-level ``TRUSTDASH_PUBLIC`` of ``secrets.toml`` (Streamlit only
+    copies string and number secrets to the environment, not booleans). Hosted when the
+    environment or the secret asks for it; local (open) only when neither does."""
+    return bool(hosted_flag(os.environ.get("TRUSTDASH_PUBLIC"))) or bool(hosted_flag(secret))
 
 
 def db_memory_mb() -> int:

@@ -255,6 +255,11 @@ def _ours(texts: list[str]) -> list[float]:
     return score(texts)["polarity"].to_list()
 
 
+def ours_labels(texts: list[str]) -> list[str]:
+    """Our label column (thresholds per language), as the dashboard shows it."""
+    return score(texts)["label"].to_list()
+
+
 def accuracy_table(out: Callable[[str], Any] = print) -> dict[str, dict[str, float]]:
     samples = load_samples()
     if not samples:
@@ -268,12 +273,16 @@ def accuracy_table(out: Callable[[str], Any] = print) -> dict[str, dict[str, flo
     res: dict[str, dict[str, float]] = {}
     for name, fn in scorers.items():
         row: dict[str, float] = {}
+
+        def label(ts: list[str], fn: Callable[[list[str]], list[float]] = fn) -> list[str]:
+            return ours_labels(ts) if fn is _ours else _labels(fn(ts))
+
         if "en_tweets" in samples and name != "textblob_fr":
             texts, gold = samples["en_tweets"]
-            row["en_tweets_macro_f1"] = macro_f1(gold, _labels(fn(texts)))
+            row["en_tweets_macro_f1"] = macro_f1(gold, label(texts))
         if "fr_tweets" in samples and name != "textblob":
             texts, gold = samples["fr_tweets"]
-            row["fr_tweets_macro_f1"] = macro_f1(gold, _labels(fn(texts)))
+            row["fr_tweets_macro_f1"] = macro_f1(gold, label(texts))
         if "fr_reviews" in samples and name != "textblob":
             texts, gold = samples["fr_reviews"]
             pols = fn(texts)
@@ -293,6 +302,158 @@ def accuracy_table(out: Callable[[str], Any] = print) -> dict[str, dict[str, flo
     for name, row in res.items():
         cells = [f"{row[c]:.3f}" if c in row else "—" for c in cols]
         out(f"| {name} | " + " | ".join(cells) + " |")
+    return res
+
+
+# --------------------------------------------------------------------------- intervals
+
+# Bootstrap resamples for the 95 % intervals, and the split of each labelled set into a
+# tuning half (where constants and thresholds may be chosen) and a check half (reported).
+BOOTSTRAP_RESAMPLES = 1000
+SPLIT_SEED = 20171
+_CLASSES = ("negative", "neutral", "positive")
+
+
+def split_indices(n: int, part: str, seed: int = SPLIT_SEED) -> list[int]:
+    """Row numbers of one half of a labelled set: "tune", "check", or "all" (every row).
+
+    A fixed seeded permutation: the halves never change between runs."""
+    import numpy as np
+
+    if part == "all":
+        return list(range(n))
+    perm = np.random.default_rng(seed).permutation(n)
+    half = perm[: n // 2] if part == "tune" else perm[n // 2 :]
+    return sorted(int(i) for i in half)
+
+
+def _metric_fn(kind: str):  # type: ignore[no-untyped-def]
+    """A vectorised metric over index resamples: f(pols, gold, idx[b, n]) -> values[b]."""
+    import numpy as np
+
+    if kind == "macro_f1":
+
+        def f1(pred: np.ndarray, gold: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            p, g = pred[idx], gold[idx]
+            out = np.zeros(idx.shape[0])
+            k = 0
+            for c in range(3):
+                present = (g == c).any(axis=1)
+                tp = ((p == c) & (g == c)).sum(axis=1)
+                fp = ((p == c) & (g != c)).sum(axis=1)
+                fn = ((p != c) & (g == c)).sum(axis=1)
+                denom = 2 * tp + fp + fn
+                out += np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0) * present
+                k += 1
+            return out / k
+
+        return f1
+    if kind == "accuracy":
+        return lambda p, g, idx: (p[idx] == g[idx]).mean(axis=1)
+
+    def pearson_rows(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        a, b = x[idx], y[idx]
+        a = a - a.mean(axis=1, keepdims=True)
+        b = b - b.mean(axis=1, keepdims=True)
+        den = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+        return np.where(den > 0, (a * b).sum(axis=1) / np.where(den > 0, den, 1.0), np.nan)
+
+    return pearson_rows
+
+
+def _encode(kind: str, pols: list[float], gold: list[str], labels: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """(prediction, gold) arrays for a metric kind: class codes (from ``labels`` when given,
+    else from the polarities and the global thresholds), 0/1, or numbers."""
+    import numpy as np
+
+    x = np.asarray(pols, dtype=float)
+    if kind == "macro_f1":
+        if labels is not None:
+            pred = np.array([_CLASSES.index(lab) for lab in labels])
+        else:
+            pred = np.where(x >= POS_THRESHOLD, 2, np.where(x <= NEG_THRESHOLD, 0, 1))
+        return pred, np.array([_CLASSES.index(g) for g in gold])
+    if kind == "accuracy":
+        return (x >= 0).astype(int), np.array([int(g) for g in gold])
+    num = {"negative": -1.0, "neutral": 0.0, "positive": 1.0, "0": 0.0, "1": 1.0}
+    return x, np.array([num[g] for g in gold])
+
+
+def bootstrap(
+    kind: str,
+    pols: list[float],
+    gold: list[str],
+    base: list[float] | None = None,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+    labels: list[str] | None = None,
+    base_labels: list[str] | None = None,
+) -> tuple[float, float, float]:
+    """(value, low, high): a metric ("macro_f1", "accuracy" at polarity 0, "pearson") with
+    its bootstrap 95 % interval; ``labels``/``base_labels`` (label columns) replace the
+    global thresholds for macro-F1. With ``base`` (another scorer's polarities on the same
+    texts), the paired difference value(pols) - value(base) on the same resamples."""
+    import numpy as np
+
+    n = len(gold)
+    fn = _metric_fn(kind)
+    p, g = _encode(kind, pols, gold, labels)
+    full = np.arange(n)[None, :]
+    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    point, values = fn(p, g, full)[0], fn(p, g, idx)
+    if base is not None:
+        pb, _ = _encode(kind, base, gold, base_labels)
+        point, values = point - fn(pb, g, full)[0], values - fn(pb, g, idx)
+    lo, hi = np.nanpercentile(values, [2.5, 97.5])
+    return float(point), float(lo), float(hi)
+
+
+# Metrics per language: (language, sample key, metric kind).
+ACCURACY_METRICS = (
+    ("en", "en_tweets", "macro_f1"),
+    ("en", "en_tweets", "pearson"),
+    ("fr", "fr_tweets", "macro_f1"),
+    ("fr", "fr_reviews", "accuracy"),
+)
+
+
+def accuracy_intervals(
+    part: str = "check",
+    out: Callable[[str], Any] = print,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """Accuracy per language on one half of each labelled set ("tune", "check" or "all"),
+    ours and VADER, each with its bootstrap 95 % interval, and the paired difference."""
+    samples = load_samples()
+    if not samples:
+        out(f"(no labelled samples at {SAMPLES_DIR}: accuracy skipped)")
+        return {}
+    vader = _vader()
+    res: dict[str, dict[str, tuple[float, float, float]]] = {}
+    out(f"| lang | set ({part}) | metric | n | ours [95 % CI] | VADER [95 % CI] "
+        "| ours - VADER [95 % CI] |")  # fmt: skip
+    out("|---|---|---|---:|---|---|---|")
+    pols: dict[str, tuple[list[float], list[str], list[float], list[str]]] = {}
+    for lang, key, kind in ACCURACY_METRICS:
+        if key not in samples:
+            continue
+        if key not in pols:
+            texts, gold = samples[key]
+            keep = split_indices(len(texts), part)
+            texts, gold = [texts[i] for i in keep], [gold[i] for i in keep]
+            scored = score(texts)
+            pols[key] = (
+                scored["polarity"].to_list(), scored["label"].to_list(),
+                [vader(t) for t in texts], gold,
+            )  # fmt: skip
+        ours_p, ours_l, vader_p, gold = pols[key]
+        o = bootstrap(kind, ours_p, gold, resamples=resamples, labels=ours_l)
+        v = bootstrap(kind, vader_p, gold, resamples=resamples)
+        d = bootstrap(kind, ours_p, gold, base=vader_p, resamples=resamples, labels=ours_l)
+        res[f"{key}_{kind}"] = {"ours": o, "vader": v, "ours_minus_vader": d}
+        cell = lambda t: f"{t[0]:.3f} [{t[1]:.3f}–{t[2]:.3f}]"  # noqa: E731
+        diff = f"{d[0]:+.3f} [{d[1]:+.3f}–{d[2]:+.3f}]"
+        out(f"| {lang} | {key} | {kind} | {len(gold):,} | {cell(o)} | {cell(v)} | {diff} |")
     return res
 
 
@@ -347,6 +508,55 @@ def throughput(texts: list[str]) -> dict[str, Any]:
     }
 
 
+# The command-line case: distinct tweet-length texts scored by ``python -m trustdash score``
+# in a new process (start-up, reading and writing included), against VADER's per-text loop.
+CLI_TEXTS = 200_000
+
+
+def cli_throughput(n: int = CLI_TEXTS, out: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Seconds of ``python -m trustdash score`` on n distinct long-tail comments (a CSV in,
+    a CSV out, a fresh process each run) and of VADER's loop over the same texts, timed in
+    turns (ours, VADER, ours, VADER, ours); medians are compared."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    import polars as pl
+
+    texts = pl.Series("text", make_longtail_comments(n)).unique(maintain_order=True)
+    k = 1
+    while texts.len() < n:  # top up with new seeds until n distinct texts
+        more = pl.Series("text", make_longtail_comments(n - texts.len(), seed=11 + k))
+        texts = pl.concat([texts, more]).unique(maintain_order=True)
+        k += 1
+    texts = texts.head(n)
+    vader_fn = _vader()
+    ours_s: list[float] = []
+    vader_s: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="trustdash-bench-") as tmp:
+        src, dst = Path(tmp) / "texts.csv", Path(tmp) / "scores.csv"
+        pl.DataFrame({"text": texts}).write_csv(src)
+        cmd = [sys.executable, "-m", "trustdash", "score", str(src), "--text-column", "text",
+               "--out", str(dst)]  # fmt: skip
+        subprocess.run(cmd, check=True, capture_output=True)  # the table cache, once
+        as_list = texts.to_list()
+        for i in range(REPEATS):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            ours_s.append(time.perf_counter() - t0)
+            if i < REPEATS - 1:
+                t0 = time.perf_counter()
+                for t in as_list:
+                    vader_fn(t)
+                vader_s.append(time.perf_counter() - t0)
+    ours, vader = statistics.median(ours_s), statistics.median(vader_s)
+    f = {"texts": n, "ours_s": ours, "vader_s": vader, "ratio_vs_vader": vader / ours}
+    out(f"command line, {n:,} distinct long-tail comments, start-up included: ours "
+        f"{ours:.2f} s (median of {len(ours_s)}), VADER's loop {vader:.2f} s (median of "
+        f"{len(vader_s)}): {f['ratio_vs_vader']:.1f}x (target 7x)")  # fmt: skip
+    return f
+
+
 def run(n: int = 100_000, out: Callable[[str], Any] = print) -> dict[str, Any]:
     """Throughput of score() against per-text VADER and TextBlob on the same texts, for three
     sets of n comments (short template comments, tweet-length long-tail comments, and real
@@ -372,7 +582,11 @@ def run(n: int = 100_000, out: Callable[[str], Any] = print) -> dict[str, Any]:
     worst = min(f["ratio_vs_vader"] for f in figures["corpora"].values())
     figures["ratio_vs_vader"] = worst
     out(f"lowest ours/VADER ratio: {worst:.1f}x (target 7x)")
+    figures["cli"] = cli_throughput(CLI_TEXTS, out)
     figures["accuracy"] = accuracy_table(out)
+    figures["accuracy_intervals"] = {
+        part: accuracy_intervals(part, out) for part in ("tune", "check")
+    }
     return figures
 
 

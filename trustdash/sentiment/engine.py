@@ -21,13 +21,18 @@ import numpy as np
 import polars as pl
 
 from trustdash.sentiment import lang as langid
-from trustdash.sentiment import lexicons, tables
+from trustdash.sentiment import learned, lexicons, tablecache, tables
 
-SCORER_VERSION = "1.3.0"
+SCORER_VERSION = "1.4.0"
 
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
 NEG_THRESHOLD = -0.25
+# French thresholds, chosen on the tuning half of the French tweets: French lexicons give
+# milder negative scores (sarcasm, complaints without sentiment words), so a mildly negative
+# French comment is negative.
+FR_POS_THRESHOLD = 0.25
+FR_NEG_THRESHOLD = -0.1
 
 # VADER's constants (Hutto & Gilbert 2014); kept identical so scores stay comparable.
 ALPHA = 15.0
@@ -42,6 +47,14 @@ BOOSTER_DECAY = (1.0, 0.95, 0.9)
 ELONGATION_INCREMENT = 0.293
 CONTRAST_BEFORE = 0.5
 CONTRAST_AFTER = 1.5
+# The verdict of a comment of several sentences is usually its last sentence ("The cast is
+# great. The film is a bore."): its words weigh this much more than the others.
+LAST_SENTENCE_WEIGHT = 1.5
+LAST_SENTENCE_MIN_SENTENCES = 3
+# Weight of the learned English lexicon (GoEmotions) against the rules, and the scale that
+# puts its linear score (about -1..1) on the compound's scale.
+LEARNED_WEIGHT = 0.3
+LEARNED_SCALE = 2.5
 # A complaint that reads clearly positive ("super happy with the refund") is not a complaint.
 COMPLAINT_MAX_POLARITY = 0.3
 
@@ -118,7 +131,18 @@ def _regex_escape(term: str) -> str:
     return re.sub(r"([\\.+*?()|\[\]{}^$#&\-~])", r"\\\1", term)
 
 
-NEEDS_NFKC_RE = _needs_nfkc_re()
+@cache
+def _needs_nfkc() -> str:
+    """The pattern of characters NFKC could change, read from the table cache (deriving it
+    walks ~10,000 code points)."""
+    return str(_tables()["patterns"]["pattern"][0])
+
+
+def __getattr__(name: str) -> str:
+    # NEEDS_NFKC_RE stays importable, derived on first use rather than at import.
+    if name == "NEEDS_NFKC_RE":
+        return _needs_nfkc()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _brand_pattern(brand_terms: Sequence[str]) -> str | None:
@@ -147,14 +171,14 @@ def _html_expr(e: pl.Expr) -> pl.Expr:
 
 
 def _nfkc(s: pl.Series) -> pl.Series:
-    """NFKC, applied only to the texts that hold a character NFKC could change (NEEDS_NFKC_RE).
+    """NFKC, applied only to the texts that hold a character NFKC could change (_needs_nfkc).
 
     NFKC is the dearest hygiene step and leaves ASCII, French letters and emojis unchanged."""
     # Only texts with a multi-byte character can hold one; the regex reads those only.
     wide = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
     todo = wide
     if wide.any():
-        todo = wide.scatter(wide.arg_true(), s.filter(wide).str.contains(NEEDS_NFKC_RE))
+        todo = wide.scatter(wide.arg_true(), s.filter(wide).str.contains(_needs_nfkc()))
     n = int(todo.sum())
     if n == 0:
         return s
@@ -191,7 +215,7 @@ def _needs_hygiene_re(brand_terms: Sequence[str]) -> str:
         "[" + _regex_escape(chars) + "\U0001f3fb-\U0001f3ff]",
         r"\s\s|[^\S ]|^\s|\s$",
         r"(?i:https?://|www\.)",
-        NEEDS_NFKC_RE,
+        _needs_nfkc(),
     ]
     brand = _brand_pattern(brand_terms)
     if brand is not None:
@@ -253,11 +277,19 @@ def text_key(
     return keys.gather(pl.Series(codes, dtype=pl.UInt32)).rename(texts.name or "text_key")
 
 
-def label_from_polarity(p: pl.Expr) -> pl.Expr:
+def label_from_polarity(p: pl.Expr, lang: pl.Expr | None = None) -> pl.Expr:
+    """ "positive" / "neutral" / "negative" from a polarity; with ``lang`` (an expression of
+    the text's language), French texts use the French thresholds."""
+    pos: pl.Expr | float = POS_THRESHOLD
+    neg: pl.Expr | float = NEG_THRESHOLD
+    if lang is not None:
+        is_fr = lang == "fr"
+        pos = pl.when(is_fr).then(pl.lit(FR_POS_THRESHOLD)).otherwise(pl.lit(POS_THRESHOLD))
+        neg = pl.when(is_fr).then(pl.lit(FR_NEG_THRESHOLD)).otherwise(pl.lit(NEG_THRESHOLD))
     return (
-        pl.when(p >= POS_THRESHOLD)
+        pl.when(p >= pos)
         .then(pl.lit("positive"))
-        .when(p <= NEG_THRESHOLD)
+        .when(p <= neg)
         .then(pl.lit("negative"))
         .otherwise(pl.lit("neutral"))
     )
@@ -283,26 +315,28 @@ def _second_words(lex2: pl.DataFrame, lex3: pl.DataFrame) -> pl.Series:
     return terms.str.split(" ").list.get(1).unique()
 
 
-@cache
-def _static_sets() -> dict[str, pl.Series]:
+def _build_tables() -> dict[str, pl.DataFrame]:
+    """Every table the scorer reads, built from the package lexicons and the hand tables."""
     negate, boosters, _ = lexicons.vader_rules()
-    s = lambda xs: pl.Series(sorted(xs), dtype=pl.String)  # noqa: E731
-    return {
-        "emoticons": s(lexicons.emoticons()),
-        "en_neg": s(negate),
-        "fr_neg": s(tables.FR_NEGATORS),
-        "en_contrast": s(tables.EN_CONTRAST),
-        "fr_contrast": s(tables.FR_CONTRAST),
-        "en_fw": s(tables.EN_FUNCTION_WORDS),
-        "fr_fw": s(tables.FR_FUNCTION_WORDS),
-        "other_fw": s(langid.OTHER_FUNCTION_WORDS),
-        "en_lex": s(lexicons.en_lexicon_words() - tables.EN_FUNCTION_WORDS),
-        "fr_lex": s(lexicons.fr_lexicon_words() - tables.FR_FUNCTION_WORDS),
-        "complaint": s(tables.COMPLAINT_TERMS),
-        "en_q": s(tables.EN_QUESTION_OPENERS),
-        "fr_q": s(tables.FR_QUESTION_OPENERS),
+    sets = {
+        "emoticons": lexicons.emoticons(),
+        "en_neg": negate,
+        "fr_neg": tables.FR_NEGATORS,
+        "en_contrast": tables.EN_CONTRAST,
+        "fr_contrast": tables.FR_CONTRAST,
+        "en_fw": tables.EN_FUNCTION_WORDS,
+        "fr_fw": tables.FR_FUNCTION_WORDS,
+        "other_fw": langid.OTHER_FUNCTION_WORDS,
+        "en_lex": lexicons.en_lexicon_words() - tables.EN_FUNCTION_WORDS,
+        "fr_lex": lexicons.fr_vote_words() - tables.FR_FUNCTION_WORDS,
+        "complaint": tables.COMPLAINT_TERMS,
+        "en_q": tables.EN_QUESTION_OPENERS,
+        "fr_q": tables.FR_QUESTION_OPENERS,
+        "en_rarely": tables.EN_RARELY,
+        "en_such": tables.EN_SUCH,
+        "hedges": frozenset(tables.HEDGES),
         # Known spellings for undoing elongations ("sooo" -> "so", "gooood" -> "good").
-        "all_words": s(
+        "all_words": (
             lexicons.en_lexicon_words()
             | lexicons.fr_lexicon_words()
             | set(boosters)
@@ -313,12 +347,52 @@ def _static_sets() -> dict[str, pl.Series]:
             | tables.FR_FUNCTION_WORDS
         ),
     }
+    set_rows = [(name, w) for name, words in sets.items() for w in sorted(words)]
+    en_boost = {k: v for k, v in boosters.items() if " " not in k}
+    boost_rows = [("en", k, float(v)) for k, v in en_boost.items()]
+    boost_rows += [("fr", k, float(v)) for k, v in tables.FR_BOOSTERS.items()]
+    # The learned English weights ride in the lexicon table as language "learned" (the
+    # intercept under the empty term, which no token can be).
+    w = learned.weights().with_columns(
+        term=pl.when(pl.col("term") == learned.INTERCEPT_KEY).then(pl.lit("")).otherwise("term")
+    )
+    learned_rows = w.select(
+        lang=pl.lit("learned"), term="term", valence="weight", n=pl.lit(1, dtype=pl.Int8)
+    )
+    return {
+        "lexicon": pl.concat([lexicons.base_lexicon(), learned_rows]),
+        "sets": pl.DataFrame(set_rows, schema={"set": pl.String, "word": pl.String}, orient="row"),
+        "boosters": pl.DataFrame(
+            boost_rows,
+            schema={"lang": pl.String, "word": pl.String, "value": pl.Float64},
+            orient="row",
+        ),
+        "patterns": pl.DataFrame({"pattern": [_needs_nfkc_re()]}),
+    }
+
+
+@cache
+def _tables() -> dict[str, pl.DataFrame]:
+    """The built tables, from the on-disk cache when a process built them already."""
+    return tablecache.load_or_build(SCORER_VERSION, _build_tables)
+
+
+@cache
+def _static_sets() -> dict[str, pl.Series]:
+    sets = _tables()["sets"]
+    return {
+        str(name): part["word"]
+        for (name,), part in sets.partition_by("set", as_dict=True, maintain_order=True).items()
+    }
 
 
 @cache
 def _boosters() -> tuple[dict[str, float], dict[str, float]]:
-    _, en, _ = lexicons.vader_rules()
-    return {k: v for k, v in en.items() if " " not in k}, dict(tables.FR_BOOSTERS)
+    b = _tables()["boosters"]
+    en, fr = (b.filter(pl.col("lang") == lang) for lang in ("en", "fr"))
+    return dict(zip(en["word"], en["value"], strict=True)), dict(
+        zip(fr["word"], fr["value"], strict=True)
+    )
 
 
 def _first_words(lex: pl.DataFrame) -> pl.Series:
@@ -333,7 +407,7 @@ def _first_words(lex: pl.DataFrame) -> pl.Series:
 
 @cache
 def _base_parts() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
-    return _split_lexicon(lexicons.base_lexicon())
+    return _split_lexicon(_tables()["lexicon"])
 
 
 def _split_lexicon(
@@ -368,7 +442,7 @@ def score(
     if s.len() == 0:
         return _empty()
     if lexicon_overrides:
-        parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides))
+        parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides, _tables()["lexicon"]))
     else:
         parts = _base_parts()
     valid = s.is_not_null()
@@ -604,6 +678,7 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
     f = f.with_columns(
         n_prefix=pl.col("low").str.starts_with("n'"),
         is_clause_end=pl.col("tok").is_in(["!", "?", ",", ".", ";", ":"]),
+        is_sentence_end=pl.col("tok").is_in(["!", "?", "."]),
         n_excl=(pl.col("tok") == "!").cast(pl.UInt32),
         n_q=(pl.col("tok") == "?").cast(pl.UInt32),
         en_fw=isin("en_fw").cast(pl.UInt32),
@@ -622,9 +697,11 @@ def _vocab_features(vocab: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
         q_fr=isin("fr_q"),
         starts=pl.col("key").is_in(first_words.implode()),
         pas_jamais=pl.col("key").is_in(["pas", "jamais"]),
+        rarely=isin("en_rarely"),
+        such=isin("en_such"),
     )
     f = f.with_row_index("kid")
-    for lang in ("en", "fr", "und"):
+    for lang in ("en", "fr", "und", "learned"):
         sub = lex1.filter(pl.col("lang") == lang).select("term", pl.col("v1").alias(f"v1_{lang}"))
         f = f.join(sub, left_on="key", right_on="term", how="left")
     return f
@@ -686,6 +763,9 @@ def _ngrams(
             "v3",
             q_bg=pl.when(is_fr).then(isin("bg", "fr_q")).otherwise(isin("bg", "en_q")),
             complaint_ng=isin("bg", "complaint") | isin("tg", "complaint"),
+            hedge=pl.when(~is_fr & isin("bg", "hedges")).then(
+                pl.col("bg").replace_strict(tables.HEDGES, default=None, return_dtype=pl.Float64)
+            ),
         )
         .collect()
     )  # fmt: skip
@@ -747,6 +827,22 @@ def _count_per_text(
     return pl.DataFrame(out)
 
 
+def _in_last_sentence(ends: np.ndarray, tid: np.ndarray, text_first: np.ndarray) -> np.ndarray:
+    """Per token row: whether it lies in the last sentence of a text of
+    LAST_SENTENCE_MIN_SENTENCES sentences or more (sentence ends: "." "!" "?"; trailing punctuation starts no new sentence)."""
+    if tid.size == 0:
+        return np.zeros(0, dtype=bool)
+    ends = ends.astype(np.int64)
+    before = np.cumsum(ends) - ends  # sentence ends before each row, all texts together
+    starts = np.flatnonzero(text_first)
+    sent = before - np.repeat(before[starts], np.diff(np.append(starts, tid.size)))
+    # The last sentence is the one of the text's last word (not of its final punctuation).
+    word_sent = np.where(ends == 1, -1, sent)
+    last = np.maximum.reduceat(word_sent, starts)
+    last_row = np.repeat(last, np.diff(np.append(starts, tid.size)))
+    return (sent == last_row) & (last_row >= LAST_SENTENCE_MIN_SENTENCES - 1)
+
+
 def _score_unique(
     texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
 ) -> pl.DataFrame:
@@ -770,6 +866,13 @@ def _score_unique(
         n_q="n_q",
     )
     counts = _count_per_text(tok_id, kid, per_token, n_texts)
+    # The learned English lexicon: a linear score over every token of the text.
+    learned_sum = _sum_per_text(
+        tok_id, pl.DataFrame({"learned": feats["v1_learned"].fill_null(0.0).gather(kid)}), n_texts
+    )
+    # The intercept (the training set's share of positive comments) is left out: a text
+    # with no known word stays at 0.
+    has_weights = lex1.filter(pl.col("lang") == "learned").height > 0
     votes = pl.DataFrame({"id": ids, "text": texts}).hstack(counts.drop("n_excl", "n_q"))
     lang_s = langid.decide(votes)
 
@@ -789,32 +892,36 @@ def _score_unique(
         pl.any_horizontal(
             pl.col("v1_en", "v1_fr", "v1_und", "boost_en", "boost_fr").is_not_null(),
             pl.col("neg_en", "neg_fr", "but_en", "but_fr"),
-            pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix"),
+            pl.col("complaint1", "q_en", "q_fr", "pas_jamais", "n_prefix", "such"),
         )
     ).to_series()
     kr = relevant.gather(kid).scatter(r, True).arg_true()  # n-gram starts are kept too
     tid, kept_rows = tok_id.to_numpy(), kr.to_numpy()
     text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
-    clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid.to_numpy()], dtype=np.uint32)
+    kid_np = kid.to_numpy()
+    clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid_np], dtype=np.uint32)
+    in_last = _in_last_sentence(feats["is_sentence_end"].to_numpy()[kid_np], tid, text_first)
     kept_id = tok_id.gather(kr)
     at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
     n_kept = kr.len()
     window_cols = feats.select(
         "is_caps", "elongated", "n_prefix", "boost_en", "boost_fr", "neg_en", "neg_fr",
         "but_en", "but_fr", "complaint1", "q_en", "q_fr", "pas_jamais", "v1_en", "v1_fr",
-        "v1_und",
+        "v1_und", "rarely", "such", "v1_learned",
     )  # fmt: skip
     t = window_cols.gather(kid.gather(kr)).with_columns(
         id=kept_id,
         g=kr.cast(pl.Int64),
         first=pl.Series(text_first[kept_rows], dtype=pl.Boolean),
         clause=pl.Series(clause[kept_rows], dtype=pl.UInt32),
+        in_last=pl.Series(in_last[kept_rows], dtype=pl.Boolean),
         is_en=(lang_s == "en").gather(kept_id),
         is_fr=(lang_s == "fr").gather(kept_id),
         v2=_scatter(n_kept, at, grams["v2"]),
         v3=_scatter(n_kept, at, grams["v3"]),
         q_bg=_scatter(n_kept, at, grams["q_bg"]),
         complaint_ng=_scatter(n_kept, at, grams["complaint_ng"]),
+        hedge=_scatter(n_kept, at, grams["hedge"]),
     )
 
     # Previous/next kept rows of the same text and their distance in tokens, computed once
@@ -834,6 +941,17 @@ def _score_unique(
     is_fr = pl.col("is_fr")
     hit3 = pl.col("v3").is_not_null()
     lf = lf.with_columns(hit3=hit3, hit2=pl.col("v2").is_not_null() & ~hit3)
+    # "rarely/seldom/never" followed by "such"/"so" is emphasis, not negation ("I have
+    # rarely experienced such courtesy", "never been so disappointed").
+    such_next = pl.any_horizontal(
+        (
+            (pl.col("id").shift(-k) == pl.col("id"))
+            & (pl.col("g").shift(-k) - pl.col("g") <= 2)
+            & pl.col("such").shift(-k)
+        ).fill_null(False)
+        for k in (1, 2)
+    )
+    emphatic = pl.col("is_en") & pl.col("rarely") & such_next
     # A trigram covers the next two tokens, a bigram the next one.
     covered = (
         prev("hit3", 1, 2).fill_null(False)
@@ -843,7 +961,8 @@ def _score_unique(
     lf = lf.with_columns(
         covered=covered,
         in_ngram=pl.col("hit3") | pl.col("hit2") | covered,
-        boost=_by_lang("boost"),
+        # A multi-word hedge ("kind of") dampens like a single-word dampener.
+        boost=pl.coalesce(pl.col("hedge"), _by_lang("boost")),
         neg_word=_by_lang("neg", pl.lit(False)),
         is_but=_by_lang("but", pl.lit(False)),
         v1=_by_lang("v1", pl.col("v1_und")),
@@ -856,7 +975,7 @@ def _score_unique(
         .when(pl.col("covered"))
         .then(None)
         .otherwise(pl.col("v1")),
-        is_neg=pl.col("neg_word") & ~pl.col("in_ngram"),
+        is_neg=pl.col("neg_word") & ~pl.col("in_ngram") & ~emphatic,
     )
     # A booster that precedes a sentiment word only boosts ("super content"): its own
     # valence would count the emphasis twice.
@@ -904,10 +1023,11 @@ def _score_unique(
     after_but = (
         but_cum - pl.when(pl.col("first_kept")).then(but_cum - pl.col("is_but")).forward_fill()
     ) > 0
+    verdict = pl.when(pl.col("in_last")).then(LAST_SENTENCE_WEIGHT).otherwise(1.0)
     q_first = pl.when(is_fr).then(pl.col("q_fr")).otherwise(pl.col("q_en")) | pl.col("q_bg")
     complaint_tok = pl.col("complaint1") | pl.col("complaint_ng")
     rows = (
-        lf.with_columns(v=v.fill_null(0.0), after_but=after_but)
+        lf.with_columns(v=(v * verdict).fill_null(0.0), after_but=after_but)
         .select(
             s_before=pl.when(~pl.col("after_but")).then(pl.col("v")).otherwise(0.0),
             s_after=pl.when(pl.col("after_but") & ~pl.col("is_but"))
@@ -917,10 +1037,19 @@ def _score_unique(
             n_hits=pl.col("val").is_not_null().cast(pl.UInt32),
             q_open=(pl.col("first") & q_first.fill_null(False)).cast(pl.UInt32),
             complaint=complaint_tok.cast(pl.UInt32),
+            # The learned weights know neither phrases nor negation: the words of a phrase
+            # the rules know ("no fun", "can't wait") leave it, and a negated lexicon word's
+            # learned weight is flipped like its valence ("don't like").
+            learned_neg=pl.when(pl.col("is_en") & pl.col("in_ngram"))
+            .then(-pl.col("v1_learned").fill_null(0.0))
+            .when(pl.col("is_en") & negated)
+            .then((NEGATION_SCALAR - 1.0) * pl.col("v1_learned").fill_null(0.0))
+            .otherwise(0.0),
         )
         .collect()
     )
     sums = _sum_per_text(kept_id, rows, n_texts).hstack(counts.select("n_excl", "n_q"))
+    sums = sums.hstack(learned_sum).with_columns(pl.col("learned") + pl.col("learned_neg"))
     a = (
         pl.DataFrame({"id": ids, "text": texts, "lang": lang_s})
         .hstack(sums)
@@ -935,6 +1064,15 @@ def _score_unique(
     total = total + total.sign() * emph
     alpha = pl.when(pl.col("lang") == "fr").then(pl.lit(FR_ALPHA)).otherwise(pl.lit(ALPHA))
     compound = (total / (total * total + alpha).sqrt()).clip(-1.0, 1.0)
+    # English: the rules stacked with the learned lexicon (blend chosen on the tuning halves).
+    learned_pol = pl.col("learned").clip(-1.0, 1.0) * LEARNED_SCALE
+    has_learned = pl.lit(has_weights) & (pl.col("lang") == "en")
+    compound = (
+        pl.when(has_learned)
+        .then((1.0 - LEARNED_WEIGHT) * compound + LEARNED_WEIGHT * learned_pol)
+        .otherwise(compound)
+        .clip(-1.0, 1.0)
+    )
     # Other languages (and "und") are scored on their emojis and emoticons only, which read
     # the same in every language: "Recibí mis zapatillas 😍" is positive.
     scored = pl.col("lang").is_in(["en", "fr"]) | (pl.col("n_hits") > 0)
@@ -944,7 +1082,7 @@ def _score_unique(
     return a.select(
         "text",
         "polarity",
-        label=label_from_polarity(pl.col("polarity")),
+        label=label_from_polarity(pl.col("polarity"), pl.col("lang")),
         lang="lang",
         scored="scored",
         is_complaint=pl.col("complaint")

@@ -142,6 +142,27 @@ def _predict(texts: list[str]) -> list[tuple[str, float]]:
     ]
 
 
+def _prefer_enfr(texts: list[str]) -> list[str]:
+    """English or French, whichever the model ranks higher (English when it ranks neither)."""
+    model = load_model()
+    if model is None:
+        return ["en"] * len(texts)
+    out = []
+    for line in _model_lines(texts):
+        labels = [lab for _, lab in model.f.predict(line, -1, 0.0, "strict")]
+        ranks = {
+            lang: labels.index(f"__label__{lang}") if f"__label__{lang}" in labels else 10**6
+            for lang in ("en", "fr")
+        }
+        out.append("fr" if ranks["fr"] < ranks["en"] else "en")
+    return out
+
+
+# A third-language guess above this confidence wins over EN/FR words; below it, any English
+# or French evidence decides ("LOL. LOL." is English, not a low-confidence Spanish).
+THIRD_LANGUAGE_CONFIDENCE = 0.9
+
+
 def decide(votes: pl.DataFrame) -> pl.Series:
     """Language per text from per-text counts.
 
@@ -202,6 +223,18 @@ def decide(votes: pl.DataFrame) -> pl.Series:
         _model=pl.Series([p[0] for p in preds], dtype=pl.String),
         _prob=pl.Series([p[1] for p in preds], dtype=pl.Float64),
     )
+    # Ties between English and French evidence where the model guesses a third language:
+    # the model's own ranking of English against French breaks them (few texts).
+    ev_en = pl.col("en_fw") + pl.col("en_lex")
+    ev_fr = pl.col("fr_fw") + pl.col("fr_lex")
+    tie = ~pl.col("_model").is_in(["en", "fr"]) & (ev_en == ev_fr) & (ev_en > 0)
+    tied = todo.filter(tie)
+    pref = pl.Series([], dtype=pl.String)
+    if tied.height:
+        pref = pl.Series(_prefer_enfr(tied["text"].to_list()), dtype=pl.String)
+    todo = todo.join(
+        pl.DataFrame({"_i": tied["_i"], "_pref": pref}), on="_i", how="left", maintain_order="left"
+    )
     # Short texts: the model guesses wildly on two words, so lexicon hits and function
     # words vote first; the model only breaks ties between English and French.
     short_en = pl.col("en_fw") + pl.col("en_lex")
@@ -224,17 +257,18 @@ def decide(votes: pl.DataFrame) -> pl.Series:
             .then(pl.lit("fr"))
             .when(model_enfr & (short_en > 0))
             .then(pl.col("_model"))
-            .otherwise(pl.lit("und"))
+            .otherwise(pl.coalesce(pl.col("_pref"), pl.lit("und")))
         )
         .when(model_enfr)
         .then(pl.col("_model"))
-        # A third language needs a confident model, more so when the words lean EN/FR
-        # (ALL-CAPS or emoji-heavy comments fool the model).
+        # A third language needs a confident model; with any English or French evidence, a
+        # very confident one (ALL-CAPS or emoji-heavy comments fool the model).
         .when(
-            (pl.col("_prob") >= MODEL_MIN_CONFIDENCE) & (lean.is_null() | (pl.col("_prob") >= 0.9))
+            (pl.col("_prob") >= THIRD_LANGUAGE_CONFIDENCE)
+            | ((pl.col("_prob") >= MODEL_MIN_CONFIDENCE) & (ev_en + ev_fr == 0))
         )
         .then(pl.col("_model"))
-        .otherwise(pl.coalesce(lean, pl.col("_model")))
+        .otherwise(pl.coalesce(lean, pl.col("_pref"), pl.col("_model")))
     )
     todo = todo.select("_i", _res=resolved)
     out = df.join(todo, on="_i", how="left", maintain_order="left")

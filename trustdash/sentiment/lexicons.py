@@ -176,7 +176,9 @@ def vader_fr() -> dict[str, float]:
     return out
 
 
-def _french_words() -> dict[str, float]:
+@cache
+def _french_entries() -> dict[str, float]:
+    """The French lexicon before valence-free intensifiers are taken out."""
     tb = {w: p * FR_TEXTBLOB_SCALE for w, p in textblob_fr().items() if p != 0.0}
     vfr = {w: v for w, v in vader_fr().items() if WORD_RE.fullmatch(w) or " " in w}
     out: dict[str, float] = {}
@@ -190,6 +192,17 @@ def _french_words() -> dict[str, float]:
             out[w] *= FR_POSITIVE_SCALE
     out.update(tables.FR_WORDS)
     return out
+
+
+def _french_words() -> dict[str, float]:
+    """The French lexicon without valence-free words: intensifiers, words that are not
+    opinions, and single letters ("s", "v": abbreviations, not words)."""
+    drop = tables.FR_NEUTRAL_INTENSIFIERS | tables.FR_NOT_OPINION
+    return {
+        w: v
+        for w, v in _french_entries().items()
+        if w not in drop and not (len(w) == 1 and w.isalpha())
+    }
 
 
 @cache
@@ -214,9 +227,12 @@ def _frame(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
     )
 
 
-def with_overrides(overrides: Mapping[str, float] | None) -> pl.DataFrame:
-    """Base lexicon with caller overrides (polarity in [-1, 1], scaled x4) winning everywhere."""
-    base = base_lexicon()
+def with_overrides(
+    overrides: Mapping[str, float] | None, base: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Base lexicon (``base``, else built) with caller overrides (polarity in [-1, 1],
+    scaled x4) winning everywhere."""
+    base = base_lexicon() if base is None else base
     if not overrides:
         return base
     rows: list[tuple[str, str, float]] = []
@@ -228,6 +244,9 @@ def with_overrides(overrides: Mapping[str, float] | None) -> pl.DataFrame:
         if key:
             rows.extend((lang, key, pol * 4.0) for lang in ("en", "fr", "und"))
     extra = _frame(rows)
+    # An overridden word also leaves the learned weights ("learned" rows), if any.
+    keys = [r[1] for r in rows]
+    base = base.filter(~((pl.col("lang") == "learned") & pl.col("term").is_in(keys)))
     return pl.concat([base, extra]).unique(["lang", "term"], keep="last", maintain_order=True)
 
 
@@ -239,3 +258,18 @@ def fr_lexicon_words() -> frozenset[str]:
 @cache
 def en_lexicon_words() -> frozenset[str]:
     return frozenset(w for w in _english_words() if " " not in w)
+
+
+@cache
+def fr_vote_words() -> frozenset[str]:
+    """French lexicon words that count as French evidence in the language vote.
+
+    vaderSentiment-fr leaves hundreds of English entries untranslated ("lol", "fun", "meh"),
+    and the hand table holds English loanwords ("love", "cool"): a word spelled as an entry
+    of VADER's English lexicon counts as French only when textblob-fr (French only) knows it
+    too. The intensifiers, valence-free in scoring, still vote French."""
+    english = set(vader_lexicon()) | set(tables.EN_WORDS)
+    french_only = set(textblob_fr())
+    untranslated = {w for w in english if w not in french_only}
+    words = {w for w in _french_entries() if " " not in w}
+    return frozenset(words - untranslated)

@@ -407,24 +407,27 @@ def _row_group_batches(frame: pl.DataFrame) -> Any:
     return pa.Table.from_batches(table.to_batches(max_chunksize=_INSERT_CHUNK), table.schema)
 
 
-def clear_dead_staging(root: Path) -> None:
+def clear_dead_staging(root: Path) -> bool:
     """Remove what imports of dead processes left in ``root``: only this process can hold
-    the DuckDB file open, so a folder of another process is from an import that died."""
+    the DuckDB file open, so a folder of another process is from an import that died.
+    Returns whether there was any."""
     if not root.is_dir():
-        return
+        return False
+    found = False
     for child in root.iterdir():
         parts = child.name.split("-")
         pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
         if pid == os.getpid():
             continue  # another Store of this process may be importing
         shutil.rmtree(child, ignore_errors=True)
+        found = True
+    return found
 
 
-def prepare_staging(target: str, backend: str) -> Path | None:
-    """The staging folder of an embedded store file, cleared of dead imports' leftovers
-    (``None`` for DuckLake and in-memory stores)."""
+def prepare_staging(target: str, backend: str) -> tuple[Path | None, bool]:
+    """The staging folder of an embedded store file (``None`` for DuckLake and in-memory
+    stores), cleared of dead imports' leftovers, and whether there were any."""
     if backend != "embedded" or target == ":memory:":
-        return None
+        return None, False
     root = Path(target + ".staging")
-    clear_dead_staging(root)
-    return root
+    return root, clear_dead_staging(root)

@@ -22,7 +22,9 @@ class Store(Admin, Queries, Batches, Deliveries):
 
     def __init__(self, target: str | Path | None = None, *, wait_seconds: float = 10.0) -> None:
         super().__init__(target, wait_seconds=wait_seconds)
-        self.staging_dir = prepare_staging(self.target, self.backend)
+        self.staging_dir, import_died = prepare_staging(self.target, self.backend)
+        if import_died:
+            self.trim_dead_tail()
         try:
             self.migrate()
         except BaseException:

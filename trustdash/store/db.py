@@ -22,6 +22,8 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -79,6 +81,52 @@ def retry_on_conflict(method: Callable[..., Any]) -> Callable[..., Any]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+@functools.cache
+def _file_header_bytes() -> int:
+    """The bytes before the first block of a DuckDB file, measured on a fresh file (so no
+    storage-format constant is assumed)."""
+    with tempfile.TemporaryDirectory(prefix="trustdash-probe-") as tmp:
+        path = Path(tmp) / "probe.duckdb"
+        con = duckdb.connect(str(path))
+        try:
+            con.execute("CREATE TABLE probe AS SELECT 1 AS x")
+            con.execute("CHECKPOINT")
+            block_size, blocks = _blocks(con)
+        finally:
+            con.close()
+        return path.stat().st_size - block_size * blocks
+
+
+def _blocks(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    row = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    return int(row[0]), int(row[1])  # type: ignore[index]
+
+
+def _trim_dead_tail(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Give back the space a killed write left at the end of the file.
+
+    DuckDB writes the blocks of a large insert before the commit. When the process dies in
+    the transaction, those blocks lie past the last block the file's header knows: never
+    read again, only overwritten by later writes, yet the file keeps their size. The store
+    opened after a dead import checkpoints (the WAL goes into the file) and cuts the file
+    back to its known blocks. The connection stays open meanwhile, so no other process can
+    write; a checkpoint refused because a write of this process is under way skips it."""
+    try:
+        con.execute("CHECKPOINT")
+        block_size, blocks = _blocks(con)
+        known = _file_header_bytes() + block_size * blocks
+        size = path.stat().st_size
+        if size > known and (size - known) % block_size == 0:
+            # truncate(2) by path: no second descriptor is opened and closed, which would
+            # drop DuckDB's lock on the file.
+            os.truncate(path, known)
+    except (duckdb.Error, OSError):
+        return
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -139,6 +187,12 @@ class Database:
                 delay = min(delay * 2, 1.0)
             except duckdb.Error as exc:
                 raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
+
+    def trim_dead_tail(self) -> None:
+        """After an import died (its staging files were found): see ``_trim_dead_tail``."""
+        if self.backend == "embedded" and self.target != ":memory:":
+            with self.write_lock:
+                _trim_dead_tail(self._con, Path(self.target))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

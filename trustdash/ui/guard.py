@@ -8,9 +8,12 @@ sidebar and keeps them in the URL. Deep links to ``pages/`` can run without
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from trustdash import config, inbox, rescoring
 from trustdash.delivery import handoff
@@ -25,9 +28,10 @@ from trustdash.filters import (
 )
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
+from trustdash.ui import sweeper
 from trustdash.ui.auth import Access, enforce
 from trustdash.ui.share import share_link
-from trustdash.ui.text import md_escape, nav_link
+from trustdash.ui.text import md_escape, nav_link, reveal_bidi
 from trustdash.workspace import ensure_started
 
 
@@ -54,8 +58,39 @@ def _store(target: str) -> Store:
 
 
 @st.cache_resource(show_spinner="First start: loading the demo workspace…")
-def _bootstrap(target: str) -> bool:
-    return ensure_started(_store(target))
+def _bootstrap(target: str) -> dict[str, bool]:
+    # Process-wide, like the store: the flag is taken by the first session that asks.
+    return {"demo_untold": ensure_started(_store(target))}
+
+
+_DEMO_LOCK = threading.Lock()
+
+
+def demo_just_loaded(target: str) -> bool:
+    """True for exactly one session: the first after the demo was loaded into an empty
+    store by this process. Every other session, and every later start, gets False."""
+    state = _bootstrap(target)
+    with _DEMO_LOCK:
+        return state.pop("demo_untold", False)
+
+
+@st.cache_resource(show_spinner=False)
+def _server_hygiene() -> bool:
+    """Once per process: the upload endpoint guard and the upload/media sweeper."""
+    return runtime.exists() and sweeper.start(runtime.get_instance()) is not None
+
+
+def _session_id() -> str | None:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _sign_out() -> None:
+    """Drop the session's uploads and download links, then log out."""
+    session_id = _session_id()
+    if session_id is not None and runtime.exists():
+        sweeper.forget_session(runtime.get_instance(), session_id)
+    st.logout()
 
 
 def shared_store() -> Store:
@@ -74,13 +109,22 @@ def page(
 ) -> PageContext:
     """Guard and shared chrome for a page. Stops the script when access is refused."""
     st.set_page_config(page_title=f"{title} · trustdash", page_icon=icon, layout="wide")
-    access = enforce()
+    _server_hygiene()
+    session_id = _session_id()
+    may_upload = False
+    try:
+        access = enforce()
+        may_upload = access.can_edit
+    finally:
+        # A refused or stopped run leaves the session unable to upload.
+        if session_id is not None:
+            sweeper.allow_uploads(session_id, may_upload)
     if editor_only and not access.can_edit:
         st.title(title)
         st.error("Your role is read-only (viewer): this page is for editors.")
         st.stop()
     store = shared_store()
-    loaded_demo = _bootstrap(config.db_target())
+    loaded_demo = demo_just_loaded(config.db_target())
     _rescoring_status(store)
     with st.sidebar:
         st.markdown("### 🛡️ trustdash")
@@ -89,10 +133,9 @@ def page(
             st.caption("Open access (local use): no login is configured.")
         else:
             st.caption(md_escape(f"Signed in as {access.email} · {access.role}"))
-            st.button("Sign out", on_click=st.logout, key="td_logout")
+            st.button("Sign out", on_click=_sign_out, key="td_logout")
     notices: list[str] = []
-    if loaded_demo and not st.session_state.get("td_demo_told"):
-        st.session_state["td_demo_told"] = True
+    if loaded_demo:
         notices.append(
             "The store was empty, so the demo workspace (a fictional brand) was loaded. "
             "Import your own exports on the Import page."
@@ -199,7 +242,7 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
             campaigns=tuple(
                 st.multiselect(
                     "Campaigns", [*campaigns, NO_CAMPAIGN], key="td_w_campaigns",
-                    placeholder="All campaigns",
+                    placeholder="All campaigns", format_func=reveal_bidi,
                 )
             )
         )  # fmt: skip

@@ -9,9 +9,10 @@ import streamlit as st
 
 from trustdash import demo, formats, workspace
 from trustdash.ingest import FileResult, ImportOptions, import_files
+from trustdash.safe_text import reveal_bidi_columns
 from trustdash.schema import FIELDS
 from trustdash.ui.guard import PageContext
-from trustdash.ui.text import md_escape
+from trustdash.ui.text import md_escape, reveal_bidi
 from trustdash.ui.widgets import download_buttons, show_table
 
 # label -> ImportOptions.date_order
@@ -72,7 +73,7 @@ def import_view(ctx: PageContext) -> None:
         bar = st.progress(0.0, text="Starting…")
 
         def progress(frac: float, text: str) -> None:
-            bar.progress(min(max(frac, 0.0), 1.0), text=text[:120])
+            bar.progress(min(max(frac, 0.0), 1.0), text=md_escape(text[:120]))
 
         results: list[FileResult] = []
         for k, (name, data, opts, profile) in enumerate(plans):
@@ -273,7 +274,7 @@ def _show_results(results: list[FileResult], switchable: bool = False) -> None:
             for r in results
         ]
     )  # fmt: skip
-    show_table(frame, hide_index=True)
+    show_table(reveal_bidi_columns(frame, ["file"]), hide_index=True)
 
 
 def _show_last_results() -> None:
@@ -324,13 +325,13 @@ def history_view(ctx: PageContext) -> None:
     if imports.is_empty():
         st.info("Nothing imported yet.")
         return
-    show_table(imports.drop("warnings"), hide_index=True)
+    show_table(reveal_bidi_columns(imports.drop("warnings"), ["file_name"]), hide_index=True)
     download_buttons(imports, "imports", key="dl_imports")
     ids = imports["id"].to_list()
     pick = st.selectbox(
         "Import", ids, key="hist_pick",
         format_func=lambda i: f"#{i} · "
-        + str(imports.filter(pl.col("id") == i)["file_name"][0])[:80],
+        + reveal_bidi(str(imports.filter(pl.col("id") == i)["file_name"][0])[:80]),
     )  # fmt: skip
     row = imports.filter(pl.col("id") == pick).row(0, named=True)
     warnings = json.loads(row["warnings"] or "[]")

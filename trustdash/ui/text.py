@@ -3,17 +3,13 @@ bodies all draw with. User-supplied text is only ever shown escaped."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 import streamlit as st
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+from trustdash.safe_text import md_escape, reveal_bidi
 
-
-def md_escape(text: object) -> str:
-    """Text safe to embed in markdown: every markdown/HTML character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text if text is not None else ""))
+__all__ = ["md_escape", "nav_link", "reveal_bidi"]
 
 
 def nav_link(

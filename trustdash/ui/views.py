@@ -19,6 +19,7 @@ from trustdash.filters import (
     conversation_from_params,
     conversation_params,
 )
+from trustdash.safe_text import reveal_bidi, reveal_bidi_columns
 from trustdash.ui import cache
 from trustdash.ui.guard import PageContext
 from trustdash.ui.share import keep_in_link
@@ -188,7 +189,7 @@ def channels_view(ctx: PageContext) -> None:
     row = table.row(0, named=True) if table.height else None
     c1, c2 = st.columns([1, 2])
     with c1:
-        kpi(f"Trust · {channel}", row, settings, key="kpi_channel")
+        kpi(f"Trust · {md_escape(channel)}", row, settings, key="kpi_channel")
     with c2:
         if row:
             st.plotly_chart(charts.components_bar(row), key="ch_components")
@@ -238,7 +239,7 @@ def campaigns_view(ctx: PageContext) -> None:
         *[pl.col(c).round(2).alias(f"{c} {trust.COMPONENT_NAMES[c]}") for c in trust.COMPONENTS],
         "reason", pl.col("flags").list.join("; "),
     )  # fmt: skip
-    show_table(shown, hide_index=True)
+    show_table(reveal_bidi_columns(shown, ["campaign"]), hide_index=True)
     download_buttons(shown, "trust_by_campaign", key="dl_cp")
     st.caption(
         "Why the rank uses the low end of the 80 % interval, not the score: a campaign with "
@@ -248,7 +249,7 @@ def campaigns_view(ctx: PageContext) -> None:
     names = [g for g in table["group"].to_list() if g != NO_CAMPAIGN]
     if names:
         st.subheader("Before / during / after")
-        pick = st.selectbox("Campaign", names, key="cp_pick")
+        pick = st.selectbox("Campaign", names, key="cp_pick", format_func=reveal_bidi)
         phases = cache.campaign_phases(ctx.store, pick)
         chart(ctx, charts.phases_bar(phases, title=f"Brand trust around {pick}"),
               key="cp_phases", dimension="none", data=phases)  # fmt: skip
@@ -434,9 +435,9 @@ def brief_view(ctx: PageContext) -> None:
     default = st.query_params.get("lang") or ctx.store.get_setting("report_lang", "en") or "en"
     lang = st.radio("Report language", ["en", "fr"], horizontal=True, key="br_lang",
                     index=1 if default == "fr" else 0)  # fmt: skip
-    html = report.render_report(ctx.store, ov.filters, lang=lang, overview=ov)
     st.download_button(
-        "⬇ Download the offline brief (HTML)", html.encode("utf-8"), "trustdash-brief.html",
-        "text/html", key="br_download", on_click="ignore",
+        "⬇ Download the offline brief (HTML)",
+        lambda: report.render_report(ctx.store, ov.filters, lang=lang, overview=ov).encode(),
+        "trustdash-brief.html", "text/html", key="br_download", on_click="ignore",
     )  # fmt: skip
     st.caption("Browser print (Ctrl/Cmd + P) gives a clean page.")
