@@ -733,8 +733,10 @@ def test_viewers_never_see_webhook_urls(env_db: Path) -> None:
     store.add_subscription(secret_hook, "alerts")
     store.close()
     try:
-        at = _settings(env_db, {"is_logged_in": True, "email": "vera@brand.example"})
+        at = _settings(env_db, {"is_logged_in": True, "email": "vera@brand.example",
+                                "email_verified": True})
         assert not at.exception, [e.value for e in at.exception]
+        assert any("your role is viewer" in i.value for i in at.info)  # signed in as a viewer
         frames = _frames(at)
         assert "hooks.slack.com/…" in frames and "topsecrettoken" not in frames
         assert len(at.get("form")) == 0 or not any(
