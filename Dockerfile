@@ -5,6 +5,13 @@
 #     -v "$PWD/secrets.toml:/app/.streamlit/secrets.toml:ro" trustdash
 #
 # See docs/deploy.md (login, allow-list, reverse proxy, where the data lives).
+#
+# Deliveries (the brief and the alerts by email or webhook) run in a second container of the
+# same image sharing the volume (docs/deploy.md, section 8):
+#
+#   docker run -d --name trustdash-deliver -v trustdash-data:/app/data \
+#     -v "$PWD/secrets.toml:/app/.streamlit/secrets.toml:ro" \
+#     --entrypoint python trustdash -m trustdash deliver --watch
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

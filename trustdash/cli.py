@@ -115,7 +115,55 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="copy a store into another (e.g. embedded → DuckLake)")
     p.add_argument("--from", dest="src", required=True)
     p.add_argument("--to", dest="dst", required=True)
+
+    p = sub.add_parser("subscribe", help="send the brief or the alerts to an email or a webhook")
+    p.add_argument("--to", required=True, metavar="ADDRESS_OR_URL",
+                   help="an email address, or a Slack, Teams or JSON webhook URL "
+                   "(slack:/teams:/webhook: before the URL forces its format)")
+    p.add_argument("--kind", required=True, choices=["brief", "alerts"])
+    p.add_argument("--every", choices=["daily", "weekly", "monthly"], default="weekly",
+                   help="how often the brief is sent (default weekly)")
+    p.add_argument("--weekday", type=_weekday, default=0,
+                   help="weekly briefs: the day they are sent (mon…sun or 0–6; default mon)")
+    p.add_argument("--lang", choices=["en", "fr"], default="en")
+    p.add_argument("--channel", action="append", default=[], help="repeatable")
+    p.add_argument("--campaign", action="append", default=[], help="repeatable")
+    p.add_argument("--min-severity", choices=["medium", "high"], default="medium",
+                   help="alerts: the least severe sent (default medium: all)")
+    p.add_argument("--cooldown-hours", type=float, default=24.0,
+                   help="alerts: hours after an alert on a channel before the next one")
+    _add_db(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("subscriptions", help="list the subscriptions")
+    _add_db(p)
+    p.add_argument("--json", action="store_true")
+    for name, text in (("unsubscribe", "delete a subscription"), ("pause", "pause a subscription"),
+                       ("resume", "resume a paused subscription")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("id", type=int)
+        _add_db(p)
+
+    p = sub.add_parser("deliver", help="send the briefs and alerts that are due")
+    _add_db(p)
+    p.add_argument("--now", action="store_true",
+                   help="every brief subscription is due, no back-off wait (nothing is re-sent)")
+    p.add_argument("--watch", action="store_true", help="stay up and check every minute")
+    p.add_argument("--interval", type=float, default=60.0, help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
     return parser
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday(value: str) -> int:
+    v = value.strip().lower()[:3]
+    if v in _WEEKDAYS:
+        return _WEEKDAYS.index(v)
+    if v.isdigit() and 0 <= int(v) <= 6:
+        return int(v)
+    raise argparse.ArgumentTypeError(f"{value!r}: use mon…sun or 0 (Monday) to 6")
 
 
 def _filters(args: argparse.Namespace):
@@ -294,10 +342,25 @@ def _read_plain_table(path: Path):
     raise CliError(f"{path.name}: unsupported file type; use CSV, Parquet, XLSX or JSON.")
 
 
+def _app_target(args: argparse.Namespace) -> str | None:
+    """The store's target when a running app holds it (requests go to the app), else None."""
+    from trustdash import config
+    from trustdash.delivery import handoff
+
+    target = config.db_target(getattr(args, "db", None))
+    return target if handoff.watcher_alive(target) else None
+
+
 def cmd_trust(args: argparse.Namespace) -> int:
     from trustdash.analysis import trust_json
+    from trustdash.delivery import handoff
 
-    rows = trust_json(_store(args), _filters(args), args.by)
+    target = _app_target(args)
+    if target:
+        rows = handoff.submit(target, "trust", {**handoff.filters_params(_filters(args)),
+                                                "by": args.by})  # fmt: skip
+    else:
+        rows = trust_json(_store(args), _filters(args), args.by)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str))
     else:
@@ -312,8 +375,15 @@ def cmd_trust(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from trustdash.delivery import handoff
     from trustdash.exporting import write_table
 
+    target = _app_target(args)
+    if target:
+        done = handoff.submit(target, "export", {"table": args.table,
+                                                 "out": str(Path(args.out).resolve())})  # fmt: skip
+        print(f"Exported {done['rows']:,} rows of {args.table} → {done['path']}")
+        return 0
     store = _store(args)
     frame = store.table_frame(args.table)
     try:
@@ -326,8 +396,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from trustdash import report
+    from trustdash.delivery import handoff
     from trustdash.filters import default_window
 
+    target = _app_target(args)
+    if target:
+        path = handoff.submit(target, "report", {**handoff.filters_params(_filters(args)),
+                                                 "out": str(Path(args.out).resolve()),
+                                                 "lang": args.lang})  # fmt: skip
+        print(f"Brief written to {path}")
+        return 0
     store = _store(args)
     f = _filters(args)
     if f.start is None and f.end is None:
@@ -379,6 +457,121 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _delivery_request(args: argparse.Namespace, op: str, request: dict) -> object:
+    """Perform a delivery request (a run, a subscription change) in the app's process when
+    it holds the embedded store, else here on a store opened for this one request (and
+    closed after it, so that the app can start)."""
+    from trustdash import config
+    from trustdash.delivery import handoff
+    from trustdash.store import Store, StoreBusy
+
+    target = config.db_target(getattr(args, "db", None))
+    if handoff.watcher_alive(target):
+        return handoff.submit(target, op, request)
+    try:
+        store = Store(target)
+    except StoreBusy:
+        if not handoff.watcher_alive(target):
+            raise
+        return handoff.submit(target, op, request)
+    try:
+        return handoff.perform(store, op, request)
+    finally:
+        store.close()
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    from trustdash import delivery
+    from trustdash.delivery.model import parse_list
+
+    try:
+        delivery.validate(args.to, args.kind, args.every, args.lang, args.weekday,
+                          args.min_severity)  # fmt: skip
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.cooldown_hours < 0:
+        raise CliError("--cooldown-hours cannot be negative.")
+    request = {
+        "recipient": args.to.strip(), "kind": args.kind, "every": args.every,
+        "weekday": args.weekday, "lang": args.lang, "channels": parse_list(args.channel),
+        "campaigns": parse_list(args.campaign), "min_severity": args.min_severity,
+        "cooldown_hours": args.cooldown_hours, "created_by": "cli",
+    }  # fmt: skip
+    answer = _delivery_request(args, "subscribe", request)
+    sub_id = answer["id"]  # type: ignore[index]
+    if args.json:
+        print(json.dumps({"id": sub_id}))
+    else:
+        print(f"Subscription {sub_id}: {args.kind} to {delivery.mask(args.to)}")
+    return 0
+
+
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    subs: list = _delivery_request(args, "subscriptions", {})  # type: ignore[assignment]
+    if args.json:
+        print(json.dumps({"subscriptions": subs}, ensure_ascii=False, default=str))
+        return 0
+    if not subs:
+        print("No subscriptions.")
+    for s in subs:
+        what = s["kind"] + (f" {s['every']}" if s["kind"] == "brief" else "")
+        scope = ", ".join([*s["channels"], *s["campaigns"]]) or "all"
+        paused = "  (paused)" if s["paused"] else ""
+        print(f"{s['id']:>4}  {what:<15} {s['lang']}  {s['recipient']}  [{scope}]{paused}")
+    return 0
+
+
+def _change_subscription(args: argparse.Namespace, action: str) -> int:
+    if not _delivery_request(args, action, {"id": args.id}):
+        raise CliError(f"no subscription {args.id}.")
+    print(f"Subscription {args.id}: {'deleted' if action == 'unsubscribe' else action + 'd'}.")
+    return 0
+
+
+def _deliver_once(args: argparse.Namespace, force: bool) -> list[dict]:
+    return _delivery_request(args, "deliver", {"force": force})  # type: ignore[return-value]
+
+
+def _print_deliveries(outcomes: list[dict], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"deliveries": outcomes}, ensure_ascii=False, default=str), flush=True)
+        return
+    if not outcomes:
+        print("Nothing to send.", flush=True)
+    for o in outcomes:
+        mark = {"sent": "✓", "skipped": "–"}.get(o["status"], "✗")
+        error = f": {o['error']}" if o.get("error") else ""
+        print(f"{mark} {o['kind']} → {o['to']} ({o.get('item') or ''}) {o['status']}{error}",
+              flush=True)  # fmt: skip
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    if not args.watch:
+        outcomes = _deliver_once(args, args.now)
+        _print_deliveries(outcomes, args.json)
+        return 1 if any(o["status"] == "failed" for o in outcomes) else 0
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    force = args.now
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                _print_deliveries(_deliver_once(args, force), args.json)
+            except Exception as exc:  # the next minute may do better: say it, keep watching
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+            force = False
+            time.sleep(max(1.0, args.interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        return 0
+
+
 def _stderr_progress(fraction: float, text: str) -> None:
     if sys.stderr.isatty():
         print(f"\r[{fraction:4.0%}] {text[:100]:<100}", end="", file=sys.stderr, flush=True)
@@ -397,6 +590,12 @@ COMMANDS = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "migrate": cmd_migrate,
+    "subscribe": cmd_subscribe,
+    "subscriptions": cmd_subscriptions,
+    "unsubscribe": lambda args: _change_subscription(args, "unsubscribe"),
+    "pause": lambda args: _change_subscription(args, "pause"),
+    "resume": lambda args: _change_subscription(args, "resume"),
+    "deliver": cmd_deliver,
 }
 
 

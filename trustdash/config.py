@@ -6,6 +6,7 @@ Nothing here imports streamlit: secrets are read by ``trustdash.ui.auth``.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,8 +78,42 @@ MAX_COLUMNS_PER_FILE = env_int("TRUSTDASH_MAX_COLUMNS", 2_000)
 MAX_FIELD_BYTES = env_int("TRUSTDASH_MAX_FIELD_BYTES", 5_000_000)
 
 
+def _secrets_files() -> list[Path]:
+    """Where Streamlit looks for ``secrets.toml``: the working folder's, then the app's."""
+    return [Path.cwd() / ".streamlit" / "secrets.toml", ROOT / ".streamlit" / "secrets.toml"]
+
+
+def secret(name: str) -> str | None:
+    """A setting from the environment, else the same top-level key in ``secrets.toml``
+    (read as plain TOML: the command line has no Streamlit)."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    for path in _secrets_files():
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        found = data.get(name)
+        if isinstance(found, str) and found.strip():
+            return found.strip()
+    return None
+
+
+def smtp_url() -> str | None:
+    """``TRUSTDASH_SMTP_URL``: ``smtp://user:password@host:587?starttls=1`` or
+    ``smtps://user:password@host:465`` (environment or ``secrets.toml``)."""
+    return secret("TRUSTDASH_SMTP_URL")
+
+
+def mail_from() -> str | None:
+    """``TRUSTDASH_MAIL_FROM``: the sender of the emailed brief and alerts."""
+    return secret("TRUSTDASH_MAIL_FROM")
+
+
 def public_url() -> str | None:
-    """The address users reach the app at (``TRUSTDASH_PUBLIC_URL``): share links are
-    built on it when set."""
-    value = os.environ.get("TRUSTDASH_PUBLIC_URL", "").strip()
-    return value or None
+    """The address users reach the app at (``TRUSTDASH_PUBLIC_URL``, environment or
+    ``secrets.toml``): share links and the links in delivered messages are built on it."""
+    value = secret("TRUSTDASH_PUBLIC_URL")
+    return value.rstrip("/") if value else None

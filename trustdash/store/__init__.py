@@ -15,6 +15,8 @@
     the dashboards' reads.
 :mod:`~trustdash.store.admin`
     administration and privacy writes, backup streams.
+:mod:`~trustdash.store.delivery`
+    subscriptions and the delivery log (a brief period or an alert sent once).
 :mod:`~trustdash.store.core`
     :class:`Store`, made of all of the above, and :func:`open_store`.
 """

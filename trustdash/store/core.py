@@ -11,10 +11,11 @@ from pathlib import Path
 from trustdash import config
 from trustdash.store.admin import Admin
 from trustdash.store.batches import Batches, prepare_staging
+from trustdash.store.delivery import Deliveries
 from trustdash.store.queries import Queries
 
 
-class Store(Admin, Queries, Batches):
+class Store(Admin, Queries, Batches, Deliveries):
     """A trustdash store: an embedded DuckDB file (``":memory:"`` for a throwaway one) or a
     DuckLake (``ducklake:postgres:<libpq string>``, data under ``TRUSTDASH_DATA_PATH``),
     migrated to the latest schema when opened."""

@@ -135,9 +135,10 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 
 # Tables whose ids are allocated by new_id, and the settings rows counting them (DuckLake).
-ID_TABLES = ("imports", "campaign_rules", "annotations")
+ID_TABLES = ("imports", "campaign_rules", "annotations", "subscriptions")
 ID_KEY_PREFIX = "_next_id."
 IMPORT_GUARD_KEY = ID_KEY_PREFIX + "import_guard"  # hidden from all_settings() alike
+DELIVERY_GUARD_KEY = ID_KEY_PREFIX + "delivery_guard"
 
 
 class Database:

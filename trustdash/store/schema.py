@@ -7,6 +7,7 @@ and the columns an import writes.
 from __future__ import annotations
 
 from trustdash.store.db import (
+    DELIVERY_GUARD_KEY,
     ID_KEY_PREFIX,
     ID_TABLES,
     IMPORT_GUARD_KEY,
@@ -28,12 +29,13 @@ EXPORT_TABLES = ("comments", "posts", "daily_metrics", "imports", "rejected_rows
 BACKUP_TABLES = (
     "settings", "campaigns", "campaign_rules", "annotations", "mapping_profiles", "imports",
     "rejected_rows", "comments", "posts", "daily_metrics", "sentiment_cache", "label_overrides",
+    "subscriptions", "deliveries",
 )  # fmt: skip
 # The settings row holding the version of the derived tables' definitions (hidden).
 DERIVED_VERSION_KEY = ID_KEY_PREFIX + "derived_version"
 DERIVED_TABLES = ("daily_rollup", "channel_rollup", "post_sentiment", "notable_comments")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -109,6 +111,21 @@ _MIGRATIONS: dict[int, list[str]] = {
         f"INSERT INTO channel_rollup SELECT channel, day, {CHANNEL_SUMS} FROM daily_rollup "  # noqa: S608 - whitelist
         "GROUP BY channel, day ORDER BY day, channel",
     ],
+    # Deliveries: who receives the brief or the alerts, and the log of what was sent. A
+    # delivery's logical key (subscription_id, item_key) is unique: the store keeps it so
+    # (see trustdash.store.delivery), DuckLake having no UNIQUE constraint.
+    4: [
+        """CREATE TABLE IF NOT EXISTS subscriptions (
+            id BIGINT, recipient VARCHAR, kind VARCHAR, every VARCHAR, weekday INTEGER,
+            lang VARCHAR, channels VARCHAR, campaigns VARCHAR, min_severity VARCHAR,
+            cooldown_hours DOUBLE, paused BOOLEAN, created_by VARCHAR,
+            created_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS deliveries (
+            subscription_id BIGINT, recipient VARCHAR, kind VARCHAR, item_key VARCHAR,
+            summary VARCHAR, status VARCHAR, error VARCHAR, attempts INTEGER,
+            next_attempt_at TIMESTAMP, sent_at TIMESTAMP, created_at TIMESTAMP,
+            updated_at TIMESTAMP)""",
+    ],
 }
 
 _MIGRATION_TABLES = tuple(
@@ -179,7 +196,8 @@ class Schema(Database):
                             [DERIVED_VERSION_KEY, str(DERIVED_VERSION)])  # fmt: skip
             if self.backend == "ducklake":
                 # Id counters must exist as committed rows before any claim (Database.new_id).
-                for key in (*(ID_KEY_PREFIX + t for t in ID_TABLES), IMPORT_GUARD_KEY):
+                for key in (*(ID_KEY_PREFIX + t for t in ID_TABLES), IMPORT_GUARD_KEY,
+                            DELIVERY_GUARD_KEY):
                     if not cur.execute("SELECT 1 FROM settings WHERE key = ?", [key]).fetchone():
                         cur.execute("INSERT INTO settings VALUES (?, '0')", [key])
             return steps

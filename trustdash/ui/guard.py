@@ -16,6 +16,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from trustdash import config, inbox, rescoring
+from trustdash.delivery import handoff
 from trustdash.filters import (
     NO_CAMPAIGN,
     OPEN_KEY,
@@ -49,8 +50,10 @@ class PageContext:
 @st.cache_resource(show_spinner=False)
 def _store(target: str) -> Store:
     store = open_store(target)
-    # The app is the single writer of an embedded store: CLI imports come through here.
+    # The app is the single writer of an embedded store: CLI imports, delivery runs and
+    # subscription changes come through here.
     inbox.start_watcher(store)
+    handoff.start_watcher(store)
     return store
 
 

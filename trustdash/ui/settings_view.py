@@ -1,4 +1,4 @@
-"""The Settings page: trust model, brand, campaign rules, annotations, privacy."""
+"""The Settings page: trust model, brand, campaign rules, annotations, privacy, deliveries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from trustdash import analysis, privacy, rescoring, trust
+from trustdash import analysis, config, delivery, privacy, rescoring, trust
+from trustdash.delivery.send import SendError, smtp_settings
 from trustdash.filters import Filters
 from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
@@ -23,9 +24,10 @@ def settings_view(ctx: PageContext) -> None:
     if read_only:
         st.info("Read-only: your role is viewer.")
     s = trust_settings(store)
-    tab_model, tab_brand, tab_campaigns, tab_notes, tab_data = st.tabs(
-        ["Trust model", "Brand", "Campaign rules", "Annotations", "Data & privacy"]
-    )
+    tab_model, tab_brand, tab_campaigns, tab_notes, tab_data, tab_delivery = st.tabs(
+        ["Trust model", "Brand", "Campaign rules", "Annotations", "Data & privacy",
+         "Deliveries"]
+    )  # fmt: skip
     with tab_model:
         preset, weights = _weights_section(store, s, read_only)
         half, prior = _recency_prior_section(s, read_only)
@@ -43,6 +45,12 @@ def settings_view(ctx: PageContext) -> None:
         _annotations_section(store, read_only)
     with tab_data:
         _privacy_section(store, read_only)
+    with tab_delivery:
+        _subscriptions_section(store, read_only)
+        if not read_only:
+            _add_subscription_section(store, ctx.access.email)
+            _edit_subscription_section(store)
+            _delivery_log_section(store)
 
 
 def _weights_section(
@@ -269,6 +277,140 @@ def _privacy_section(store: Store, read_only: bool) -> None:
         store.delete_channel(ch)
         st.success(md_escape(f"Channel {ch} deleted."))
         st.rerun()
+
+
+def subscription_table(subs: list[dict], can_edit: bool) -> pl.DataFrame:
+    """The subscriptions as the page lists them: webhook URLs masked unless ``can_edit``."""
+    rows = [
+        {"id": s["id"],
+         "recipient": s["recipient"] if can_edit else delivery.mask(s["recipient"]),
+         "kind": s["kind"],
+         "schedule": (s["every"] + (f" on {delivery.WEEKDAYS[s['weekday']]}"
+                                    if s["every"] == "weekly" else "")
+                      if s["kind"] == "brief" else
+                      f"min {s['min_severity']}, cool-down {s['cooldown_hours']:g} h"),
+         "lang": s["lang"], "channels": ", ".join(s["channels"]) or "all",
+         "campaigns": ", ".join(s["campaigns"]) or "all",
+         "status": "paused" if s["paused"] else "active"}
+        for s in subs
+    ]  # fmt: skip
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def _subscriptions_section(store: Store, read_only: bool) -> None:
+    """Who receives the brief and the alerts; the sending setup (never its password)."""
+    st.subheader("Subscriptions")
+    st.caption("The brief (email or webhook) on a schedule, and each new alert once. "
+               "`python -m trustdash deliver` sends what is due (see docs/deploy.md).")  # fmt: skip
+    table = subscription_table(store.subscriptions(), can_edit=not read_only)
+    if table.height:
+        st.dataframe(table, hide_index=True, key="set_subs")
+    else:
+        st.caption("No subscriptions yet.")
+    if read_only:
+        st.info("Editors manage subscriptions and see the delivery log.")
+        return
+    try:
+        where = smtp_settings().describe()
+        st.caption(md_escape(f"Email goes through {where}."))
+    except SendError as exc:
+        st.caption(md_escape(f"Email is not set up: {exc}"))
+    public = config.public_url()
+    st.caption(md_escape(f"Links point to {public}." if public else
+                         "Set TRUSTDASH_PUBLIC_URL for links to this app in messages."))  # fmt: skip
+
+
+def _add_subscription_section(store: Store, user: str | None) -> None:
+    st.markdown("**Add a subscription**")
+    with st.form("sub_form", clear_on_submit=True):
+        c1, c2, c3 = st.columns([3, 1, 1])
+        to = c1.text_input("Email address or webhook URL (Slack, Teams, JSON)", max_chars=500,
+                           key="set_sub_to")  # fmt: skip
+        kind = c2.selectbox("Kind", list(delivery.KINDS), key="set_sub_kind")
+        lang = c3.selectbox("Language", list(delivery.LANGS), key="set_sub_lang")
+        c4, c5, c6, c7 = st.columns(4)
+        every = c4.selectbox("Brief: every", list(delivery.EVERY), index=1, key="set_sub_every")
+        weekday = c5.selectbox("Brief: weekly on", list(delivery.WEEKDAYS), key="set_sub_day")
+        severity = c6.selectbox("Alerts: minimum severity", list(delivery.SEVERITIES),
+                                key="set_sub_sev")  # fmt: skip
+        cooldown = c7.number_input("Alerts: cool-down (hours)", 0.0, 720.0, 24.0, 1.0,
+                                   key="set_sub_cool")  # fmt: skip
+        c8, c9 = st.columns(2)
+        channels = c8.multiselect("Channels (none = all)", store.channels(), key="set_sub_ch")
+        campaigns = c9.multiselect("Campaigns (none = all)", store.campaigns(),
+                                   key="set_sub_camp")  # fmt: skip
+        if st.form_submit_button("Add subscription"):
+            day = delivery.WEEKDAYS.index(weekday)
+            try:
+                delivery.validate(to, kind, every, lang, day, severity)
+            except ValueError as exc:
+                st.error(md_escape(f"Not added: {exc}"))
+                return
+            sub_id = store.add_subscription(
+                to.strip(), kind, every=every, weekday=day, lang=lang, channels=channels,
+                campaigns=campaigns, min_severity=severity, cooldown_hours=cooldown,
+                created_by=user,
+            )  # fmt: skip
+            st.success(f"Subscription {sub_id} added.")
+
+
+def _edit_subscription_section(store: Store) -> None:
+    subs = {s["id"]: s for s in store.subscriptions()}
+    if not subs:
+        return
+    st.markdown("**Change a subscription**")
+    sub_id = st.selectbox("Subscription", list(subs), key="set_sub_pick",
+                          format_func=lambda i: f"{i}: {subs[i]['kind']} → "
+                          f"{delivery.mask(subs[i]['recipient'])}")  # fmt: skip
+    s = subs[sub_id]
+    c1, c2, c3, c4 = st.columns(4)
+    lang = c1.selectbox("Language", list(delivery.LANGS), key=f"set_sub_lang_{sub_id}",
+                        index=list(delivery.LANGS).index(s["lang"]))  # fmt: skip
+    every = c2.selectbox("Brief: every", list(delivery.EVERY), key=f"set_sub_every_{sub_id}",
+                         index=list(delivery.EVERY).index(s["every"]))  # fmt: skip
+    weekday = c3.selectbox("Brief: weekly on", list(delivery.WEEKDAYS), index=s["weekday"],
+                           key=f"set_sub_day_{sub_id}")  # fmt: skip
+    paused = c4.toggle("Paused", value=s["paused"], key=f"set_sub_paused_{sub_id}")
+    c5, c6, c7, c8 = st.columns(4)
+    severity = c5.selectbox("Alerts: minimum severity", list(delivery.SEVERITIES),
+                            index=list(delivery.SEVERITIES).index(s["min_severity"]),
+                            key=f"set_sub_sev_{sub_id}")  # fmt: skip
+    cooldown = c6.number_input("Alerts: cool-down (hours)", 0.0, 720.0,
+                               float(s["cooldown_hours"]), 1.0, key=f"set_sub_cool_{sub_id}")  # fmt: skip
+    channels = c7.multiselect("Channels (none = all)", sorted({*store.channels(), *s["channels"]}),
+                              default=list(s["channels"]), key=f"set_sub_ch_{sub_id}")  # fmt: skip
+    campaigns = c8.multiselect("Campaigns (none = all)",
+                               sorted({*store.campaigns(), *s["campaigns"]}),
+                               default=list(s["campaigns"]), key=f"set_sub_camp_{sub_id}")  # fmt: skip
+    b1, b2 = st.columns(2)
+    if b1.button("Save changes", key="set_sub_save"):
+        store.update_subscription(sub_id, lang=lang, every=every, paused=paused,
+                                  weekday=delivery.WEEKDAYS.index(weekday),
+                                  min_severity=severity, cooldown_hours=cooldown,
+                                  channels=channels, campaigns=campaigns)  # fmt: skip
+        st.success(f"Subscription {sub_id} saved.")
+    if b2.button("Delete subscription", key="set_sub_delete"):
+        store.delete_subscription(sub_id)
+        st.rerun()
+
+
+def _delivery_log_section(store: Store) -> None:
+    st.markdown("**Delivery log**")
+    if st.button("Send what is due now", key="set_deliver_now"):
+        with st.spinner("Sending…"):
+            outcomes = delivery.run(store)
+        failed = [o for o in outcomes if o.status == "failed"]
+        msg = f"{len(outcomes) - len(failed)} sent or skipped, {len(failed)} failed."
+        (st.warning if failed else st.success)(md_escape(msg if outcomes else "Nothing was due."))
+    log = store.delivery_log(200)
+    if log.is_empty():
+        st.caption("Nothing sent yet.")
+        return
+    shown = log.with_columns(
+        pl.col("recipient").map_elements(delivery.mask, return_dtype=pl.String)
+    ).select("updated_at", "subscription_id", "recipient", "kind", "summary", "status",
+             "attempts", "error", "next_attempt_at", "sent_at")  # fmt: skip
+    st.dataframe(shown, hide_index=True, key="set_delivery_log")
 
 
 def _lines(text: str) -> list[str]:

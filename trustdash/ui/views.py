@@ -431,8 +431,10 @@ def brief_view(ctx: PageContext) -> None:
     st.subheader("In their words")
     for c in analysis.representative_comments(ctx.store, ov.filters, 3):
         quote(c["text"] or "", f"{c['channel']} · {c['created_at']:%d %b %Y} · {c['label']}")
+    # A link from an emailed brief carries its language (lang=fr).
+    default = st.query_params.get("lang") or ctx.store.get_setting("report_lang", "en") or "en"
     lang = st.radio("Report language", ["en", "fr"], horizontal=True, key="br_lang",
-                    index=0 if (ctx.store.get_setting("report_lang", "en") or "en") == "en" else 1)  # fmt: skip
+                    index=1 if default == "fr" else 0)  # fmt: skip
     st.download_button(
         "⬇ Download the offline brief (HTML)",
         lambda: report.render_report(ctx.store, ov.filters, lang=lang, overview=ov).encode(),
