@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from trustdash import config
+from trustdash.i18n import tr
 from trustdash.ui.text import md_escape
 
 
@@ -87,18 +88,18 @@ def enforce() -> Access:
     """Stop the page unless the visitor may see it. Call at the top of every page."""
     if not auth_configured():
         if config.public_mode():
-            st.error(
+            st.error(tr(
                 "This trustdash runs in hosted mode (TRUSTDASH_PUBLIC=1) but no login is "
                 "configured. Add an [auth] section to .streamlit/secrets.toml "
                 "(see docs/deploy.md)."
-            )
+            ))  # fmt: skip
             st.stop()
         return Access("open", None, "editor")
     user = st.user
     if not getattr(user, "is_logged_in", False):
         st.title("trustdash")
-        st.info("Sign in to see this dashboard.")
-        st.button("Sign in", on_click=st.login, type="primary")
+        st.info(tr("Sign in to see this dashboard."))
+        st.button(tr("Sign in"), on_click=st.login, type="primary")
         st.stop()
     email = _claim(user, "email")
     allow = _secrets().get("trustdash", {}) or {}
@@ -108,7 +109,8 @@ def enforce() -> Access:
         role = None
     if role is None:
         st.title("trustdash")
-        st.error(md_escape(f"{email or 'This account'} is not allowed to see this dashboard."))
-        st.button("Sign out", on_click=st.logout)
+        st.error(md_escape(tr("{account} is not allowed to see this dashboard.",
+                              account=email or tr("This account"))))  # fmt: skip
+        st.button(tr("Sign out"), on_click=st.logout)
         st.stop()
     return Access("login", email, role)
