@@ -310,7 +310,7 @@ def response_distribution(
             go.Bar(
                 y=table["channel"].to_list(),
                 x=table[col].to_list(),
-                name=col.removeprefix("bins: "),
+                name=term(col.removeprefix("bins: ")),
                 orientation="h",
                 marker_color=colours[i % len(colours)],
                 customdata=[[c, "", ""] for c in table["channel"].to_list()],

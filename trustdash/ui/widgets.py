@@ -209,10 +209,13 @@ def display_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         if dtype == pl.String:
             exprs.append(col.fill_null(NA))
             continue
+        french = get_lang() == "fr"
         if dtype.is_float():
             text = col.round(2).cast(pl.String)
+            text = text.str.replace(".", ",", literal=True) if french else text
         elif dtype == pl.Datetime or dtype == pl.Date:
-            text = col.dt.strftime("%Y-%m-%d %H:%M" if dtype == pl.Datetime else "%Y-%m-%d")
+            day = "%d/%m/%Y" if french else "%Y-%m-%d"
+            text = col.dt.strftime(day + " %H:%M" if dtype == pl.Datetime else day)
         elif isinstance(dtype, pl.List):
             text = col.cast(pl.List(pl.String)).list.join(", ")
         else:
@@ -230,6 +233,16 @@ def show_table(frame: pl.DataFrame, **kwargs: Any) -> Any:
         if name in config:  # a number format cannot apply to text: keep the label only
             label = config[name].get("label") if isinstance(config[name], dict) else None
             config[name] = st.column_config.TextColumn(label)
+    if get_lang() == "fr":  # the grid's own formats are English: numbers and days in French
+        for name, dtype in shown.schema.items():
+            if name in config:
+                continue
+            if dtype.is_numeric():
+                config[name] = st.column_config.NumberColumn(format="localized")
+            elif dtype == pl.Datetime:
+                config[name] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
+            elif dtype == pl.Date:
+                config[name] = st.column_config.DateColumn(format="DD/MM/YYYY")
     # Headers and vocabulary words in the reader's language (configurations follow them).
     names = header_map(shown)
     shown = localise(shown)
@@ -352,7 +365,7 @@ def comments_table(
         "reply_hours": st.column_config.NumberColumn(tr("first reply (h)"),
                                                      format=_number_format(1)),
         "created_at": st.column_config.DatetimeColumn(
-            format="D MMM YYYY, HH:mm" if get_lang() == "fr" else None
+            format="DD/MM/YYYY HH:mm" if get_lang() == "fr" else None
         ),
     }  # fmt: skip
     if not selectable:
