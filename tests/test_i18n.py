@@ -40,7 +40,13 @@ from trustdash.i18n import (
     trn,
     using,
 )
-from trustdash.i18n.terms import change_reason, localise
+from trustdash.i18n.terms import (
+    change_reason,
+    explain_interval,
+    explain_notes,
+    flag_text,
+    localise,
+)
 from trustdash.schema import FIELDS
 
 LOCALE = ROOT / "trustdash" / "i18n" / "locale"
@@ -149,6 +155,8 @@ def test_no_interface_string_in_the_ui_is_left_unmarked() -> None:
 def test_the_domain_vocabulary_shown_to_readers_is_in_the_catalog() -> None:
     words = [name for _, name in trust.BANDS] + [trust.NO_DATA, trust.INSUFFICIENT]
     words += list(trust.COMPONENT_NAMES.values()) + list(trust.PRESETS)
+    words += list(trust.MISSING_REASON.values())
+    words += [f for f in trust.FORMULAS.values() if re.search(r"[a-z]{4,}", f)]
     for word in words:
         assert i18n.known(word), word
     for fields in FIELDS.values():
@@ -238,6 +246,30 @@ def test_what_changed_sentences_in_french() -> None:
         assert change_reason(change) == f"Réactivité{NNBSP}: en baisse de 0,71 à 0,52"
 
 
+def test_the_explanation_and_flags_in_french() -> None:
+    settings = trust.TrustSettings()
+    with using("fr"):
+        assert flag_text("partial: S3 (no reply data)") == (
+            f"partiel{NNBSP}: S3 (pas de données de réponse)"
+        )
+        assert flag_text("few polar comments (3.2 < 10)") == (
+            "peu de commentaires positifs ou négatifs (3,2 < 10)"
+        )
+        info = {"low": 58.24, "high": 61.9, "level": 0.8, "dropped": [{"id": "S3"}]}
+        assert explain_interval(info, 1000) == (
+            f"intervalle à 80{NNBSP}%{NNBSP}: 58,2–61,9 (1{NNBSP}000 tirages de Monte-Carlo)"
+        )
+        notes = explain_notes(info, prior=settings.prior_strength, half_life=0, min_polar=10,
+                              max_width=30, insufficient=True)  # fmt: skip
+        assert "Pondération par la récence désactivée." in notes
+        assert any(n.startswith("Le poids des composantes écartées") for n in notes)
+        assert notes[-1].startswith(f"Données insuffisantes{NNBSP}: moins de 10 ")
+        frame = pl.DataFrame({"flags": ["insufficient data; partial: S3 (no reply data)"]})
+        assert localise(frame).item() == (
+            f"données insuffisantes{NNBSP}; partiel{NNBSP}: S3 (pas de données de réponse)"
+        )
+
+
 def test_csv_for_a_french_excel() -> None:
     frame = pl.DataFrame({"channel": ["x"], "trust": [72.5], "comment": ["a; b"]})
     with using("fr"):
@@ -283,7 +315,7 @@ def _shown(at: AppTest) -> list[str]:
     labels and options, tabs, expanders, table headers (not quoted comments)."""
     out: list[str] = []
     for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning",
-                 "error", "success"):  # fmt: skip
+                 "error", "success", "text"):  # fmt: skip
         out += [str(e.value) for e in getattr(at, kind)]
     for m in at.metric:
         out += [m.label, str(m.value)]

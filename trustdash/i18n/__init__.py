@@ -216,6 +216,11 @@ def month_names(short: bool = False) -> list[str]:
     return [names[i] for i in range(1, 13)]
 
 
+def list_sep() -> str:
+    """Between the items of a list in one cell: ``; `` (`` ; `` in French)."""
+    return NNBSP + "; " if get_lang() == "fr" else "; "
+
+
 def plotly_separators() -> str:
     """Plotly's ``layout.separators`` (decimal mark, then thousands separator)."""
     return "," + NNBSP if get_lang() == "fr" else ".,"

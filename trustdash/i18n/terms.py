@@ -6,12 +6,23 @@ they are shown. Data (comment texts, channel and campaign names) is never transl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 
-from trustdash.i18n import fmt_decimal, get_lang, known, mark, tr
+from trustdash.i18n import (
+    fmt_decimal,
+    fmt_level,
+    fmt_number,
+    fmt_plain,
+    get_lang,
+    known,
+    list_sep,
+    mark,
+    tr,
+)
 
 # trust.BANDS, trust.NO_DATA, trust.INSUFFICIENT, trust.COMPONENT_NAMES, trust.PRESETS
 # (tests/test_i18n.py checks that this list covers them).
@@ -91,6 +102,10 @@ def localise(frame: pl.DataFrame) -> pl.DataFrame:
         if name in WORD_COLUMNS and dtype == pl.String:
             words = [w for w in frame[name].drop_nulls().unique().to_list() if w]
             col = col.replace({w: term(w) for w in words})
+        elif name == "flags" and dtype == pl.String:  # flags joined with "; "
+            cells = [c for c in frame[name].drop_nulls().unique().to_list() if c]
+            col = col.replace({c: list_sep().join(flag_text(f) for f in c.split("; "))
+                               for c in cells})  # fmt: skip
         exprs.append(col.alias(header(name)))
     names = [header(n) for n in frame.columns]
     if len(set(names)) < len(names):  # two headers that read the same: keep the originals
@@ -128,3 +143,67 @@ def change_reason(change: Mapping[str, Any]) -> str:
         return tr("{name} fell from {before} to {after}", name=name, before=v(before),
                   after=v(after))  # fmt: skip
     return tr("{name} stayed at {after} (weights changed)", name=name, after=v(after))
+
+
+# -- the "How is this computed?" panel ------------------------------------------------------
+# trust.explain() writes its texts in English; in another language the panel writes them
+# from the same numbers. trust.MISSING_REASON and the components' formulas in words:
+EXPLAIN_VOCABULARY = (
+    mark("no polar comments"), mark("no audience comments"), mark("no reply data"),
+    mark("no post/share data"), mark("no post/reach data"), mark("fewer than 4 weeks"),
+    mark("mean within-channel percentile of (shares + reposts) / engagements"),
+    mark("mean within-channel percentile of engagements / reach (not net-negative posts)"),
+    mark("(1 − min(1, sd/0.5)) · (1 − 0.1·min(5, spike weeks)), last 12 weeks"),
+    mark("Trust = 100 · Σ w_k·S_k / Σ_available w_k"), mark("no interval (no data)"),
+)  # fmt: skip
+_PARTIAL = re.compile(r"^partial: (S\d) \((.*)\)$")
+_FEW_POLAR = re.compile(r"^few polar comments \(([\d.]+) < ([\d.]+)\)$")
+_WIDE = re.compile(r"^wide interval \(([\d.]+) > ([\d.]+) points\)$")
+
+
+def flag_text(flag: object) -> str:
+    """A score's flag ("partial: S3 (no reply data)", "few polar comments (3.2 < 30)"…)
+    in the reader's language."""
+    text = str(flag)
+    if m := _PARTIAL.match(text):
+        return tr("partial: {id} ({reason})", id=m[1], reason=term(m[2]))
+    if m := _FEW_POLAR.match(text):
+        return tr("few polar comments ({n} < {minimum})", n=fmt_decimal(float(m[1]), 1),
+                  minimum=fmt_plain(float(m[2]), 1))  # fmt: skip
+    if m := _WIDE.match(text):
+        return tr("wide interval ({width} > {maximum} points)", width=fmt_decimal(float(m[1]), 1),
+                  maximum=fmt_plain(float(m[2]), 1))  # fmt: skip
+    return term(text)
+
+
+def explain_interval(info: Mapping[str, Any], draws: int) -> str:
+    """The panel's interval line: "80 % interval 58.2–61.9 (400 Monte-Carlo draws)"."""
+    low, high = info.get("low"), info.get("high")
+    if low is None or high is None:
+        return tr("no interval (no data)")
+    return tr("{level} interval {low}–{high} ({draws} Monte-Carlo draws)",
+              level=fmt_level(round(float(info.get("level") or 0.8) * 100)),
+              low=fmt_decimal(low, 1), high=fmt_decimal(high, 1), draws=fmt_number(draws))  # fmt: skip
+
+
+def explain_notes(
+    info: Mapping[str, Any], *, prior: float, half_life: float, min_polar: float,
+    max_width: float, insufficient: bool,
+) -> list[str]:
+    """The panel's notes (how proportions are shrunk, recency, ranking…)."""
+    m = fmt_plain(prior, 2)
+    notes = [
+        tr("Proportions are shrunk toward the brand-wide average μ with a prior strength m = "
+           "{m} (as if {m} extra comments at the average).", m=m),
+        tr("Recency: item weight 0.5^(age/{days} days)", days=fmt_plain(half_life, 2))
+        if half_life > 0 else tr("Recency weighting off."),
+        tr("Rankings sort on the lower bound of the interval."),
+    ]  # fmt: skip
+    if info.get("dropped"):
+        notes.append(tr("Dropped components' weights are shared among the others "
+                        "(renormalised)."))  # fmt: skip
+    if insufficient:
+        notes.append(tr("Insufficient data: fewer than {n} polar comments or an interval "
+                        "wider than {width} points.", n=fmt_plain(min_polar, 2),
+                        width=fmt_plain(max_width, 2)))  # fmt: skip
+    return notes

@@ -23,10 +23,18 @@ from trustdash.i18n import (
     fmt_number,
     fmt_plain,
     get_lang,
+    list_sep,
     mark,
     tr,
 )
-from trustdash.i18n.terms import header_map, localise, term
+from trustdash.i18n.terms import (
+    explain_interval,
+    explain_notes,
+    flag_text,
+    header_map,
+    localise,
+    term,
+)
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape, nav_link
 
@@ -77,7 +85,28 @@ def explain_panel(row: dict[str, Any], settings: trust.TrustSettings, *, key: st
         except Exception as exc:  # an explanation must never break the page
             st.caption(tr("No explanation available ({error}).", error=type(exc).__name__))
             return
+        if isinstance(info, dict) and get_lang() != "en":
+            info = _in_reader_words(info, row, settings)
         _render_explanation(info)
+
+
+def _in_reader_words(
+    info: dict[str, Any], row: dict[str, Any], settings: trust.TrustSettings
+) -> dict[str, Any]:
+    """The explanation's texts (written in English by trust.explain) in the reader's
+    language, from the same numbers."""
+    return {
+        **info,
+        "interval": explain_interval(info, settings.draws),
+        "formula": term(info.get("formula")),
+        "dropped": [{**d, "reason": term(d.get("reason"))} for d in info.get("dropped") or []],
+        "components": [{**c, "formula": term(c.get("formula"))}
+                       for c in info.get("components") or []],
+        "notes": explain_notes(info, prior=settings.prior_strength,
+                               half_life=settings.half_life_days, min_polar=settings.min_polar,
+                               max_width=settings.max_width,
+                               insufficient=bool(row.get("insufficient"))),
+    }  # fmt: skip
 
 
 # What each term of the explanation means, in the words the panel prints.
@@ -150,7 +179,7 @@ def _render_explanation(info: Any) -> None:
                    name=term(d.get("name")), reason=d.get("reason")))  # fmt: skip
     flags = info.get("flags") or []
     if flags:
-        st.text(tr("Flags: {flags}", flags="; ".join(term(f) for f in flags)))
+        st.text(tr("Flags: {flags}", flags=list_sep().join(flag_text(f) for f in flags)))
     st.markdown("**" + tr("Notes") + "**")
     for note in info.get("notes") or []:
         text = str(note)
