@@ -403,3 +403,38 @@ def test_the_sidebar_switch_changes_the_language_and_the_share_link(demo_env: Pa
     assert at.query_params.get("lang") in ("fr", ["fr"])
     links = [c.value for c in at.code if "lang=fr" in c.value]
     assert links, [c.value for c in at.code]
+
+
+def test_the_mapping_wizard_and_the_import_summary_in_french(
+    env_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRUSTDASH_LANG", raising=False)
+    data = (
+        b"Zeitpunkt;Nachricht;Wer\n"
+        b"2026-06-01 10:00;Super produit, merci;ann\n"
+        b"2026-06-02 11:00;Livraison en retard, toujours rien;bob\n"
+    )
+    i18n.misses(clear=True)
+    at = _run("pages/6_Import.py", lang="fr")
+    assert at.title[0].value == "Importer des exports"
+    at.file_uploader(key="upload").set_value([("forum.csv", data, "text/csv")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {s.key: s.label for s in at.selectbox if s.key}
+    assert labels["map_0_created_at"] == "Date de publication"
+    assert labels["map_0_text"] == "Texte"
+    assert labels["map_0_author"] == "Auteur"
+    assert labels["map_0_parent_id"] == "Réponse à"
+    assert "commentaires" in at.selectbox(key="tb_0").options
+    assert "— absent de ce fichier —" in at.selectbox(key="map_0_parent_id").options
+    # AppTest formats the widgets' values in this thread: in the page's language.
+    with using("fr"):
+        at.selectbox(key="map_0_created_at").set_value("Zeitpunkt")
+        at.selectbox(key="map_0_text").set_value("Nachricht")
+        at.text_input(key="ch_0").set_value("forum")
+        at.run()
+        at.button(key="do_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "1 fichier importé." for s in at.success), [s.value for s in at.success]
+    headers = [str(c) for df in at.dataframe for c in df.value.columns]
+    assert {"fichier", "lues", "importées", "statut"} <= set(headers), headers
+    assert not i18n.misses(), i18n.misses()

@@ -26,7 +26,7 @@ from trustdash.ui.text import md_escape
 from trustdash.ui.widgets import download_buttons, show_table
 
 ACCEPTED = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "js", "gz", "zip"]
-_NONE = "— not in this file —"
+_NONE = mark("— not in this file —")
 _TABLES = {"comments": mark("comments"), "posts": mark("posts"),
            "daily_metrics": mark("daily metrics")}  # fmt: skip
 # The mapping wizard's field names for a reader (English keeps the canonical names).
