@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from trustdash import i18n, trust
+from trustdash import i18n, report, trust
 from trustdash.exporting import to_csv_bytes
 from trustdash.filters import (
     ConversationView,
@@ -48,6 +48,7 @@ from trustdash.i18n.terms import (
     localise,
 )
 from trustdash.schema import FIELDS
+from trustdash.store import Store
 
 LOCALE = ROOT / "trustdash" / "i18n" / "locale"
 PO = LOCALE / "fr" / "LC_MESSAGES" / "trustdash.po"
@@ -438,3 +439,22 @@ def test_the_mapping_wizard_and_the_import_summary_in_french(
     headers = [str(c) for df in at.dataframe for c in df.value.columns]
     assert {"fichier", "lues", "importées", "statut"} <= set(headers), headers
     assert not i18n.misses(), i18n.misses()
+
+
+def test_the_offline_report_in_french(demo_db: Path, tmp_path: Path) -> None:
+    shutil.copyfile(demo_db, tmp_path / "demo.duckdb")
+    store = Store(tmp_path / "demo.duckdb")
+    try:
+        lo, hi = store.date_bounds()
+        html = report.render_report(store, Filters(start=lo, end=hi), lang="fr")
+    finally:
+        store.close()
+    body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert f"intervalle à 80{NNBSP}%{NNBSP}:" in body
+    assert "tous les canaux · toutes les campagnes" in body
+    assert re.search(r"\d{1,2} (janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+                     r"octobre|novembre|décembre) \d{4}", body)  # fmt: skip
+    for english in ("Trust Score", "campaigns: all", "Jun 1 2025", "brand"):
+        assert english not in body, english
+    assert '"locale": "fr"' in html and '"separators":",' in html
+    assert i18n.get_lang() == "en"  # the report's language does not leak into the caller's

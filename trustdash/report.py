@@ -80,6 +80,10 @@ def _render(
     ov = overview or analysis.overview(store, filters, with_brand_series=True)
     filters_line = tr("{label}: {value}", label=t["filters"], value=ov.filters.describe(lang))
     head = ov.headline
+    interval = ""
+    if head.get("low") is not None and head.get("high") is not None:
+        interval = tr("{level} interval {low}–{high}", level=fmt_level(),
+                      low=fmt_number(head["low"]), high=fmt_number(head["high"]))  # fmt: skip
 
     def band(b: str | None) -> str:
         return term(b or "No data")
@@ -104,7 +108,7 @@ def _render(
         parts.append(
             f"<div><span class='kpi' id='trust-headline'>{head['trust']:.0f}</span>"
             f"<span class='band'>{_e(band(head.get('band')))}</span></div>"
-            f"<p class='muted'>{_e(t['interval'])} {head['low']:.0f}–{head['high']:.0f}"
+            f"<p class='muted'>{_e(interval)}"
             f" · n = {_num(head.get('n', 0), lang)} {_e(t['comments'])}{ins} · {change}</p>"
         )
     figs = [
