@@ -98,8 +98,7 @@ def overview_view(ctx: PageContext) -> None:
             key="kpi_brand", help_text=tr(str(head.get("label") or "")))  # fmt: skip
     with c2:
         eq = head.get("channel_equal") or {}
-        st.metric(tr("Channel-equal total"), fmt_score(eq.get("trust")),
-                  help=tr("Mean of channel scores: each channel weighs the same."))  # fmt: skip
+        st.metric(tr("Channel-equal total"), fmt_score(eq.get("trust")), help=_equal_help(eq))
         st.caption(tr("Each channel weighs the same"))
     cov = ov.coverage
     with c3:
@@ -314,6 +313,14 @@ _LANGUAGE_NAMES = {
     "en": mark("English"), "fr": mark("French"), "und": mark("undetermined"),
     "es": mark("Spanish"), "de": mark("German"), "it": mark("Italian"),
 }  # fmt: skip
+
+
+def _equal_help(eq: dict) -> str:
+    """The channel-equal total's help: trust.brand_total's label, in the reader's words."""
+    if eq.get("groups") is None:
+        return tr("Mean of channel scores: each channel weighs the same.")
+    return tr("Channel-equal: mean of {n} channel scores (each channel weighs the same)",
+              n=eq["groups"])  # fmt: skip
 
 
 def _language_name(code: str) -> str:

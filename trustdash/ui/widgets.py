@@ -368,7 +368,9 @@ def drilldown(
 
 
 def _day(iso: str) -> str:
-    """An ISO date from a chart's point, for the reader."""
+    """An ISO date from a chart's point, for the reader (English keeps the ISO form)."""
+    if get_lang() == "en":
+        return iso[:10]
     try:
         return fmt_date(dt.date.fromisoformat(iso[:10]))
     except ValueError:
@@ -393,10 +395,9 @@ def comments_table(
         "polarity": st.column_config.NumberColumn(format=_number_format(2)),
         "reply_hours": st.column_config.NumberColumn(tr("first reply (h)"),
                                                      format=_number_format(1)),
-        "created_at": st.column_config.DatetimeColumn(
-            format="DD/MM/YYYY HH:mm" if get_lang() == "fr" else None
-        ),
     }  # fmt: skip
+    if get_lang() == "fr":
+        config["created_at"] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
     if not selectable:
         show_table(frame.select(cols), key=key, height=height, hide_index=True,
                      column_config=config)  # fmt: skip
