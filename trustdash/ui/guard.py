@@ -23,7 +23,17 @@ from trustdash.filters import (
     from_params,
     to_params,
 )
-from trustdash.i18n import LANG_NAMES, LANGS, env_lang, get_lang, mark, pick_lang, set_lang, tr
+from trustdash.i18n import (
+    LANG_NAMES,
+    LANGS,
+    env_lang,
+    fmt_percent,
+    get_lang,
+    mark,
+    pick_lang,
+    set_lang,
+    tr,
+)
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
 from trustdash.ui.auth import Access, enforce
@@ -117,7 +127,11 @@ def _rescoring_status(store: Store) -> None:
         if job.error:
             st.error(md_escape(tr("Re-scoring failed: {error}", error=job.error)))
         elif not job.done:
-            st.progress(job.fraction, text=job.text)
+            # The job writes its progress in English, for every session: others read a share.
+            text = job.text if get_lang() == "en" else tr(
+                "Re-scoring comments: {share} done", share=fmt_percent(job.fraction, 0)
+            )
+            st.progress(job.fraction, text=text)
             st.caption(tr("Numbers update when re-scoring ends; reload the page to follow it."))
 
 
