@@ -103,7 +103,7 @@ def tr(message: str, /, **values: object) -> str:
     if not message:
         return message
     lang = get_lang()
-    if lang != DEFAULT_LANG and not known(message, lang):
+    if lang != DEFAULT_LANG and len(_misses) < 1000 and not known(message, lang):
         _misses.add(message)
     text = _translations(lang).gettext(message)
     return text.format(**values) if values else text
