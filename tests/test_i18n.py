@@ -101,6 +101,22 @@ def test_every_marked_string_is_in_the_catalog_and_translated() -> None:
     assert not cat.fuzzy
 
 
+def test_french_entries_keep_the_placeholders_of_their_english() -> None:
+    """tr() fills {names}: a translation that drops or invents one would break a page."""
+
+    def names(text: str) -> set[str]:
+        return set(re.findall(r"(?<!%)\{(\w*)[^{}]*\}", text))
+
+    for m in _catalog():
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        expected = names(ids[-1]) | ({"n"} if isinstance(m.id, tuple) else set())
+        for s in strings:
+            assert names(s) <= expected and names(ids[0]) - {"n"} <= names(s) | {"n"}, (m.id, s)
+
+
 def test_the_compiled_catalog_matches_the_po_file() -> None:
     with MO.open("rb") as f:
         compiled = gettext.GNUTranslations(f)
