@@ -479,4 +479,5 @@ def test_the_offline_report_in_french(demo_db: Path, tmp_path: Path) -> None:
     for english in ("Trust Score", "campaigns: all", "Jun 1 2025", "brand"):
         assert english not in body, english
     assert '"locale": "fr"' in html and '"separators":",' in html
+    assert '"name":"marque"' in html and '"name":"brand"' not in html  # the trend's legend
     assert i18n.get_lang() == "en"  # the report's language does not leak into the caller's

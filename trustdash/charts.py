@@ -38,6 +38,8 @@ BAND_COLOURS = {
     "Critical": "#c62828",
     trust.NO_DATA: "#9e9e9e",
 }
+# The group name of the brand-wide series (trustdash.analysis), shown in the reader's words.
+BRAND = mark("brand")
 PALETTE = ["#1f6f8b", "#e07b24", "#6a4c93", "#2a9d8f", "#c62828", "#8d6e63", "#5c6bc0", "#43a047"]
 _LAYOUT = dict(
     margin=dict(l=10, r=10, t=40, b=10),
@@ -198,7 +200,7 @@ def trust_over_time(
                 x=x,
                 y=part["trust"].to_list(),
                 mode="lines+markers",
-                name=_plain(channel),
+                name=_plain(tr(BRAND) if channel == BRAND else channel),
                 legendgroup=str(channel),
                 line=dict(color=colour, width=2),
                 marker=dict(
@@ -207,7 +209,7 @@ def trust_over_time(
                 ),
                 customdata=[[str(channel), str(p), str(e), fmt_date(p)]
                             for p, e in zip(x, ends, strict=True)],
-                hovertemplate=tr("%{customdata[0]} · %{customdata[3]}: %{y:.1f}")
+                hovertemplate=tr("%{fullData.name} · %{customdata[3]}: %{y:.1f}")
                 + "<extra></extra>",
             )
         )
