@@ -273,7 +273,9 @@ def test_share_link_keeps_the_conversation_filters(demo_env: Path) -> None:
     _assert_clean(at)
     count = next(c.value for c in at.caption if "audience comments match" in c.value)
     q = _query(_share_link(at))
-    assert q["sentiment"] == ["negative"] and q["lang"] == ["fr"]
+    # The comments' language is comment_lang; lang is the interface language.
+    assert q["sentiment"] == ["negative"] and q["comment_lang"] == ["fr"]
+    assert q["lang"] == ["en"]
     assert q["replies"] == ["unanswered"] and q["q"] == ["remboursement"]
     again = _reopen("pages/4_Conversations.py", _share_link(at))
     _assert_clean(again)

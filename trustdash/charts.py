@@ -2,7 +2,9 @@
 
 Every point and bar carries ``customdata`` naming the slice behind it
 (channel, period start and end) so that the pages can open the comments
-behind a click.
+behind a click. Texts are in the current interface language (:mod:`trustdash.i18n`):
+default titles are marked where they are written and translated with ``term()``, since a
+caller may pass a title it has already translated.
 """
 
 from __future__ import annotations
@@ -15,6 +17,18 @@ import polars as pl
 
 from trustdash import trust
 from trustdash.filters import period_end
+from trustdash.i18n import (
+    fmt_date,
+    fmt_decimal,
+    fmt_number,
+    fmt_percent,
+    get_lang,
+    mark,
+    month_names,
+    plotly_separators,
+    tr,
+)
+from trustdash.i18n.terms import component_label, term
 from trustdash.safe_text import plotly_escape
 
 BAND_COLOURS = {
@@ -25,6 +39,8 @@ BAND_COLOURS = {
     "Critical": "#c62828",
     trust.NO_DATA: "#9e9e9e",
 }
+# The group name of the brand-wide series (trustdash.analysis), shown in the reader's words.
+BRAND = mark("brand")
 PALETTE = ["#1f6f8b", "#e07b24", "#6a4c93", "#2a9d8f", "#c62828", "#8d6e63", "#5c6bc0", "#43a047"]
 _LAYOUT = dict(
     margin=dict(l=10, r=10, t=40, b=10),
@@ -34,23 +50,71 @@ _LAYOUT = dict(
 )
 
 
-def _empty(title: str, message: str = "No data for these filters") -> go.Figure:
+def _layout() -> dict:
+    """The shared layout, with the reader's decimal and thousands separators."""
+    return {**_LAYOUT, "separators": plotly_separators()}
+
+
+def plotly_locale() -> dict:
+    """Plotly's locale for the current language (month and day names, separators, its
+    toolbar's texts), built from Babel: plotly's own locale files are not shipped."""
+    if get_lang() == "en":
+        return {}
+    days = [tr(d) for d in _DAYS]
+    return {
+        "dictionary": {k: tr(k) for k in _PLOTLY_TEXTS},
+        "format": {
+            "days": days,
+            "shortDays": [d[:3] + "." for d in days],
+            "months": month_names(),
+            "shortMonths": month_names(short=True),
+            "date": "%d/%m/%Y",
+            "decimal": ",",
+            "thousands": "\u202f",
+            "year": "%Y",
+            "month": "%b %Y",
+            "dayMonth": "%-d %b",
+            "dayMonthYear": "%-d %b %Y",
+        },
+    }
+
+
+def plotly_config(**extra: object) -> dict:
+    """``config`` for a figure: plotly's texts and dates in the reader's language."""
+    config: dict = dict(extra)
+    locale = plotly_locale()
+    if locale:
+        config["locale"] = get_lang()
+        config["locales"] = {get_lang(): locale}
+    return config
+
+
+_DAYS = (mark("Sunday"), mark("Monday"), mark("Tuesday"), mark("Wednesday"),
+         mark("Thursday"), mark("Friday"), mark("Saturday"))  # fmt: skip
+_PLOTLY_TEXTS = (
+    mark("Autoscale"), mark("Box Select"), mark("Download plot as a png"), mark("Lasso Select"),
+    mark("Pan"), mark("Reset axes"), mark("Zoom"), mark("Zoom in"), mark("Zoom out"),
+    mark("Double-click to zoom back out"), mark("Reset"), mark("Produced with Plotly.js"),
+)  # fmt: skip
+
+
+def _empty(title: str, message: str = mark("No data for these filters")) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font=dict(size=15, color="#777"))
-    fig.update_layout(
-        title=plotly_escape(title), xaxis_visible=False, yaxis_visible=False, **_LAYOUT
-    )
+    fig.add_annotation(text=tr(message), showarrow=False, font=dict(size=15, color="#777"))
+    fig.update_layout(title=plotly_escape(term(title)), xaxis_visible=False, yaxis_visible=False,
+                      **_layout())  # fmt: skip
     return fig
 
 
 def trust_by_group(
     table: pl.DataFrame,
-    title: str = "Trust Score by channel",
+    title: str = mark("Trust Score by channel"),
     start: dt.date | None = None,
     end: dt.date | None = None,
-    axis_title: str = "Trust Score (0–100)",
+    axis_title: str = mark("Trust Score (0–100)"),
 ) -> go.Figure:
     """Horizontal bars of trust with their interval, best lower bound on top."""
+    title, axis_title = term(title), term(axis_title)
     rows = table.filter(pl.col("trust").is_not_null()) if table.height else table
     if rows.is_empty():
         return _empty(title)
@@ -64,7 +128,7 @@ def trust_by_group(
         for b, ins in zip(rows["band"].to_list(), insufficient, strict=True)
     ]
     text = [
-        f"{t:.0f}" + (" · insufficient data" if ins else "")
+        f"{t:.0f}" + (" · " + tr("insufficient data") if ins else "")
         for t, ins in zip(trusts, insufficient, strict=True)
     ]
     fig = go.Figure(
@@ -85,10 +149,10 @@ def trust_by_group(
             textposition="inside",
             insidetextanchor="start",
             customdata=[[g, str(start or ""), str(end or "")] for g in groups],
-            hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+            hovertemplate=tr("%{y}: %{x:.1f}") + "<extra></extra>",
         )
     )
-    fig.update_layout(title=plotly_escape(title), **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), **_layout())
     fig.update_xaxes(range=[0, 100], autorange=False, title=axis_title, dtick=20)
     # Room for the "100" tick label, which plotly hides when it would overflow.
     fig.update_layout(margin=dict(l=10, r=30, t=40, b=10))
@@ -98,14 +162,15 @@ def trust_by_group(
 
 def trust_over_time(
     series: pl.DataFrame,
-    title: str = "Trust Score over time",
+    title: str = mark("Trust Score over time"),
     annotations: pl.DataFrame | None = None,
     alerts: pl.DataFrame | None = None,
     granularity: str = "week",
     show_interval: bool | None = None,
-    axis_title: str = "Trust Score",
+    axis_title: str = mark("Trust Score"),
 ) -> go.Figure:
     """One line per channel with its interval band, event annotations and alert markers."""
+    title, axis_title = term(title), term(axis_title)
     if series.is_empty():
         return _empty(title)
     fig = go.Figure()
@@ -137,16 +202,18 @@ def trust_over_time(
                 x=x,
                 y=part["trust"].to_list(),
                 mode="lines+markers",
-                name=plotly_escape(channel),
+                name=plotly_escape(tr(BRAND) if channel == BRAND else channel),
                 legendgroup=plotly_escape(channel),
                 line=dict(color=colour, width=2),
                 marker=dict(
                     size=7,
                     symbol=["circle-open" if ins else "circle" for ins in part["insufficient"]],
                 ),
-                customdata=[[str(channel), str(p), str(e)] for p, e in zip(x, ends, strict=True)],
+                customdata=[[str(channel), str(p), str(e), fmt_date(p)]
+                            for p, e in zip(x, ends, strict=True)],
                 # The name is already escaped; customdata stays raw for the drill-down.
-                hovertemplate="%{fullData.name} · %{x|%d %b %Y}: %{y:.1f}<extra></extra>",
+                hovertemplate=tr("%{fullData.name} · %{customdata[3]}: %{y:.1f}")
+                + "<extra></extra>",
             )
         )
     if annotations is not None and annotations.height:
@@ -168,15 +235,13 @@ def trust_over_time(
                 continue
             xs.append(row["period"])
             ys.append(y)
-            labels.append(
-                plotly_escape(
-                    f"Alert · {row['group']}: negative spike ({row['share']:.0%} negative)"
-                )
-            )
+            labels.append(plotly_escape(tr("Alert · {group}: negative spike ({share} negative)",
+                                           group=row["group"],
+                                           share=fmt_percent(row["share"], 0))))
         if xs:
             fig.add_trace(
                 go.Scatter(
-                    x=xs, y=ys, mode="markers", name="alerts",
+                    x=xs, y=ys, mode="markers", name=tr("alerts"),
                     marker=dict(symbol="triangle-down", size=14, color="#c62828"),
                     hovertext=labels, hoverinfo="text",
                 )
@@ -185,14 +250,15 @@ def trust_over_time(
         title=plotly_escape(title),
         yaxis=dict(range=[0, 100], title=axis_title),
         xaxis=dict(title=None, dtick=None if step > 1 else None),
-        **_LAYOUT,
+        **_layout(),
     )
     return fig
 
 
-def components_bar(row: dict, title: str = "Components") -> go.Figure:
+def components_bar(row: dict, title: str = mark("Components")) -> go.Figure:
     """The six components (0–1) of one Trust Score, dropped ones shown as such."""
-    names = [f"{c} {trust.COMPONENT_NAMES[c]}" for c in trust.COMPONENTS]
+    title = term(title)
+    names = [component_label(c, trust.COMPONENT_NAMES[c]) for c in trust.COMPONENTS]
     values = [row.get(c) for c in trust.COMPONENTS]
     fig = go.Figure(
         go.Bar(
@@ -200,16 +266,19 @@ def components_bar(row: dict, title: str = "Components") -> go.Figure:
             y=names,
             orientation="h",
             marker_color=["#1f6f8b" if v is not None else "#e0e0e0" for v in values],
-            text=[f"{v:.2f}" if v is not None else "dropped" for v in values],
+            text=[fmt_decimal(v, 2) if v is not None else tr("dropped") for v in values],
             textposition="auto",
         )
     )
-    fig.update_layout(title=plotly_escape(title), xaxis=dict(range=[0, 1]), **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), xaxis=dict(range=[0, 1]), **_layout())
     fig.update_layout(height=300, yaxis=dict(autorange="reversed"))
     return fig
 
 
-def components_over_time(long: pl.DataFrame, title: str = "Components over time") -> go.Figure:
+def components_over_time(
+    long: pl.DataFrame, title: str = mark("Components over time")
+) -> go.Figure:
+    title = term(title)
     if long.is_empty():
         return _empty(title)
     fig = go.Figure()
@@ -222,21 +291,23 @@ def components_over_time(long: pl.DataFrame, title: str = "Components over time"
                 x=part["period"].to_list(),
                 y=part["value"].to_list(),
                 mode="lines+markers",
-                name=f"{comp} {trust.COMPONENT_NAMES[comp]}",
+                name=component_label(comp, trust.COMPONENT_NAMES[comp]),
                 line=dict(color=PALETTE[i % len(PALETTE)]),
                 customdata=[[comp, str(p), ""] for p in part["period"].to_list()],
             )
         )
-    fig.update_layout(
-        title=plotly_escape(title), yaxis=dict(range=[0, 1], title="component (0–1)"), **_LAYOUT
-    )
+    fig.update_layout(title=plotly_escape(title),
+                      yaxis=dict(range=[0, 1], title=tr("component (0–1)")), **_layout())
     return fig
 
 
-def response_distribution(table: pl.DataFrame, title: str = "First response time") -> go.Figure:
+def response_distribution(
+    table: pl.DataFrame, title: str = mark("First response time")
+) -> go.Figure:
     """Stacked bars of the first-response buckets per channel."""
+    title = term(title)
     if table.is_empty():
-        return _empty(title, "No actionable comments in this selection")
+        return _empty(title, mark("No actionable comments in this selection"))
     bins = [c for c in table.columns if c.startswith("bins: ")]
     fig = go.Figure()
     colours = ["#1a7f37", "#4c9a2a", "#d4a72c", "#e07b24", "#c62828", "#9e9e9e"]
@@ -245,29 +316,30 @@ def response_distribution(table: pl.DataFrame, title: str = "First response time
             go.Bar(
                 y=[plotly_escape(c) for c in table["channel"].to_list()],
                 x=table[col].to_list(),
-                name=plotly_escape(col.removeprefix("bins: ")),
+                name=plotly_escape(term(col.removeprefix("bins: "))),
                 orientation="h",
                 marker_color=colours[i % len(colours)],
                 customdata=[[c, "", ""] for c in table["channel"].to_list()],
             )
         )
-    fig.update_layout(
-        barmode="stack", title=plotly_escape(title), xaxis_title="actionable comments", **_LAYOUT
-    )
+    fig.update_layout(barmode="stack", title=plotly_escape(title),
+                      xaxis_title=tr("actionable comments"), **_layout())  # fmt: skip
     return fig
 
 
 def campaign_compare(table: pl.DataFrame, baseline: float | None = None) -> go.Figure:
-    fig = trust_by_group(table, title="Trust Score by campaign")
+    fig = trust_by_group(table, title=mark("Trust Score by campaign"))
     if baseline is not None and table.height:
         fig.add_vline(
             x=baseline, line=dict(color="#333", dash="dash"),
-            annotation_text=f"brand {baseline:.0f}", annotation_position="top",
+            annotation_text=tr("brand {score}", score=fmt_number(baseline)),
+            annotation_position="top",
         )  # fmt: skip
     return fig
 
 
-def phases_bar(phases: pl.DataFrame, title: str = "Before / during / after") -> go.Figure:
+def phases_bar(phases: pl.DataFrame, title: str = mark("Before / during / after")) -> go.Figure:
+    title = term(title)
     if phases.is_empty():
         return _empty(title)
     rows = phases.filter(pl.col("trust").is_not_null())
@@ -275,7 +347,7 @@ def phases_bar(phases: pl.DataFrame, title: str = "Before / during / after") -> 
         return _empty(title)
     fig = go.Figure(
         go.Bar(
-            x=rows["phase"].to_list(),
+            x=[term(p) for p in rows["phase"].to_list()],
             y=rows["trust"].to_list(),
             error_y=dict(
                 type="data",
@@ -290,20 +362,21 @@ def phases_bar(phases: pl.DataFrame, title: str = "Before / during / after") -> 
             ],
         )
     )
-    fig.update_layout(title=plotly_escape(title), yaxis=dict(range=[0, 100]), **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), yaxis=dict(range=[0, 100]), **_layout())
     return fig
 
 
 def languages_pie(languages: dict[str, int], unscored: int = 0) -> go.Figure:
-    labels = list(languages) + (["unscored"] if unscored else [])
+    labels = list(languages) + ([tr("unscored")] if unscored else [])
     values = list(languages.values()) + ([unscored] if unscored else [])
     fig = go.Figure(go.Pie(labels=[plotly_escape(x) for x in labels], values=values, hole=0.55))
-    fig.update_layout(title="Languages", **_LAYOUT)
+    fig.update_layout(title=tr("Languages"), **_layout())
     fig.update_layout(height=260)
     return fig
 
 
-def metric_series(frame: pl.DataFrame, title: str = "Channel metrics") -> go.Figure:
+def metric_series(frame: pl.DataFrame, title: str = mark("Channel metrics")) -> go.Figure:
+    title = term(title)
     if frame.is_empty():
         return _empty(title)
     fig = go.Figure()
@@ -316,7 +389,7 @@ def metric_series(frame: pl.DataFrame, title: str = "Channel metrics") -> go.Fig
                 name=plotly_escape(f"{channel} · {metric}"), line=dict(color=PALETTE[i % len(PALETTE)]),
             )
         )  # fmt: skip
-    fig.update_layout(title=plotly_escape(title), **_LAYOUT)
+    fig.update_layout(title=plotly_escape(title), **_layout())
     return fig
 
 

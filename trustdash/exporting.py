@@ -3,7 +3,8 @@
 Comment text comes from strangers: a cell starting with ``=``, ``+``, ``-``, ``@``,
 a tab or a carriage return would run as a formula in Excel or Sheets, so CSV and
 XLSX cells that start so get a leading apostrophe (OWASP's advice). Parquet is
-for programs and is written as is.
+for programs and is written as is. A French interface downloads CSV in the layout a
+French Excel expects (``;`` and decimal commas); XLSX is the same in every language.
 """
 
 from __future__ import annotations
@@ -42,8 +43,17 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def to_csv_bytes(frame: pl.DataFrame) -> bytes:
-    return neutralise(_flatten(frame)).write_csv().encode("utf-8-sig")
+def to_csv_bytes(frame: pl.DataFrame, *, french: bool = False) -> bytes:
+    """CSV in UTF-8 with a BOM. ``french``: the layout a French Excel opens in columns
+    (``;`` between cells, decimal commas, dates and times it recognises)."""
+    safe = neutralise(_flatten(frame))
+    if french:
+        text = safe.write_csv(
+            separator=";", decimal_comma=True, datetime_format="%Y-%m-%d %H:%M:%S"
+        )
+    else:
+        text = safe.write_csv()
+    return text.encode("utf-8-sig")
 
 
 def to_xlsx_bytes(frame: pl.DataFrame) -> bytes:

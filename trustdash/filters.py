@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode, urlsplit
 
+from trustdash.i18n import fmt_date, mark, tr, using
 from trustdash.schema import GRANULARITIES
 
-NO_CAMPAIGN = "(no campaign)"
+NO_CAMPAIGN = mark("(no campaign)")
 
 
 @dataclass(frozen=True)
@@ -39,33 +40,24 @@ class Filters:
         prev_end = self.start - dt.timedelta(days=1)
         return replace(self, start=prev_end - dt.timedelta(days=length - 1), end=prev_end)
 
-    def describe(self, lang: str = "en") -> str:
-        """The filters in words, for briefs and captions (English or French)."""
-        w = _WORDS.get(lang, _WORDS["en"])
-        parts = []
-        if self.start and self.end:
-            parts.append(f"{_day(self.start, lang)} – {_day(self.end, lang)}")
-        parts.append(f"{w['channels']}: " + (", ".join(self.channels) or w["all"]))
-        parts.append(f"{w['campaigns']}: " + (", ".join(self.campaigns) or w["all"]))
-        parts.append(w["by"][self.granularity])
-        return " · ".join(parts)
+    def describe(self, lang: str | None = None) -> str:
+        """The filters in words, for briefs and captions (in ``lang``, else the current
+        interface language)."""
+        with using(lang):
+            parts = []
+            if self.start and self.end:
+                parts.append(f"{fmt_date(self.start)} – {fmt_date(self.end)}")
+            campaigns = [tr(c) if c == NO_CAMPAIGN else c for c in self.campaigns]
+            parts.append(tr("channels: {names}", names=", ".join(self.channels))
+                         if self.channels else tr("channels: all"))  # fmt: skip
+            parts.append(tr("campaigns: {names}", names=", ".join(campaigns))
+                         if campaigns else tr("campaigns: all"))  # fmt: skip
+            parts.append(tr(_BY[self.granularity]))
+            return " · ".join(parts)
 
 
-_WORDS = {
-    "en": {"channels": "channels", "campaigns": "campaigns", "all": "all",
-           "by": {"day": "by day", "week": "by week", "month": "by month"}},
-    "fr": {"channels": "canaux", "campaigns": "campagnes", "all": "tous",
-           "by": {"day": "par jour", "week": "par semaine", "month": "par mois"}},
-}  # fmt: skip
-_MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-              "nov.", "déc."]  # fmt: skip
+_BY = {"day": mark("by day"), "week": mark("by week"), "month": mark("by month")}
 DEFAULT_WINDOW_DAYS = 183
-
-
-def _day(d: dt.date, lang: str) -> str:
-    if lang == "fr":
-        return f"{d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
-    return f"{d:%d %b %Y}"
 
 
 def period_end(start: dt.date, granularity: str) -> dt.date:
@@ -127,35 +119,40 @@ def from_params(
     start = _parse_date(str(params.get("from", "") or "")) if params.get("from") else None
     end = _parse_date(str(params.get("to", "") or "")) if params.get("to") else None
     if params.get("from") and start is None:
-        notices.append(f"Ignored start date {str(params.get('from'))[:40]!r}: not a date.")
+        notices.append(tr("Ignored start date {value!r}: not a date.",
+                          value=str(params.get("from"))[:40]))  # fmt: skip
     if params.get("to") and end is None:
-        notices.append(f"Ignored end date {str(params.get('to'))[:40]!r}: not a date.")
+        notices.append(tr("Ignored end date {value!r}: not a date.",
+                          value=str(params.get("to"))[:40]))  # fmt: skip
     lo, hi = bounds
     if start is None:
         start = lo
     if end is None:
         end = hi
     if start and end and start > end:
-        notices.append("Start date was after end date: swapped.")
+        notices.append(tr("Start date was after end date: swapped."))
         start, end = end, start
 
-    def keep(kind: str, values: list[str], known: Sequence[str]) -> tuple[str, ...]:
+    def keep(notice: str, values: list[str], known: Sequence[str]) -> tuple[str, ...]:
         known_set = set(known)
         kept = []
         for v in values:
             if v in known_set and v not in kept:
                 kept.append(v)
             else:
-                notices.append(f"Ignored unknown {kind} {v[:60]!r} from the link.")
+                notices.append(tr(notice, value=v[:60]))
         return tuple(kept)
 
-    channels = keep("channel", _as_list(params.get("channel")), known_channels)
+    channels = keep(mark("Ignored unknown channel {value!r} from the link."),
+                    _as_list(params.get("channel")), known_channels)  # fmt: skip
     campaigns = keep(
-        "campaign", _as_list(params.get("campaign")), [*known_campaigns, NO_CAMPAIGN]
-    )
+        mark("Ignored unknown campaign {value!r} from the link."),
+        _as_list(params.get("campaign")), [*known_campaigns, NO_CAMPAIGN],
+    )  # fmt: skip
     gran = str(params.get("gran", "week") or "week")
     if gran not in GRANULARITIES:
-        notices.append(f"Ignored granularity {gran[:20]!r}: use day, week or month.")
+        notices.append(tr("Ignored granularity {value!r}: use day, week or month.",
+                          value=gran[:20]))  # fmt: skip
         gran = "week"
     return ParsedParams(Filters(start, end, channels, campaigns, gran), notices)
 
@@ -178,14 +175,17 @@ def to_params(filters: Filters) -> dict[str, str | list[str]]:
 # -- page-level choices -------------------------------------------------------------------
 # Besides the shared filters, a link carries what a page itself lets the user pick: the
 # Channels page's channel (``focus``) and the Conversations filters. Same rules: plain
-# strings, validated against known values, anything else dropped.
+# strings, validated against known values, anything else dropped. ``lang`` is the
+# interface language (en or fr): every page keeps it, so it is not one of PAGE_KEYS, and
+# the Conversations page's comment languages are ``comment_lang``.
 
 SENTIMENTS = ("negative", "neutral", "positive")
 LANGUAGES = ("en", "fr", "und", "es", "de", "it")
 REPLIES = ("all", "answered", "unanswered")
 ORDERS = ("newest", "oldest", "most_negative", "most_positive")
 MAX_SEARCH = 200
-PAGE_KEYS = ("focus", "sentiment", "lang", "replies", "order", "q")
+PAGE_KEYS = ("focus", "sentiment", "comment_lang", "replies", "order", "q")
+LANG_KEY = "lang"
 FILTER_KEYS = ("from", "to", "channel", "campaign", "gran")
 OPEN_KEY = "open"
 
@@ -206,7 +206,9 @@ def conversation_from_params(params: Mapping[str, object]) -> ConversationView:
     sentiment = tuple(
         dict.fromkeys(v for v in _as_list(params.get("sentiment")) if v in SENTIMENTS)
     )
-    lang = tuple(dict.fromkeys(v for v in _as_list(params.get("lang")) if v in LANGUAGES))
+    lang = tuple(
+        dict.fromkeys(v for v in _as_list(params.get("comment_lang")) if v in LANGUAGES)
+    )
     replies = next((v for v in _as_list(params.get("replies")) if v in REPLIES), "all")
     order = next((v for v in _as_list(params.get("order")) if v in ORDERS), "newest")
     search = next(iter(_as_list(params.get("q"))), "")[:MAX_SEARCH]
@@ -219,7 +221,7 @@ def conversation_params(view: ConversationView) -> dict[str, str | list[str]]:
     if view.sentiment:
         out["sentiment"] = list(view.sentiment)
     if view.lang:
-        out["lang"] = list(view.lang)
+        out["comment_lang"] = list(view.lang)
     if view.replies != "all":
         out["replies"] = view.replies
     if view.order != "newest":

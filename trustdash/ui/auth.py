@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 import streamlit as st
 
 from trustdash import config
+from trustdash.i18n import tr
 from trustdash.ui.text import md_escape
 
 
@@ -125,7 +126,7 @@ def _claim(user: object, name: str) -> Any:
 def _refuse(message: str) -> NoReturn:
     st.title("trustdash")
     st.error(md_escape(message))
-    st.button("Sign out", on_click=st.logout)
+    st.button(tr("Sign out"), on_click=st.logout)
     st.stop()
 
 
@@ -134,34 +135,34 @@ def enforce() -> Access:
     secrets = _secrets()
     if not auth_configured():
         if config.public_mode(secrets.get("TRUSTDASH_PUBLIC")):
-            st.error(
+            st.error(tr(
                 "This trustdash runs in hosted mode (TRUSTDASH_PUBLIC=1) but no login is "
                 "configured. Add an [auth] section to .streamlit/secrets.toml "
                 "(see docs/deploy.md)."
-            )
+            ))  # fmt: skip
             st.stop()
         return Access("open", None, "editor")
     user = st.user
     if getattr(user, "is_logged_in", False) is not True:
         st.title("trustdash")
-        st.info("Sign in to see this dashboard.")
-        st.button("Sign in", on_click=st.login, type="primary")
+        st.info(tr("Sign in to see this dashboard."))
+        st.button(tr("Sign in"), on_click=st.login, type="primary")
         st.stop()
     allow = secrets.get("trustdash", {}) or {}
     allow = allow if isinstance(allow, Mapping) else {}
     email = normalise_email(_claim(user, "email"))
     if email is None:
-        _refuse(
+        _refuse(tr(
             "This account is not allowed to see this dashboard: the sign-in provider sent "
             "no single email address to match against the allow-list."
-        )
+        ))  # fmt: skip
     role = role_for(email, allow)
     if role is None:
-        _refuse(f"{email} is not allowed to see this dashboard.")
+        _refuse(tr("{account} is not allowed to see this dashboard.", account=email))
     # A provider that does not say the address is verified does not prove who owns it.
     if not email_verified(user, allow):
-        _refuse(
-            f"{email} is not allowed to see this dashboard: the sign-in provider does not "
-            "confirm that this email address is verified."
-        )
+        _refuse(tr(
+            "{account} is not allowed to see this dashboard: the sign-in provider does not "
+            "confirm that this email address is verified.", account=email
+        ))  # fmt: skip
     return Access("login", email, role)

@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from trustdash import config, inbox, rescoring
 from trustdash.delivery import handoff
 from trustdash.filters import (
+    LANG_KEY,
     NO_CAMPAIGN,
     OPEN_KEY,
     PAGE_KEYS,
@@ -25,6 +26,17 @@ from trustdash.filters import (
     default_window,
     from_params,
     to_params,
+)
+from trustdash.i18n import (
+    LANG_NAMES,
+    LANGS,
+    env_lang,
+    fmt_percent,
+    get_lang,
+    mark,
+    pick_lang,
+    set_lang,
+    tr,
 )
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
@@ -108,7 +120,8 @@ def page(
     title: str, *, icon: str = "📊", editor_only: bool = False, filters: bool = True
 ) -> PageContext:
     """Guard and shared chrome for a page. Stops the script when access is refused."""
-    st.set_page_config(page_title=f"{title} · trustdash", page_icon=icon, layout="wide")
+    lang = interface_language()
+    st.set_page_config(page_title=f"{tr(title)} · trustdash", page_icon=icon, layout="wide")
     _server_hygiene()
     session_id = _session_id()
     may_upload = False
@@ -120,27 +133,31 @@ def page(
         if session_id is not None:
             sweeper.allow_uploads(session_id, may_upload)
     if editor_only and not access.can_edit:
-        st.title(title)
-        st.error("Your role is read-only (viewer): this page is for editors.")
+        st.title(tr(title))
+        st.error(tr("Your role is read-only (viewer): this page is for editors."))
         st.stop()
     store = shared_store()
     loaded_demo = demo_just_loaded(config.db_target())
     _rescoring_status(store)
     with st.sidebar:
         st.markdown("### 🛡️ trustdash")
+        _language_selector(lang)
         _navigation(access)
         if access.mode == "open":
-            st.caption("Open access (local use): no login is configured.")
+            st.caption(tr("Open access (local use): no login is configured."))
         else:
-            st.caption(md_escape(f"Signed in as {access.email} · {access.role}"))
-            st.button("Sign out", on_click=_sign_out, key="td_logout")
+            st.caption(md_escape(tr("Signed in as {email} · {role}", email=access.email,
+                                    role=tr(access.role))))  # fmt: skip
+            st.button(tr("Sign out"), on_click=_sign_out, key="td_logout")
     notices: list[str] = []
     if loaded_demo:
-        notices.append(
+        notices.append(tr(
             "The store was empty, so the demo workspace (a fictional brand) was loaded. "
             "Import your own exports on the Import page."
-        )
+        ))  # fmt: skip
     f = shared_filters(store, notices) if filters else Filters()
+    if not filters:
+        st.query_params[LANG_KEY] = lang
     for n in notices:
         # Notices quote values from the URL: never let them render as markdown.
         st.info(md_escape(n), icon="ℹ️")
@@ -154,33 +171,68 @@ def _rescoring_status(store: Store) -> None:
         return
     with st.sidebar:
         if job.error:
-            st.error(md_escape(f"Re-scoring failed: {job.error}"))
+            st.error(md_escape(tr("Re-scoring failed: {error}", error=job.error)))
         elif not job.done:
-            st.progress(job.fraction, text=job.text)
-            st.caption("Numbers update when re-scoring ends; reload the page to follow it.")
+            # The job writes its progress in English, for every session: others read a share.
+            text = job.text if get_lang() == "en" else tr(
+                "Re-scoring comments: {share} done", share=fmt_percent(job.fraction, 0)
+            )
+            st.progress(job.fraction, text=text)
+            st.caption(tr("Numbers update when re-scoring ends; reload the page to follow it."))
 
 
 NAV = [
-    ("app.py", "Overview", "🛡️", False),
-    ("pages/1_Channels.py", "Channels", "📡", False),
-    ("pages/2_Campaigns.py", "Campaigns", "🎯", False),
-    ("pages/3_Responsiveness.py", "Responsiveness", "⏱️", False),
-    ("pages/4_Conversations.py", "Conversations", "💬", False),
-    ("pages/5_Brief.py", "Leadership brief", "📰", False),
-    ("pages/6_Import.py", "Import", "📥", True),
-    ("pages/7_Import_history.py", "Import history", "🗂️", False),
-    ("pages/8_Settings.py", "Settings", "⚙️", False),
+    ("app.py", mark("Overview"), "🛡️", False),
+    ("pages/1_Channels.py", mark("Channels"), "📡", False),
+    ("pages/2_Campaigns.py", mark("Campaigns"), "🎯", False),
+    ("pages/3_Responsiveness.py", mark("Responsiveness"), "⏱️", False),
+    ("pages/4_Conversations.py", mark("Conversations"), "💬", False),
+    ("pages/5_Brief.py", mark("Leadership brief"), "📰", False),
+    ("pages/6_Import.py", mark("Import"), "📥", True),
+    ("pages/7_Import_history.py", mark("Import history"), "🗂️", False),
+    ("pages/8_Settings.py", mark("Settings"), "⚙️", False),
 ]
+# A title a page file passes to page() that the navigation does not name, and the roles.
+PAGE_TITLES = (mark("Brief"), mark("editor"), mark("viewer"))
+
+
+def interface_language() -> str:
+    """The interface language of this run, set for every string drawn after it: the
+    sidebar choice, else the link's ``?lang=``, else the browser's language, else
+    ``TRUSTDASH_LANG``, else English."""
+    ss = st.session_state
+    chosen = ss.get("td_w_lang") if ss.get("td_w_lang") in LANGS else ss.get("td_lang")
+    lang = pick_lang(chosen, st.query_params.get(LANG_KEY), st.context.locale, env_lang())
+    ss["td_lang"] = lang
+    set_lang(lang)
+    return lang
+
+
+def _language_selector(lang: str) -> None:
+    """The sidebar's language switch (named in both languages so anyone finds it)."""
+    st.session_state["td_w_lang"] = lang
+    st.segmented_control(
+        "Language · Langue", list(LANGS), format_func=LANG_NAMES.get, key="td_w_lang"
+    )
 
 
 def _navigation(access: Access) -> None:
     """Page links with readable labels; editor-only pages hidden from viewers."""
-    params = to_params(st.session_state["td_f"]) if "td_f" in st.session_state else None
+    params = to_params(st.session_state["td_f"]) if "td_f" in st.session_state else {}
+    params = {**params, LANG_KEY: st.session_state.get("td_lang", "en")}
     for path, label, icon, editor_only in NAV:
         if editor_only and not access.can_edit:
             continue
-        nav_link(path, label, icon, params)
+        nav_link(path, tr(label), icon, params)
     st.divider()
+
+
+GRANULARITY_NAMES = {"day": mark("day"), "week": mark("week"), "month": mark("month")}
+
+
+def campaign_name(value: str) -> str:
+    """A campaign as shown: its own name, or "(no campaign)" in the reader's language."""
+    return tr(NO_CAMPAIGN) if value == NO_CAMPAIGN else value
 
 
 def shared_filters(store: Store, notices: list[str]) -> Filters:
@@ -222,34 +274,37 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
         campaigns=tuple(c for c in f.campaigns if c in campaigns or c == NO_CAMPAIGN),
     )
     with st.sidebar:
-        st.markdown("**Filters**")
+        st.markdown("**" + tr("Filters") + "**")
         if lo and hi:
             start = min(max(f.start or lo, lo), hi)
             end = max(min(f.end or hi, hi), start)
             ss["td_w_dates"] = (start, end)
             f = f.with_(start=start, end=end)
-            st.date_input("Dates", key="td_w_dates", min_value=lo, max_value=hi)
+            st.date_input(tr("Dates"), key="td_w_dates", min_value=lo, max_value=hi,
+                          format="DD/MM/YYYY" if get_lang() == "fr" else "YYYY/MM/DD")  # fmt: skip
         else:
-            st.caption("No dated data yet.")
+            st.caption(tr("No dated data yet."))
         ss["td_w_channels"] = list(f.channels)
         f = f.with_(
             channels=tuple(
-                st.multiselect("Channels", channels, key="td_w_channels", placeholder="All channels")
+                st.multiselect(tr("Channels"), channels, key="td_w_channels",
+                               placeholder=tr("All channels"))  # fmt: skip
             )
         )
         ss["td_w_campaigns"] = list(f.campaigns)
         f = f.with_(
             campaigns=tuple(
                 st.multiselect(
-                    "Campaigns", [*campaigns, NO_CAMPAIGN], key="td_w_campaigns",
-                    placeholder="All campaigns", format_func=reveal_bidi,
+                    tr("Campaigns"), [*campaigns, NO_CAMPAIGN], key="td_w_campaigns",
+                    placeholder=tr("All campaigns"), format_func=lambda c: reveal_bidi(campaign_name(c)),
                 )
             )
         )  # fmt: skip
         ss["td_w_gran"] = f.granularity
         f = f.with_(
             granularity=st.segmented_control(
-                "Granularity", list(GRANULARITIES), key="td_w_gran"
+                tr("Granularity"), list(GRANULARITIES), key="td_w_gran",
+                format_func=lambda g: tr(GRANULARITY_NAMES.get(g, g)),
             )
             or "week"
         )
@@ -257,6 +312,7 @@ def shared_filters(store: Store, notices: list[str]) -> Filters:
     params = to_params(f)
     # The page's own choices (see trustdash.ui.share) stay in the URL beside the filters.
     kept = {k: st.query_params.get_all(k) for k in PAGE_KEYS if k in st.query_params}
-    st.query_params.from_dict({**params, **kept})
-    share_link(params)
+    lang = {LANG_KEY: ss.get("td_lang", "en")}
+    st.query_params.from_dict({**params, **kept, **lang})
+    share_link({**params, **lang})
     return f

@@ -8,6 +8,17 @@ import polars as pl
 import streamlit as st
 
 from trustdash import demo, formats, workspace
+from trustdash.i18n import (
+    fmt_decimal,
+    fmt_number,
+    fmt_percent,
+    mark,
+    quoted,
+    tr,
+    trc,
+    trn,
+)
+from trustdash.i18n.terms import COLUMNS, localise
 from trustdash.ingest import FileResult, ImportOptions, import_files
 from trustdash.safe_text import reveal_bidi_columns
 from trustdash.schema import FIELDS
@@ -22,9 +33,29 @@ _ORDERS = {
     "month first (12/31/2025)": "mdy",
     "year first (2025/12/31)": "ymd",
 }
-_ORDER_NAMES = {"dmy": "day-first", "mdy": "month-first", "ymd": "year-first"}
+_ORDER_NAMES = {"dmy": mark("day-first"), "mdy": mark("month-first"),
+                "ymd": mark("year-first")}  # fmt: skip
 ACCEPTED = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "js", "gz", "zip"]
-_NONE = "— not in this file —"
+_NONE = mark("— not in this file —")
+_TABLES = {"comments": mark("comments"), "posts": mark("posts"),
+           "daily_metrics": mark("daily metrics")}  # fmt: skip
+# The mapping wizard's field names for a reader (English keeps the canonical names).
+_FIELD_CONTEXT = "field"
+_FIELD_NAMES = (
+    trc("field", "channel"), trc("field", "comment_id"), trc("field", "post_id"),
+    trc("field", "parent_id"), trc("field", "author"), trc("field", "is_brand"),
+    trc("field", "is_automated"), trc("field", "created_at"), trc("field", "replied_at"),
+    trc("field", "reply_text"), trc("field", "text"), trc("field", "likes"),
+    trc("field", "shares"), trc("field", "rating"), trc("field", "campaign"),
+    trc("field", "lang"), trc("field", "url"), trc("field", "post_type"),
+    trc("field", "impressions"), trc("field", "reach"), trc("field", "views"),
+    trc("field", "comments"), trc("field", "saves"), trc("field", "clicks"),
+    trc("field", "date"), trc("field", "metric"), trc("field", "value"),
+)  # fmt: skip
+
+
+def _field_name(field: str) -> str:
+    return trc(_FIELD_CONTEXT, field)
 
 
 def _upload_limit_mb() -> int:
@@ -35,26 +66,27 @@ def _upload_limit_mb() -> int:
 
 
 def import_view(ctx: PageContext) -> None:
-    st.title("Import exports")
+    st.title(tr("Import exports"))
     limit = _upload_limit_mb()
-    st.markdown(
+    st.markdown(tr(
         "Drop the files you download from your channels: X/Twitter analytics and archives, "
         "Facebook and Instagram (Meta Business Suite), LinkedIn, YouTube Studio and comment "
         "exports, TikTok Studio, Trustpilot and Google reviews, Sprout Social, Brandwatch, "
         "Meltwater, or any CSV/Parquet/XLSX/JSON with comments or posts. "
-        f"Up to **{limit} MB per file** (larger exports: split the period, compress them as "
-        "`.gz`/`.zip`, or use `python -m trustdash import` on the server)."
-    )
+        "Up to **{limit} MB per file** (larger exports: split the period, compress them as "
+        "`.gz`/`.zip`, or use `python -m trustdash import` on the server).",
+        limit=fmt_number(limit),
+    ))  # fmt: skip
     offer = st.container()
     if st.session_state.get("td_demo_offer"):
         with offer:
             demo_removal(ctx, key="demo_offer", offer=True)
     uploads = st.file_uploader(
-        "Export files", accept_multiple_files=True, key="upload", type=ACCEPTED
+        tr("Export files"), accept_multiple_files=True, key="upload", type=ACCEPTED
     )
     if not uploads:
-        st.caption("Each file's layout is recognised automatically; you can check and correct "
-                   "the mapping before importing.")  # fmt: skip
+        st.caption(tr("Each file's layout is recognised automatically; you can check and "
+                      "correct the mapping before importing."))  # fmt: skip
         _show_last_results()
         return
     profiles = ctx.store.mapping_profiles()
@@ -62,15 +94,16 @@ def import_view(ctx: PageContext) -> None:
     for i, up in enumerate(uploads):
         data = up.getvalue()
         with st.container(border=True):
-            st.markdown(f"**{md_escape(up.name)}** · {len(data) / 1e6:.2f} MB")
+            st.markdown(f"**{md_escape(up.name)}** · "
+                        + tr("{size} MB", size=fmt_decimal(len(data) / 1e6, 2)))  # fmt: skip
             opts, profile = _file_options(ctx, i, up.name, data, profiles)
             plans.append((up.name, data, opts, profile))
-    clicked = st.button("Import", type="primary", key="do_import")
+    clicked = st.button(tr("Import"), type="primary", key="do_import")
     switch = st.session_state.pop("td_switch_order", None)
     if switch is not None:
         _switch_order(ctx, switch, plans, profiles)
     elif clicked:
-        bar = st.progress(0.0, text="Starting…")
+        bar = st.progress(0.0, text=tr("Starting…"))
 
         def progress(frac: float, text: str) -> None:
             bar.progress(min(max(frac, 0.0), 1.0), text=md_escape(text[:120]))
@@ -84,7 +117,7 @@ def import_view(ctx: PageContext) -> None:
                 progress((k + frac) / len(plans), text)
 
             results.extend(import_files(ctx.store, [(name, data)], opts, sub))
-        bar.progress(1.0, text="Done")
+        bar.progress(1.0, text=tr("Done"))
         st.session_state["td_last_import"] = [r.as_dict() for r in results]
         st.cache_data.clear()
         _show_results(results, switchable=True)
@@ -110,7 +143,8 @@ def _switch_order(
     if switch.get("import_id") is not None:
         ctx.store.delete_import(int(switch["import_id"]))
     opts.date_order = switch["order"]
-    with st.spinner(f"Re-importing {name} with {_ORDER_NAMES[switch['order']]} dates…"):
+    with st.spinner(tr("Re-importing {file} with {order} dates…", file=name,
+                       order=tr(_ORDER_NAMES[switch["order"]]))):  # fmt: skip
         results = import_files(ctx.store, [(name, data)], opts)
     try:
         sig = formats.preview(data, name, formats.MapOptions(profiles=profiles)).header_signature
@@ -131,9 +165,9 @@ def _file_options(
 ) -> tuple[ImportOptions, dict | None]:
     """Preview one file and let the user set channel, campaign and mapping."""
     c1, c2 = st.columns(2)
-    channel = c1.text_input("Channel (leave empty to use the detected one)", key=f"ch_{i}",
+    channel = c1.text_input(tr("Channel (leave empty to use the detected one)"), key=f"ch_{i}",
                             max_chars=60)  # fmt: skip
-    campaign = c2.text_input("Campaign for rows without one (optional)", key=f"cp_{i}",
+    campaign = c2.text_input(tr("Campaign for rows without one (optional)"), key=f"cp_{i}",
                              max_chars=120)  # fmt: skip
     c3, c4 = st.columns(2)
     order = c3.selectbox("Numeric dates such as 01/09/2025", list(_ORDERS), key=f"do_{i}")
@@ -157,44 +191,56 @@ def _file_options(
         if proposal is None:
             return _wizard(i, name, columns, {}, "comments", opts)
         # A known layout matched partly (a renamed column): its mapping is pre-filled.
-        todo = ", ".join(proposal.missing) or "the columns"
-        st.info(md_escape(
-            f"Mapping of a {proposal.fmt.label} proposed below: check it and pick {todo}."
-        ))  # fmt: skip
+        todo = ", ".join(proposal.missing) or tr("the columns")
+        st.info(md_escape(tr("Mapping of a {layout} proposed below: check it and pick {fields}.",
+                             layout=proposal.fmt.label, fields=todo)))  # fmt: skip
         opts.channel = opts.channel or proposal.fmt.channel
         return _wizard(i, name, columns, proposal.mapping, proposal.table, opts)
     except formats.ENGINE_ERRORS as exc:  # a preview must never break the page
-        st.error(md_escape(f"{name}: could not be previewed ({type(exc).__name__})."))
+        st.error(md_escape(tr("{file}: could not be previewed ({error}).", file=name,
+                              error=type(exc).__name__)))  # fmt: skip
         return opts, None
     saved = profiles.get(pv.header_signature)
     if saved and not pv.format_label:
-        st.success(md_escape(
-            f"Recognised with your saved mapping “{saved.get('name', 'profile')}” · "
-            f"table {pv.table} · channel {pv.channel or saved.get('channel') or 'not set'}"
-        ))
-        st.caption(md_escape("Mapping used: " + ", ".join(f"{k} ← {v}" for k, v in pv.mapping.items())))
+        profile = tr("profile")
+        st.success(md_escape(tr(
+            "Recognised with your saved mapping {name} · table {table} · channel {channel}",
+            name=quoted(saved.get("name", profile)), table=_table_name(pv.table),
+            channel=pv.channel or saved.get("channel") or tr("not set"),
+        )))  # fmt: skip
+        st.caption(md_escape(_mapping_used(pv.mapping)))
         return opts, None
     if pv.format_label:
-        st.success(md_escape(
-            f"Recognised: {pv.format_label} · confidence {pv.confidence:.0%} · "
-            f"table {pv.table} · channel {pv.channel or 'not detected'}"
-        ))
+        st.success(md_escape(tr(
+            "Recognised: {format} · confidence {confidence} · table {table} · channel {channel}",
+            format=pv.format_label, confidence=fmt_percent(pv.confidence, 0),
+            table=_table_name(pv.table), channel=pv.channel or tr("not detected"),
+        )))  # fmt: skip
     else:
-        st.info(f"Layout not recognised: columns mapped by their names (table {pv.table}). "
-                "Check the mapping below.")  # fmt: skip
+        st.info(tr("Layout not recognised: columns mapped by their names (table {table}). "
+                   "Check the mapping below.", table=_table_name(pv.table)))  # fmt: skip
     for w in pv.warnings:
         st.caption(md_escape(f"⚠ {w}"))
-    with st.expander("Columns and mapping", expanded=pv.format_label is None):
+    with st.expander(tr("Columns and mapping"), expanded=pv.format_label is None):
         st.dataframe(
-            pl.DataFrame({"column": pv.columns,
+            localise(pl.DataFrame({"column": pv.columns,
                           "sample": [", ".join(str(v)[:40] for v in pv.samples.get(c, [])[:3]
-                                               if v is not None) for c in pv.columns]}),
+                                               if v is not None) for c in pv.columns]})),
             hide_index=True,
         )  # fmt: skip
         if pv.format_label is None:
             return _wizard(i, name, pv.columns, pv.mapping, pv.table, opts)
-        st.caption(md_escape("Mapping used: " + ", ".join(f"{k} ← {v}" for k, v in pv.mapping.items())))
+        st.caption(md_escape(_mapping_used(pv.mapping)))
     return opts, None
+
+
+def _table_name(table: str) -> str:
+    return tr(_TABLES.get(table, table))
+
+
+def _mapping_used(mapping: dict[str, str]) -> str:
+    return tr("Mapping used: {pairs}", pairs=", ".join(
+        f"{_field_name(k)} ← {v}" for k, v in mapping.items()))  # fmt: skip
 
 
 def _columns_for_wizard(data: bytes, name: str) -> list[str]:
@@ -214,8 +260,9 @@ def _wizard(
 ) -> tuple[ImportOptions, dict | None]:
     """Map columns by hand; remembered for the next file with the same header."""
     tables = list(FIELDS)
-    table = st.selectbox("These rows are", tables, index=tables.index(table)
-                         if table in tables else 0, key=f"tb_{i}")  # fmt: skip
+    table = st.selectbox(tr("These rows are"), tables, index=tables.index(table)
+                         if table in tables else 0, key=f"tb_{i}",
+                         format_func=_table_name)  # fmt: skip
     mapping: dict[str, str] = {}
     fields = list(FIELDS[table])
     cols = st.columns(3)
@@ -223,11 +270,14 @@ def _wizard(
         options = [_NONE, *columns]
         default = suggested.get(field)
         idx = options.index(default) if default in options else 0
-        pick = cols[j % 3].selectbox(field, options, index=idx, key=f"map_{i}_{field}")
+        pick = cols[j % 3].selectbox(
+            _field_name(field), options, index=idx, key=f"map_{i}_{field}",
+            format_func=lambda o: tr(_NONE) if o == _NONE else o,
+        )
         if pick != _NONE:
             mapping[field] = pick
-    remember = st.checkbox("Remember this mapping for files with the same columns", value=True,
-                           key=f"rm_{i}")  # fmt: skip
+    remember = st.checkbox(tr("Remember this mapping for files with the same columns"),
+                           value=True, key=f"rm_{i}")  # fmt: skip
     opts.mapping = mapping
     opts.table = table
     profile = None
@@ -244,7 +294,7 @@ def _show_results(results: list[FileResult], switchable: bool = False) -> None:
     """Counts first (in rows of the file), one line per file; details below."""
     added = [r for r in results if r.ok and not r.nothing_new]
     if added:
-        st.success(f"{len(added)} file(s) imported.")
+        st.success(trn("{n} file(s) imported.", "{n} file(s) imported.", len(added)))
     for r in results:
         line = md_escape(f"{r.path}: {r.summary()}")
         if not r.ok:
@@ -256,8 +306,9 @@ def _show_results(results: list[FileResult], switchable: bool = False) -> None:
         if switchable and r.ok and r.date_order in ("dmy", "mdy"):
             other = "mdy" if r.date_order == "dmy" else "dmy"
             st.button(
-                f"Dates of {r.path} are {_ORDER_NAMES[r.date_order]}: re-import them as "
-                f"{_ORDER_NAMES[other]}", key=f"swap_{r.path}_{r.import_id}",
+                tr("Dates of {file} are {order}: re-import them as {other}", file=r.path,
+                   order=tr(_ORDER_NAMES[r.date_order]), other=tr(_ORDER_NAMES[other])),
+                key=f"swap_{r.path}_{r.import_id}",
                 on_click=st.session_state.__setitem__,
                 args=("td_switch_order",
                       {"path": r.path, "order": other, "import_id": r.import_id}),
@@ -268,7 +319,8 @@ def _show_results(results: list[FileResult], switchable: bool = False) -> None:
                 "file": r.path, "read": r.rows_read, "imported": r.rows_imported,
                 "updated": r.rows_updated, "duplicates": r.duplicates, "rejected": r.rejected,
                 "status": "failed" if not r.ok else "nothing new" if r.nothing_new else "ok",
-                "table": r.table, "channel": r.channel, "format": r.format_label or r.format,
+                "table": _table_name(r.table or ""), "channel": r.channel,
+                "format": r.format_label or r.format,
                 "confidence": r.confidence, "notes": "; ".join(r.warnings + r.errors),
             }
             for r in results
@@ -280,7 +332,7 @@ def _show_results(results: list[FileResult], switchable: bool = False) -> None:
 def _show_last_results() -> None:
     last = st.session_state.get("td_last_import")
     if last:
-        st.subheader("Last import")
+        st.subheader(tr("Last import"))
         _show_results([FileResult(**r) for r in last])
 
 
@@ -297,39 +349,46 @@ def demo_removal(ctx: PageContext, *, key: str, offer: bool = False) -> None:
         return
     with st.container(border=True):
         if offer:
-            st.markdown("**Your data is in. Remove the demo workspace now?**")
+            st.markdown("**" + tr("Your data is in. Remove the demo workspace now?") + "**")
         else:
-            st.markdown("**Demo workspace**")
-        st.caption(
-            f"The demo (the fictional brand {demo.DEMO_BRAND}) came in as "
-            f"{len(ids)} imports. Removing it deletes exactly those imports and the demo's "
-            "brand accounts; your own imports stay."
-        )
-        sure = st.checkbox(f"Yes, remove the demo's {len(ids)} imports", key=f"{key}_confirm")
-        if st.button("Remove the demo", key=f"{key}_remove", type="primary", disabled=not sure):
-            with st.spinner("Removing the demo…"):
+            st.markdown("**" + tr("Demo workspace") + "**")
+        st.caption(trn(
+            "The demo (the fictional brand {brand}) came in as {n} imports. Removing it "
+            "deletes exactly those imports and the demo's brand accounts; your own imports stay.",
+            "The demo (the fictional brand {brand}) came in as {n} imports. Removing it "
+            "deletes exactly those imports and the demo's brand accounts; your own imports stay.",
+            len(ids), brand=demo.DEMO_BRAND,
+        ))  # fmt: skip
+        sure = st.checkbox(trn("Yes, remove the demo's {n} imports",
+                               "Yes, remove the demo's {n} imports", len(ids)),
+                           key=f"{key}_confirm")  # fmt: skip
+        if st.button(tr("Remove the demo"), key=f"{key}_remove", type="primary",
+                     disabled=not sure):  # fmt: skip
+            with st.spinner(tr("Removing the demo…")):
                 removed = workspace.remove_demo(ctx.store)
             st.cache_data.clear()
             st.session_state.pop("td_f", None)  # the filters may name demo channels
-            st.session_state["td_demo_removed"] = (
-                f"Demo removed: {removed.get('imports', 0)} imports, "
-                f"{removed.get('comments', 0):,} comments, {removed.get('posts', 0):,} posts."
-            )
+            st.session_state["td_demo_removed"] = tr(
+                "Demo removed: {imports} imports, {comments} comments, {posts} posts.",
+                imports=fmt_number(removed.get("imports", 0)),
+                comments=fmt_number(removed.get("comments", 0)),
+                posts=fmt_number(removed.get("posts", 0)),
+            )  # fmt: skip
             st.rerun()
 
 
 def history_view(ctx: PageContext) -> None:
-    st.title("Import history")
+    st.title(tr("Import history"))
     demo_removal(ctx, key="demo_hist")
     imports = ctx.store.imports()
     if imports.is_empty():
-        st.info("Nothing imported yet.")
+        st.info(tr("Nothing imported yet."))
         return
     show_table(reveal_bidi_columns(imports.drop("warnings"), ["file_name"]), hide_index=True)
     download_buttons(imports, "imports", key="dl_imports")
     ids = imports["id"].to_list()
     pick = st.selectbox(
-        "Import", ids, key="hist_pick",
+        tr("Import"), ids, key="hist_pick",
         format_func=lambda i: f"#{i} · "
         + reveal_bidi(str(imports.filter(pl.col("id") == i)["file_name"][0])[:80]),
     )  # fmt: skip
@@ -339,15 +398,20 @@ def history_view(ctx: PageContext) -> None:
         st.caption(md_escape(f"⚠ {w}"))
     rejected = ctx.store.rejected_rows(int(pick))
     if rejected.height:
-        st.markdown(f"**{rejected.height:,} rejected row(s)** with their reasons")
+        st.markdown(trn("**{n} rejected row(s)** with their reasons",
+                        "**{n} rejected row(s)** with their reasons", rejected.height))  # fmt: skip
         show_table(rejected, hide_index=True)
         download_buttons(rejected, f"rejected_{pick}", key="dl_rejected")
     if ctx.can_edit:
-        with st.expander("Undo this import"):
-            st.caption("Deletes the rows of this import and everything derived from them "
-                       "(rollups, reply links). Rows shared with other imports stay.")  # fmt: skip
-            sure = st.checkbox(f"Yes, delete import #{pick} and its rows", key=f"hist_confirm_{pick}")
-            if st.button("Delete import", key="hist_delete", type="primary", disabled=not sure):
+        with st.expander(tr("Undo this import")):
+            st.caption(tr("Deletes the rows of this import and everything derived from them "
+                          "(rollups, reply links). Rows shared with other imports stay."))  # fmt: skip
+            sure = st.checkbox(tr("Yes, delete import #{id} and its rows", id=pick),
+                               key=f"hist_confirm_{pick}")  # fmt: skip
+            if st.button(tr("Delete import"), key="hist_delete", type="primary",
+                         disabled=not sure):  # fmt: skip
                 removed = ctx.store.delete_import(int(pick))
-                st.success("Removed: " + ", ".join(f"{k} {v:,}" for k, v in removed.items()))
+                st.success(tr("Removed: {counts}", counts=", ".join(
+                    f"{tr(k) if k in COLUMNS else k} {fmt_number(v)}"
+                    for k, v in removed.items())))  # fmt: skip
                 st.rerun()

@@ -10,6 +10,8 @@ import streamlit as st
 from trustdash import analysis, config, delivery, privacy, rescoring, trust
 from trustdash.delivery.send import SendError, smtp_settings
 from trustdash.filters import Filters
+from trustdash.i18n import LANG_NAMES, get_lang, mark, tr, trn
+from trustdash.i18n.terms import component_label, term
 from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
 from trustdash.ui.text import md_escape
@@ -18,15 +20,15 @@ from trustdash.workspace import RATING_SETTING, setting, trust_settings
 
 
 def settings_view(ctx: PageContext) -> None:
-    st.title("Settings")
+    st.title(tr("Settings"))
     store = ctx.store
     read_only = not ctx.can_edit
     if read_only:
-        st.info("Read-only: your role is viewer.")
+        st.info(tr("Read-only: your role is viewer."))
     s = trust_settings(store)
     tab_model, tab_brand, tab_campaigns, tab_notes, tab_data, tab_delivery = st.tabs(
-        ["Trust model", "Brand", "Campaign rules", "Annotations", "Data & privacy",
-         "Deliveries"]
+        [tr("Trust model"), tr("Brand"), tr("Campaign rules"), tr("Annotations"),
+         tr("Data & privacy"), tr("Deliveries")]
     )  # fmt: skip
     with tab_model:
         preset, weights = _weights_section(store, s, read_only)
@@ -57,18 +59,18 @@ def _weights_section(
     store: Store, s: trust.TrustSettings, read_only: bool
 ) -> tuple[str, dict[str, float]]:
     """The weights preset and, under "Custom", the six weights; with the ranking check."""
-    st.subheader("Weights")
+    st.subheader(tr("Weights"))
     presets = [*trust.PRESETS, "Custom"]
     current = setting(store, "weights_preset") or "Default"
-    preset = st.selectbox("Preset", presets, index=presets.index(current)
+    preset = st.selectbox(tr("Preset"), presets, index=presets.index(current)
                           if current in presets else 0, key="set_preset",
-                          disabled=read_only)  # fmt: skip
+                          disabled=read_only, format_func=term)  # fmt: skip
     base = trust.PRESETS.get(preset, dict(s.weights))
     cols = st.columns(6)
     weights = {}
     for i, comp in enumerate(trust.COMPONENTS):
         weights[comp] = cols[i].number_input(
-            f"{comp} {trust.COMPONENT_NAMES[comp]}", 0.0, 1.0,
+            component_label(comp, trust.COMPONENT_NAMES[comp]), 0.0, 1.0,
             float(base.get(comp, 0.0) if preset != "Custom" else s.weights.get(comp, 0.0)),
             0.05, key=f"set_w_{comp}_{preset}", disabled=read_only or preset != "Custom",
         )  # fmt: skip
@@ -76,26 +78,27 @@ def _weights_section(
     if stab:
         stable = stab.get("stable")
         st.caption(
-            "✅ The channel ranking is the same under every preset."
-             if stable else "⚠️ The channel ranking changes between presets: "
-             f"largest rank shift {stab.get('max_shift', '?')}."
+            tr("✅ The channel ranking is the same under every preset.")
+             if stable else tr("⚠️ The channel ranking changes between presets: "
+             "largest rank shift {shift}.", shift=stab.get("max_shift", "?"))
         )  # fmt: skip
     return preset, weights
 
 
 def _recency_prior_section(s: trust.TrustSettings, read_only: bool) -> tuple[float, float]:
-    st.subheader("Recency and small samples")
+    st.subheader(tr("Recency and small samples"))
     c1, c2 = st.columns(2)
-    half = c1.number_input("Half-life (days; 0 = off)", 0.0, 3650.0, float(s.half_life_days),
-                           5.0, key="set_half", disabled=read_only)  # fmt: skip
-    prior = c2.number_input("Prior strength m (comments)", 0.0, 1000.0,
+    half = c1.number_input(tr("Half-life (days; 0 = off)"), 0.0, 3650.0,
+                           float(s.half_life_days), 5.0, key="set_half",
+                           disabled=read_only)  # fmt: skip
+    prior = c2.number_input(tr("Prior strength m (comments)"), 0.0, 1000.0,
                             float(s.prior_strength), 1.0, key="set_prior",
                             disabled=read_only)  # fmt: skip
     return half, prior
 
 
 def _targets_section(store: Store, read_only: bool) -> dict[str, int]:
-    st.subheader("Target first-response time per channel")
+    st.subheader(tr("Target first-response time per channel"))
     targets = {}
     chans = store.channels()
     tcols = st.columns(4)
@@ -103,7 +106,7 @@ def _targets_section(store: Store, read_only: bool) -> dict[str, int]:
         cur = trust_settings(store).target_hours(ch)
         opts = list(TARGET_BUCKETS)
         idx = min(range(len(opts)), key=lambda k: abs(opts[k] - cur))
-        targets[ch] = tcols[i % 4].selectbox(f"{ch} (hours)", opts, index=idx,
+        targets[ch] = tcols[i % 4].selectbox(tr("{channel} (hours)", channel=ch), opts, index=idx,
                                              key=f"set_t_{ch}", disabled=read_only)  # fmt: skip
     return targets
 
@@ -117,28 +120,28 @@ def _save_model(
     targets: dict[str, int],
     read_only: bool,
 ) -> None:
-    if st.button("Save trust model", type="primary", key="set_save_model",
+    if st.button(tr("Save trust model"), type="primary", key="set_save_model",
                  disabled=read_only):  # fmt: skip
         try:
             trust.TrustSettings(weights=weights, half_life_days=half, prior_strength=prior)
         except ValueError as exc:
-            st.error(md_escape(f"Not saved: {exc}"))
+            st.error(md_escape(tr("Not saved: {error}", error=exc)))
         else:
             store.set_setting("weights_preset", preset)
             store.set_setting("weights", weights)
             store.set_setting("half_life_days", half)
             store.set_setting("prior_strength", prior)
             store.set_setting("targets", targets)
-            st.success("Saved.")
+            st.success(tr("Saved."))
 
 
 def _brand_accounts_section(store: Store, read_only: bool) -> tuple[str, str]:
-    st.caption("Authors who are the brand (their messages are replies, not audience "
-               "comments) and names that must not count as sentiment words.")  # fmt: skip
-    accounts = st.text_area("Brand accounts (one per line)",
+    st.caption(tr("Authors who are the brand (their messages are replies, not audience "
+                  "comments) and names that must not count as sentiment words."))  # fmt: skip
+    accounts = st.text_area(tr("Brand accounts (one per line)"),
                             "\n".join(setting(store, "brand_accounts") or []),
                             key="set_accounts", disabled=read_only)  # fmt: skip
-    terms = st.text_area("Brand and product names, hashtags (one per line)",
+    terms = st.text_area(tr("Brand and product names, hashtags (one per line)"),
                          "\n".join(setting(store, "brand_terms") or []), key="set_terms",
                          disabled=read_only)  # fmt: skip
     return accounts, terms
@@ -146,16 +149,16 @@ def _brand_accounts_section(store: Store, read_only: bool) -> tuple[str, str]:
 
 def _lexicon_overrides_section(store: Store, read_only: bool) -> str:
     return st.text_area(
-        "Lexicon overrides (word = polarity between -1 and 1, one per line)",
+        tr("Lexicon overrides (word = polarity between -1 and 1, one per line)"),
         "\n".join(f"{k} = {v}" for k, v in (setting(store, "lexicon_overrides") or {}).items()),
         key="set_lex", disabled=read_only,
     )  # fmt: skip
 
 
 def _report_language_section(store: Store, read_only: bool) -> str:
-    return st.radio("Default report language", ["en", "fr"], horizontal=True,
+    return st.radio(tr("Default report language"), ["en", "fr"], horizontal=True,
                     index=0 if setting(store, "report_lang") == "en" else 1,
-                    key="set_lang", disabled=read_only)  # fmt: skip
+                    key="set_lang", disabled=read_only, format_func=LANG_NAMES.get)  # fmt: skip
 
 
 def _parse_overrides(lex: str) -> tuple[dict[str, float], list[str]]:
@@ -178,24 +181,24 @@ def _parse_overrides(lex: str) -> tuple[dict[str, float], list[str]]:
 def _save_brand(
     store: Store, accounts: str, terms: str, lex: str, lang: str, read_only: bool
 ) -> None:
-    if not st.button("Save brand settings", key="set_save_brand", disabled=read_only):
+    if not st.button(tr("Save brand settings"), key="set_save_brand", disabled=read_only):
         return
     overrides, bad = _parse_overrides(lex)
     if bad:
-        st.error("Not saved: these lines are not `word = number in [-1, 1]`: "
-                 + md_escape("; ".join(bad)))  # fmt: skip
+        st.error(tr("Not saved: these lines are not `word = number in [-1, 1]`: {lines}",
+                    lines=md_escape("; ".join(bad))))  # fmt: skip
         return
     store.set_setting("brand_accounts", _lines(accounts))
     store.set_setting("brand_terms", _lines(terms))
     store.set_setting("lexicon_overrides", overrides)
     store.set_setting("report_lang", lang)
-    with st.spinner("Re-applying brand accounts…"):
+    with st.spinner(tr("Re-applying brand accounts…")):
         store.refresh_all()
     if rescoring.start_background(store):
-        st.success("Saved. Comments are being re-scored in the background with "
-                   "the new names and lexicon (progress in the sidebar).")  # fmt: skip
+        st.success(tr("Saved. Comments are being re-scored in the background with "
+                      "the new names and lexicon (progress in the sidebar)."))  # fmt: skip
     else:
-        st.success("Saved.")
+        st.success(tr("Saved."))
 
 
 def _campaign_rules_section(store: Store, read_only: bool) -> None:
@@ -203,28 +206,29 @@ def _campaign_rules_section(store: Store, read_only: bool) -> None:
     if rules.height:
         show_table(rules, hide_index=True)
     else:
-        st.caption("No rules yet. Rules assign a campaign to existing and future data.")
+        st.caption(tr("No rules yet. Rules assign a campaign to existing and future data."))
     with st.form("rule_form", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
-        name = c1.text_input("Campaign", max_chars=120)
-        kind = c2.selectbox("Rule", ["hashtag", "keyword", "post_id", "date_window"])
-        value = c3.text_input("Value (hashtag, keyword or post id)", max_chars=200)
+        name = c1.text_input(tr("Campaign"), max_chars=120)
+        kind = c2.selectbox(tr("Rule"), ["hashtag", "keyword", "post_id", "date_window"],
+                            format_func=lambda k: tr(RULE_KINDS[k]))  # fmt: skip
+        value = c3.text_input(tr("Value (hashtag, keyword or post id)"), max_chars=200)
         c4, c5, c6 = st.columns(3)
-        channel = c4.selectbox("Channel", ["(all)", *store.channels()])
-        start = c5.date_input("From (optional)", value=None)
-        end = c6.date_input("To (optional)", value=None)
-        if st.form_submit_button("Add rule", disabled=read_only):
+        channel = c4.selectbox(tr("Channel"), ["(all)", *store.channels()], format_func=_all)
+        start = c5.date_input(tr("From (optional)"), value=None, format=_date_format())
+        end = c6.date_input(tr("To (optional)"), value=None, format=_date_format())
+        if st.form_submit_button(tr("Add rule"), disabled=read_only):
             try:
                 store.add_campaign_rule(
                     name, kind, value, channel=None if channel == "(all)" else channel,
                     start=start, end=end,
                 )  # fmt: skip
-                st.success("Rule added and applied to existing data.")
+                st.success(tr("Rule added and applied to existing data."))
             except StoreError as exc:
                 st.error(md_escape(str(exc)))
     if rules.height and not read_only:
-        rid = st.selectbox("Delete rule", rules["id"].to_list(), key="set_rule_del")
-        if st.button("Delete rule", key="set_rule_del_btn"):
+        rid = st.selectbox(tr("Delete rule"), rules["id"].to_list(), key="set_rule_del")
+        if st.button(tr("Delete rule"), key="set_rule_del_btn"):
             store.delete_campaign_rule(int(rid))
             st.rerun()
 
@@ -235,15 +239,15 @@ def _annotations_section(store: Store, read_only: bool) -> None:
         show_table(notes, hide_index=True)
     with st.form("note_form", clear_on_submit=True):
         c1, c2, c3 = st.columns([1, 1, 3])
-        day = c1.date_input("Date", value=dt.date.today())
-        channel = c2.selectbox("Channel", ["(all)", *store.channels()])
-        text = c3.text_input("Event", max_chars=200)
-        if st.form_submit_button("Add annotation", disabled=read_only) and text.strip():
+        day = c1.date_input(tr("Date"), value=dt.date.today(), format=_date_format())
+        channel = c2.selectbox(tr("Channel"), ["(all)", *store.channels()], format_func=_all)
+        text = c3.text_input(tr("Event"), max_chars=200)
+        if st.form_submit_button(tr("Add annotation"), disabled=read_only) and text.strip():
             store.add_annotation(day, text.strip(), None if channel == "(all)" else channel)
-            st.success("Annotation added.")
+            st.success(tr("Annotation added."))
     if notes.height and not read_only:
-        nid = st.selectbox("Delete annotation", notes["id"].to_list(), key="set_note_del")
-        if st.button("Delete annotation", key="set_note_del_btn"):
+        nid = st.selectbox(tr("Delete annotation"), notes["id"].to_list(), key="set_note_del")
+        if st.button(tr("Delete annotation"), key="set_note_del_btn"):
             store.delete_annotation(int(nid))
             st.rerun()
 
@@ -255,27 +259,27 @@ def _privacy_section(store: Store, read_only: bool) -> None:
     show_table(pl.DataFrame([counts]), hide_index=True)
     if read_only:
         return
-    st.markdown("**Pseudonymise authors at import**")
+    st.markdown("**" + tr("Pseudonymise authors at import") + "**")
     on = st.toggle(
-        "Replace author names and ids by a keyed hash in future imports (the same "
-        "author stays linkable; brand accounts keep their names)",
+        tr("Replace author names and ids by a keyed hash in future imports (the same "
+           "author stays linkable; brand accounts keep their names)"),
         value=privacy.enabled(store), key="set_pseudo",
     )  # fmt: skip
     if on != privacy.enabled(store):
         privacy.set_enabled(store, on)
-        st.success("Saved: applies to the next imports.")
-    st.markdown("**Forget an author** (removes their comments everywhere)")
-    author = st.text_input("Author name exactly as stored", key="set_forget",
+        st.success(tr("Saved: applies to the next imports."))
+    st.markdown(tr("**Forget an author** (removes their comments everywhere)"))
+    author = st.text_input(tr("Author name exactly as stored"), key="set_forget",
                            max_chars=200)  # fmt: skip
-    if st.button("Forget author", key="set_forget_btn") and author.strip():
+    if st.button(tr("Forget author"), key="set_forget_btn") and author.strip():
         n = privacy.forget_author(store, author.strip())
-        st.success(f"Removed {n:,} comment(s).")
-    st.markdown("**Delete a channel** (every table, rollup and cache)")
-    ch = st.selectbox("Channel", store.channels(), key="set_del_channel")
-    confirm = st.checkbox("I understand this cannot be undone", key="set_del_confirm")
-    if st.button("Delete channel", key="set_del_channel_btn", disabled=not confirm) and ch:
+        st.success(trn("Removed {n} comment(s).", "Removed {n} comment(s).", n))
+    st.markdown(tr("**Delete a channel** (every table, rollup and cache)"))
+    ch = st.selectbox(tr("Channel"), store.channels(), key="set_del_channel")
+    confirm = st.checkbox(tr("I understand this cannot be undone"), key="set_del_confirm")
+    if st.button(tr("Delete channel"), key="set_del_channel_btn", disabled=not confirm) and ch:
         store.delete_channel(ch)
-        st.success(md_escape(f"Channel {ch} deleted."))
+        st.success(md_escape(tr("Channel {channel} deleted.", channel=ch)))
         st.rerun()
 
 
@@ -411,6 +415,18 @@ def _delivery_log_section(store: Store) -> None:
     ).select("updated_at", "subscription_id", "recipient", "kind", "summary", "status",
              "attempts", "error", "next_attempt_at", "sent_at")  # fmt: skip
     st.dataframe(shown, hide_index=True, key="set_delivery_log")
+
+
+RULE_KINDS = {"hashtag": mark("hashtag"), "keyword": mark("keyword"), "post_id": mark("post id"),
+              "date_window": mark("date window")}  # fmt: skip
+
+
+def _all(value: str) -> str:
+    return tr("(all)") if value == "(all)" else value
+
+
+def _date_format() -> str:
+    return "DD/MM/YYYY" if get_lang() == "fr" else "YYYY/MM/DD"
 
 
 def _lines(text: str) -> list[str]:

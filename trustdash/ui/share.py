@@ -15,6 +15,7 @@ import streamlit as st
 
 from trustdash import config
 from trustdash.filters import PAGE_KEYS, share_url
+from trustdash.i18n import tr
 
 _STATE_KEY = "td_share"
 
@@ -44,7 +45,7 @@ document.getElementById("copy").addEventListener("click", async () => {{
     try {{ ok = document.execCommand("copy"); }} catch (e2) {{ ok = false; }}
     area.remove();
   }}
-  status.textContent = ok ? "Link copied." : "Copy the link below by hand.";
+  status.textContent = ok ? {copied} : {by_hand};
 }});
 </script></body></html>"""
 
@@ -67,7 +68,7 @@ class ShareLink:
         with self._slot.container():
             copy_button(link)
             st.code(link, language=None, wrap_lines=True)
-            st.caption("This link opens this page as you see it (login still applies).")
+            st.caption(tr("This link opens this page as you see it (login still applies)."))
 
     def keep(self, page_params: Mapping[str, str | list[str]]) -> None:
         """Add a page's own choices to the link and to the browser's URL."""
@@ -86,7 +87,9 @@ class ShareLink:
 def copy_button(link: str) -> None:
     """A button that puts ``link`` on the clipboard (Streamlit has no clipboard API)."""
     st.iframe(
-        _COPY_HTML.format(label=html.escape("🔗 Copy share link"), link=script_string(link)),
+        _COPY_HTML.format(label=html.escape(tr("🔗 Copy share link")), link=script_string(link),
+                          copied=script_string(tr("Link copied.")),
+                          by_hand=script_string(tr("Copy the link below by hand."))),
         height=62,
     )
 
