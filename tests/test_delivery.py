@@ -356,7 +356,7 @@ def test_french_brief_over_starttls_with_login(
     (rcpts, msg), = box.messages
     assert rcpts == ["dg@example.com"]
     text = _text_part(msg)
-    assert "Score de confiance de la marque" in text and "canaux: x" in text
+    assert "Score de confiance de la marque" in text and "canaux\u202f: x" in text
     assert "lang=fr" in text and "channel=x" in text
     assert "a baissé de" in text or "a augmenté de" in text  # the reasons in French too
     assert "fell from" not in text and "rose from" not in text
@@ -631,7 +631,7 @@ def test_deliver_is_handed_to_the_running_app(
         assert not view.exception, [e.value for e in view.exception]
         assert view.radio(key="br_lang").value == "fr"
         metric = view.metric[0]
-        headline = re.search(r"Score de confiance de la marque: (\d+)", text)
+        headline = re.search(r"Score de confiance de la marque\u202f?: (\d+)", text)
         assert headline and metric.value.split()[0] == headline.group(1)
         # the read commands are handed to the app too, with the same numbers
         proc = _cli("trust", "--by", "channel", "--since", params["from"][0], "--until",

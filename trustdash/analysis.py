@@ -28,6 +28,7 @@ import polars as pl
 
 from trustdash import trust
 from trustdash.filters import NO_CAMPAIGN, Filters
+from trustdash.i18n import mark
 from trustdash.store import Store
 from trustdash.trust import counts as tc
 from trustdash.workspace import trust_settings
@@ -37,7 +38,7 @@ PERIODS = tc.PERIODS
 # S6 looks back 12 weeks from the end of each window.
 S6_LOOKBACK = dt.timedelta(weeks=12)
 # What a channel without comments or reviews shows instead of a score.
-NEEDS_COMMENTS = "needs comments or reviews"
+NEEDS_COMMENTS = mark("needs comments or reviews")
 
 _T = TypeVar("_T")
 
@@ -474,7 +475,7 @@ def shown_score(row: Mapping[str, Any] | None) -> float | None:
 def insufficient_reason(row: Mapping[str, Any] | None) -> str:
     """Why a row shows no score, in plain words."""
     if not row or row.get("trust") is None:
-        return "no data in this selection"
+        return mark("no data in this selection")
     flags = list(row.get("flags") or [])
     if NEEDS_COMMENTS in flags or not row.get("n"):
         return NEEDS_COMMENTS
@@ -486,7 +487,7 @@ def insufficient_reason(row: Mapping[str, Any] | None) -> str:
     return trust.INSUFFICIENT
 
 
-INSUFFICIENT_BAND = "Insufficient data"
+INSUFFICIENT_BAND = mark("Insufficient data")
 
 
 def shown_table(table: pl.DataFrame) -> pl.DataFrame:
@@ -530,7 +531,7 @@ def _headline(
     row = _brand_row(reads, f, s)
     if row is None:
         return {"trust": None, "band": trust.NO_DATA, "n": 0, "row": None,
-                "shown": None, "reason": "no data in this selection"}  # fmt: skip
+                "shown": None, "reason": mark("no data in this selection")}  # fmt: skip
     has_channels = (
         per_channel.height if isinstance(per_channel, pl.DataFrame) else tc.height(per_channel)
     )
@@ -808,7 +809,7 @@ def _change_drivers(
     return out
 
 
-NO_REPLY_DATA = "no reply data in these exports"
+NO_REPLY_DATA = mark("no reply data in these exports")
 
 
 def responsiveness(
@@ -846,22 +847,22 @@ def responsiveness(
 
 # Where each platform's comment exports come from (a channel with posts only).
 COMMENT_EXPORT_HINTS = {
-    "facebook": "Meta Business Suite gives posts only: export comments with the Graph API "
-                "(Facepager, /{post-id}/comments) or a tool such as Export Comments.",
-    "instagram": "Meta Business Suite gives posts only: export comments with the Graph API "
-                 "(Facepager, /{media-id}/comments) or a tool such as Export Comments.",
-    "x": "X Analytics gives posts only: export replies and mentions with a listening tool "
-         "(Brandwatch, Meltwater, Brand24, Sprout) or the X API.",
-    "twitter": "X Analytics gives posts only: export replies and mentions with a listening "
-               "tool (Brandwatch, Meltwater, Brand24, Sprout) or the X API.",
-    "linkedin": "LinkedIn page analytics give posts only: export comments from a social "
-                "suite (Sprout, Agorapulse) or a listening tool.",
-    "tiktok": "TikTok Studio gives overview metrics only: export comments from a social suite "
-              "or a listening tool.",
-    "youtube": "YouTube Studio gives metrics only: export comments with Facepager "
-               "(commentThreads) or YouTube Data API tools.",
+    "facebook": mark("Meta Business Suite gives posts only: export comments with the Graph API "
+                "(Facepager, the post's comments) or a tool such as Export Comments."),
+    "instagram": mark("Meta Business Suite gives posts only: export comments with the Graph API "
+                 "(Facepager, the post's comments) or a tool such as Export Comments."),
+    "x": mark("X Analytics gives posts only: export replies and mentions with a listening tool "
+         "(Brandwatch, Meltwater, Brand24, Sprout) or the X API."),
+    "twitter": mark("X Analytics gives posts only: export replies and mentions with a listening "
+               "tool (Brandwatch, Meltwater, Brand24, Sprout) or the X API."),
+    "linkedin": mark("LinkedIn page analytics give posts only: export comments from a social "
+                "suite (Sprout, Agorapulse) or a listening tool."),
+    "tiktok": mark("TikTok Studio gives overview metrics only: export comments from a social suite "
+              "or a listening tool."),
+    "youtube": mark("YouTube Studio gives metrics only: export comments with Facepager "
+               "(commentThreads) or YouTube Data API tools."),
 }
-DEFAULT_EXPORT_HINT = ("Import the channel's comments, mentions or reviews (a listening tool or "
+DEFAULT_EXPORT_HINT = mark("Import the channel's comments, mentions or reviews (a listening tool or "
                        "the platform's API exports them) to score its trust.")
 
 

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 from trustdash import analysis, report, trust
 from trustdash.delivery import images
 from trustdash.filters import Filters, to_params
+from trustdash.i18n import fmt_level, tr, using
+from trustdash.i18n.terms import term
 from trustdash.store import Store
 
 # The page each kind of message links to (Streamlit's URL of pages/5_Brief.py and
@@ -114,12 +116,15 @@ def _t(lang: str) -> dict[str, str]:
 
 
 def _rt(lang: str) -> dict[str, str]:
-    return report.TEXT.get(lang, report.TEXT["en"])
+    """The report's words in ``lang`` (the brief shares them)."""
+    with using(lang):
+        return {k: tr(v, level=fmt_level()) if "{level}" in v else tr(v)
+                for k, v in report.TEXT.items()}  # fmt: skip
 
 
 def _band(b: str | None, lang: str) -> str:
-    b = b or "No data"
-    return report.BANDS_FR.get(b, b) if lang == "fr" else b
+    with using(lang):
+        return term(b or trust.NO_DATA)
 
 
 def _e(value: object) -> str:

@@ -22,12 +22,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from trustdash.filters import Filters
+from trustdash.i18n import mark
 
 KINDS = ("brief", "alerts")
 EVERY = ("daily", "weekly", "monthly")
 LANGS = ("en", "fr")
 SEVERITIES = ("medium", "high")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Marked for the catalog: the Settings page shows them in the reader's language.
+WEEKDAYS = (mark("Monday"), mark("Tuesday"), mark("Wednesday"), mark("Thursday"),
+            mark("Friday"), mark("Saturday"), mark("Sunday"))  # fmt: skip
 TRANSPORTS = ("email", "slack", "teams", "webhook")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # The brief's trend granularity for each schedule: a week or a day is drawn by day.

@@ -61,11 +61,12 @@ COLUMNS: dict[str, str] = {
         mark("first reply (h)"), mark("post_id"), mark("is_brand"), mark("likes"),
         mark("comment_id"), mark("parent_id"), mark("total"), mark("n"),
         mark("brand_replies"), mark("unscored"), mark("weights_used"), mark("before"),
-        mark("during"), mark("after"),
+        mark("during"), mark("after"), mark("reason"), mark("note"),
     )
 }  # fmt: skip
 # Columns whose values are words of the vocabulary above (translated with the header).
-WORD_COLUMNS = ("band", "label", "model_label", "kind", "status", "leans", "phase")
+WORD_COLUMNS = ("band", "label", "model_label", "kind", "status", "leans", "phase", "note",
+                "reason")  # fmt: skip
 BINS_PREFIX = "bins: "
 
 
@@ -101,7 +102,7 @@ def localise(frame: pl.DataFrame) -> pl.DataFrame:
         col = pl.col(name)
         if name in WORD_COLUMNS and dtype == pl.String:
             words = [w for w in frame[name].drop_nulls().unique().to_list() if w]
-            col = col.replace({w: term(w) for w in words})
+            col = col.replace({w: flag_text(w) for w in words})
         elif name == "flags" and dtype == pl.String:  # flags joined with "; "
             cells = [c for c in frame[name].drop_nulls().unique().to_list() if c]
             col = col.replace({c: list_sep().join(flag_text(f) for f in c.split("; "))

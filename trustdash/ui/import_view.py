@@ -28,10 +28,10 @@ from trustdash.ui.widgets import download_buttons, show_table
 
 # label -> ImportOptions.date_order
 _ORDERS = {
-    "decide from the values and the file's language": None,
-    "day first (31/12/2025)": "dmy",
-    "month first (12/31/2025)": "mdy",
-    "year first (2025/12/31)": "ymd",
+    mark("decide from the values and the file's language"): None,
+    mark("day first (31/12/2025)"): "dmy",
+    mark("month first (12/31/2025)"): "mdy",
+    mark("year first (2025/12/31)"): "ymd",
 }
 _ORDER_NAMES = {"dmy": mark("day-first"), "mdy": mark("month-first"),
                 "ymd": mark("year-first")}  # fmt: skip
@@ -170,11 +170,12 @@ def _file_options(
     campaign = c2.text_input(tr("Campaign for rows without one (optional)"), key=f"cp_{i}",
                              max_chars=120)  # fmt: skip
     c3, c4 = st.columns(2)
-    order = c3.selectbox("Numeric dates such as 01/09/2025", list(_ORDERS), key=f"do_{i}")
+    order = c3.selectbox(tr("Numeric dates such as 01/09/2025"), list(_ORDERS), key=f"do_{i}",
+                         format_func=tr)  # fmt: skip
     year = c4.number_input(
-        "Year of dates written without one (TikTok overviews)", min_value=2000,
+        tr("Year of dates written without one (TikTok overviews)"), min_value=2000,
         max_value=2100, value=None, step=1, key=f"yr_{i}",
-        placeholder="from the file name, else the latest year not in the future",
+        placeholder=tr("from the file name, else the latest year not in the future"),
     )  # fmt: skip
     opts = ImportOptions(channel=channel or None, campaign=campaign or None,
                          user=ctx.access.email or "app", date_order=_ORDERS[order],

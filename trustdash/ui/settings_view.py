@@ -10,7 +10,7 @@ import streamlit as st
 from trustdash import analysis, config, delivery, privacy, rescoring, trust
 from trustdash.delivery.send import SendError, smtp_settings
 from trustdash.filters import Filters
-from trustdash.i18n import LANG_NAMES, get_lang, mark, tr, trn
+from trustdash.i18n import LANG_NAMES, fmt_number, get_lang, mark, tr, trn
 from trustdash.i18n.terms import component_label, term
 from trustdash.store import TARGET_BUCKETS, Store, StoreError
 from trustdash.ui.guard import PageContext
@@ -303,112 +303,114 @@ def subscription_table(subs: list[dict], can_edit: bool) -> pl.DataFrame:
 
 def _subscriptions_section(store: Store, read_only: bool) -> None:
     """Who receives the brief and the alerts; the sending setup (never its password)."""
-    st.subheader("Subscriptions")
-    st.caption("The brief (email or webhook) on a schedule, and each new alert once. "
-               "`python -m trustdash deliver` sends what is due (see docs/deploy.md).")  # fmt: skip
+    st.subheader(tr("Subscriptions"))
+    st.caption(tr("The brief (email or webhook) on a schedule, and each new alert once. "
+                  "`python -m trustdash deliver` sends what is due (see docs/deploy.md)."))  # fmt: skip
     table = subscription_table(store.subscriptions(), can_edit=not read_only)
     if table.height:
         st.dataframe(table, hide_index=True, key="set_subs")
     else:
-        st.caption("No subscriptions yet.")
+        st.caption(tr("No subscriptions yet."))
     if read_only:
-        st.info("Editors manage subscriptions and see the delivery log.")
+        st.info(tr("Editors manage subscriptions and see the delivery log."))
         return
     try:
         where = smtp_settings().describe()
-        st.caption(md_escape(f"Email goes through {where}."))
+        st.caption(md_escape(tr("Email goes through {where}.", where=where)))
     except SendError as exc:
-        st.caption(md_escape(f"Email is not set up: {exc}"))
+        st.caption(md_escape(tr("Email is not set up: {error}", error=str(exc))))
     public = config.public_url()
-    st.caption(md_escape(f"Links point to {public}." if public else
-                         "Set TRUSTDASH_PUBLIC_URL for links to this app in messages."))  # fmt: skip
+    st.caption(md_escape(tr("Links point to {url}.", url=public) if public else
+                         tr("Set TRUSTDASH_PUBLIC_URL for links to this app in messages.")))  # fmt: skip
 
 
 def _add_subscription_section(store: Store, user: str | None) -> None:
-    st.markdown("**Add a subscription**")
+    st.markdown(tr("**Add a subscription**"))
     with st.form("sub_form", clear_on_submit=True):
         c1, c2, c3 = st.columns([3, 1, 1])
-        to = c1.text_input("Email address or webhook URL (Slack, Teams, JSON)", max_chars=500,
+        to = c1.text_input(tr("Email address or webhook URL (Slack, Teams, JSON)"), max_chars=500,
                            key="set_sub_to")  # fmt: skip
-        kind = c2.selectbox("Kind", list(delivery.KINDS), key="set_sub_kind")
-        lang = c3.selectbox("Language", list(delivery.LANGS), key="set_sub_lang")
+        kind = c2.selectbox(tr("Kind"), list(delivery.KINDS), key="set_sub_kind")
+        lang = c3.selectbox(tr("Language"), list(delivery.LANGS), key="set_sub_lang")
         c4, c5, c6, c7 = st.columns(4)
-        every = c4.selectbox("Brief: every", list(delivery.EVERY), index=1, key="set_sub_every")
-        weekday = c5.selectbox("Brief: weekly on", list(delivery.WEEKDAYS), key="set_sub_day")
-        severity = c6.selectbox("Alerts: minimum severity", list(delivery.SEVERITIES),
+        every = c4.selectbox(tr("Brief: every"), list(delivery.EVERY), index=1, key="set_sub_every")
+        weekday = c5.selectbox(tr("Brief: weekly on"), list(delivery.WEEKDAYS), key="set_sub_day",
+                               format_func=tr)  # fmt: skip
+        severity = c6.selectbox(tr("Alerts: minimum severity"), list(delivery.SEVERITIES),
                                 key="set_sub_sev")  # fmt: skip
-        cooldown = c7.number_input("Alerts: cool-down (hours)", 0.0, 720.0, 24.0, 1.0,
+        cooldown = c7.number_input(tr("Alerts: cool-down (hours)"), 0.0, 720.0, 24.0, 1.0,
                                    key="set_sub_cool")  # fmt: skip
         c8, c9 = st.columns(2)
-        channels = c8.multiselect("Channels (none = all)", store.channels(), key="set_sub_ch")
-        campaigns = c9.multiselect("Campaigns (none = all)", store.campaigns(),
+        channels = c8.multiselect(tr("Channels (none = all)"), store.channels(), key="set_sub_ch")
+        campaigns = c9.multiselect(tr("Campaigns (none = all)"), store.campaigns(),
                                    key="set_sub_camp")  # fmt: skip
-        if st.form_submit_button("Add subscription"):
+        if st.form_submit_button(tr("Add subscription")):
             day = delivery.WEEKDAYS.index(weekday)
             try:
                 delivery.validate(to, kind, every, lang, day, severity)
             except ValueError as exc:
-                st.error(md_escape(f"Not added: {exc}"))
+                st.error(md_escape(tr("Not added: {error}", error=str(exc))))
                 return
             sub_id = store.add_subscription(
                 to.strip(), kind, every=every, weekday=day, lang=lang, channels=channels,
                 campaigns=campaigns, min_severity=severity, cooldown_hours=cooldown,
                 created_by=user,
             )  # fmt: skip
-            st.success(f"Subscription {sub_id} added.")
+            st.success(tr("Subscription {id} added.", id=sub_id))
 
 
 def _edit_subscription_section(store: Store) -> None:
     subs = {s["id"]: s for s in store.subscriptions()}
     if not subs:
         return
-    st.markdown("**Change a subscription**")
-    sub_id = st.selectbox("Subscription", list(subs), key="set_sub_pick",
+    st.markdown(tr("**Change a subscription**"))
+    sub_id = st.selectbox(tr("Subscription"), list(subs), key="set_sub_pick",
                           format_func=lambda i: f"{i}: {subs[i]['kind']} → "
                           f"{delivery.mask(subs[i]['recipient'])}")  # fmt: skip
     s = subs[sub_id]
     c1, c2, c3, c4 = st.columns(4)
-    lang = c1.selectbox("Language", list(delivery.LANGS), key=f"set_sub_lang_{sub_id}",
+    lang = c1.selectbox(tr("Language"), list(delivery.LANGS), key=f"set_sub_lang_{sub_id}",
                         index=list(delivery.LANGS).index(s["lang"]))  # fmt: skip
-    every = c2.selectbox("Brief: every", list(delivery.EVERY), key=f"set_sub_every_{sub_id}",
+    every = c2.selectbox(tr("Brief: every"), list(delivery.EVERY), key=f"set_sub_every_{sub_id}",
                          index=list(delivery.EVERY).index(s["every"]))  # fmt: skip
-    weekday = c3.selectbox("Brief: weekly on", list(delivery.WEEKDAYS), index=s["weekday"],
-                           key=f"set_sub_day_{sub_id}")  # fmt: skip
-    paused = c4.toggle("Paused", value=s["paused"], key=f"set_sub_paused_{sub_id}")
+    weekday = c3.selectbox(tr("Brief: weekly on"), list(delivery.WEEKDAYS), index=s["weekday"],
+                           key=f"set_sub_day_{sub_id}", format_func=tr)  # fmt: skip
+    paused = c4.toggle(tr("Paused"), value=s["paused"], key=f"set_sub_paused_{sub_id}")
     c5, c6, c7, c8 = st.columns(4)
-    severity = c5.selectbox("Alerts: minimum severity", list(delivery.SEVERITIES),
+    severity = c5.selectbox(tr("Alerts: minimum severity"), list(delivery.SEVERITIES),
                             index=list(delivery.SEVERITIES).index(s["min_severity"]),
                             key=f"set_sub_sev_{sub_id}")  # fmt: skip
-    cooldown = c6.number_input("Alerts: cool-down (hours)", 0.0, 720.0,
+    cooldown = c6.number_input(tr("Alerts: cool-down (hours)"), 0.0, 720.0,
                                float(s["cooldown_hours"]), 1.0, key=f"set_sub_cool_{sub_id}")  # fmt: skip
-    channels = c7.multiselect("Channels (none = all)", sorted({*store.channels(), *s["channels"]}),
+    channels = c7.multiselect(tr("Channels (none = all)"), sorted({*store.channels(), *s["channels"]}),
                               default=list(s["channels"]), key=f"set_sub_ch_{sub_id}")  # fmt: skip
-    campaigns = c8.multiselect("Campaigns (none = all)",
+    campaigns = c8.multiselect(tr("Campaigns (none = all)"),
                                sorted({*store.campaigns(), *s["campaigns"]}),
                                default=list(s["campaigns"]), key=f"set_sub_camp_{sub_id}")  # fmt: skip
     b1, b2 = st.columns(2)
-    if b1.button("Save changes", key="set_sub_save"):
+    if b1.button(tr("Save changes"), key="set_sub_save"):
         store.update_subscription(sub_id, lang=lang, every=every, paused=paused,
                                   weekday=delivery.WEEKDAYS.index(weekday),
                                   min_severity=severity, cooldown_hours=cooldown,
                                   channels=channels, campaigns=campaigns)  # fmt: skip
-        st.success(f"Subscription {sub_id} saved.")
-    if b2.button("Delete subscription", key="set_sub_delete"):
+        st.success(tr("Subscription {id} saved.", id=sub_id))
+    if b2.button(tr("Delete subscription"), key="set_sub_delete"):
         store.delete_subscription(sub_id)
         st.rerun()
 
 
 def _delivery_log_section(store: Store) -> None:
-    st.markdown("**Delivery log**")
-    if st.button("Send what is due now", key="set_deliver_now"):
-        with st.spinner("Sending…"):
+    st.markdown(tr("**Delivery log**"))
+    if st.button(tr("Send what is due now"), key="set_deliver_now"):
+        with st.spinner(tr("Sending…")):
             outcomes = delivery.run(store)
         failed = [o for o in outcomes if o.status == "failed"]
-        msg = f"{len(outcomes) - len(failed)} sent or skipped, {len(failed)} failed."
+        msg = tr("{done} sent or skipped, {failed} failed.", done=len(outcomes) - len(failed),
+                 failed=len(failed))  # fmt: skip
         (st.warning if failed else st.success)(md_escape(msg if outcomes else "Nothing was due."))
     log = store.delivery_log(200)
     if log.is_empty():
-        st.caption("Nothing sent yet.")
+        st.caption(tr("Nothing sent yet."))
         return
     shown = log.with_columns(
         pl.col("recipient").map_elements(delivery.mask, return_dtype=pl.String)
@@ -436,15 +438,15 @@ def _lines(text: str) -> list[str]:
 def _rating_rule_block(store: Store, read_only: bool) -> None:
     """Star ratings decide review sentiment (on by default); switching relabels the
     stored rated reviews and refreshes the dashboards."""
-    st.markdown("**Reviews with a star rating**")
+    st.markdown(tr("**Reviews with a star rating**"))
     current = bool(setting(store, RATING_SETTING))
     on = st.checkbox(
-        "The rating decides the sentiment (4–5 stars positive, 3 neutral, 1–2 negative); "
-        "the text decides only where there is no rating",
+        tr("The rating decides the sentiment (4–5 stars positive, 3 neutral, 1–2 negative); "
+           "the text decides only where there is no rating"),
         value=current, key="set_rating_rule", disabled=read_only,
     )  # fmt: skip
     if on != current and not read_only:
-        with st.spinner("Relabelling rated reviews…"):
+        with st.spinner(tr("Relabelling rated reviews…")):
             n = rescoring.set_rating_rule(store, on)
         st.cache_data.clear()
-        st.success(f"Saved: {n:,} rated review(s) relabelled.")
+        st.success(tr("Saved: {n} rated review(s) relabelled.", n=fmt_number(n)))

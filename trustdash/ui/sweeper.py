@@ -88,7 +88,7 @@ def guard_uploads(runtime: RuntimeLike) -> bool:
 
     def add_file(session_id: str, file: UploadedFileRec) -> None:
         if not uploads_allowed(session_id):
-            log.warning("upload refused for session %s: not a signed-in editor", session_id)
+            log.log(logging.WARNING, "upload refused for session %s (not an editor)", session_id)
             raise HTTPException(status_code=403, detail="Uploads need a signed-in editor.")
         original(session_id=session_id, file=file)
 

@@ -221,11 +221,11 @@ def channels_view(ctx: PageContext) -> None:
         key="ch_series",
     )  # fmt: skip
     if row is not None and analysis.NEEDS_COMMENTS in (row.get("flags") or []):
-        st.info(md_escape(f"{channel} has posts or metrics but no comments or reviews: "
-                          + analysis.comment_export_hint(channel)))  # fmt: skip
+        st.info(md_escape(tr("{channel} has posts or metrics but no comments or reviews: {hint}",
+                             channel=channel, hint=tr(analysis.comment_export_hint(channel)))))  # fmt: skip
     posts = analysis.post_metrics(ctx.store, f)
     if posts.height:
-        st.plotly_chart(charts.metric_series(posts, title="Posts: engagements, reach, advocacy"),
+        st.plotly_chart(charts.metric_series(posts, title=tr("Posts: engagements, reach, advocacy")),
                         key="ch_post_metrics")  # fmt: skip
     metrics = ctx.store.daily_metric_series(f)
     if metrics.height:
@@ -307,9 +307,9 @@ def responsiveness_view(ctx: PageContext) -> None:
     show_table(shown, hide_index=True)
     silent = table.filter(pl.col("note").is_not_null())["channel"].to_list()
     if silent:
-        st.info(md_escape(f"{', '.join(silent)}: {analysis.NO_REPLY_DATA}. Responsiveness is "
-                          "not measured there and their comments are not listed as "
-                          "unanswered."))  # fmt: skip
+        st.info(md_escape(tr("{channels}: {note}. Responsiveness is not measured there and "
+                             "their comments are not listed as unanswered.",
+                             channels=", ".join(silent), note=tr(analysis.NO_REPLY_DATA))))  # fmt: skip
     download_buttons(shown, "responsiveness", key="dl_resp")
     chart(ctx, charts.response_distribution(table.filter(pl.col("note").is_null())),
           key="resp_dist")
