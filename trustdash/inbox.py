@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,17 @@ def process_pending(store: Store, target: str) -> int:
     return done
 
 
-def start_watcher(store: Store, interval: float = 1.0) -> threading.Thread | None:
-    """Start the app-side watcher thread for an embedded store (no-op for other backends)."""
+def watch(
+    store: Store,
+    process: Callable[[Store, str], int],
+    name: str,
+    interval: float = 1.0,
+    heartbeat: str = HEARTBEAT,
+) -> threading.Thread | None:
+    """Start a thread of the app's process that runs ``process(store, target)`` on the
+    store's inbox every ``interval`` seconds and keeps the ``heartbeat`` file fresh (what
+    a command checks to know the app will answer). Embedded stores only: other backends
+    take writes from any process. None when there is nothing to watch."""
     target = store.target
     if getattr(store, "backend", "embedded") != "embedded" or target == ":memory:":
         return None
@@ -119,12 +128,17 @@ def start_watcher(store: Store, interval: float = 1.0) -> threading.Thread | Non
         while True:
             try:
                 box.mkdir(parents=True, exist_ok=True)
-                (box / HEARTBEAT).touch()
-                process_pending(store, target)
+                (box / heartbeat).touch()
+                process(store, target)
             except ENGINE_ERRORS:
-                log.exception("inbox watcher error")
+                log.exception("%s: inbox watcher error", name)
             time.sleep(interval)
 
-    thread = threading.Thread(target=loop, name="trustdash-inbox", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def start_watcher(store: Store, interval: float = 1.0) -> threading.Thread | None:
+    """Start the app-side watcher of CLI imports for an embedded store."""
+    return watch(store, process_pending, "trustdash-inbox", interval)

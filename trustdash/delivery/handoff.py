@@ -21,14 +21,13 @@ import os
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from trustdash import analysis, report
 from trustdash.delivery.run import run
 from trustdash.exporting import write_table
 from trustdash.filters import Filters, default_window
-from trustdash.inbox import inbox_dir
+from trustdash.inbox import inbox_dir, watch
 from trustdash.store import Store
 
 log = logging.getLogger(__name__)
@@ -146,21 +145,4 @@ def process_pending(store: Store, target: str) -> int:
 
 def start_watcher(store: Store, interval: float = 1.0) -> threading.Thread | None:
     """Start the app-side delivery thread for an embedded store (no-op for other backends)."""
-    target = store.target
-    if store.backend != "embedded" or target == ":memory:":
-        return None
-    box: Path = inbox_dir(target)
-
-    def loop() -> None:
-        while True:
-            try:
-                box.mkdir(parents=True, exist_ok=True)
-                (box / HEARTBEAT).touch()
-                process_pending(store, target)
-            except Exception:
-                log.exception("delivery watcher error")
-            time.sleep(interval)
-
-    thread = threading.Thread(target=loop, name="trustdash-deliver", daemon=True)
-    thread.start()
-    return thread
+    return watch(store, process_pending, "trustdash-deliver", interval, heartbeat=HEARTBEAT)
