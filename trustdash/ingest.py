@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from trustdash import privacy, sentiment
+from trustdash import config, privacy, sentiment
 from trustdash.formats import ENGINE_ERRORS, BadFile, MapOptions, ParsedSource, open_sources
 from trustdash.schema import COMMENT_FIELDS
 from trustdash.store import ImportBatch, Store, StoreError
@@ -96,8 +96,6 @@ class ImportOptions:
 
 
 def _map_options(store: Store, opts: ImportOptions) -> MapOptions:
-    from trustdash import config
-
     return MapOptions(
         mapping=dict(opts.mapping),
         table=opts.table,

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from trustdash.sentiment import engine
+
 MIN_COUNT = 10
 # Smaller weights are dropped: mostly function words ("we", "the") whose weight is the
 # training set's tone, not the word's; dropping them keeps texts without opinion at 0.
@@ -67,8 +69,6 @@ def read_split(path: Path) -> tuple[list[str], np.ndarray]:
 def token_keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(document of each token occurrence, vocabulary index, vocabulary) with the engine's
     normalisation and tokens, one occurrence per document and token (presence)."""
-    from trustdash.sentiment import engine
-
     s = pl.Series("text", texts).str.replace_all(_PLACEHOLDER_RE, " ")
     norm = engine.normalise(s)
     lex1, _, _, first_words = engine._base_parts()

@@ -14,7 +14,8 @@ counts only audience comments, never the brand's own):
   within the channel's target time.
 
 Every count is recency-weighted (:func:`trustdash.trust.model.recency_weight`) and summed
-over the group's rows by :mod:`trustdash.trust.counts`.
+over the group's rows by :mod:`trustdash.trust.counts` (``Rollup``), which also applies the
+rules below: that is where a channel without reply data is left out of Act and R.
 
 How components add up across channels: a component that is not measurable on a channel
 is left out of that channel's contribution to every total (brand, campaign, period,
