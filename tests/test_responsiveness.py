@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 
-from tests.conftest import comments_csv, make_rows
+from tests.conftest import ROOT, comments_csv, make_rows
 from trustdash import analysis
 from trustdash.filters import Filters
 from trustdash.ingest import import_files
@@ -68,3 +68,27 @@ def test_inline_review_replies_are_brand_replies_and_early_ones_no_response(stor
     assert cov["brand_replies"] == 3  # every dated inline reply, the early one included
     channel = analysis.trust_table(store, WINDOW, "channel").row(0, named=True)
     assert channel["S3"] is not None
+
+
+def test_a_posts_only_channel_shows_its_post_metrics_and_what_it_needs(store: Store) -> None:
+    path = ROOT / "tests" / "fixtures" / "acceptance" / "Facebook_posts_acme.csv"
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        posts = list(csv.DictReader(fh))
+    [res] = import_files(store, [(path.name, path.read_bytes())])
+    assert res.ok and res.table == "posts", res.errors
+    window = Filters(start=dt.date(2025, 9, 1), end=dt.date(2025, 9, 30), granularity="month")
+    metrics = analysis.post_metrics(store, window)
+    by_name = {m: v for _, _, m, v in metrics.iter_rows()}
+    # One month, one channel: the sums of the file's columns, written by hand from them.
+    assert by_name["posts"] == len(posts)
+    assert by_name["reach"] == sum(float(p["Reach"]) for p in posts)
+    engaged = sum(float(p["Reactions"]) + float(p["Comments"]) + float(p["Shares"])
+                  for p in posts)  # fmt: skip
+    assert by_name["engagements"] == engaged
+    assert by_name["advocacy"] == sum(float(p["Shares"]) for p in posts) / engaged
+    table = analysis.trust_table(store, window, "channel")
+    row = table.row(0, named=True)
+    assert (row["group"], row["trust"]) == ("facebook", None)
+    assert analysis.NEEDS_COMMENTS in row["flags"]
+    assert analysis.insufficient_reason(row) == analysis.NEEDS_COMMENTS
+    assert "Graph API" in analysis.comment_export_hint("facebook")

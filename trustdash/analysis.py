@@ -474,10 +474,12 @@ def shown_score(row: Mapping[str, Any] | None) -> float | None:
 
 def insufficient_reason(row: Mapping[str, Any] | None) -> str:
     """Why a row shows no score, in plain words."""
+    flags = list((row or {}).get("flags") or [])
+    if NEEDS_COMMENTS in flags:
+        return NEEDS_COMMENTS
     if not row or row.get("trust") is None:
         return mark("no data in this selection")
-    flags = list(row.get("flags") or [])
-    if NEEDS_COMMENTS in flags or not row.get("n"):
+    if not row.get("n"):
         return NEEDS_COMMENTS
     for flag in flags:
         if flag.startswith("few polar comments"):
