@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
@@ -204,24 +204,7 @@ def _apply_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> N
         [chans],
     )
     apply_post_campaign_rules(cur, chans)
-    rules = cur.execute(
-        "SELECT campaign, kind, value, channel, start_date, end_date FROM campaign_rules "
-        "ORDER BY id"
-    ).fetchall()
-    for campaign, kind, value, channel, start, end in rules:
-        cond, params = _rule_condition(kind, value, start, end)
-        if cond is None:
-            continue
-        scope = "channel IN (SELECT unnest(?))"
-        sparams: list[Any] = [chans]
-        if channel:
-            scope += " AND channel = ?"
-            sparams.append(channel)
-        cur.execute(
-            f"""UPDATE comments SET campaign = ?, campaign_source = 'rule'
-                WHERE {scope} AND campaign IS NULL AND ({cond})""",  # noqa: S608
-            [campaign, *sparams, *params],
-        )
+    _apply_rules(cur, "comments", chans)
     # Comments inherit their post's campaign when they have none of their own.
     cur.execute(
         """UPDATE comments AS c SET campaign = p.campaign, campaign_source = 'rule'
@@ -233,11 +216,20 @@ def _apply_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> N
 
 
 def apply_post_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) -> None:
+    """Campaigns from the rules, for the posts of ``chans`` (rule-made ones first reset)."""
     cur.execute(
         """UPDATE posts SET campaign = NULL, campaign_source = NULL
            WHERE channel IN (SELECT unnest(?)) AND campaign_source = 'rule'""",
         [chans],
     )
+    _apply_rules(cur, "posts", chans)
+
+
+def _apply_rules(
+    cur: duckdb.DuckDBPyConnection, table: Literal["comments", "posts"], chans: list[str]
+) -> None:
+    """Each campaign rule, in order, fills the campaign of the ``table`` rows of ``chans``
+    that have none (the table name is one of two constants, never user input)."""
     rules = cur.execute(
         "SELECT campaign, kind, value, channel, start_date, end_date FROM campaign_rules "
         "ORDER BY id"
@@ -252,7 +244,7 @@ def apply_post_campaign_rules(cur: duckdb.DuckDBPyConnection, chans: list[str]) 
             scope += " AND channel = ?"
             sparams.append(channel)
         cur.execute(
-            f"""UPDATE posts SET campaign = ?, campaign_source = 'rule'
+            f"""UPDATE {table} SET campaign = ?, campaign_source = 'rule'
                 WHERE {scope} AND campaign IS NULL AND ({cond})""",  # noqa: S608
             [campaign, *sparams, *params],
         )
