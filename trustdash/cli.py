@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--comments", type=int, default=10_000_000)
     b = bsub.add_parser("scale")
     b.add_argument("--comments", type=int, default=1_000_000)
+    b = bsub.add_parser("sessions", help="concurrent sessions opening the Overview")
+    b.add_argument("--sessions", type=_counts, default=(1, 10, 25, 50),
+                   help="crowd sizes, comma-separated (default 1,10,25,50)")
+    b.add_argument("--db", help="a store to serve (default: a fresh demo store)")
 
     p = sub.add_parser("backup", help="back the store up into a folder (Parquet)")
     _add_db(p)
@@ -164,6 +168,16 @@ def _weekday(value: str) -> int:
     if v.isdigit() and 0 <= int(v) <= 6:
         return int(v)
     raise argparse.ArgumentTypeError(f"{value!r}: use mon…sun or 0 (Monday) to 6")
+
+
+def _counts(value: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: use positive whole numbers, e.g. 1,10,25,50")
+    return counts
 
 
 def _filters(args: argparse.Namespace):
@@ -429,6 +443,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     kwargs = {k: v for k, v in vars(args).items() if k in ("rows", "texts", "comments")}
     if args.bench == "sentiment":
         kwargs = {"n": kwargs.get("texts", 100_000)}
+    if args.bench == "sessions":
+        if args.db and not Path(args.db).is_file():
+            raise CliError(f"{args.db}: no such store file")
+        kwargs = {"sessions": args.sessions, "db": args.db}
     module.run(**kwargs)
     return 0
 

@@ -10,14 +10,33 @@ arguments starting with an underscore out of the key.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from trustdash import analysis
 from trustdash.filters import Filters
+from trustdash.i18n import get_lang
 from trustdash.store import Store
 
 _CACHE = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
+
+
+@st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
+def _figure(
+    target: str, version: str, lang: str, key: Hashable, _build: Callable[[], go.Figure]
+) -> go.Figure:
+    return _build()
+
+
+def figure(store: Store, key: Hashable, build: Callable[[], go.Figure]) -> go.Figure:
+    """The chart ``build()`` draws, built once per store state, language and ``key`` and
+    then shared by every session (``st.plotly_chart`` only reads a figure). ``key`` names
+    the chart and every argument it is drawn from besides the store's data, typically the
+    filters: a crowd opening the same link then costs one figure, not one per visitor."""
+    return _figure(store.target, store.data_version(), get_lang(), key, build)
 
 
 @st.cache_data(**_CACHE)

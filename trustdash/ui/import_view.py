@@ -226,7 +226,7 @@ def _file_options(
         st.dataframe(
             localise(pl.DataFrame({"column": pv.columns,
                           "sample": [", ".join(str(v)[:40] for v in pv.samples.get(c, [])[:3]
-                                               if v is not None) for c in pv.columns]})),
+                                               if v is not None) for c in pv.columns]})).to_arrow(),
             hide_index=True,
         )  # fmt: skip
         if pv.format_label is None:

@@ -308,7 +308,7 @@ def _subscriptions_section(store: Store, read_only: bool) -> None:
                   "`python -m trustdash deliver` sends what is due (see docs/deploy.md)."))  # fmt: skip
     table = subscription_table(store.subscriptions(), can_edit=not read_only)
     if table.height:
-        st.dataframe(table, hide_index=True, key="set_subs")
+        st.dataframe(table.to_arrow(), hide_index=True, key="set_subs")
     else:
         st.caption(tr("No subscriptions yet."))
     if read_only:
@@ -416,7 +416,7 @@ def _delivery_log_section(store: Store) -> None:
         pl.col("recipient").map_elements(delivery.mask, return_dtype=pl.String)
     ).select("updated_at", "subscription_id", "recipient", "kind", "summary", "status",
              "attempts", "error", "next_attempt_at", "sent_at")  # fmt: skip
-    st.dataframe(shown, hide_index=True, key="set_delivery_log")
+    st.dataframe(shown.to_arrow(), hide_index=True, key="set_delivery_log")
 
 
 RULE_KINDS = {"hashtag": mark("hashtag"), "keyword": mark("keyword"), "post_id": mark("post id"),

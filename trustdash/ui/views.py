@@ -124,18 +124,19 @@ def overview_view(ctx: PageContext) -> None:
     with left:
         chart(
             ctx,
-            charts.trust_by_group(analysis.shown_table(ov.channels), start=ov.filters.start,
-                                  end=ov.filters.end),
+            cache.figure(ctx.store, ("ov_channels", ov.filters), lambda: charts.trust_by_group(
+                analysis.shown_table(ov.channels), start=ov.filters.start, end=ov.filters.end,
+            )),
             key="ov_channels",
             data=_channel_table(ov.channels),
         )
     with right:
         chart(
             ctx,
-            charts.trust_over_time(
+            cache.figure(ctx.store, ("ov_series", ov.filters), lambda: charts.trust_over_time(
                 ov.series, annotations=ov.annotations, alerts=ov.alerts,
                 granularity=ov.filters.granularity,
-            ),
+            )),
             key="ov_series",
             data=ov.series.select("channel", "period", "trust", "low", "high", "n", "band")
             if ov.series.height else None,

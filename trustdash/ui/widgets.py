@@ -170,7 +170,7 @@ def _render_explanation(info: Any) -> None:
         })  # fmt: skip
     if rows:
         st.markdown("**" + tr("Components") + "**")
-        st.dataframe(localise(pl.DataFrame(rows)), hide_index=True)
+        st.dataframe(localise(pl.DataFrame(rows)).to_arrow(), hide_index=True)
     st.markdown(tr("**Counts** (recent comments weigh more: see Recency below)"))
     for k, v in (info.get("counts") or {}).items():
         st.text(tr("{term}: {value}", term=_term(k), value=_plainval(v, 1)))
@@ -282,7 +282,9 @@ def show_table(frame: pl.DataFrame, **kwargs: Any) -> Any:
         config = {names.get(k, k): v for k, v in config.items()}
     if config:
         kwargs["column_config"] = config
-    return st.dataframe(shown, **kwargs)
+    # An Arrow table goes to the browser as is; a polars frame would be converted to
+    # pandas and back to Arrow first, the costliest step of drawing a page.
+    return st.dataframe(shown.to_arrow(), **kwargs)
 
 
 def download_buttons(frame: pl.DataFrame, name: str, *, key: str) -> None:
