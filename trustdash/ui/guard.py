@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from trustdash import config, inbox, rescoring
+from trustdash import config, inbox
 from trustdash.delivery import handoff
 from trustdash.filters import (
     LANG_KEY,
@@ -40,7 +40,7 @@ from trustdash.i18n import (
 )
 from trustdash.schema import GRANULARITIES
 from trustdash.store import Store, StoreBusy, StoreError, open_store
-from trustdash.ui import sweeper
+from trustdash.ui import cache, sweeper
 from trustdash.ui.auth import Access, enforce
 from trustdash.ui.share import share_link
 from trustdash.ui.text import md_escape, nav_link, reveal_bidi
@@ -52,6 +52,8 @@ class PageContext:
     store: Store
     filters: Filters
     access: Access
+    # The store's data version, read once per run: the key of every cached result.
+    version: str = ""
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -138,7 +140,8 @@ def page(
         st.stop()
     store = shared_store()
     loaded_demo = demo_just_loaded(config.db_target())
-    _rescoring_status(store)
+    version = store.data_version()
+    _rescoring_status(store, version)
     with st.sidebar:
         st.markdown("### 🛡️ trustdash")
         _language_selector(lang)
@@ -155,18 +158,18 @@ def page(
             "The store was empty, so the demo workspace (a fictional brand) was loaded. "
             "Import your own exports on the Import page."
         ))  # fmt: skip
-    f = shared_filters(store, notices) if filters else Filters()
+    f = shared_filters(store, version, notices) if filters else Filters()
     if not filters:
         st.query_params[LANG_KEY] = lang
     for n in notices:
         # Notices quote values from the URL: never let them render as markdown.
         st.info(md_escape(n), icon="ℹ️")
-    return PageContext(store=store, filters=f, access=access, notices=notices)
+    return PageContext(store=store, filters=f, access=access, version=version, notices=notices)
 
 
-def _rescoring_status(store: Store) -> None:
+def _rescoring_status(store: Store, version: str) -> None:
     """Start re-scoring after a scorer or lexicon change and show its progress."""
-    job = rescoring.start_background(store) or rescoring.current_job(store)
+    job = cache.rescoring_job(store, version)
     if job is None:
         return
     with st.sidebar:
@@ -235,12 +238,12 @@ def campaign_name(value: str) -> str:
     return tr(NO_CAMPAIGN) if value == NO_CAMPAIGN else value
 
 
-def shared_filters(store: Store, notices: list[str]) -> Filters:
+def shared_filters(store: Store, version: str, notices: list[str]) -> Filters:
     """Date range, channels, campaigns and granularity in the sidebar, mirrored in the URL."""
     ss = st.session_state
-    channels = store.channels()
-    campaigns = store.campaigns()
-    lo, hi = store.date_bounds()
+    facts = cache.facts(store, version)
+    channels, campaigns = facts.channels, facts.campaigns
+    lo, hi = facts.bounds
     # A link that opens another view (a drill-down) replaces the session's filters.
     opened = "td_f" in ss and OPEN_KEY in st.query_params
     if "td_f" not in ss or opened:

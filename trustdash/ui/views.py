@@ -52,7 +52,7 @@ from trustdash.ui.widgets import (
 
 
 def _no_data(ctx: PageContext) -> bool:
-    if ctx.store.is_empty():
+    if cache.facts(ctx.store, ctx.version).empty:
         empty_state(tr(
             "No data yet. Import the exports you download from your channels "
             "(X, Facebook, Instagram, LinkedIn, YouTube, TikTok, reviews…), or run "
@@ -92,7 +92,7 @@ def overview_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
     with st.spinner(tr("Computing trust…")):
-        ov = cache.overview(ctx.store, ctx.filters)
+        ov = cache.overview(ctx.store, ctx.version, ctx.filters)
     st.caption(md_escape(ov.filters.describe()))
     head = ov.headline
     c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
@@ -124,7 +124,7 @@ def overview_view(ctx: PageContext) -> None:
     with left:
         chart(
             ctx,
-            cache.figure(ctx.store, ("ov_channels", ov.filters), lambda: charts.trust_by_group(
+            cache.figure(ctx.store, ctx.version, ("ov_channels", ov.filters), lambda: charts.trust_by_group(
                 analysis.shown_table(ov.channels), start=ov.filters.start, end=ov.filters.end,
             )),
             key="ov_channels",
@@ -133,7 +133,7 @@ def overview_view(ctx: PageContext) -> None:
     with right:
         chart(
             ctx,
-            cache.figure(ctx.store, ("ov_series", ov.filters), lambda: charts.trust_over_time(
+            cache.figure(ctx.store, ctx.version, ("ov_series", ov.filters), lambda: charts.trust_over_time(
                 ov.series, annotations=ov.annotations, alerts=ov.alerts,
                 granularity=ov.filters.granularity,
             )),
@@ -201,7 +201,7 @@ def channels_view(ctx: PageContext) -> None:
     channel = st.selectbox(tr("Channel"), channels, key="ch_pick")
     keep_in_link({"focus": channel})
     f = ctx.filters.with_(channels=(channel,))
-    table = cache.trust_table(ctx.store, f, "channel")
+    table = cache.trust_table(ctx.store, ctx.version, f, "channel")
     settings = analysis.trust_settings(ctx.store)
     row = table.row(0, named=True) if table.height else None
     c1, c2 = st.columns([1, 2])
@@ -211,9 +211,9 @@ def channels_view(ctx: PageContext) -> None:
         if row:
             st.plotly_chart(charts.components_bar(row), key="ch_components",
                             config=charts.plotly_config())  # fmt: skip
-    long = cache.channel_components(ctx.store, f, channel)
+    long = cache.channel_components(ctx.store, ctx.version, f, channel)
     chart(ctx, charts.components_over_time(long), key="ch_over_time", data=long)
-    ser = cache.series(ctx.store, f)
+    ser = cache.series(ctx.store, ctx.version, f)
     chart(
         ctx,
         charts.trust_over_time(ser, title=tr("Trust over time · {channel}", channel=channel),
@@ -239,7 +239,7 @@ def campaigns_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
     f = ctx.filters
-    table = cache.trust_table(ctx.store, f, "campaign")
+    table = cache.trust_table(ctx.store, ctx.version, f, "campaign")
     table = table.with_columns(
         pl.when(pl.col("group") == "").then(pl.lit(NO_CAMPAIGN)).otherwise(pl.col("group"))
         .alias("group")
@@ -273,7 +273,7 @@ def campaigns_view(ctx: PageContext) -> None:
     if names:
         st.subheader(tr("Before / during / after"))
         pick = st.selectbox(tr("Campaign"), names, key="cp_pick", format_func=reveal_bidi)
-        phases = cache.campaign_phases(ctx.store, pick)
+        phases = cache.campaign_phases(ctx.store, ctx.version, pick)
         chart(ctx, charts.phases_bar(phases, title=tr("Brand trust around {campaign}",
                                                       campaign=pick)),
               key="cp_phases", dimension="none", data=phases)  # fmt: skip
@@ -288,7 +288,7 @@ def responsiveness_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
     business = st.toggle(tr("Count business hours only (Mon–Fri 9:00–18:00)"), key="resp_bh")
-    table = cache.responsiveness(ctx.store, ctx.filters, business_hours=business)
+    table = cache.responsiveness(ctx.store, ctx.version, ctx.filters, business_hours=business)
     if table.is_empty():
         empty_state(tr("No actionable comments (questions, complaints, negatives) in this "
                        "selection."), import_link=False)  # fmt: skip
@@ -460,7 +460,7 @@ def conversations_view(ctx: PageContext) -> None:
 def brief_view(ctx: PageContext) -> None:
     if _no_data(ctx):
         return
-    ov = cache.overview(ctx.store, ctx.filters, with_brand_series=True)
+    ov = cache.overview(ctx.store, ctx.version, ctx.filters, with_brand_series=True)
     head = ov.headline
     st.title(tr("Leadership brief"))
     # Static CSS of ours (no user text): browser print gives the brief without the sidebar.
