@@ -32,6 +32,12 @@ def test_each_session_renders_the_overview_then_a_campaign(demo_db: Path) -> Non
     assert "(some runs failed)" not in table
 
 
+@pytest.mark.browser  # a real server
+def test_the_crowd_can_open_the_brief_the_email_links_to(demo_db: Path) -> None:
+    (row,) = sessions.run((2,), db=str(demo_db), page="brief", out=lambda _: None)
+    assert row["ok"], row  # "Leadership brief" drawn in every session, then after the change
+
+
 def test_the_command_refuses_bad_crowd_sizes_and_missing_stores(tmp_path: Path) -> None:
     for args, message in (
         (["--sessions", "10,zero"], "positive whole numbers"),

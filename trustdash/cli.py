@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sessions", type=_counts, default=(1, 10, 25, 50),
                    help="crowd sizes, comma-separated (default 1,10,25,50)")
     b.add_argument("--db", help="a store to serve (default: a fresh demo store)")
+    b.add_argument("--page", choices=["overview", "brief"], default="overview",
+                   help="the page the crowd opens (the emailed brief links to the brief)")
 
     p = sub.add_parser("backup", help="back the store up into a folder (Parquet)")
     _add_db(p)
@@ -446,7 +448,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.bench == "sessions":
         if args.db and not Path(args.db).is_file():
             raise CliError(f"{args.db}: no such store file")
-        kwargs = {"sessions": args.sessions, "db": args.db}
+        kwargs = {"sessions": args.sessions, "db": args.db, "page": args.page}
     module.run(**kwargs)
     return 0
 

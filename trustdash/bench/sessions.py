@@ -48,7 +48,9 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 RENDER_TIMEOUT = 120.0
 SETTLE = 0.5  # seconds waited after a crowd's last render before reading CPU and memory
 CAMPAIGNS_LABEL = "Campaigns"
-OVERVIEW_TITLE = "Trust overview"
+# The pages a crowd opens: the Overview, and the Brief the emailed brief links to
+# (Streamlit's page name, the title the page draws).
+PAGES = {"overview": ("", "Trust overview"), "brief": ("Brief", "Leadership brief")}
 XSRF = "2|a1b2c3d4|0123456789abcdef0123456789abcdef|1700000000"
 
 
@@ -60,12 +62,13 @@ class Render:
     messages: int = 0
     bytes: int = 0
     ok: bool = True
-    overview: bool = False  # the Overview's title was drawn (not a sign-in or error page)
+    page: bool = False  # the page's title was drawn (not a sign-in or error page)
 
 
 @dataclass
 class Session:
     ws: Any
+    page: str = "overview"
     session_id: str = ""
     campaigns_widget: str = ""
     campaign_options: list[str] = field(default_factory=list)
@@ -154,11 +157,11 @@ def running_app(db: Path, workdir: Path, env: dict[str, str] | None = None) -> I
         log.close()
 
 
-def _rerun(query_string: str = "", widgets: list[Any] | None = None) -> bytes:
-    """The BackMsg a browser sends to run the page (with its context and widget states)."""
+def _rerun(page: str, widgets: list[Any] | None = None) -> bytes:
+    """The BackMsg a browser sends to run a page (with its context and widget states)."""
     back = BackMsg()
     cs = back.rerun_script
-    cs.query_string = query_string
+    cs.page_name = PAGES[page][0]
     cs.context_info.timezone = "Europe/Paris"
     cs.context_info.timezone_offset = -60
     cs.context_info.locale = "en-GB"
@@ -189,8 +192,8 @@ async def _wait_render(sess: Session, started: float) -> Render:
                 sess.campaign_options = list(el.multiselect.options)
             elif el.WhichOneof("type") == "exception":
                 render.ok = False
-            elif el.WhichOneof("type") == "heading" and el.heading.body == OVERVIEW_TITLE:
-                render.overview = True
+            elif el.WhichOneof("type") == "heading" and el.heading.body == PAGES[sess.page][1]:
+                render.page = True
         elif kind == "script_finished":
             # A rerun request ends a run early and another run follows: only a complete
             # run counts as the render.
@@ -201,7 +204,7 @@ async def _wait_render(sess: Session, started: float) -> Render:
             return render
 
 
-async def _open(url: str, xsrf: str) -> tuple[Session, Render]:
+async def _open(url: str, xsrf: str, page: str) -> tuple[Session, Render]:
     started = time.perf_counter()
     ws = await websockets.connect(
         url.replace("http", "ws") + "/_stcore/stream",
@@ -209,8 +212,8 @@ async def _open(url: str, xsrf: str) -> tuple[Session, Render]:
         additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}", "Origin": url},
         max_size=None,
     )
-    sess = Session(ws=ws)
-    await ws.send(_rerun())
+    sess = Session(ws=ws, page=page)
+    await ws.send(_rerun(page))
     return sess, await _wait_render(sess, started)
 
 
@@ -220,7 +223,7 @@ async def _change_campaign(sess: Session) -> Render:
         return Render(seconds=0.0, ok=False)
     state = WidgetState(id=sess.campaigns_widget)
     state.string_array_value.data.extend(sess.campaign_options[:1])
-    await sess.ws.send(_rerun(widgets=[state]))
+    await sess.ws.send(_rerun(sess.page, widgets=[state]))
     return await _wait_render(sess, started)
 
 
@@ -231,13 +234,14 @@ async def _xsrf(url: str) -> str:
         return page.cookies.get("_streamlit_xsrf") or XSRF
 
 
-async def crowd(url: str, pid: int, n: int) -> dict[str, Any]:
-    """Open ``n`` sessions at once, then change the campaign in each; figures for both."""
+async def crowd(url: str, pid: int, n: int, page: str = "overview") -> dict[str, Any]:
+    """Open ``n`` sessions of ``page`` at once, then change the campaign in each; figures
+    for both."""
     xsrf = await _xsrf(url)
     rss_before = rss_mb(pid)
     with PeakRss(pid) as peak:
         cpu0 = cpu_seconds(pid)
-        opened = await asyncio.gather(*(_open(url, xsrf) for _ in range(n)))
+        opened = await asyncio.gather(*(_open(url, xsrf, page) for _ in range(n)))
         # The server's work after the last message (its housekeeping) counts too.
         await asyncio.sleep(SETTLE)
         cpu1 = cpu_seconds(pid)
@@ -252,7 +256,7 @@ async def crowd(url: str, pid: int, n: int) -> dict[str, Any]:
     renders = [r for _, r in opened] + changed
     return {
         "sessions": n,
-        "ok": all(r.ok and r.overview for r in renders),
+        "ok": all(r.ok and r.page for r in renders),
         "cpu_open": (cpu1 - cpu0) / n,
         "cpu_change": (cpu2 - cpu1) / n,
         "first_median": statistics.median(first),
@@ -281,6 +285,7 @@ def _demo_store(workdir: Path) -> Path:
 def run(
     sessions: tuple[int, ...] = (1, 10, 25, 50),
     db: str | None = None,
+    page: str = "overview",
     out: Callable[[str], Any] = print,
 ) -> list[dict[str, Any]]:
     """Run the benchmark and print its table; returns one row per crowd size."""
@@ -294,11 +299,12 @@ def run(
         rows: list[dict[str, Any]] = []
         with running_app(store, workdir) as (proc, url):
             out(f"server pid {proc.pid} on {url}; cores: {os.cpu_count()}")
-            warm = asyncio.run(crowd(url, proc.pid, 1))
+            out(f"page: {page}")
+            warm = asyncio.run(crowd(url, proc.pid, 1, page))
             out(f"warm-up session: {warm['cpu_open']:.2f} CPU-s, "
                 f"{warm['first_median']:.2f} s to the first render")  # fmt: skip
             for n in sessions:
-                row = asyncio.run(crowd(url, proc.pid, n))
+                row = asyncio.run(crowd(url, proc.pid, n, page))
                 rows.append(row)
         _print(rows, out)
         return rows

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -145,3 +146,17 @@ def _responsiveness(
 def responsiveness(store: Store, version: str, f: Filters, *, business_hours: bool = False) -> pl.DataFrame:
     """``analysis.responsiveness``, computed once per store state."""
     return _responsiveness(store, store.target, version, f, business_hours)
+
+
+@st.cache_data(**_CACHE)
+def _representative_comments(
+    _store: Store, target: str, version: str, f: Filters, n: int
+) -> list[dict[str, Any]]:
+    return analysis.representative_comments(_store, f, n)
+
+
+def representative_comments(
+    store: Store, version: str, f: Filters, n: int = 3
+) -> list[dict[str, Any]]:
+    """``analysis.representative_comments``, read once per store state."""
+    return _representative_comments(store, store.target, version, f, n)

@@ -475,14 +475,16 @@ def brief_view(ctx: PageContext) -> None:
         kpi(tr("Brand Trust Score"), head.get("row"), ov.settings, delta=ov.delta, key="br_kpi")
     with c2:
         st.plotly_chart(
-            charts.trust_over_time(ov.brand_series, title=tr("Brand trust over time"),
-                                   granularity=ov.filters.granularity),
+            cache.figure(ctx.store, ctx.version, ("br_trend", ov.filters), lambda: (
+                charts.trust_over_time(ov.brand_series, title=tr("Brand trust over time"),
+                                       granularity=ov.filters.granularity))),
             key="br_trend", config=charts.plotly_config(),
         )  # fmt: skip
     st.plotly_chart(
-        charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end),
+        cache.figure(ctx.store, ctx.version, ("br_channels", ov.filters), lambda: (
+            charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end))),
         key="br_channels", config=charts.plotly_config(),
-    )
+    )  # fmt: skip
     st.subheader(tr("Three changes that matter"))
     if not ov.changes:
         st.caption(tr("No previous period to compare with."))
@@ -492,7 +494,7 @@ def brief_view(ctx: PageContext) -> None:
             delta=fmt_decimal(ch["delta"], 1, sign=True), reason=md_escape(change_reason(ch)),
         ))  # fmt: skip
     st.subheader(tr("In their words"))
-    for c in analysis.representative_comments(ctx.store, ov.filters, 3):
+    for c in cache.representative_comments(ctx.store, ctx.version, ov.filters, 3):
         quote(c["text"] or "", f"{c['channel']} · {fmt_date(c['created_at'])} · "
                                f"{term(c['label'])}")  # fmt: skip
     # A link from an emailed brief carries its language (lang=fr).
