@@ -148,13 +148,18 @@ def running_app(db: Path, workdir: Path, env: dict[str, str] | None = None) -> I
             time.sleep(0.2)
         yield proc, url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         log.close()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server process: politely, then for good after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def _rerun(page: str, widgets: list[Any] | None = None) -> bytes:
