@@ -21,6 +21,7 @@ within 6 s on 2 cores, ≤ 3 MB of resident memory per session.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import socket
@@ -30,11 +31,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import websockets
@@ -42,6 +43,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -276,6 +278,13 @@ async def crowd(url: str, pid: int, n: int, page: str = "overview") -> dict[str,
     }
 
 
+def _in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on an event loop of its own thread: the caller may already run a
+    loop (a notebook, a browser test's sync API)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _demo_store(workdir: Path) -> Path:
     db = workdir / "demo.duckdb"
     proc = subprocess.run(  # noqa: S603 (our own command line)
@@ -305,11 +314,11 @@ def run(
         with running_app(store, workdir) as (proc, url):
             out(f"server pid {proc.pid} on {url}; cores: {os.cpu_count()}")
             out(f"page: {page}")
-            warm = asyncio.run(crowd(url, proc.pid, 1, page))
+            warm = _in_own_loop(crowd(url, proc.pid, 1, page))
             out(f"warm-up session: {warm['cpu_open']:.2f} CPU-s, "
                 f"{warm['first_median']:.2f} s to the first render")  # fmt: skip
             for n in sessions:
-                row = asyncio.run(crowd(url, proc.pid, n, page))
+                row = _in_own_loop(crowd(url, proc.pid, n, page))
                 rows.append(row)
         _print(rows, out)
         return rows
