@@ -53,7 +53,7 @@ class PageContext:
     filters: Filters
     access: Access
     # The store's data version, read once per run: the key of every cached result.
-    version: str = ""
+    version: str
     notices: list[str] = field(default_factory=list)
 
     @property
