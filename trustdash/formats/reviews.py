@@ -9,6 +9,7 @@ import re
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm, slug
+from trustdash.i18n import tr
 from trustdash.readers import ROW_INDEX, BadFile
 
 
@@ -200,12 +201,16 @@ def _gbp_insights_long(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
     dates = _NAME_DATE.findall(ctx.name)
     if not dates:
         raise BadFile(
-            f"{ctx.name}: Google Business Profile insights carry no date; put the last day "
-            "of the period in the file name (e.g. insights_2024-06-30.csv) and import again."
+            tr(
+                "{file}: Google Business Profile insights carry no date; put the last day of the "
+                "period in the file name (e.g. insights_2024-06-30.csv) and import again.",
+                file=ctx.name,
+            )
         )
     y, m, d = dates[-1]
-    if f"period end taken from the file name: {y}-{m}-{d}" not in ctx.warnings:
-        ctx.warnings.append(f"period end taken from the file name: {y}-{m}-{d}")
+    note = tr("period end taken from the file name: {date}", date=f"{y}-{m}-{d}")
+    if note not in ctx.warnings:
+        ctx.warnings.append(note)
     cols = {norm(c): c for c in batch.columns}
     loc = cols.get("store code") or cols.get("business name")
     metrics = [c for c in batch.columns if norm(c) not in _GBP_ID_COLS and c != ROW_INDEX]

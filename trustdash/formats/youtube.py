@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.i18n import tr
 
 
 def _url(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
@@ -202,7 +203,7 @@ def takeout_text(series: pl.Series) -> pl.Series:
 
 def _takeout_prepare(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
     col = next(c for c in batch.columns if norm(c) == "comment text")
-    note = "Takeout holds the account's own comments: they are marked as the brand's replies"
+    note = tr("Takeout holds the account's own comments: they are marked as the brand's replies")
     if note not in ctx.warnings:
         ctx.warnings.append(note)
     return batch.with_columns(

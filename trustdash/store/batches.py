@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from trustdash.i18n import tr
 from trustdash.store import lake
 from trustdash.store.db import (
     IMPORT_ATTEMPTS,
@@ -228,7 +229,7 @@ class ImportBatch:
         frame = frame.with_columns(pl.lit(self.import_id, dtype=pl.Int64).alias("import_id"))
         if any(t == pl.Object for t in frame.schema.values()):
             # Python objects are not data DuckDB can store: refuse rather than store garbage.
-            raise StoreError("internal error: a column of Python objects reached the store")
+            raise StoreError(tr("internal error: a column of Python objects reached the store"))
         staged = frame.select(COMMENT_INSERT_COLUMNS).unique(
             ["channel", "row_key"], keep="first", maintain_order=True
         )
