@@ -42,7 +42,7 @@ from trustdash.formats.base import (
     norm,
     numeric_columns,
 )
-from trustdash.i18n import fmt_number, tr
+from trustdash.i18n import fmt_number, mark, tr
 from trustdash.readers import (
     MAX_DECOMPRESSED,
     ArchiveTooLarge,
@@ -653,7 +653,7 @@ def _raise_if_incomplete(raw: RawTable) -> None:
                             "map the column that holds it (--map {field}=COLUMN, or in the mapping "
                             "proposed on the Import page). Columns seen: {columns}",
                             file=raw.name,
-                            layout=fmt.label,
+                            layout=tr(fmt.label),
                             column=label,
                             field=fld,
                             columns=shown,
@@ -664,7 +664,7 @@ def _raise_if_incomplete(raw: RawTable) -> None:
                         "{file}: looks like a {layout} but the `{column}` column is missing. "
                         "Columns seen: {columns}",
                         file=raw.name,
-                        layout=fmt.label,
+                        layout=tr(fmt.label),
                         column=label,
                         columns=shown,
                     )
@@ -733,7 +733,7 @@ def _format_plan(raw: RawTable, ctx: Ctx, fmt: FormatDef, conf: float) -> Parsed
                 tr(
                     "{file}: looks like a {layout} but no date column was found.",
                     file=raw.name,
-                    layout=fmt.label,
+                    layout=tr(fmt.label),
                 )
             )
         if fmt.metric_columns is not None:
@@ -892,8 +892,9 @@ def _build_generic(
                 tr("{file}: a date column but no numeric metric column was found.", file=raw.name)
             )
     _yearless_setup(plan, mapping.get("created_at") or mapping.get("date"))
-    labels = {"generic": tr("Generic table mapped by column names"),
-              "profile": tr("Saved mapping")}  # fmt: skip
+    # kept in English (the import record stores them); pages translate them
+    labels = {"generic": mark("Generic table mapped by column names"),
+              "profile": mark("Saved mapping")}  # fmt: skip
     return ParsedSource(
         name=raw.name,
         format_id=kind,

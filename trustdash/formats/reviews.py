@@ -9,7 +9,7 @@ import re
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm, slug
-from trustdash.i18n import tr
+from trustdash.i18n import mark, tr
 from trustdash.readers import ROW_INDEX, BadFile
 
 
@@ -45,7 +45,7 @@ def _rating_only(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 TRUSTPILOT_JSON = FormatDef(
     id="trustpilot_reviews_json",
-    label="Trustpilot reviews (API JSON)",
+    label=mark("Trustpilot reviews (API JSON)"),
     table="comments",
     channel="trustpilot",
     signature=("stars", "createdat"),
@@ -92,7 +92,7 @@ def _alts(names: tuple[str, ...]) -> str:
 
 TRUSTPILOT_SCRAPED = FormatDef(
     id="trustpilot_reviews_table",
-    label="Trustpilot reviews table",
+    label=mark("Trustpilot reviews table"),
     table="comments",
     channel="trustpilot",
     signature=(
@@ -125,7 +125,7 @@ TRUSTPILOT_SCRAPED = FormatDef(
 
 TRUSTPILOT_BUSINESS = FormatDef(
     id="trustpilot_business_export",
-    label="Trustpilot Business reviews export",
+    label=mark("Trustpilot Business reviews export"),
     table="comments",
     channel="trustpilot",
     signature=("review id", _alts(_TP_CREATED), _alts(_TP_STARS)),
@@ -165,7 +165,7 @@ def _gbp_text(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 GBP = FormatDef(
     id="google_business_reviews",
-    label="Google Business Profile reviews (JSON)",
+    label=mark("Google Business Profile reviews (JSON)"),
     table="comments",
     channel="google",
     signature=("reviewid", "starrating", "createtime"),
@@ -234,7 +234,7 @@ def _gbp_insights_long(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 GBP_INSIGHTS = FormatDef(
     id="google_business_insights",
-    label="Google Business Profile insights (per location)",
+    label=mark("Google Business Profile insights (per location)"),
     table="daily_metrics",
     channel="google",
     signature=("store code", "business name", "calls"),
