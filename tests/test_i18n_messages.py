@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from trustdash import i18n, inbox
+from trustdash import formats, i18n, inbox
 from trustdash.i18n import NNBSP, tr, using
 from trustdash.ingest import FileResult, import_files, prefetch
 from trustdash.store import Store
@@ -231,3 +231,11 @@ def test_no_message_of_the_lower_layers_is_left_unwrapped() -> None:
             ):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(arg)[:60]}")
     assert not bad, bad
+
+
+def test_every_layout_name_has_a_french_name() -> None:
+    """Layout names are stored in English with the import and shown translated."""
+    for fmt in formats.FORMATS:
+        assert i18n.known(fmt.label), fmt.label
+    with using("fr"):
+        assert tr("TikTok Studio Overview export") == "Export de la vue d’ensemble TikTok Studio"
