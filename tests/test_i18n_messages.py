@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from trustdash import formats, i18n, inbox
+from trustdash import analysis, formats, i18n, inbox
 from trustdash.i18n import NNBSP, tr, using
 from trustdash.ingest import FileResult, import_files, prefetch
 from trustdash.store import Store
@@ -239,3 +239,20 @@ def test_every_layout_name_has_a_french_name() -> None:
         assert i18n.known(fmt.label), fmt.label
     with using("fr"):
         assert tr("TikTok Studio Overview export") == "Export de la vue d’ensemble TikTok Studio"
+
+
+def test_why_a_score_is_not_shown_in_french() -> None:
+    few = {"trust": 52.0, "n": 40, "insufficient": True,
+           "flags": ["few polar comments (3.2 < 10)"]}  # fmt: skip
+    wide = {"trust": 52.0, "n": 40, "insufficient": True,
+            "flags": ["wide interval (31.5 > 30 points)"]}  # fmt: skip
+    posts_only = {"trust": None, "n": 0, "flags": [analysis.NEEDS_COMMENTS]}
+    with using("fr"):
+        assert analysis.insufficient_text(few) == (
+            "peu de commentaires positifs ou négatifs (3,2 < 10)"
+        )
+        assert analysis.insufficient_text(wide) == "intervalle large (31,5 > 30 points)"
+        assert analysis.insufficient_text(posts_only) == tr(analysis.NEEDS_COMMENTS)
+        assert analysis.insufficient_text(posts_only) != analysis.NEEDS_COMMENTS
+        assert analysis.insufficient_text(None) == tr("no data in this selection")
+    assert analysis.insufficient_text(few) == "few polar comments (3.2 < 10)"
