@@ -193,7 +193,7 @@ def _file_options(
         if proposal is None:
             return _wizard(i, name, columns, {}, "comments", opts)
         # A known layout matched partly (a renamed column): its mapping is pre-filled.
-        todo = ", ".join(proposal.missing) or tr("the columns")
+        todo = ", ".join(_field_name(f) for f in proposal.missing) or tr("the columns")
         st.info(md_escape(tr("Mapping of a {layout} proposed below: check it and pick {fields}.",
                              layout=tr(proposal.fmt.label), fields=todo)))  # fmt: skip
         opts.channel = opts.channel or proposal.fmt.channel
