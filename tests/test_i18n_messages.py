@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from trustdash import analysis, formats, i18n, inbox
+from trustdash import analysis, cli, formats, i18n, inbox
 from trustdash.i18n import NNBSP, tr, using
 from trustdash.ingest import FileResult, import_files, prefetch
 from trustdash.store import Store
@@ -256,3 +256,18 @@ def test_why_a_score_is_not_shown_in_french() -> None:
         assert analysis.insufficient_text(posts_only) != analysis.NEEDS_COMMENTS
         assert analysis.insufficient_text(None) == tr("no data in this selection")
     assert analysis.insufficient_text(few) == "few polar comments (3.2 < 10)"
+
+
+def test_the_cli_import_stays_in_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI has no --lang for imports: its messages and JSON stay English, whatever
+    TRUSTDASH_LANG says to the app."""
+    monkeypatch.setenv("TRUSTDASH_LANG", "fr")
+    bad = tmp_path / "dates.csv"
+    bad.write_bytes(BAD_DATES)
+    code = cli.main(["import", "--db", str(tmp_path / "cli.duckdb"), "--json", str(bad)])
+    assert code == 1
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert files[0]["errors"][0].startswith("dates.csv: every row was rejected")
+    assert {"path", "errors", "warnings", "rows_read"} <= set(files[0])
