@@ -11,12 +11,14 @@ import json
 import threading
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from trustdash import analysis, cli, formats, i18n, inbox
 from trustdash.i18n import NNBSP, tr, using
+from trustdash.i18n.terms import localise
 from trustdash.ingest import FileResult, import_files, prefetch
 from trustdash.store import Store
 
@@ -271,3 +273,11 @@ def test_the_cli_import_stays_in_english(
     files = json.loads(capsys.readouterr().out)["files"]
     assert files[0]["errors"][0].startswith("dates.csv: every row was rejected")
     assert {"path", "errors", "warnings", "rows_read"} <= set(files[0])
+
+
+def test_the_import_results_status_in_french() -> None:
+    frame = pl.DataFrame({"status": ["ok", "nothing new", "failed"]})
+    with using("fr"):
+        shown = localise(frame)
+    assert shown.columns == ["statut"]
+    assert shown.to_series().to_list() == ["ok", "rien de nouveau", "échec"]
