@@ -281,3 +281,16 @@ def test_the_import_results_status_in_french() -> None:
         shown = localise(frame)
     assert shown.columns == ["statut"]
     assert shown.to_series().to_list() == ["ok", "rien de nouveau", "échec"]
+
+
+def test_import_progress_in_french(store: Store) -> None:
+    texts: list[str] = []
+    data = b"comment_id,created_at,text\nc1,2026-06-01 10:00,great product\n"
+    with using("fr"):
+        res = import_files(store, [("un.csv", data)], progress=lambda _f, t: texts.append(t))[0]
+        assert res.summary() == (
+            f"lues{NNBSP}: 1, importées{NNBSP}: 1, doublons{NNBSP}: 0, rejetées{NNBSP}: 0"
+        )
+    assert texts[0] == "Lecture de un.csv…" and texts[-1] == "Terminé", texts
+    assert f"un.csv{NNBSP}: 1 ligne lue{NNBSP}; enregistrement" in "\n".join(texts), texts
+    assert not any("rows read" in t for t in texts), texts

@@ -26,7 +26,7 @@ import polars as pl
 
 from trustdash import config, privacy, sentiment
 from trustdash.formats import ENGINE_ERRORS, BadFile, MapOptions, ParsedSource, open_sources
-from trustdash.i18n import fmt_number, tr
+from trustdash.i18n import fmt_number, tr, trn
 from trustdash.schema import COMMENT_FIELDS
 from trustdash.store import ImportBatch, Store, StoreError
 
@@ -203,9 +203,10 @@ def _import_one(
 ) -> list[FileResult]:
     started = time.perf_counter()
     try:
-        # The file is hashed while it is sniffed and planned (hashlib releases the GIL).
+        # The file is hashed while it is sniffed and planned (hashlib releases the GIL), in
+        # the caller's context like every thread of an import.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trustdash-hash") as pool:
-            hashing = pool.submit(_sha256, source)
+            hashing = pool.submit(contextvars.copy_context().run, _sha256, source)
             try:
                 sources = open_sources(source, name, _map_options(store, opts))
             finally:
@@ -365,10 +366,11 @@ def _store_source(
                 rate = batch.rows_read / elapsed
                 progress(
                     0.5,
-                    tr(
+                    trn(
                         "{file}: {n} rows read ({rate} rows/s)",
+                        "{file}: {n} rows read ({rate} rows/s)",
+                        batch.rows_read,
                         file=res.path,
-                        n=fmt_number(batch.rows_read),
                         rate=fmt_number(rate),
                     ),
                 )
@@ -384,8 +386,9 @@ def _store_source(
             )
         # Rows are written and the rollups refreshed as the import commits, after the last
         # batch: on a big file that takes a while, so say so.
-        progress(0.9, tr("{file}: {n} rows read; storing them and updating the dashboards…",
-                         file=res.path, n=fmt_number(batch.rows_read)))  # fmt: skip
+        progress(0.9, trn("{file}: {n} rows read; storing them and updating the dashboards…",
+                          "{file}: {n} rows read; storing them and updating the dashboards…",
+                          batch.rows_read, file=res.path))  # fmt: skip
         if batch.rejected == batch.rows_read:
             # Nothing usable: refuse the file whole rather than record an empty import.
             raise BadFile(
