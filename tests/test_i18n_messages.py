@@ -294,3 +294,17 @@ def test_import_progress_in_french(store: Store) -> None:
     assert texts[0] == "Lecture de un.csv…" and texts[-1] == "Terminé", texts
     assert f"un.csv{NNBSP}: 1 ligne lue{NNBSP}; enregistrement" in "\n".join(texts), texts
     assert not any("rows read" in t for t in texts), texts
+
+
+def test_the_import_page_previews_an_empty_file_in_french(
+    env_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRUSTDASH_LANG", raising=False)
+    at = AppTest.from_file(str(ROOT / "pages" / "6_Import.py"), default_timeout=120)
+    at.query_params["lang"] = "fr"
+    at.run()
+    at.file_uploader(key="upload").set_value([("vide.csv", b"", "text/csv")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [e.value.replace("\\", "") for e in [*at.error, *at.warning]]
+    assert f"vide.csv{NNBSP}: le fichier est vide." in shown, shown
+    assert not any("the file is empty" in s for s in shown), shown
