@@ -55,9 +55,12 @@ PO = LOCALE / "fr" / "LC_MESSAGES" / "trustdash.po"
 MO = PO.with_suffix(".mo")
 KEYWORDS = {"tr": None, "trn": (1, 2), "trc": ((1, "c"), 2), "mark": None}
 # Where the reader's strings are written: the UI layer, charts, the report, the filters'
-# words and the vocabulary.
+# words and the vocabulary; and the messages of the layers below (import errors, warnings,
+# rejection reasons and summaries, store errors).
 SOURCES = ["trustdash/ui", "trustdash/i18n", "trustdash/charts.py", "trustdash/report.py",
-           "trustdash/filters.py"]  # fmt: skip
+           "trustdash/filters.py", "trustdash/analysis.py", "trustdash/readers.py",
+           "trustdash/parsing.py", "trustdash/formats", "trustdash/ingest.py",
+           "trustdash/inbox.py", "trustdash/store"]  # fmt: skip
 PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 
 

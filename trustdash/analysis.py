@@ -29,6 +29,7 @@ import polars as pl
 from trustdash import trust
 from trustdash.filters import NO_CAMPAIGN, Filters
 from trustdash.i18n import mark
+from trustdash.i18n.terms import flag_text
 from trustdash.store import Store
 from trustdash.trust import counts as tc
 from trustdash.workspace import trust_settings
@@ -487,6 +488,12 @@ def insufficient_reason(row: Mapping[str, Any] | None) -> str:
         if flag.startswith("wide interval"):
             return flag
     return trust.INSUFFICIENT
+
+
+def insufficient_text(row: Mapping[str, Any] | None) -> str:
+    """:func:`insufficient_reason` in the reader's language (a flag such as "few polar
+    comments (3.2 < 10)" keeps its numbers, formatted for the reader)."""
+    return flag_text(insufficient_reason(row))
 
 
 INSUFFICIENT_BAND = mark("Insufficient data")

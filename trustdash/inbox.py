@@ -5,6 +5,9 @@ file; a CLI import then drops its files and options into ``<store>.inbox/`` and
 the app's watcher thread imports them in the app's process (the single writer)
 and writes the results back. Reads in the app go on meanwhile (DuckDB's MVCC).
 The DuckLake backend has no such limit and never uses the inbox.
+
+Messages of a handed-over import are written in the language of the command that
+queued it (the CLI's: English), not in whatever language the app's thread has.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from trustdash.formats import ENGINE_ERRORS
+from trustdash.i18n import DEFAULT_LANG, get_lang, normalise, tr, using
 from trustdash.ingest import ImportOptions, import_files
 from trustdash.store import Store
 
@@ -51,7 +55,8 @@ def submit(
     *,
     timeout: float = 3600.0,
 ) -> list[dict[str, Any]]:
-    """Queue an import for the app's process and wait for its results."""
+    """Queue an import for the app's process and wait for its results (its messages in
+    the caller's language)."""
     box = inbox_dir(target)
     box.mkdir(parents=True, exist_ok=True)
     job = uuid.uuid4().hex
@@ -64,7 +69,9 @@ def submit(
         shutil.copyfile(path, dest)
         names.append({"name": name, "file": dest.name})
     (tmp / "job.json").write_text(
-        json.dumps({"files": names, "options": asdict(options)}, ensure_ascii=False)
+        json.dumps(
+            {"files": names, "options": asdict(options), "lang": get_lang()}, ensure_ascii=False
+        )  # fmt: skip
     )
     os.replace(tmp, box / f"{job}.job")
     result = box / f"{job}.result.json"
@@ -94,12 +101,17 @@ def process_pending(store: Store, target: str) -> int:
         job = running.name.split(".")[0]
         try:
             spec = json.loads((running / "job.json").read_text())
-            opts = ImportOptions(**spec.get("options", {}))
-            files = [(f["name"], running / f["file"]) for f in spec.get("files", [])]
-            results = [r.as_dict() for r in import_files(store, files, opts)]
-        except ENGINE_ERRORS as exc:  # report, never kill the watcher
-            log.exception("inbox job %s failed", job)
-            results = [{"path": "?", "errors": [f"import failed in the app: {exc}"]}]
+        except (OSError, ValueError):
+            spec = {}
+        with using(normalise(spec.get("lang")) or DEFAULT_LANG):
+            try:
+                opts = ImportOptions(**spec.get("options", {}))
+                files = [(f["name"], running / f["file"]) for f in spec.get("files", [])]
+                results = [r.as_dict() for r in import_files(store, files, opts)]
+            except ENGINE_ERRORS as exc:  # report, never kill the watcher
+                log.exception("inbox job %s failed", job)
+                results = [{"path": "?",
+                            "errors": [tr("import failed in the app: {error}", error=exc)]}]  # fmt: skip
         out = box / f"{job}.result.tmp"
         out.write_text(json.dumps(results, ensure_ascii=False, default=str))
         os.replace(out, box / f"{job}.result.json")

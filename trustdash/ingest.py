@@ -9,6 +9,7 @@ names it, nothing of it is stored, and the next file goes on. Each source
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ import polars as pl
 
 from trustdash import config, privacy, sentiment
 from trustdash.formats import ENGINE_ERRORS, BadFile, MapOptions, ParsedSource, open_sources
+from trustdash.i18n import fmt_number, tr, trn
 from trustdash.schema import COMMENT_FIELDS
 from trustdash.store import ImportBatch, Store, StoreError
 
@@ -65,18 +67,23 @@ class FileResult:
         return self.ok and self.rows_imported == 0 and self.rows_updated == 0
 
     def summary(self) -> str:
-        """One line of counts, in rows of the file."""
+        """One line of counts, in rows of the file, in the current language."""
         if not self.ok:
-            return "failed, nothing stored"
+            return tr("failed, nothing stored")
+        counts = {
+            "read": fmt_number(self.rows_read), "imported": fmt_number(self.rows_imported),
+            "updated": fmt_number(self.rows_updated), "duplicates": fmt_number(self.duplicates),
+            "rejected": fmt_number(self.rejected),
+        }  # fmt: skip
         if self.nothing_new:
-            text = f"nothing new: {self.duplicates:,} duplicate(s)"
-            return text + (f", {self.rejected:,} rejected" if self.rejected else "")
-        parts = [f"{self.rows_read:,} read", f"{self.rows_imported:,} imported"]
+            if self.rejected:
+                return tr("nothing new: {duplicates} duplicate(s), {rejected} rejected", **counts)
+            return tr("nothing new: {duplicates} duplicate(s)", **counts)
         if self.rows_updated:
-            parts.append(f"{self.rows_updated:,} updated")
-        parts.append(f"{self.duplicates:,} duplicate(s)")
-        parts.append(f"{self.rejected:,} rejected")
-        return ", ".join(parts)
+            return tr("{read} read, {imported} imported, {updated} updated, {duplicates} "
+                      "duplicate(s), {rejected} rejected", **counts)  # fmt: skip
+        return tr("{read} read, {imported} imported, {duplicates} duplicate(s), {rejected} "
+                  "rejected", **counts)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -184,10 +191,10 @@ def import_files(
             if progress:
                 progress(min(1.0, (i + max(0.0, min(frac, 1.0))) / total), text)
 
-        sub(0.0, f"Reading {name}…")
+        sub(0.0, tr("Reading {file}…", file=name))
         results.extend(_import_one(store, name, source, opts, sub))
     if progress:
-        progress(1.0, "Done")
+        progress(1.0, tr("Done"))
     return results
 
 
@@ -196,9 +203,10 @@ def _import_one(
 ) -> list[FileResult]:
     started = time.perf_counter()
     try:
-        # The file is hashed while it is sniffed and planned (hashlib releases the GIL).
+        # The file is hashed while it is sniffed and planned (hashlib releases the GIL), in
+        # the caller's context like every thread of an import.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trustdash-hash") as pool:
-            hashing = pool.submit(_sha256, source)
+            hashing = pool.submit(contextvars.copy_context().run, _sha256, source)
             try:
                 sources = open_sources(source, name, _map_options(store, opts))
             finally:
@@ -206,12 +214,15 @@ def _import_one(
     except BadFile as exc:
         return [FileResult(path=name, errors=[str(exc)])]
     except MemoryError:
-        return [FileResult(path=name, errors=[f"{name}: the file is too large to read here."])]
+        return [FileResult(path=name, errors=[
+            tr("{file}: the file is too large to read here.", file=name)])]  # fmt: skip
     except ENGINE_ERRORS as exc:  # never let a traceback (or a Rust panic) reach the user
         log.exception("unexpected error reading %s", name)
-        return [FileResult(path=name, errors=[f"{name}: could not be read ({_brief(exc)})."])]
+        return [FileResult(path=name, errors=[
+            tr("{file}: could not be read ({error}).", file=name, error=_brief(exc))])]  # fmt: skip
     if not sources:
-        return [FileResult(path=name, errors=[f"{name}: no data table was found in the file."])]
+        return [FileResult(path=name, errors=[
+            tr("{file}: no data table was found in the file.", file=name)])]  # fmt: skip
     out = []
     for src in sources:
         res = FileResult(
@@ -233,7 +244,13 @@ def _import_one(
             _reset_counts(res)
         except ENGINE_ERRORS as exc:
             log.exception("unexpected error importing %s", res.path)
-            res.errors.append(f"{res.path}: import failed, nothing was stored ({_brief(exc)}).")
+            res.errors.append(
+                tr(
+                    "{file}: import failed, nothing was stored ({error}).",
+                    file=res.path,
+                    error=_brief(exc),
+                )
+            )
             _reset_counts(res)
         res.seconds = round(time.perf_counter() - started, 3)
         out.append(res)
@@ -314,7 +331,7 @@ def _store_source(
                     batch.rows_read += frame.height + len(rejected)
                 for r in rejected[:3]:
                     if len(first_reasons) < 3:
-                        first_reasons.append(f"row {r.row}: {r.reason}")
+                        first_reasons.append(tr("row {row}: {reason}", row=r.row, reason=r.reason))
                 if rejected:
                     batch.add_rejected(
                         [
@@ -347,23 +364,40 @@ def _store_source(
                     batch.add_daily_metrics(frame)
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 rate = batch.rows_read / elapsed
-                progress(0.5, f"{res.path}: {batch.rows_read:,} rows read ({rate:,.0f} rows/s)")
+                progress(
+                    0.5,
+                    trn(
+                        "{file}: {n} rows read ({rate} rows/s)",
+                        "{file}: {n} rows read ({rate} rows/s)",
+                        batch.rows_read,
+                        file=res.path,
+                        rate=fmt_number(rate),
+                    ),
+                )
         if batch.rows_read == 0:
-            raise BadFile(f"{res.path}: the file has a header but no data rows.")
+            raise BadFile(tr("{file}: the file has a header but no data rows.", file=res.path))
         if early_replies:
             res.warnings.append(
-                f"{early_replies:,} repl(ies) dated before the comment they answer: not "
-                "counted as response times (the comment counts as unanswered)."
+                tr(
+                    "{n} repl(ies) dated before the comment they answer: not counted as response "
+                    "times (the comment counts as unanswered).",
+                    n=fmt_number(early_replies),
+                )
             )
         # Rows are written and the rollups refreshed as the import commits, after the last
         # batch: on a big file that takes a while, so say so.
-        progress(0.9, f"{res.path}: {batch.rows_read:,} rows read; storing them and updating "
-                      "the dashboards…")  # fmt: skip
+        progress(0.9, trn("{file}: {n} rows read; storing them and updating the dashboards…",
+                          "{file}: {n} rows read; storing them and updating the dashboards…",
+                          batch.rows_read, file=res.path))  # fmt: skip
         if batch.rejected == batch.rows_read:
             # Nothing usable: refuse the file whole rather than record an empty import.
             raise BadFile(
-                f"{res.path}: every row was rejected, nothing was stored ("
-                + "; ".join(first_reasons) + "). Check the layout or map the columns."
+                tr(
+                    "{file}: every row was rejected, nothing was stored ({reasons}). Check the "
+                    "layout or map the columns.",
+                    file=res.path,
+                    reasons="; ".join(first_reasons),
+                )
             )
         if src.table == "daily_metrics":
             # Counted in rows of the file (dates), not in (date, metric) values; the
@@ -387,7 +421,10 @@ def _store_source(
     res.duplicates = batch.counts.duplicates
     if res.rejected:
         res.warnings.append(
-            f"{res.rejected:,} row(s) rejected; see the import history for the reasons."
+            tr(
+                "{n} row(s) rejected; see the import history for the reasons.",
+                n=fmt_number(res.rejected),
+            )
         )
 
 
@@ -453,7 +490,9 @@ def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     Reading and mapping a batch (polars) and storing the previous one (DuckDB) both
     release the GIL, so on two cores they overlap. At most ``depth`` batches wait in
     the queue, so memory stays bounded; an error of the reader is re-raised here, and
-    leaving the loop early (an error while storing) stops the reader.
+    leaving the loop early (an error while storing) stops the reader. The worker runs in
+    a copy of the caller's context: the messages it writes (rejection reasons, warnings,
+    errors) are in the caller's language.
     """
     slots: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
@@ -477,7 +516,10 @@ def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
             return
         put((True, _DONE))
 
-    worker = threading.Thread(target=work, name="trustdash-import-reader", daemon=True)
+    context = contextvars.copy_context()
+    worker = threading.Thread(
+        target=context.run, args=(work,), name="trustdash-import-reader", daemon=True
+    )
     worker.start()
     try:
         while True:

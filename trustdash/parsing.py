@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import polars as pl
 
+from trustdash.i18n import mark, tr
+
 # Cell values that mean "no value" in exports (X promoted columns use "-",
 # Facepager "None", TikTok "undefined", R "NA").
 NULL_TOKENS = (
@@ -304,10 +306,12 @@ _NUMERIC_TEMPLATES = (
 
 DATE_ORDERS = ("dmy", "mdy", "ymd")
 ORDER_LABELS = {
-    "dmy": "day-first (DD/MM/YYYY)",
-    "mdy": "month-first (MM/DD/YYYY)",
-    "ymd": "year-first (YYYY/MM/DD)",
+    "dmy": mark("day-first (DD/MM/YYYY)"),
+    "mdy": mark("month-first (MM/DD/YYYY)"),
+    "ymd": mark("year-first (YYYY/MM/DD)"),
 }
+# The languages language_order() names, for the messages that name them.
+LANGUAGE_NAMES = (mark("French"), mark("Spanish"), mark("German"), mark("English"))
 
 
 def _numeric_formats(order: str) -> list[str]:
@@ -602,22 +606,47 @@ class DateParser:
             return
         if self.layout_dayfirst is not None:
             self.order, self.reason = ("dmy" if self.layout_dayfirst else "mdy"), "layout"
-            why = "the layout writes them so"
+            message = mark(
+                "{where}: every date fits both day/month orders; read {order} because the "
+                "layout writes them so. If that is wrong, re-import with the other order "
+                "({other}, --date-order {other_id})."
+            )
         elif lang_order is not None:
             self.order, self.reason = lang_order, "language"
-            why = f"the file is in {lang}"
+            message = mark(
+                "{where}: every date fits both day/month orders; read {order} because the "
+                "file is in {language}. If that is wrong, re-import with the other order "
+                "({other}, --date-order {other_id})."
+            )
         else:
             # No language clue: exports in "/" are mostly US tools, those in "." or "-"
             # European.
             dotted = not series.cast(pl.String).str.contains(r"^\s*\d{1,2}/").any()
             self.order, self.reason = ("dmy" if dotted else "mdy"), "default"
-            why = "the separator suggests it" + ("" if dotted else " (US style)")
+            message = (
+                mark(
+                    "{where}: every date fits both day/month orders; read {order} because the "
+                    "separator suggests it. If that is wrong, re-import with the other order "
+                    "({other}, --date-order {other_id})."
+                )
+                if dotted
+                else mark(
+                    "{where}: every date fits both day/month orders; read {order} because the "
+                    "separator suggests it (US style). If that is wrong, re-import with the "
+                    "other order ({other}, --date-order {other_id})."
+                )
+            )
         other = "mdy" if self.order == "dmy" else "dmy"
-        where = f"`{self.column}`" if self.column else "the dates"
+        where = f"`{self.column}`" if self.column else tr("the dates")
         self.warnings.append(
-            f"{where}: every date fits both day/month orders; read {ORDER_LABELS[self.order]} "
-            f"because {why}. If that is wrong, re-import with the other order "
-            f"({ORDER_LABELS[other]}, --date-order {other})."
+            tr(
+                message,
+                where=where,
+                order=tr(ORDER_LABELS[self.order]),
+                language=tr(lang) if lang else "",
+                other=tr(ORDER_LABELS[other]),
+                other_id=other,
+            )
         )
 
     def _parse_general(self, series: pl.Series, sample: list[str]) -> pl.Series:

@@ -35,6 +35,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import xlrd
 
+from trustdash.i18n import fmt_decimal, fmt_number, tr
 from trustdash.parsing import fix_mojibake
 
 MAX_DECOMPRESSED = 2 * 1024**3  # archive bombs: cap on what we inflate, all members together
@@ -46,7 +47,12 @@ ROW_INDEX = "__row"
 
 
 class BadFile(Exception):
-    """The file cannot be imported; the message tells the user why and what to do."""
+    """The file cannot be imported; the message tells the user why and what to do (in
+    the language current where it is raised)."""
+
+
+class ArchiveTooLarge(BadFile):
+    """An archive inflates past the caps: the whole archive is refused, not one member."""
 
 
 @dataclass
@@ -174,7 +180,13 @@ class RawTable:
         except BadFile:
             raise
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            raise BadFile(f"{self.name}: the data could not be read ({_short(exc)}).") from exc
+            raise BadFile(
+                tr(
+                    "{file}: the data could not be read ({error}).",
+                    file=self.name,
+                    error=_short(exc),
+                )
+            ) from exc
 
     def head(self, n: int = 5) -> pl.DataFrame:
         for part in self.batches(batch_rows=max(n, 1)):
@@ -338,9 +350,9 @@ def _decode_all(blob: Blob, encoding: str) -> tuple[bytes | str, list[str], Blob
         if out:
             out.close()
     if replaced:
-        warnings.append(f"{replaced} invalid UTF-8 bytes replaced")
+        warnings.append(tr("{n} invalid UTF-8 bytes replaced", n=fmt_number(replaced)))
     if encoding == "cp1252":
-        warnings.append("file is not UTF-8; read as Windows-1252 (Latin-1)")
+        warnings.append(tr("file is not UTF-8; read as Windows-1252 (Latin-1)"))
     if out_path:
         return str(out_path), warnings, Blob(path=out_path, temp=True)
     return b"".join(parts), warnings, blob
@@ -521,9 +533,11 @@ def _stacked_tables(
             tables.append(t)
     if len(tables) < 2:
         return None
-    note = (
-        f"{len(tables)} stacked tables ({', '.join(t.sheet or '' for t in tables)}); "
-        "tables without a date or a text (demographics) are not imported"
+    note = tr(
+        "{n} stacked tables ({titles}); tables without a date or a text (demographics) are "
+        "not imported",
+        n=len(tables),
+        titles=", ".join(t.sheet or "" for t in tables),
     )
     for t in tables:
         t.warnings.append(note)
@@ -541,12 +555,17 @@ def read_csv(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits)
     rows, starts = _csv_rows(text, delimiter, HEADER_SCAN_ROWS + 3)
     nonempty = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not nonempty:
-        raise BadFile(f"{name}: the file has no rows.")
+        raise BadFile(tr("{file}: the file has no rows.", file=name))
     hidx = find_header(rows, scorer)
     header = rows[hidx]
     if len(header) > limits.max_columns:
         raise BadFile(
-            f"{name}: {len(header)} columns, more than the limit of {limits.max_columns}."
+            tr(
+                "{file}: {n} columns, more than the limit of {limit}.",
+                file=name,
+                n=len(header),
+                limit=limits.max_columns,
+            )
         )
     desc = None
     skip_after = 0
@@ -633,7 +652,14 @@ def table_from_rows(
     if footer:
         rows = rows[: len(rows) - footer]
     if width > limits.max_columns:
-        raise BadFile(f"{name}: {width} columns, more than the limit of {limits.max_columns}.")
+        raise BadFile(
+            tr(
+                "{file}: {n} columns, more than the limit of {limit}.",
+                file=name,
+                n=width,
+                limit=limits.max_columns,
+            )
+        )
     body = rows[hidx + 1 :]
     desc = None
     if body and is_description_row([c or "" for c in body[0]]):
@@ -641,8 +667,13 @@ def table_from_rows(
         body = body[1:]
     if limits.max_rows is not None and len(body) > limits.max_rows:
         raise BadFile(
-            f"{name}: {len(body):,} rows, more than the limit of {limits.max_rows:,}; "
-            "split the export into smaller periods."
+            tr(
+                "{file}: {n} rows, more than the limit of {limit}; split the export into smaller "
+                "periods.",
+                file=name,
+                n=fmt_number(len(body)),
+                limit=fmt_number(limits.max_rows),
+            )
         )
     columns = dedupe_columns(header, desc)
     data: dict[str, list[str | None]] = {c: [] for c in columns}
@@ -691,8 +722,12 @@ def read_xlsx(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits
                 for i, row in enumerate(ws.iter_rows(values_only=not links)):
                     if limits.max_rows is not None and i > limits.max_rows + HEADER_SCAN_ROWS:
                         raise BadFile(
-                            f"{name}: more than the limit of {limits.max_rows:,} rows; "
-                            "split the export into smaller periods."
+                            tr(
+                                "{file}: more than the limit of {limit} rows; split the export "
+                                "into smaller periods.",
+                                file=name,
+                                limit=fmt_number(limits.max_rows),
+                            )
                         )
                     if links:
                         rows.append([_linked_cell_text(c) for c in row])
@@ -703,7 +738,13 @@ def read_xlsx(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits
     except BadFile:
         raise
     except Exception as exc:  # openpyxl raises many types on damaged files
-        raise BadFile(f"{name}: damaged or unsupported Excel workbook ({_short(exc)}).") from exc
+        raise BadFile(
+            tr(
+                "{file}: damaged or unsupported Excel workbook ({error}).",
+                file=name,
+                error=_short(exc),
+            )
+        ) from exc
     return _sheet_tables(sheets, name, scorer, limits)
 
 
@@ -735,7 +776,11 @@ def read_xls(blob: Blob, name: str, scorer: HeaderScorer | None, limits: Limits)
         raise
     except Exception as exc:
         raise BadFile(
-            f"{name}: damaged or unsupported Excel 97-2003 workbook ({_short(exc)})."
+            tr(
+                "{file}: damaged or unsupported Excel 97-2003 workbook ({error}).",
+                file=name,
+                error=_short(exc),
+            )
         ) from exc
     return _sheet_tables(sheets, name, scorer, limits)
 
@@ -783,7 +828,13 @@ def read_spreadsheetml(
                     rows.append(row)
                     el.clear()
                     if limits.max_rows is not None and len(rows) > limits.max_rows + 20:
-                        raise BadFile(f"{name}: more than the limit of {limits.max_rows:,} rows.")
+                        raise BadFile(
+                            tr(
+                                "{file}: more than the limit of {limit} rows.",
+                                file=name,
+                                limit=fmt_number(limits.max_rows),
+                            )
+                        )
                 elif tag == _SS + "Worksheet":
                     sheets.append((el.get(_SS + "Name") or f"Sheet{len(sheets) + 1}", rows))
                     el.clear()
@@ -791,7 +842,11 @@ def read_spreadsheetml(
         raise
     except Exception as exc:  # ParseError, RecursionError, ...
         raise BadFile(
-            f"{name}: damaged SpreadsheetML (Excel 2003 XML) file ({_short(exc)})."
+            tr(
+                "{file}: damaged SpreadsheetML (Excel 2003 XML) file ({error}).",
+                file=name,
+                error=_short(exc),
+            )
         ) from exc
     return _sheet_tables(sheets, name, scorer, limits)
 
@@ -809,7 +864,7 @@ def _sheet_tables(
         if t is not None and t.frame is not None and t.frame.height:
             tables.append(t)
     if not tables:
-        raise BadFile(f"{name}: the workbook has no sheet with data.")
+        raise BadFile(tr("{file}: the workbook has no sheet with data.", file=name))
     return tables
 
 
@@ -825,12 +880,12 @@ def load_json(blob: Blob, name: str, js: bool = False) -> Any:
         # X archive: "window.YTD.tweets.part0 = [ ... ]"
         m = re.search(r"=\s*([\[{])", text)
         if not m:
-            raise BadFile(f"{name}: JavaScript file without a data array.")
+            raise BadFile(tr("{file}: JavaScript file without a data array.", file=name))
         text = text[m.start(1) :].rstrip().rstrip(";")
     try:
         return json.loads(text)
     except RecursionError as exc:
-        raise BadFile(f"{name}: JSON nested too deeply to be a data export.") from exc
+        raise BadFile(_too_deep(name)) from exc
     except json.JSONDecodeError as exc:
         # newline-delimited JSON: one object per line
         lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -839,7 +894,14 @@ def load_json(blob: Blob, name: str, js: bool = False) -> Any:
                 return [json.loads(ln) for ln in lines]
             except (json.JSONDecodeError, RecursionError):
                 pass
-        raise BadFile(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        raise BadFile(
+            tr(
+                "{file}: not valid JSON ({error} at line {line}).",
+                file=name,
+                error=exc.msg,
+                line=exc.lineno,
+            )
+        ) from exc
 
 
 def flatten(obj: Any, prefix: str = "", out: dict[str, Any] | None = None, depth: int = 0) -> dict:
@@ -898,19 +960,29 @@ def find_records(obj: Any) -> list[dict] | None:
 def table_from_records(records: list[dict], name: str, limits: Limits) -> RawTable:
     if limits.max_rows is not None and len(records) > limits.max_rows:
         raise BadFile(
-            f"{name}: {len(records):,} records, more than the limit of {limits.max_rows:,}."
+            tr(
+                "{file}: {n} records, more than the limit of {limit}.",
+                file=name,
+                n=fmt_number(len(records)),
+                limit=fmt_number(limits.max_rows),
+            )
         )
     try:
         flat = [flatten(r) for r in records]
     except RecursionError as exc:
-        raise BadFile(f"{name}: JSON nested too deeply to be a data export.") from exc
+        raise BadFile(_too_deep(name)) from exc
     columns: dict[str, None] = {}
     for r in flat:
         for k in r:
             columns.setdefault(k, None)
     if len(columns) > limits.max_columns:
         raise BadFile(
-            f"{name}: {len(columns)} fields, more than the limit of {limits.max_columns}."
+            tr(
+                "{file}: {n} fields, more than the limit of {limit}.",
+                file=name,
+                n=len(columns),
+                limit=limits.max_columns,
+            )
         )
     cols = list(columns)
     frame = pl.DataFrame(
@@ -932,10 +1004,14 @@ def read_json(
         if records is None:
             records = find_records(obj)
     except RecursionError as exc:
-        raise BadFile(f"{name}: JSON nested too deeply to be a data export.") from exc
+        raise BadFile(_too_deep(name)) from exc
     if not records:
-        raise BadFile(f"{name}: the JSON holds no list of records to import.")
+        raise BadFile(tr("{file}: the JSON holds no list of records to import.", file=name))
     return [table_from_records(records, name, limits)]
+
+
+def _too_deep(name: str) -> str:
+    return tr("{file}: JSON nested too deeply to be a data export.", file=name)
 
 
 def fix_mojibake_deep(obj: Any) -> Any:
@@ -990,12 +1066,26 @@ def read_parquet(blob: Blob, name: str, limits: Limits) -> list[RawTable]:
         lf = _parquet_lazy(source)
         columns = lf.collect_schema().names()
     except Exception as exc:
-        raise BadFile(f"{name}: damaged or truncated Parquet file ({_short(exc)}).") from exc
+        raise BadFile(
+            tr("{file}: damaged or truncated Parquet file ({error}).", file=name, error=_short(exc))
+        ) from exc
     if limits.max_rows is not None and nrows > limits.max_rows:
-        raise BadFile(f"{name}: {nrows:,} rows, more than the limit of {limits.max_rows:,}.")
+        raise BadFile(
+            tr(
+                "{file}: {n} rows, more than the limit of {limit}.",
+                file=name,
+                n=fmt_number(nrows),
+                limit=fmt_number(limits.max_rows),
+            )
+        )
     if len(columns) > limits.max_columns:
         raise BadFile(
-            f"{name}: {len(columns)} columns, more than the limit of {limits.max_columns}."
+            tr(
+                "{file}: {n} columns, more than the limit of {limit}.",
+                file=name,
+                n=len(columns),
+                limit=limits.max_columns,
+            )
         )
     return [RawTable(name=name, columns=columns, parquet_source=source, blob=blob)]
 
@@ -1018,13 +1108,21 @@ def _inflate(stream: io.BufferedIOBase, name: str, budget: list[int], compressed
             total += len(chunk)
             budget[0] -= len(chunk)
             if budget[0] < 0:
-                raise BadFile(
-                    f"{name}: the archive inflates to more than "
-                    f"{MAX_DECOMPRESSED // 1024**3} GB; extract it and import the files one by one."
+                raise ArchiveTooLarge(
+                    tr(
+                        "{file}: the archive inflates to more than {limit} GB; extract it and "
+                        "import the files one by one.",
+                        file=name,
+                        limit=MAX_DECOMPRESSED // 1024**3,
+                    )
                 )
             if total > 50 * 1024**2 and compressed and total > compressed * MAX_RATIO:
-                raise BadFile(
-                    f"{name}: suspicious compression ratio (over {MAX_RATIO}:1, possible zip bomb)."
+                raise ArchiveTooLarge(
+                    tr(
+                        "{file}: suspicious compression ratio (over {ratio}:1, possible zip bomb).",
+                        file=name,
+                        ratio=MAX_RATIO,
+                    )
                 )
             if out is None and len(buf) + len(chunk) > _IN_MEMORY_LIMIT:
                 path = _temp_path()
@@ -1046,7 +1144,9 @@ def _inflate(stream: io.BufferedIOBase, name: str, budget: list[int], compressed
             if out:
                 out.close()
             _unlink(str(path))
-        raise BadFile(f"{name}: damaged compressed data ({_short(exc)}).") from exc
+        raise BadFile(
+            tr("{file}: damaged compressed data ({error}).", file=name, error=_short(exc))
+        ) from exc
     finally:
         if out:
             out.close()
@@ -1066,15 +1166,29 @@ def zip_members(blob: Blob, name: str, budget: list[int]) -> list[tuple[str, Blo
         zf = zipfile.ZipFile(fh)
         infos = [i for i in zf.infolist() if not i.is_dir() and not _SKIP_MEMBER.search(i.filename)]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise BadFile(f"{name}: damaged ZIP archive ({_short(exc)}).") from exc
+        raise BadFile(
+            tr("{file}: damaged ZIP archive ({error}).", file=name, error=_short(exc))
+        ) from exc
     declared = sum(i.file_size for i in infos)
     if declared > MAX_DECOMPRESSED:
-        raise BadFile(
-            f"{name}: the archive inflates to {declared / 1024**3:.1f} GB, more than "
-            f"{MAX_DECOMPRESSED // 1024**3} GB; extract it and import the files one by one."
+        raise ArchiveTooLarge(
+            tr(
+                "{file}: the archive inflates to {size} GB, more than {limit} GB; extract it and "
+                "import the files one by one.",
+                file=name,
+                size=fmt_decimal(declared / 1024**3, 1),
+                limit=MAX_DECOMPRESSED // 1024**3,
+            )
         )
     if len(infos) > 1000:
-        raise BadFile(f"{name}: the archive holds {len(infos)} files; import at most 1000 at once.")
+        raise BadFile(
+            tr(
+                "{file}: the archive holds {n} files; import at most {limit} at once.",
+                file=name,
+                n=len(infos),
+                limit=1000,
+            )
+        )
     out = []
     with fh, zf:
         for info in infos:
@@ -1085,7 +1199,9 @@ def zip_members(blob: Blob, name: str, budget: list[int]) -> list[tuple[str, Blo
             except BadFile:
                 raise
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
-                raise BadFile(f"{member}: cannot be extracted ({_short(exc)}).") from exc
+                raise BadFile(
+                    tr("{file}: cannot be extracted ({error}).", file=member, error=_short(exc))
+                ) from exc
     return out
 
 

@@ -42,8 +42,10 @@ from trustdash.formats.base import (
     norm,
     numeric_columns,
 )
+from trustdash.i18n import fmt_number, mark, tr
 from trustdash.readers import (
     MAX_DECOMPRESSED,
+    ArchiveTooLarge,
     BadFile,
     Blob,
     Limits,
@@ -202,8 +204,12 @@ class ParsedSource:
                 seen += batch.height
                 if limits.max_rows is not None and seen > limits.max_rows:
                     raise BadFile(
-                        f"{self.name}: more than the limit of {limits.max_rows:,} rows; "
-                        "split the export into smaller periods."
+                        tr(
+                            "{file}: more than the limit of {limit} rows; split the export into "
+                            "smaller periods.",
+                            file=self.name,
+                            limit=fmt_number(limits.max_rows),
+                        )
                     )
                 self._check_field_size(batch)
                 batch = _prepare(batch, plan)
@@ -215,18 +221,28 @@ class ParsedSource:
                 yield frame, rejected
             if plan.damaged_rows:
                 self.warnings.append(
-                    f"{plan.damaged_rows:,} row(s) had an id that Excel turned into scientific "
-                    f"notation (such as '{plan.damaged_example}'): those ids were dropped and "
-                    "the rows are keyed by their content (text, author, time)."
+                    tr(
+                        "{n} row(s) had an id that Excel turned into scientific notation (such as "
+                        "'{example}'): those ids were dropped and the rows are keyed by their "
+                        "content (text, author, time).",
+                        n=fmt_number(plan.damaged_rows),
+                        example=plan.damaged_example,
+                    )
                 )
         except BadFile:
             raise
         except (RecursionError, MemoryError) as exc:
-            raise BadFile(f"{self.name}: the data is too deeply nested or too large.") from exc
-        except ENGINE_ERRORS as exc:  # never leak a raw traceback (or a Rust panic)
             raise BadFile(
-                f"{self.name}: the data could not be read ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0][:200] if str(exc) else ''})."
+                tr("{file}: the data is too deeply nested or too large.", file=self.name)
+            ) from exc
+        except ENGINE_ERRORS as exc:  # never leak a raw traceback (or a Rust panic)
+            detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise BadFile(
+                tr(
+                    "{file}: the data could not be read ({error}).",
+                    file=self.name,
+                    error=f"{type(exc).__name__}: {detail}",
+                )
             ) from exc
 
     @property
@@ -244,8 +260,13 @@ class ParsedSource:
         value = biggest.item()
         if value is not None and value > cap:
             raise BadFile(
-                f"{self.name}: a cell holds {value:,} bytes, more than the limit of {cap:,}; "
-                "is the file really a table export?"
+                tr(
+                    "{file}: a cell holds {n} bytes, more than the limit of {limit}; is the file "
+                    "really a table export?",
+                    file=self.name,
+                    n=fmt_number(value),
+                    limit=fmt_number(cap),
+                )
             )
 
     def _collect_parser_warnings(self) -> None:
@@ -326,7 +347,7 @@ def open_sources(
         path = Path(source)
         name = name or path.name
         if not path.is_file():
-            raise BadFile(f"{name}: file not found.")
+            raise BadFile(tr("{file}: file not found.", file=name))
         blob = Blob(path=path)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         blob = Blob(data=bytes(source))
@@ -338,10 +359,16 @@ def open_sources(
     except BadFile:
         raise
     except RecursionError as exc:
-        raise BadFile(f"{name}: the data is too deeply nested to be an export.") from exc
+        raise BadFile(
+            tr("{file}: the data is too deeply nested to be an export.", file=name)
+        ) from exc
     except ENGINE_ERRORS as exc:  # last resort: bad bytes must never crash the caller
         raise BadFile(
-            f"{name}: could not be read ({type(exc).__name__}: {str(exc)[:200]})."
+            tr(
+                "{file}: could not be read ({error}).",
+                file=name,
+                error=f"{type(exc).__name__}: {str(exc)[:200]}",
+            )
         ) from exc
 
 
@@ -407,32 +434,42 @@ def _open(
     head = blob.head()
     kind = sniff_kind(head, name)
     if kind == "empty":
-        raise BadFile(f"{name}: the file is empty.")
+        raise BadFile(tr("{file}: the file is empty.", file=name))
     if kind == "html":
         first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].decode("utf-8", "replace")
         raise BadFile(
-            f"{name}: looks like an HTML page, not a data export (first bytes '{first}'). "
-            "Download the export file itself, not the web page."
+            tr(
+                "{file}: looks like an HTML page, not a data export (first bytes '{first}'). "
+                "Download the export file itself, not the web page.",
+                file=name,
+                first=first,
+            )
         )
     if kind == "xml":
         raise BadFile(
-            f"{name}: XML that is not an Excel 2003 (SpreadsheetML) workbook; "
-            "export the data as CSV or XLSX."
+            tr(
+                "{file}: XML that is not an Excel 2003 (SpreadsheetML) workbook; export the data "
+                "as CSV or XLSX.",
+                file=name,
+            )
         )
     if kind == "binary":
         raise BadFile(
-            f"{name}: not a readable data file (binary content); "
-            "expected CSV, Excel, JSON, Parquet, or a .zip/.gz of them."
+            tr(
+                "{file}: not a readable data file (binary content); expected CSV, Excel, JSON, "
+                "Parquet, or a .zip/.gz of them.",
+                file=name,
+            )
         )
     if kind in ("gz", "zip") and depth > 2:
-        raise BadFile(f"{name}: archives nested too deeply.")
+        raise BadFile(tr("{file}: archives nested too deeply.", file=name))
     if kind == "gz":
         try:
             inner = gunzip(blob, name, budget)
         except BadFile:
             raise
         except Exception as exc:
-            raise BadFile(f"{name}: damaged gzip file ({exc}).") from exc
+            raise BadFile(tr("{file}: damaged gzip file ({error}).", file=name, error=exc)) from exc
         inner_name = re.sub(r"\.gz$", "", name, flags=re.I)
         if inner_name == name:
             inner_name = name + ".data"
@@ -455,10 +492,14 @@ def _open(
         raise BadFile(
             errors[0]
             if len(errors) == 1
-            else f"{name}: no sheet could be imported: " + " | ".join(errors[:5])
+            else tr(
+                "{file}: no sheet could be imported: {errors}",
+                file=name,
+                errors=" | ".join(errors[:5]),
+            )
         )
     if errors and len(tables) > 1:
-        skipped = f"{len(errors)} sheet(s) skipped (no usable column)"
+        skipped = tr("{n} sheet(s) skipped (no usable column)", n=fmt_number(len(errors)))
         for s in sources:
             s.warnings.append(skipped)
     return sources
@@ -475,16 +516,24 @@ def _open_zip(
             continue
         try:
             sources.extend(_open(member, member_name, options, budget, depth + 1))
+        except ArchiveTooLarge:
+            raise
         except BadFile as exc:
-            if "inflates to" in str(exc) or "compression ratio" in str(exc):
-                raise
             errors.append(str(exc))
     if not sources:
         if errors:
-            raise BadFile(f"{name}: no file in the archive could be imported: " + errors[0])
-        raise BadFile(f"{name}: the archive holds no data file (CSV, Excel, JSON, Parquet).")
+            raise BadFile(
+                tr(
+                    "{file}: no file in the archive could be imported: {error}",
+                    file=name,
+                    error=errors[0],
+                )
+            )
+        raise BadFile(
+            tr("{file}: the archive holds no data file (CSV, Excel, JSON, Parquet).", file=name)
+        )
     for e in errors:
-        sources[0].warnings.append(f"skipped: {e}")
+        sources[0].warnings.append(tr("skipped: {error}", error=e))
     return sources
 
 
@@ -596,16 +645,29 @@ def _raise_if_incomplete(raw: RawTable) -> None:
             if missing:
                 label = _display(missing[0].split("|")[0], fmt)
                 fld = _field_of(missing[0], fmt)
-                how = (
-                    f"; map the column that holds it (--map {fld}=COLUMN, or in the mapping "
-                    "proposed on the Import page)"
-                    if fld
-                    else ""
-                )
                 shown = ", ".join(raw.columns[:30])
+                if fld:
+                    raise BadFile(
+                        tr(
+                            "{file}: looks like a {layout} but the `{column}` column is missing; "
+                            "map the column that holds it (--map {field}=COLUMN, or in the mapping "
+                            "proposed on the Import page). Columns seen: {columns}",
+                            file=raw.name,
+                            layout=tr(fmt.label),
+                            column=label,
+                            field=fld,
+                            columns=shown,
+                        )
+                    )
                 raise BadFile(
-                    f"{raw.name}: looks like a {fmt.label} but the `{label}` column is missing"
-                    f"{how}. Columns seen: {shown}"
+                    tr(
+                        "{file}: looks like a {layout} but the `{column}` column is missing. "
+                        "Columns seen: {columns}",
+                        file=raw.name,
+                        layout=tr(fmt.label),
+                        column=label,
+                        columns=shown,
+                    )
                 )
 
 
@@ -647,7 +709,10 @@ def _yearless_setup(plan: Plan, date_col: str | None) -> None:
         if year:
             plan.year = year
             plan.ctx.warnings.append(
-                f"dates have no year; year taken from file name: {year} (set the year if wrong)"
+                tr(
+                    "dates have no year; year taken from file name: {year} (set the year if wrong)",
+                    year=year,
+                )
             )
 
 
@@ -664,7 +729,13 @@ def _format_plan(raw: RawTable, ctx: Ctx, fmt: FormatDef, conf: float) -> Parsed
     )
     if fmt.table == "daily_metrics":
         if "date" not in mapping:
-            raise BadFile(f"{raw.name}: looks like a {fmt.label} but no date column was found.")
+            raise BadFile(
+                tr(
+                    "{file}: looks like a {layout} but no date column was found.",
+                    file=raw.name,
+                    layout=tr(fmt.label),
+                )
+            )
         if fmt.metric_columns is not None:
             wanted = {norm(m) for m in fmt.metric_columns}
             plan.metric_columns = [c for c in columns if norm(c) in wanted]
@@ -697,20 +768,40 @@ def _generic_plan(raw: RawTable, ctx: Ctx) -> ParsedSource:
     if table == "comments" and ("text" not in mapping or "created_at" not in mapping):
         if "text" not in mapping and "created_at" not in mapping:
             raise BadFile(
-                f"{raw.name}: no column looks like a text or a date; map the columns "
-                f"(--map text=COLUMN --map created_at=COLUMN). Columns seen: {shown}"
+                tr(
+                    "{file}: no column looks like a text or a date; map the columns "
+                    "(--map text=COLUMN --map created_at=COLUMN). Columns seen: {columns}",
+                    file=raw.name,
+                    columns=shown,
+                )
             )
-        miss = "text" if "text" not in mapping else "created_at"
-        what = "a text" if miss == "text" else "a date"
+        if "text" not in mapping:
+            raise BadFile(
+                tr(
+                    "{file}: no column looks like a text; map it (--map text=COLUMN). "
+                    "Columns seen: {columns}",
+                    file=raw.name,
+                    columns=shown,
+                )
+            )
         raise BadFile(
-            f"{raw.name}: no column looks like {what}; map it (--map {miss}=COLUMN). "
-            f"Columns seen: {shown}"
+            tr(
+                "{file}: no column looks like a date; map it (--map created_at=COLUMN). "
+                "Columns seen: {columns}",
+                file=raw.name,
+                columns=shown,
+            )
         )
     if table == "posts" and ("post_id" not in mapping or "created_at" not in mapping):
         miss = "post_id" if "post_id" not in mapping else "created_at"
         raise BadFile(
-            f"{raw.name}: looks like per-post metrics but no column looks like `{miss}`; "
-            f"map it (--map {miss}=COLUMN). Columns seen: {shown}"
+            tr(
+                "{file}: looks like per-post metrics but no column looks like `{field}`; map it "
+                "(--map {field}=COLUMN). Columns seen: {columns}",
+                file=raw.name,
+                field=miss,
+                columns=shown,
+            )
         )
     return _build_generic(raw, ctx, table, mapping, None, "generic", ctx.options.channel)
 
@@ -730,8 +821,14 @@ def _user_plan(
         real = col if col in raw.columns else by_norm.get(norm(col))
         if real is None:
             raise BadFile(
-                f"{raw.name}: the mapping uses column `{col}` for {fld}, but the file has no "
-                f"such column. Columns seen: {', '.join(raw.columns[:30])}"
+                tr(
+                    "{file}: the mapping uses column `{column}` for {field}, but the file has no "
+                    "such column. Columns seen: {columns}",
+                    file=raw.name,
+                    column=col,
+                    field=fld,
+                    columns=", ".join(raw.columns[:30]),
+                )
             )
         resolved[fld] = real
     if table is None:
@@ -744,13 +841,23 @@ def _user_plan(
             table = suggest_mapping(raw.columns)[0] if not keys & {"text"} else "comments"
     if table not in schema.TABLES:
         raise BadFile(
-            f"{raw.name}: unknown table {table!r}; use one of {', '.join(schema.TABLES)}."
+            tr(
+                "{file}: unknown table {table}; use one of {tables}.",
+                file=raw.name,
+                table=repr(table),
+                tables=", ".join(schema.TABLES),
+            )
         )
     unknown = [f for f in resolved if f not in schema.FIELDS[table]]
     if unknown:
         raise BadFile(
-            f"{raw.name}: {', '.join(unknown)} is not a field of {table}; fields are "
-            f"{', '.join(schema.FIELDS[table])}."
+            tr(
+                "{file}: {unknown} is not a field of {table}; fields are {fields}.",
+                file=raw.name,
+                unknown=", ".join(unknown),
+                table=table,
+                fields=", ".join(schema.FIELDS[table]),
+            )
         )
     chan = channel or (fmt.channel if fmt else None) or channel_from_name(raw.name)
     return _build_generic(raw, ctx, table, resolved, None, kind, chan)
@@ -775,13 +882,19 @@ def _build_generic(
     )
     if table == "daily_metrics" and not ({"metric", "value"} <= set(mapping)):
         if "date" not in mapping:
-            raise BadFile(f"{raw.name}: daily metrics need a date column (--map date=COLUMN).")
+            raise BadFile(
+                tr("{file}: daily metrics need a date column (--map date=COLUMN).", file=raw.name)
+            )
         others = [c for c in raw.columns if c != mapping["date"]]
         plan.metric_columns = numeric_columns(raw.head(200), others)
         if not plan.metric_columns:
-            raise BadFile(f"{raw.name}: a date column but no numeric metric column was found.")
+            raise BadFile(
+                tr("{file}: a date column but no numeric metric column was found.", file=raw.name)
+            )
     _yearless_setup(plan, mapping.get("created_at") or mapping.get("date"))
-    labels = {"generic": "Generic table mapped by column names", "profile": "Saved mapping"}
+    # kept in English (the import record stores them); pages translate them
+    labels = {"generic": mark("Generic table mapped by column names"),
+              "profile": mark("Saved mapping")}  # fmt: skip
     return ParsedSource(
         name=raw.name,
         format_id=kind,

@@ -13,6 +13,7 @@ import polars as pl
 from polars.exceptions import PanicException
 
 from trustdash import parsing, schema
+from trustdash.i18n import mark, tr, trc
 from trustdash.readers import ROW_INDEX, RawTable
 
 # Errors of the dataframe engine on bad input: polars' Rust panics surface as
@@ -20,11 +21,30 @@ from trustdash.readers import ROW_INDEX, RawTable
 ENGINE_ERRORS: tuple[type[BaseException], ...] = (Exception, PanicException)
 
 
-def reason_expr(prefix: str, value: pl.Expr, suffix: str = "") -> pl.Expr:
-    """``prefix'value'suffix`` per row (``concat_str``: ``pl.format`` panics on filtered
-    multi-chunk string columns)."""
-    parts = [pl.lit(prefix + "'"), value.cast(pl.String).fill_null(""), pl.lit("'" + suffix)]
-    return pl.concat_str(parts)
+def reason_expr(message: str, value: pl.Expr, /, **values: object) -> pl.Expr:
+    """A rejection reason per row: ``message`` (a marked string with a ``{value}`` field)
+    in the current language, with the row's value on one line and cut to 60 characters
+    (``concat_str``: ``pl.format`` panics on filtered multi-chunk string columns)."""
+    before, after = tr(message, value="\x00", **values).split("\x00", 1)
+    text = value.cast(pl.String).fill_null("").str.replace_all("\n", " ", literal=True)
+    text = (
+        pl.when(text.str.len_chars() > 60)
+        .then(pl.concat_str([text.str.slice(0, 57), pl.lit("...")]))
+        .otherwise(text)
+    )
+    return pl.concat_str([pl.lit(before), text, pl.lit(after)])
+
+
+def date_reason(fld: str, value: pl.Expr) -> pl.Expr:
+    """``created_at: 'garbage' is not a date`` per row, in the current language."""
+    return reason_expr(mark("{field}: '{value}' is not a date"), value, field=trc("field", fld))
+
+
+def missing_reason(fld: str) -> str:
+    """Why a row without a required field is rejected, in the current language."""
+    if fld in ("created_at", "date"):
+        return tr("{field}: missing, the row cannot be placed in time", field=trc("field", fld))
+    return tr("{field}: missing", field=trc("field", fld))
 
 
 def norm(name: str) -> str:
@@ -235,11 +255,6 @@ def _raw_dicts(df: pl.DataFrame, columns: list[str]) -> list[tuple[int, dict[str
     return [(int(r[0]), dict(zip(cols, r[1:], strict=False))) for r in rows]
 
 
-def _preview(v: str | None) -> str:
-    v = (v or "").replace("\n", " ")
-    return v if len(v) <= 60 else v[:57] + "..."
-
-
 def map_batch(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejected]]:
     if plan.table == "daily_metrics":
         return _map_daily(batch, plan)
@@ -253,8 +268,11 @@ def _parse_dates(batch: pl.DataFrame, col: str, plan: Plan, fld: str) -> pl.Seri
         if plan.year is None and year is not None:
             plan.year = year
             plan.ctx.warnings.append(
-                f"dates have no year: the first one placed in {year}, the latest year that puts "
-                "no date in the future; set the year (--year) if that is wrong"
+                tr(
+                    "dates have no year: the first one placed in {year}, the latest year that puts "
+                    "no date in the future; set the year (--year) if that is wrong",
+                    year=year,
+                )
             )
         return out
     return plan.parser(fld).parse(series)
@@ -295,7 +313,7 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             parsed = _parse_dates(batch, col, plan, fld)
             out[fld] = parsed.alias(fld)
             bad = pl.lit(parsed).is_null() & parsing.null_if_empty(c).is_not_null()
-            checks.append((bad, reason_expr(f"{fld}: ", c, " is not a date")))
+            checks.append((bad, date_reason(fld, c)))
         elif fld == "channel":
             out[fld] = parsing.via_unique(batch[col], channel_expr(pl.col("v"))).alias(fld)
         elif fld == "campaign":
@@ -338,8 +356,7 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             missing = pl.lit(frame[req]).is_null()
         else:
             missing = pl.lit(True)
-        why = MISSING_REASONS.get(req, f"{req}: missing")
-        checks.append((missing, pl.lit(why)))
+        checks.append((missing, pl.lit(missing_reason(req))))
     rejected: list[Rejected] = []
     if checks:
         # masks on every row (cheap); reasons formatted only for the failing rows
@@ -356,15 +373,9 @@ def _map_rows(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejec
             ).to_series()
             raws = _raw_dicts(bad, plan.ctx.table.columns)
             for (row, raw), why in zip(raws, whys.to_list(), strict=False):
-                rejected.append(Rejected(row=row, reason=_shorten_reason(why), raw=raw))
+                rejected.append(Rejected(row=row, reason=why, raw=raw))
             frame = frame.filter(~bad_mask)
     return schema.conform(frame, plan.table), rejected
-
-
-MISSING_REASONS = {
-    "created_at": "created_at: missing, the row cannot be placed in time",
-    "date": "date: missing, the row cannot be placed in time",
-}
 
 
 def _content_post_ids(frame: pl.DataFrame) -> pl.DataFrame:
@@ -391,13 +402,6 @@ def _content_post_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.Series("post_id", ids, dtype=pl.String))
 
 
-def _shorten_reason(why: str) -> str:
-    m = re.match(r"^(.*?)'(.*)'([^']*)$", why, re.S)
-    if m:
-        return f"{m.group(1)}'{_preview(m.group(2))}'{m.group(3)}"
-    return why
-
-
 def _map_daily(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejected]]:
     date_col = plan.mapping.get("date")
     rejected: list[Rejected] = []
@@ -407,12 +411,12 @@ def _map_daily(batch: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Reje
     raw_date = batch.select(parsing.null_if_empty(pl.col(date_col))).to_series()
     bad = parsed.is_null()
     if bad.any():
-        reason = pl.when(raw_date.is_null()).then(pl.lit(MISSING_REASONS["date"]))
-        reason = reason.otherwise(reason_expr("date: ", pl.lit(raw_date), " is not a date"))
+        reason = pl.when(raw_date.is_null()).then(pl.lit(missing_reason("date")))
+        reason = reason.otherwise(date_reason("date", pl.lit(raw_date)))
         whys = batch.select(reason.alias("r")).filter(bad)["r"].to_list()
         raws = _raw_dicts(batch.filter(bad), plan.ctx.table.columns)
         rejected = [
-            Rejected(row=row, reason=_shorten_reason(w), raw=raw)
+            Rejected(row=row, reason=w, raw=raw)
             for (row, raw), w in zip(raws, whys, strict=False)
         ]
     base = batch.with_columns(pl.lit(parsed).alias("__date")).filter(~bad)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.i18n import mark
 from trustdash.parsing import null_if_empty
 
 _SIG = ("level", "id", "parent id", "object id", "object type", "query type")
@@ -102,7 +103,7 @@ def _channel(ctx: Ctx) -> str | None:
 
 POSTS = FormatDef(
     id="facepager_posts",
-    label="Facepager export (posts)",
+    label=mark("Facepager export (posts)"),
     table="posts",
     signature=_SIG,
     optional=("message", "created time", "from.name", "permalink url", "like count"),
@@ -125,7 +126,7 @@ POSTS = FormatDef(
 
 COMMENTS = FormatDef(
     id="facepager_comments",
-    label="Facepager export (comments)",
+    label=mark("Facepager export (comments)"),
     table="comments",
     signature=_SIG + ("__facepager_comments__",),  # never detected alone: companion of posts
     channel_rule=_channel,

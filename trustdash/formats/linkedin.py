@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.i18n import mark
 
 
 def _activity_id(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
@@ -35,7 +36,7 @@ _POST_MAPPING = {
 
 UPDATES = FormatDef(
     id="linkedin_update_engagement",
-    label="LinkedIn page export (Update Engagement)",
+    label=mark("LinkedIn page export (Update Engagement)"),
     table="posts",
     channel="linkedin",
     signature=("update title", "update link", "created date"),
@@ -50,7 +51,7 @@ UPDATES = FormatDef(
 
 ALL_POSTS = FormatDef(
     id="linkedin_all_posts",
-    label="LinkedIn content export (All posts)",
+    label=mark("LinkedIn content export (All posts)"),
     table="posts",
     channel="linkedin",
     signature=("post title", "post link", "created date"),
@@ -65,7 +66,7 @@ ALL_POSTS = FormatDef(
 
 AGGREGATED = FormatDef(
     id="linkedin_aggregated",
-    label="LinkedIn page export (aggregated update metrics)",
+    label=mark("LinkedIn page export (aggregated update metrics)"),
     table="daily_metrics",
     channel="linkedin",
     signature=("date", "impressions (total)|impressions (organic)"),
@@ -84,7 +85,7 @@ AGGREGATED = FormatDef(
 
 VISITORS = FormatDef(
     id="linkedin_visitors",
-    label="LinkedIn page export (visitor metrics)",
+    label=mark("LinkedIn page export (visitor metrics)"),
     table="daily_metrics",
     channel="linkedin",
     signature=("date", "overview page views (total)"),

@@ -6,10 +6,11 @@ from __future__ import annotations
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.i18n import mark
 
 SPROUT_POSTS = FormatDef(
     id="sprout_posts",
-    label="Sprout Social post performance export",
+    label=mark("Sprout Social post performance export"),
     table="posts",
     signature=("date", "post id", "network", "post"),
     optional=(
@@ -49,7 +50,7 @@ SPROUT_POSTS = FormatDef(
 
 BRANDWATCH = FormatDef(
     id="brandwatch_mentions",
-    label="Brandwatch mentions export",
+    label=mark("Brandwatch mentions export"),
     table="comments",
     channel="listening",
     signature=("query name", "date", "url"),
@@ -82,7 +83,7 @@ BRANDWATCH = FormatDef(
 
 MELTWATER = FormatDef(
     id="meltwater_mentions",
-    label="Meltwater mentions export",
+    label=mark("Meltwater mentions export"),
     table="comments",
     channel="listening",
     signature=("date", "headline", "url", "hit sentence|opening text", "source"),
@@ -118,7 +119,7 @@ def _brand24_datetime(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 BRAND24 = FormatDef(
     id="brand24_mentions",
-    label="Brand24 mentions export",
+    label=mark("Brand24 mentions export"),
     table="comments",
     channel="listening",
     signature=("date", "time", "text", "author", "url", "sourcetype|source type|source"),

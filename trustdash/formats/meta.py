@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm, preamble_text, slug
+from trustdash.i18n import mark
 from trustdash.readers import RawTable, fix_mojibake_deep
 
 
@@ -27,7 +28,7 @@ def _longer_caption(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 MBS_FB = FormatDef(
     id="meta_bs_posts",
-    label="Meta Business Suite posts export (Facebook)",
+    label=mark("Meta Business Suite posts export (Facebook)"),
     table="posts",
     channel="facebook",
     signature=("post id", "page id", "publish time"),
@@ -72,7 +73,7 @@ MBS_FB = FormatDef(
 
 MBS_IG = FormatDef(
     id="meta_bs_posts_instagram",
-    label="Meta Business Suite posts export (Instagram)",
+    label=mark("Meta Business Suite posts export (Instagram)"),
     table="posts",
     channel="instagram",
     signature=("post id", "account id", "publish time"),
@@ -145,7 +146,7 @@ def _slug_metric(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 META_DAILY = FormatDef(
     id="meta_daily_metric",
-    label="Meta daily metric export",
+    label=mark("Meta daily metric export"),
     table="daily_metrics",
     signature=("date", "primary"),
     mapping={"date": ("Date",)},
@@ -156,7 +157,7 @@ META_DAILY = FormatDef(
 
 FB_LEGACY = FormatDef(
     id="fb_legacy_insights_posts",
-    label="Facebook legacy Insights post export",
+    label=mark("Facebook legacy Insights post export"),
     table="posts",
     channel="facebook",
     signature=("post id", "permalink", "post message", "posted"),
@@ -301,7 +302,7 @@ JSON_EXPANDERS = [_dyi_comments, _ig_dyi_comments]
 
 FB_DYI = FormatDef(
     id="fb_dyi_comments",
-    label="Facebook 'Download your information' comments",
+    label=mark("Facebook 'Download your information' comments"),
     table="comments",
     channel="facebook",
     signature=("dyi timestamp", "dyi comment"),
@@ -314,7 +315,7 @@ FB_DYI = FormatDef(
 
 IG_DYI = FormatDef(
     id="ig_dyi_comments",
-    label="Instagram 'Download your information' comments",
+    label=mark("Instagram 'Download your information' comments"),
     table="comments",
     channel="instagram",
     signature=("dyi ig timestamp", "dyi ig comment"),

@@ -9,6 +9,7 @@ import re
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm, slug
+from trustdash.i18n import mark, tr
 from trustdash.readers import ROW_INDEX, BadFile
 
 
@@ -44,7 +45,7 @@ def _rating_only(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 TRUSTPILOT_JSON = FormatDef(
     id="trustpilot_reviews_json",
-    label="Trustpilot reviews (API JSON)",
+    label=mark("Trustpilot reviews (API JSON)"),
     table="comments",
     channel="trustpilot",
     signature=("stars", "createdat"),
@@ -91,7 +92,7 @@ def _alts(names: tuple[str, ...]) -> str:
 
 TRUSTPILOT_SCRAPED = FormatDef(
     id="trustpilot_reviews_table",
-    label="Trustpilot reviews table",
+    label=mark("Trustpilot reviews table"),
     table="comments",
     channel="trustpilot",
     signature=(
@@ -124,7 +125,7 @@ TRUSTPILOT_SCRAPED = FormatDef(
 
 TRUSTPILOT_BUSINESS = FormatDef(
     id="trustpilot_business_export",
-    label="Trustpilot Business reviews export",
+    label=mark("Trustpilot Business reviews export"),
     table="comments",
     channel="trustpilot",
     signature=("review id", _alts(_TP_CREATED), _alts(_TP_STARS)),
@@ -164,7 +165,7 @@ def _gbp_text(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 GBP = FormatDef(
     id="google_business_reviews",
-    label="Google Business Profile reviews (JSON)",
+    label=mark("Google Business Profile reviews (JSON)"),
     table="comments",
     channel="google",
     signature=("reviewid", "starrating", "createtime"),
@@ -200,12 +201,16 @@ def _gbp_insights_long(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
     dates = _NAME_DATE.findall(ctx.name)
     if not dates:
         raise BadFile(
-            f"{ctx.name}: Google Business Profile insights carry no date; put the last day "
-            "of the period in the file name (e.g. insights_2024-06-30.csv) and import again."
+            tr(
+                "{file}: Google Business Profile insights carry no date; put the last day of the "
+                "period in the file name (e.g. insights_2024-06-30.csv) and import again.",
+                file=ctx.name,
+            )
         )
     y, m, d = dates[-1]
-    if f"period end taken from the file name: {y}-{m}-{d}" not in ctx.warnings:
-        ctx.warnings.append(f"period end taken from the file name: {y}-{m}-{d}")
+    note = tr("period end taken from the file name: {date}", date=f"{y}-{m}-{d}")
+    if note not in ctx.warnings:
+        ctx.warnings.append(note)
     cols = {norm(c): c for c in batch.columns}
     loc = cols.get("store code") or cols.get("business name")
     metrics = [c for c in batch.columns if norm(c) not in _GBP_ID_COLS and c != ROW_INDEX]
@@ -229,7 +234,7 @@ def _gbp_insights_long(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 GBP_INSIGHTS = FormatDef(
     id="google_business_insights",
-    label="Google Business Profile insights (per location)",
+    label=mark("Google Business Profile insights (per location)"),
     table="daily_metrics",
     channel="google",
     signature=("store code", "business name", "calls"),

@@ -6,10 +6,11 @@ from __future__ import annotations
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.i18n import mark
 
 OVERVIEW = FormatDef(
     id="tiktok_overview",
-    label="TikTok Studio Overview export",
+    label=mark("TikTok Studio Overview export"),
     table="daily_metrics",
     channel="tiktok",
     signature=("date", "video views", "profile views"),
@@ -19,7 +20,7 @@ OVERVIEW = FormatDef(
 
 FOLLOWERS = FormatDef(
     id="tiktok_follower_history",
-    label="TikTok follower history export",
+    label=mark("TikTok follower history export"),
     table="daily_metrics",
     channel="tiktok",
     signature=("date", "followers", "difference in followers from previous day"),
@@ -28,7 +29,7 @@ FOLLOWERS = FormatDef(
 
 VIEWERS = FormatDef(
     id="tiktok_viewers",
-    label="TikTok viewers export",
+    label=mark("TikTok viewers export"),
     table="daily_metrics",
     channel="tiktok",
     signature=("date", "total viewers", "new viewers"),
@@ -47,7 +48,7 @@ def _video_id(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 CONTENT = FormatDef(
     id="tiktok_content",
-    label="TikTok Studio Content export",
+    label=mark("TikTok Studio Content export"),
     table="posts",
     channel="tiktok",
     signature=(

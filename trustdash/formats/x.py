@@ -9,6 +9,7 @@ import polars as pl
 
 from trustdash import parsing
 from trustdash.formats.base import Ctx, FormatDef
+from trustdash.i18n import mark
 
 
 def _handle_from_name(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
@@ -35,7 +36,7 @@ _PROMOTED = ("promoted impressions", "promoted engagements", "promoted likes",
 
 TWEET_ACTIVITY = FormatDef(
     id="x_tweet_activity",
-    label="X per-tweet activity export",
+    label=mark("X per-tweet activity export"),
     table="posts",
     channel="x",
     signature=("tweet id|identifiant du tweet", "tweet text|texte du tweet", "time|heure"),
@@ -68,7 +69,7 @@ TWEET_ACTIVITY = FormatDef(
 
 DAILY_ACTIVITY = FormatDef(
     id="x_daily_activity",
-    label="X daily activity export",
+    label=mark("X daily activity export"),
     table="daily_metrics",
     channel="x",
     signature=("date|column 1", "tweets published|tweets publies", "impressions"),
@@ -79,7 +80,7 @@ DAILY_ACTIVITY = FormatDef(
 
 CONTENT_2024 = FormatDef(
     id="x_content",
-    label="X content export (2024+)",
+    label=mark("X content export (2024+)"),
     table="posts",
     channel="x",
     signature=("post id", "date", "post text"),
@@ -113,7 +114,7 @@ CONTENT_2024 = FormatDef(
 
 ARCHIVE = FormatDef(
     id="x_archive_tweets",
-    label="X archive tweets.js",
+    label=mark("X archive tweets.js"),
     table="posts",
     channel="x",
     signature=("id str", "full text", "created at"),
@@ -130,7 +131,7 @@ ARCHIVE = FormatDef(
 
 TWCS = FormatDef(
     id="x_twcs",
-    label="Customer Support on Twitter (twcs) dataset",
+    label=mark("Customer Support on Twitter (twcs) dataset"),
     table="comments",
     channel="x",
     signature=("tweet id", "author id", "inbound", "created at", "text"),

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from trustdash.formats.base import Ctx, FormatDef, norm
+from trustdash.i18n import mark, tr
 
 
 def _url(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
@@ -23,7 +24,7 @@ def _url(frame: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 STUDIO_TABLE = FormatDef(
     id="youtube_studio_table",
-    label="YouTube Studio export (Table data)",
+    label=mark("YouTube Studio export (Table data)"),
     table="posts",
     channel="youtube",
     signature=("content", "video title", "video publish time"),
@@ -56,7 +57,7 @@ STUDIO_TABLE = FormatDef(
 
 STUDIO_CHART = FormatDef(
     id="youtube_studio_chart",
-    label="YouTube Studio export (Chart data)",
+    label=mark("YouTube Studio export (Chart data)"),
     table="daily_metrics",
     channel="youtube",
     signature=("date", "content", "video title"),
@@ -68,7 +69,7 @@ STUDIO_CHART = FormatDef(
 
 STUDIO_TOTALS = FormatDef(
     id="youtube_studio_totals",
-    label="YouTube Studio export (Totals)",
+    label=mark("YouTube Studio export (Totals)"),
     table="daily_metrics",
     channel="youtube",
     signature=("date",),
@@ -78,7 +79,7 @@ STUDIO_TOTALS = FormatDef(
 
 API_COMMENTS = FormatDef(
     id="youtube_api_comments",
-    label="YouTube Data API comments",
+    label=mark("YouTube Data API comments"),
     table="comments",
     channel="youtube",
     signature=("commentid", "videoid", "textoriginal", "publishedat"),
@@ -97,7 +98,7 @@ API_COMMENTS = FormatDef(
 
 UCI_COMMENTS = FormatDef(
     id="youtube_comments_csv",
-    label="YouTube comments CSV (COMMENT_ID, AUTHOR, DATE, CONTENT)",
+    label=mark("YouTube comments CSV (COMMENT_ID, AUTHOR, DATE, CONTENT)"),
     table="comments",
     channel="youtube",
     signature=("comment id", "author", "date", "content"),
@@ -202,7 +203,7 @@ def takeout_text(series: pl.Series) -> pl.Series:
 
 def _takeout_prepare(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
     col = next(c for c in batch.columns if norm(c) == "comment text")
-    note = "Takeout holds the account's own comments: they are marked as the brand's replies"
+    note = tr("Takeout holds the account's own comments: they are marked as the brand's replies")
     if note not in ctx.warnings:
         ctx.warnings.append(note)
     return batch.with_columns(
@@ -212,7 +213,7 @@ def _takeout_prepare(batch: pl.DataFrame, ctx: Ctx) -> pl.DataFrame:
 
 TAKEOUT_COMMENTS = FormatDef(
     id="youtube_takeout_comments",
-    label="Google Takeout YouTube comments (comments.csv)",
+    label=mark("Google Takeout YouTube comments (comments.csv)"),
     table="comments",
     channel="youtube",
     signature=("comment id", "comment text", "video id", "comment create timestamp"),

@@ -7,6 +7,10 @@ comes from a fixed list (a band, a component name) is marked with :func:`mark` w
 list is written, and translated with :func:`tr` where it is shown. Data (comment texts,
 channel and campaign names) is never translated.
 
+A new thread does not inherit a ContextVar: a thread that writes messages runs in
+``contextvars.copy_context()`` of its caller (as the import's reader thread does) or sets
+its language with :func:`using`.
+
 Numbers and dates go through :func:`fmt_number`, :func:`fmt_decimal`,
 :func:`fmt_percent`, :func:`fmt_date` and :func:`fmt_week`: in English they read as
 trustdash always wrote them, in French as a French reader expects (``13 597``, ``72,5``,

@@ -33,7 +33,7 @@ VOCABULARY = (
     mark("Advocacy"), mark("Engagement quality"), mark("Consistency"),
     mark("Default"), mark("Equal"), mark("Care-first"), mark("Reputation-first"),
     mark("positive"), mark("neutral"), mark("negative"), mark("negative spike"),
-    mark("ok"), mark("failed"), mark("partial"), mark("other"),
+    mark("ok"), mark("failed"), mark("nothing new"), mark("partial"), mark("other"),
 )  # fmt: skip
 
 # Column names of the tables the pages show and offer for download.

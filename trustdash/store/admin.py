@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from trustdash.i18n import tr
 from trustdash.store.db import StoreError, now, retry_on_conflict
 from trustdash.store.derived import DerivedData, apply_post_campaign_rules, refresh_derived
 from trustdash.store.schema import BACKUP_TABLES, DERIVED_TABLES, Schema
@@ -272,9 +273,9 @@ class Admin(Schema, DerivedData):
         end: dt.date | None = None,
     ) -> int:
         if kind not in ("hashtag", "keyword", "post_id", "date_window"):
-            raise StoreError(f"Unknown rule kind {kind!r}.")
+            raise StoreError(tr("Unknown rule kind {kind}.", kind=repr(kind)))
         if not campaign.strip():
-            raise StoreError("A campaign rule needs a campaign name.")
+            raise StoreError(tr("A campaign rule needs a campaign name."))
         with self.transaction() as cur:
             rule_id = self.new_id(cur, "campaign_rules")
             cur.execute(
@@ -388,7 +389,7 @@ class Admin(Schema, DerivedData):
     def table_reader(self, table: str, batch_rows: int = 100_000) -> Iterator[Any]:
         """A pyarrow ``RecordBatchReader`` over one backed-up table (streamed, not loaded)."""
         if table not in BACKUP_TABLES:
-            raise StoreError(f"Unknown table {table!r}.")
+            raise StoreError(tr("Unknown table {table}.", table=repr(table)))
         with self.cursor() as cur:
             yield cur.execute(f"SELECT * FROM {table}").fetch_record_batch(batch_rows)  # noqa: S608 - whitelist
 
@@ -397,7 +398,9 @@ class Admin(Schema, DerivedData):
         then recompute every derived table in that same transaction."""
         unknown = [t for t in parquet_files if t not in BACKUP_TABLES]
         if unknown:
-            raise StoreError(f"Unknown table(s) in the backup: {', '.join(sorted(unknown))}.")
+            raise StoreError(
+                tr("Unknown table(s) in the backup: {tables}.", tables=", ".join(sorted(unknown)))
+            )
         counts: dict[str, int] = {}
         with self.transaction() as cur:
             for table in BACKUP_TABLES:

@@ -34,11 +34,16 @@ import duckdb
 import polars as pl
 
 from trustdash import config
+from trustdash.i18n import tr
 from trustdash.store import lake
 
 
 class StoreBusy(RuntimeError):
     """The store file is held by another process."""
+
+
+def _cannot_open(target: str, exc: BaseException) -> str:
+    return tr("Cannot open the store {store}: {error}", store=target, error=exc)
 
 
 class StoreError(RuntimeError):
@@ -176,17 +181,20 @@ class Database:
                 return duckdb.connect(self.target, config=cfg)
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
-                    raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
+                    raise StoreError(_cannot_open(self.target, exc)) from exc
                 if time.monotonic() >= deadline:
                     raise StoreBusy(
-                        f"The store {self.target} is in use by another process (the running "
-                        "app?). Import from the app's Import page, stop the other process, "
-                        "or use the DuckLake backend for several writers."
+                        tr(
+                            "The store {store} is in use by another process (the running app?). "
+                            "Import from the app's Import page, stop the other process, or use "
+                            "the DuckLake backend for several writers.",
+                            store=self.target,
+                        )
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except duckdb.Error as exc:
-                raise StoreError(f"Cannot open the store {self.target}: {exc}") from exc
+                raise StoreError(_cannot_open(self.target, exc)) from exc
 
     def trim_dead_tail(self) -> None:
         """After an import died (its staging files were found): see ``_trim_dead_tail``."""

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from trustdash.i18n import tr
+
 PREFIX = "ducklake:"
 CATALOG = "lake"
 
@@ -65,8 +67,11 @@ def _extension_file(name: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise LakeError(
-            f"The DuckLake backend needs the {name} DuckDB extension: "
-            f"pip install {pip_name}=={duckdb.__version__}"
+            tr(
+                "The DuckLake backend needs the {name} DuckDB extension: {command}",
+                name=name,
+                command=f"pip install {pip_name}=={duckdb.__version__}",
+            )
         )
     root = Path(next(iter(spec.submodule_search_locations)))
     wanted = root / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
@@ -74,8 +79,13 @@ def _extension_file(name: str) -> Path:
         found = sorted(root.glob("extensions/*/*.duckdb_extension"))
         have = ", ".join(p.parent.name for p in found) or "none"
         raise LakeError(
-            f"{pip_name} does not match duckdb {duckdb.__version__} (it ships {have}): "
-            f"pip install {pip_name}=={duckdb.__version__}"
+            tr(
+                "{package} does not match duckdb {version} (it ships {have}): {command}",
+                package=pip_name,
+                version=duckdb.__version__,
+                have=have,
+                command=f"pip install {pip_name}=={duckdb.__version__}",
+            )
         )
     if real_name == name:
         return wanted
@@ -101,7 +111,14 @@ def load_extensions(con: duckdb.DuckDBPyConnection, *names: str) -> None:
         try:
             con.execute(f"LOAD '{_quote(str(path))}'")
         except duckdb.Error as exc:
-            raise LakeError(f"Cannot load the {name} extension from {path}: {exc}") from exc
+            raise LakeError(
+                tr(
+                    "Cannot load the {name} extension from {path}: {error}",
+                    name=name,
+                    path=path,
+                    error=exc,
+                )
+            ) from exc
 
 
 def _quote(text: str) -> str:
@@ -158,7 +175,7 @@ def connect(
     :func:`disconnect`.
     """
     if not is_lake(target):
-        raise LakeError(f"Not a DuckLake target: {describe(target)}")
+        raise LakeError(tr("Not a DuckLake target: {target}", target=describe(target)))
     metadata = str(target)[len(PREFIX) :]
     if data_path is None:
         data_path = os.environ.get("TRUSTDASH_DATA_PATH", "").strip() or None
@@ -189,8 +206,13 @@ def connect(
         con.execute(f"USE {alias}")
     except duckdb.Error as exc:
         con.close()
-        hint = "" if data_path else " (is TRUSTDASH_DATA_PATH set?)"
-        raise LakeError(f"Cannot open the DuckLake {describe(target)}{hint}: {exc}") from exc
+        if data_path:
+            message = tr("Cannot open the DuckLake {target}: {error}", target=describe(target),
+                         error=exc)  # fmt: skip
+        else:
+            message = tr("Cannot open the DuckLake {target} (is TRUSTDASH_DATA_PATH set?): "
+                         "{error}", target=describe(target), error=exc)  # fmt: skip
+        raise LakeError(message) from exc
     return con, alias
 
 

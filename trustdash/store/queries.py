@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from trustdash.filters import NO_CAMPAIGN, Filters
+from trustdash.i18n import tr
 from trustdash.store.db import ID_KEY_PREFIX, Database, StoreError
 from trustdash.store.derived import ACTIONABLE, ANSWERED, ROLLUP_COUNTS
 from trustdash.store.schema import EXPORT_TABLES
@@ -423,5 +424,11 @@ class Queries(Database):
     # -- export -----------------------------------------------------------------------------
     def table_frame(self, table: str, f: Filters | None = None) -> pl.DataFrame:
         if table not in EXPORT_TABLES:
-            raise StoreError(f"Unknown table {table!r}; choose one of {', '.join(EXPORT_TABLES)}.")
+            raise StoreError(
+                tr(
+                    "Unknown table {table}; choose one of {tables}.",
+                    table=repr(table),
+                    tables=", ".join(EXPORT_TABLES),
+                )
+            )
         return self.frame(f"SELECT * FROM {table}")  # noqa: S608 - whitelist

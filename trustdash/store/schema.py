@@ -6,6 +6,7 @@ and the columns an import writes.
 
 from __future__ import annotations
 
+from trustdash.i18n import tr
 from trustdash.store.db import (
     DELIVERY_GUARD_KEY,
     ID_KEY_PREFIX,
@@ -171,8 +172,13 @@ class Schema(Database):
             have = int(current[0]) if current else 0
             if have > SCHEMA_VERSION:
                 raise StoreError(
-                    f"The store {self.target} was written by a newer trustdash (schema "
-                    f"{have} > {SCHEMA_VERSION}); upgrade trustdash to open it."
+                    tr(
+                        "The store {store} was written by a newer trustdash (schema {found} > "
+                        "{known}); upgrade trustdash to open it.",
+                        store=self.target,
+                        found=have,
+                        known=SCHEMA_VERSION,
+                    )
                 )
             steps = 0
             for version in range(have + 1, SCHEMA_VERSION + 1):

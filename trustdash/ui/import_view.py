@@ -137,7 +137,8 @@ def _switch_order(
     first, and a saved mapping of its columns remembers the order."""
     plan = next((p for p in plans if p[0] == switch["path"]), None)
     if plan is None:
-        st.warning(md_escape(f"{switch['path']}: the file is no longer uploaded; add it again."))
+        st.warning(md_escape(tr("{file}: the file is no longer uploaded; add it again.",
+                                file=switch["path"])))  # fmt: skip
         return
     name, data, opts, _ = plan
     if switch.get("import_id") is not None:
@@ -192,9 +193,9 @@ def _file_options(
         if proposal is None:
             return _wizard(i, name, columns, {}, "comments", opts)
         # A known layout matched partly (a renamed column): its mapping is pre-filled.
-        todo = ", ".join(proposal.missing) or tr("the columns")
+        todo = ", ".join(_field_name(f) for f in proposal.missing) or tr("the columns")
         st.info(md_escape(tr("Mapping of a {layout} proposed below: check it and pick {fields}.",
-                             layout=proposal.fmt.label, fields=todo)))  # fmt: skip
+                             layout=tr(proposal.fmt.label), fields=todo)))  # fmt: skip
         opts.channel = opts.channel or proposal.fmt.channel
         return _wizard(i, name, columns, proposal.mapping, proposal.table, opts)
     except formats.ENGINE_ERRORS as exc:  # a preview must never break the page
@@ -214,7 +215,7 @@ def _file_options(
     if pv.format_label:
         st.success(md_escape(tr(
             "Recognised: {format} · confidence {confidence} · table {table} · channel {channel}",
-            format=pv.format_label, confidence=fmt_percent(pv.confidence, 0),
+            format=tr(pv.format_label), confidence=fmt_percent(pv.confidence, 0),
             table=_table_name(pv.table), channel=pv.channel or tr("not detected"),
         )))  # fmt: skip
     else:
@@ -321,7 +322,7 @@ def _show_results(results: list[FileResult], switchable: bool = False) -> None:
                 "updated": r.rows_updated, "duplicates": r.duplicates, "rejected": r.rejected,
                 "status": "failed" if not r.ok else "nothing new" if r.nothing_new else "ok",
                 "table": _table_name(r.table or ""), "channel": r.channel,
-                "format": r.format_label or r.format,
+                "format": tr(r.format_label) if r.format_label else r.format,
                 "confidence": r.confidence, "notes": "; ".join(r.warnings + r.errors),
             }
             for r in results

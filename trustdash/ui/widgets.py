@@ -56,7 +56,7 @@ def kpi(
     """A Trust Score metric with its band, interval and a "How is this computed?" panel."""
     if analysis.shown_score(row) is None:
         # No score made of priors: a dash and the reason (the panel still explains it).
-        reason = tr(analysis.insufficient_reason(row))
+        reason = analysis.insufficient_text(row)
         st.metric(label, "—", help=tr("Insufficient data: {reason}.", reason=reason))
         st.caption(md_escape(tr("Insufficient data: {reason}", reason=reason)))
         if row and row.get("trust") is not None:
