@@ -485,6 +485,97 @@ def test_cache_key_follows_the_scorer_version() -> None:
     assert tablecache.cache_key("1.0") != tablecache.cache_key("1.1")
 
 
+def _cache_folder(root: object, name: str, age_s: float) -> object:
+    """A folder of our naming under root whose manifest was last stamped age_s ago."""
+    import os
+    import time
+    from pathlib import Path
+
+    folder = Path(str(root)) / name
+    folder.mkdir()
+    (folder / "tables.txt").write_text("t", encoding="utf-8")
+    (folder / "t.arrow").write_bytes(b"x")
+    then = time.time() - age_s
+    os.utime(folder / "tables.txt", (then, then))
+    os.utime(folder, (then, then))
+    return folder
+
+
+def test_stale_cache_folders_of_other_keys_are_removed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    import polars as pl
+
+    from trustdash.sentiment import tablecache
+
+    root = Path(str(tmp_path))
+    monkeypatch.setenv("TRUSTDASH_CACHE_DIR", str(root))
+    day = tablecache.STALE_AFTER_S
+    old = _cache_folder(root, "sentiment-" + "a" * 20, 2 * day)
+    recent = _cache_folder(root, "sentiment-" + "b" * 20, 0.5 * day)  # in use elsewhere
+    old_partial = _cache_folder(root, "sentiment-" + "c" * 20 + ".x1_y", 2 * day)
+    new_partial = _cache_folder(root, "sentiment-" + "c" * 20 + ".z2_w", 60.0)
+    foreign = _cache_folder(root, "sentiment-notes", 2 * day)  # not our naming
+    other = _cache_folder(root, "reports", 2 * day)
+    target = _cache_folder(root, "elsewhere", 2 * day)
+    link = root / ("sentiment-" + "d" * 20)
+    link.symlink_to(target, target_is_directory=True)
+
+    def build() -> dict[str, pl.DataFrame]:
+        return {"t": pl.DataFrame({"a": [1]})}
+
+    tables = tablecache.load_or_build("test-version", build)
+    assert tables["t"]["a"].to_list() == [1]
+    current = root / f"sentiment-{tablecache.cache_key('test-version')}"
+    assert (current / "tables.txt").is_file()
+    kept = {p.name for p in root.iterdir()}
+    assert old.name not in kept and old_partial.name not in kept  # type: ignore[attr-defined]
+    for p in (recent, new_partial, foreign, other, target, link, current):
+        assert p.name in kept  # type: ignore[attr-defined]
+    assert (target / "t.arrow").is_file()  # type: ignore[operator]
+    # The current folder is never removed, however old its stamp.
+    later = current.stat().st_mtime + 10 * day
+    assert sorted(tablecache.remove_stale(current, now=later)) == [
+        recent.name,  # type: ignore[attr-defined]
+        new_partial.name,  # type: ignore[attr-defined]
+    ]
+    assert current.is_dir()
+    # A second sweep finds nothing left to remove.
+    assert tablecache.remove_stale(current, now=later) == []
+
+
+def test_stale_cache_sweep_tolerates_races_and_unwritable_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import os
+    from pathlib import Path
+
+    from trustdash.sentiment import tablecache
+
+    root = Path(str(tmp_path))
+    current = _cache_folder(root, "sentiment-" + "e" * 20, 0.0)
+    old = _cache_folder(root, "sentiment-" + "f" * 20, 2 * tablecache.STALE_AFTER_S)
+
+    def refused(src: object, dst: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(os, "replace", refused)
+    assert tablecache.remove_stale(current) == []  # type: ignore[arg-type]
+    assert old.is_dir()  # type: ignore[attr-defined]
+    # Only the folder itself is left: no half-made helper folder beside it.
+    assert sorted(p.name for p in root.iterdir()) == sorted([current.name, old.name])  # type: ignore[attr-defined]
+
+    def vanished(src: object, dst: object) -> None:
+        raise FileNotFoundError("another process removed it first")
+
+    monkeypatch.setattr(os, "replace", vanished)
+    assert tablecache.remove_stale(current) == []  # type: ignore[arg-type]
+    # An unreadable cache root is no error either.
+    assert tablecache.remove_stale(root / "missing" / "sentiment-x") == []
+
+
 def test_unwritable_cache_falls_back_to_memory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
