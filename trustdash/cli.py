@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -601,22 +602,27 @@ COMMANDS = {
 
 
 # Process settings of ``score``, each applied only when the variable is not set already (a
-# value set by the user wins; "" gives the library's default back). They change no score,
-# only CPU time: numpy's OpenBLAS starts one spinning thread per core at import, and scoring
-# never calls BLAS; polars' allocator (jemalloc) hands freed pages back to the system after
-# a delay and the next large column faults them in again, zeroed, which a short-lived
-# process need not do.
+# value set by the user wins; "" gives the default back). They change no score, only CPU
+# time: numpy's OpenBLAS starts one spinning thread per core at import, and scoring never
+# calls BLAS; polars' allocator (jemalloc) hands freed pages back to the system after a
+# delay and the next large column faults them in again, zeroed, which a short-lived process
+# need not do; Python's cycle collector walks every object of the libraries' imports again
+# and again while they load, and scoring makes no cycles worth collecting.
 SCORE_PROCESS_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+    "TRUSTDASH_SCORE_GC": "off",
 }
 
 
 def _score_process_settings() -> None:
-    """Sets SCORE_PROCESS_ENV before numpy and polars load (they read it once, at load);
-    without effect when they are loaded already."""
+    """Sets SCORE_PROCESS_ENV before numpy and polars load (they read it once, at load;
+    without effect when they are loaded already) and turns the cycle collector off unless
+    TRUSTDASH_SCORE_GC says otherwise."""
     for name, value in SCORE_PROCESS_ENV.items():
         os.environ.setdefault(name, value)
+    if os.environ["TRUSTDASH_SCORE_GC"] == "off":
+        gc.disable()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
