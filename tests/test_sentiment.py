@@ -416,6 +416,33 @@ def test_packed_counts_match_plain_sums(monkeypatch: pytest.MonkeyPatch) -> None
     assert engine._count_per_text(tok_id, kid, per_token, 5).equals(plain)
 
 
+def test_last_sentence_of_the_rows_asked_equals_the_plain_rule() -> None:
+    """_in_last_sentence_at (kept rows only, 32-bit) against _in_last_sentence on every row."""
+    import numpy as np
+
+    from trustdash.sentiment import engine
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        lengths = rng.integers(1, 14, size=rng.integers(1, 8))
+        # Texts without token rows (ids skipped) and texts made of sentence ends only.
+        ids = np.cumsum(rng.integers(1, 3, size=lengths.size)) - 1
+        tid = np.repeat(ids, lengths).astype(np.uint32)
+        ends = rng.random(tid.size) < rng.choice([0.0, 0.3, 0.6, 1.0])
+        first = np.concatenate(([True], tid[1:] != tid[:-1]))
+        rows = np.flatnonzero(rng.random(tid.size) < 0.5)
+        plain = engine._in_last_sentence(ends, tid, first)[rows]
+        assert np.array_equal(engine._in_last_sentence_at(ends, tid, first, rows), plain)
+    texts = ["One. Two. Three is the verdict", "A. B! C? trailing ends. ! !", "no end", "."]
+    tok_id, kid, vocab = engine._tokens(pl.Series(texts), *engine._base_parts()[::3])
+    ends = vocab["is_sentence_end"].to_numpy()[kid.to_numpy()]
+    tid = tok_id.to_numpy()
+    first = np.concatenate(([True], tid[1:] != tid[:-1]))
+    every = np.arange(tid.size)
+    got = engine._in_last_sentence_at(ends, tid, first, every)
+    assert np.array_equal(got, engine._in_last_sentence(ends, tid, first)) and got.any()
+
+
 def test_categorical_codes_in_any_numbering_order() -> None:
     """Codes in first-appearance order take the fast path; a set numbered in another order
     (values seen before) still maps every value back to its string."""

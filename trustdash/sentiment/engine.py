@@ -843,6 +843,31 @@ def _in_last_sentence(ends: np.ndarray, tid: np.ndarray, text_first: np.ndarray)
     return (sent == last_row) & (last_row >= LAST_SENTENCE_MIN_SENTENCES - 1)
 
 
+def _in_last_sentence_at(
+    ends: np.ndarray, tid: np.ndarray, text_first: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """_in_last_sentence(ends, tid, text_first)[rows], computed for those rows only: six
+    32-bit passes over all rows instead of a dozen 64-bit ones, the rest on the rows asked."""
+    if rows.size == 0:
+        return np.zeros(0, dtype=bool)
+    ends32 = ends.astype(np.int32)
+    cum = np.cumsum(ends32, dtype=np.int32)  # sentence ends up to each row, all texts
+    starts = np.flatnonzero(text_first)
+    text = tid[starts]
+    n_texts = int(text.max()) + 1
+    # Sentence ends before each text's first row, and the row of its last word (-1: none).
+    base = np.zeros(n_texts, dtype=np.int32)
+    base[text] = cum[starts] - ends32[starts]
+    word_row = np.where(ends32 == 0, np.arange(ends32.size, dtype=np.int32), np.int32(-1))
+    last_word = np.full(n_texts, -1, dtype=np.int32)
+    last_word[text] = np.maximum.reduceat(word_row, starts)
+    # The sentence of each text's last word (a word has no end before itself in its row).
+    last = np.where(last_word >= 0, cum[np.maximum(last_word, 0)] - base, -1)
+    t = tid[rows]
+    sent = cum[rows] - ends32[rows] - base[t]
+    return (sent == last[t]) & (last[t] >= LAST_SENTENCE_MIN_SENTENCES - 1)
+
+
 def _score_unique(
     texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
 ) -> pl.DataFrame:
@@ -900,7 +925,8 @@ def _score_unique(
     text_first = np.concatenate(([True], tid[1:] != tid[:-1])) if n_rows else np.zeros(0, bool)
     kid_np = kid.to_numpy()
     clause = np.cumsum(feats["is_clause_end"].to_numpy()[kid_np], dtype=np.uint32)
-    in_last = _in_last_sentence(feats["is_sentence_end"].to_numpy()[kid_np], tid, text_first)
+    ends = feats["is_sentence_end"].to_numpy()[kid_np]
+    in_last = _in_last_sentence_at(ends, tid, text_first, kept_rows)
     kept_id = tok_id.gather(kr)
     at = kr.search_sorted(r)  # r is a subset of kr: where each n-gram start landed
     n_kept = kr.len()
@@ -914,7 +940,7 @@ def _score_unique(
         g=kr.cast(pl.Int64),
         first=pl.Series(text_first[kept_rows], dtype=pl.Boolean),
         clause=pl.Series(clause[kept_rows], dtype=pl.UInt32),
-        in_last=pl.Series(in_last[kept_rows], dtype=pl.Boolean),
+        in_last=pl.Series(in_last, dtype=pl.Boolean),
         is_en=(lang_s == "en").gather(kept_id),
         is_fr=(lang_s == "fr").gather(kept_id),
         v2=_scatter(n_kept, at, grams["v2"]),
