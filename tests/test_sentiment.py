@@ -342,6 +342,27 @@ def test_parallel_parts_agree_with_one_pass(monkeypatch: pytest.MonkeyPatch) -> 
     assert chunks == one_norm.str.split(" ").explode().to_list()
 
 
+def test_threaded_pieces_are_not_cut_again_into_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece scored on its own thread beside another leaves polars' threads to the pieces
+    (one part each on two cores); outside the pieces, parts follow polars' threads again."""
+    from trustdash.sentiment import engine
+
+    monkeypatch.setattr(engine, "THREAD_MIN_TEXTS", 2)
+    monkeypatch.setattr(engine.pl, "thread_pool_size", lambda: 2)
+    seen: list[int] = []
+    real = engine._score_texts
+
+    def counting(rows: pl.Series, *args: object) -> pl.DataFrame:
+        seen.append(len(engine._parts(rows, 1)))
+        return real(rows, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_score_texts", counting)
+    texts = ["I love it", "c'est nul", "ok then", "bof"] * 3
+    score(texts)
+    assert seen == [1, 1]
+    assert len(engine._parts(pl.Series(texts), 1)) == 2
+
+
 def test_threaded_pieces_score_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large batches are scored in pieces on two threads; the scores, languages and flags
     must be exactly those of a single pass, in input order, nulls and repeats included."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -230,9 +231,18 @@ def _slices(s: pl.Series, k: int) -> list[pl.Series]:
     return [s.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
 
 
+# How many pieces of one batch are being scored side by side on this thread's behalf (see
+# score()): the polars threads are shared among them.
+_PIECES = threading.local()
+
+
 def _parts(s: pl.Series, min_size: int = 10_000) -> list[pl.Series]:
-    """s cut into consecutive slices, one per polars thread (one slice when s is small)."""
-    return _slices(s, max(1, min(pl.thread_pool_size(), s.len() // min_size)))
+    """s cut into consecutive slices, one per polars thread (one slice when s is small); on
+    a thread scoring one of several pieces, one per polars thread left to each piece (one on
+    two cores: the pieces already keep both busy, and cutting again would only add the
+    merging of the parts' chunk numberings)."""
+    threads = pl.thread_pool_size() // getattr(_PIECES, "n", 1)
+    return _slices(s, max(1, min(threads, s.len() // min_size)))
 
 
 def normalise(texts: pl.Series, brand_terms: Sequence[str] = ()) -> pl.Series:
@@ -461,7 +471,9 @@ def score(
         # pass leaves one idle (the language model and numpy steps hold a single core).
         langid.load_model()  # once, before the threads race to load it
         with ThreadPoolExecutor(len(pieces), thread_name_prefix="trustdash-score") as pool:
-            out = pl.concat(list(pool.map(lambda p: _score_texts(p, brand_terms, parts), pieces)))
+            out = pl.concat(
+                list(pool.map(lambda p: _score_piece(p, len(pieces), brand_terms, parts), pieces))
+            )
     if raw_codes is not None:
         out = out.gather(pl.Series(raw_codes, dtype=pl.UInt32))
     if s.null_count():  # null texts gather null rows, filled with the defaults below
@@ -487,6 +499,20 @@ def _thread_pieces(texts: pl.Series) -> list[pl.Series]:
     distinct texts when repeats are common gives each thread its share of the real work."""
     big = texts.len() >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1
     return _slices(texts, SCORE_THREADS if big else 1)
+
+
+def _score_piece(
+    texts: pl.Series,
+    n_pieces: int,
+    brand_terms: Sequence[str],
+    parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
+) -> pl.DataFrame:
+    """_score_texts on a thread scoring one of n_pieces pieces side by side."""
+    _PIECES.n = n_pieces
+    try:
+        return _score_texts(texts, brand_terms, parts)
+    finally:
+        _PIECES.n = 1
 
 
 def _score_texts(
