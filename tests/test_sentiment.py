@@ -361,6 +361,12 @@ def test_threaded_pieces_are_not_cut_again_into_parts(monkeypatch: pytest.Monkey
     score(texts)
     assert seen == [1, 1]
     assert len(engine._parts(pl.Series(texts), 1)) == 2
+    # polars held to one thread (the command line): the pieces still use both cores.
+    monkeypatch.setattr(engine.pl, "thread_pool_size", lambda: 1)
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    assert len(engine._thread_pieces(pl.Series(texts))) == 2
+    monkeypatch.setattr(engine, "_cores", lambda: 1)
+    assert len(engine._thread_pieces(pl.Series(texts))) == 1
 
 
 def test_threaded_pieces_score_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:

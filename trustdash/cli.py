@@ -603,12 +603,15 @@ COMMANDS = {
 
 # Process settings of ``score``, each applied only when the variable is not set already (a
 # value set by the user wins; "" gives the default back). They change no score, only CPU
-# time: numpy's OpenBLAS starts one spinning thread per core at import, and scoring never
-# calls BLAS; polars' allocator (jemalloc) hands freed pages back to the system after a
+# time: polars runs on one thread, the scorer's two pieces keeping the two cores busy with
+# no fork and join inside each operation (on a host shared with other jobs a join waits for
+# a descheduled worker; one thread per piece also spends less CPU); numpy's OpenBLAS starts
+# one spinning thread per core at import, and scoring never calls BLAS; polars' allocator (jemalloc) hands freed pages back to the system after a
 # delay and the next large column faults them in again, zeroed, which a short-lived process
 # need not do; Python's cycle collector walks every object of the libraries' imports again
 # and again while they load, and scoring makes no cycles worth collecting.
 SCORE_PROCESS_ENV = {
+    "POLARS_MAX_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
     "TRUSTDASH_SCORE_GC": "off",
@@ -620,8 +623,11 @@ def _score_process_settings() -> None:
     without effect when they are loaded already) and turns the cycle collector off unless
     TRUSTDASH_SCORE_GC says otherwise."""
     for name, value in SCORE_PROCESS_ENV.items():
-        os.environ.setdefault(name, value)
-    if os.environ["TRUSTDASH_SCORE_GC"] == "off":
+        if os.environ.get(name) == "":  # the library's own default: as if never set
+            del os.environ[name]
+        else:
+            os.environ.setdefault(name, value)
+    if os.environ.get("TRUSTDASH_SCORE_GC") == "off":
         gc.disable()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
 import threading
 import unicodedata
@@ -497,8 +498,17 @@ SCORE_THREADS = 2
 def _thread_pieces(texts: pl.Series) -> list[pl.Series]:
     """The texts cut into SCORE_THREADS consecutive pieces (one when few). Cutting the
     distinct texts when repeats are common gives each thread its share of the real work."""
-    big = texts.len() >= THREAD_MIN_TEXTS and pl.thread_pool_size() > 1
+    big = texts.len() >= THREAD_MIN_TEXTS and max(pl.thread_pool_size(), _cores()) > 1
     return _slices(texts, SCORE_THREADS if big else 1)
+
+
+def _cores() -> int:
+    """Cores this process may run on (polars may be held to one thread while the pieces run
+    on two: see cli.SCORE_PROCESS_ENV)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _score_piece(
