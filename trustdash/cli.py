@@ -603,8 +603,8 @@ COMMANDS = {
 
 # Process settings of ``score``, each applied only when the variable is not set already (a
 # value set by the user wins; "" gives the default back). They change no score, only CPU
-# time: polars runs on one thread, the scorer's two pieces keeping the two cores busy with
-# no fork and join inside each operation (on a host shared with other jobs a join waits for
+# time: polars runs on one thread, the scorer's two pieces running side by side with no
+# fork and join inside each operation (on a host shared with other jobs a join waits for
 # a descheduled worker; one thread per piece also spends less CPU); numpy's OpenBLAS starts
 # one spinning thread per core at import, and scoring never calls BLAS; polars' allocator (jemalloc) hands freed pages back to the system after a
 # delay and the next large column faults them in again, zeroed, which a short-lived process

@@ -240,7 +240,7 @@ _PIECES = threading.local()
 def _parts(s: pl.Series, min_size: int = 10_000) -> list[pl.Series]:
     """s cut into consecutive slices, one per polars thread (one slice when s is small); on
     a thread scoring one of several pieces, one per polars thread left to each piece (one on
-    two cores: the pieces already keep both busy, and cutting again would only add the
+    two cores: the pieces already run side by side, and cutting again would only add the
     merging of the parts' chunk numberings)."""
     threads = pl.thread_pool_size() // getattr(_PIECES, "n", 1)
     return _slices(s, max(1, min(threads, s.len() // min_size)))
