@@ -125,6 +125,47 @@ def test_score_adds_polarity_label_lang(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "nope" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_score_process_settings_change_no_score(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """score's allocator and BLAS settings (cli.SCORE_PROCESS_ENV) against the libraries'
+    defaults ("" for each variable): the same file, byte for byte, through the two-thread path."""
+    import gc
+    import os
+
+    from trustdash import cli as cli_module
+    from trustdash.bench.sentiment import make_longtail_comments
+    from trustdash.sentiment.engine import THREAD_MIN_TEXTS
+
+    src = tmp_path / "t.csv"
+    texts = make_longtail_comments(THREAD_MIN_TEXTS + 2_000)
+    pl.DataFrame({"text": texts}).write_csv(src)
+    outs = []
+    for extra in ({}, {name: "" for name in cli_module.SCORE_PROCESS_ENV}):
+        env = {k: v for k, v in os.environ.items() if k not in cli_module.SCORE_PROCESS_ENV}
+        out = tmp_path / f"scored{len(outs)}.csv"
+        proc = subprocess.run(
+            [sys.executable, "-m", "trustdash", "score", str(src), "--text-column", "text",
+             "--out", str(out)],
+            capture_output=True, text=True, cwd=ROOT, timeout=300, env={**env, **extra},
+        )  # fmt: skip
+        assert proc.returncode == 0 and not proc.stderr, proc.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    # Defaults are filled in; a value already set (by the user) wins.
+    for name in cli_module.SCORE_PROCESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRUSTDASH_SCORE_GC", "on")  # this test process keeps its collector
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    cli_module._score_process_settings()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+    assert os.environ["_RJEM_MALLOC_CONF"] == cli_module.SCORE_PROCESS_ENV["_RJEM_MALLOC_CONF"]
+    monkeypatch.setenv("POLARS_MAX_THREADS", "")  # "": the library's default, never warned of
+    cli_module._score_process_settings()
+    assert "POLARS_MAX_THREADS" not in os.environ
+    assert gc.isenabled()
+
+
 def test_demo_store_is_realistic(demo_db: Path) -> None:
     from trustdash.store import Store
 

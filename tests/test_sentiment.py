@@ -342,6 +342,33 @@ def test_parallel_parts_agree_with_one_pass(monkeypatch: pytest.MonkeyPatch) -> 
     assert chunks == one_norm.str.split(" ").explode().to_list()
 
 
+def test_threaded_pieces_are_not_cut_again_into_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece scored on its own thread beside another leaves polars' threads to the pieces
+    (one part each on two cores); outside the pieces, parts follow polars' threads again."""
+    from trustdash.sentiment import engine
+
+    monkeypatch.setattr(engine, "THREAD_MIN_TEXTS", 2)
+    monkeypatch.setattr(engine.pl, "thread_pool_size", lambda: 2)
+    seen: list[int] = []
+    real = engine._score_texts
+
+    def counting(rows: pl.Series, *args: object) -> pl.DataFrame:
+        seen.append(len(engine._parts(rows, 1)))
+        return real(rows, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_score_texts", counting)
+    texts = ["I love it", "c'est nul", "ok then", "bof"] * 3
+    score(texts)
+    assert seen == [1, 1]
+    assert len(engine._parts(pl.Series(texts), 1)) == 2
+    # polars held to one thread (the command line): the pieces still use both cores.
+    monkeypatch.setattr(engine.pl, "thread_pool_size", lambda: 1)
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    assert len(engine._thread_pieces(pl.Series(texts))) == 2
+    monkeypatch.setattr(engine, "_cores", lambda: 1)
+    assert len(engine._thread_pieces(pl.Series(texts))) == 1
+
+
 def test_threaded_pieces_score_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large batches are scored in pieces on two threads; the scores, languages and flags
     must be exactly those of a single pass, in input order, nulls and repeats included."""
@@ -416,6 +443,33 @@ def test_packed_counts_match_plain_sums(monkeypatch: pytest.MonkeyPatch) -> None
     assert engine._count_per_text(tok_id, kid, per_token, 5).equals(plain)
 
 
+def test_last_sentence_of_the_rows_asked_equals_the_plain_rule() -> None:
+    """_in_last_sentence_at (kept rows only, 32-bit) against _in_last_sentence on every row."""
+    import numpy as np
+
+    from trustdash.sentiment import engine
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        lengths = rng.integers(1, 14, size=rng.integers(1, 8))
+        # Texts without token rows (ids skipped) and texts made of sentence ends only.
+        ids = np.cumsum(rng.integers(1, 3, size=lengths.size)) - 1
+        tid = np.repeat(ids, lengths).astype(np.uint32)
+        ends = rng.random(tid.size) < rng.choice([0.0, 0.3, 0.6, 1.0])
+        first = np.concatenate(([True], tid[1:] != tid[:-1]))
+        rows = np.flatnonzero(rng.random(tid.size) < 0.5)
+        plain = engine._in_last_sentence(ends, tid, first)[rows]
+        assert np.array_equal(engine._in_last_sentence_at(ends, tid, first, rows), plain)
+    texts = ["One. Two. Three is the verdict", "A. B! C? trailing ends. ! !", "no end", "."]
+    tok_id, kid, vocab = engine._tokens(pl.Series(texts), *engine._base_parts()[::3])
+    ends = vocab["is_sentence_end"].to_numpy()[kid.to_numpy()]
+    tid = tok_id.to_numpy()
+    first = np.concatenate(([True], tid[1:] != tid[:-1]))
+    every = np.arange(tid.size)
+    got = engine._in_last_sentence_at(ends, tid, first, every)
+    assert np.array_equal(got, engine._in_last_sentence(ends, tid, first)) and got.any()
+
+
 def test_categorical_codes_in_any_numbering_order() -> None:
     """Codes in first-appearance order take the fast path; a set numbered in another order
     (values seen before) still maps every value back to its string."""
@@ -483,6 +537,97 @@ def test_cache_key_follows_the_scorer_version() -> None:
 
     assert tablecache.cache_key("1.0") == tablecache.cache_key("1.0")
     assert tablecache.cache_key("1.0") != tablecache.cache_key("1.1")
+
+
+def _cache_folder(root: object, name: str, age_s: float) -> object:
+    """A folder of our naming under root whose manifest was last stamped age_s ago."""
+    import os
+    import time
+    from pathlib import Path
+
+    folder = Path(str(root)) / name
+    folder.mkdir()
+    (folder / "tables.txt").write_text("t", encoding="utf-8")
+    (folder / "t.arrow").write_bytes(b"x")
+    then = time.time() - age_s
+    os.utime(folder / "tables.txt", (then, then))
+    os.utime(folder, (then, then))
+    return folder
+
+
+def test_stale_cache_folders_of_other_keys_are_removed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    import polars as pl
+
+    from trustdash.sentiment import tablecache
+
+    root = Path(str(tmp_path))
+    monkeypatch.setenv("TRUSTDASH_CACHE_DIR", str(root))
+    day = tablecache.STALE_AFTER_S
+    old = _cache_folder(root, "sentiment-" + "a" * 20, 2 * day)
+    recent = _cache_folder(root, "sentiment-" + "b" * 20, 0.5 * day)  # in use elsewhere
+    old_partial = _cache_folder(root, "sentiment-" + "c" * 20 + ".x1_y", 2 * day)
+    new_partial = _cache_folder(root, "sentiment-" + "c" * 20 + ".z2_w", 60.0)
+    foreign = _cache_folder(root, "sentiment-notes", 2 * day)  # not our naming
+    other = _cache_folder(root, "reports", 2 * day)
+    target = _cache_folder(root, "elsewhere", 2 * day)
+    link = root / ("sentiment-" + "d" * 20)
+    link.symlink_to(target, target_is_directory=True)
+
+    def build() -> dict[str, pl.DataFrame]:
+        return {"t": pl.DataFrame({"a": [1]})}
+
+    tables = tablecache.load_or_build("test-version", build)
+    assert tables["t"]["a"].to_list() == [1]
+    current = root / f"sentiment-{tablecache.cache_key('test-version')}"
+    assert (current / "tables.txt").is_file()
+    kept = {p.name for p in root.iterdir()}
+    assert old.name not in kept and old_partial.name not in kept  # type: ignore[attr-defined]
+    for p in (recent, new_partial, foreign, other, target, link, current):
+        assert p.name in kept  # type: ignore[attr-defined]
+    assert (target / "t.arrow").is_file()  # type: ignore[operator]
+    # The current folder is never removed, however old its stamp.
+    later = current.stat().st_mtime + 10 * day
+    assert sorted(tablecache.remove_stale(current, now=later)) == [
+        recent.name,  # type: ignore[attr-defined]
+        new_partial.name,  # type: ignore[attr-defined]
+    ]
+    assert current.is_dir()
+    # A second sweep finds nothing left to remove.
+    assert tablecache.remove_stale(current, now=later) == []
+
+
+def test_stale_cache_sweep_tolerates_races_and_unwritable_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import os
+    from pathlib import Path
+
+    from trustdash.sentiment import tablecache
+
+    root = Path(str(tmp_path))
+    current = _cache_folder(root, "sentiment-" + "e" * 20, 0.0)
+    old = _cache_folder(root, "sentiment-" + "f" * 20, 2 * tablecache.STALE_AFTER_S)
+
+    def refused(src: object, dst: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(os, "replace", refused)
+    assert tablecache.remove_stale(current) == []  # type: ignore[arg-type]
+    assert old.is_dir()  # type: ignore[attr-defined]
+    # Only the folder itself is left: no half-made helper folder beside it.
+    assert sorted(p.name for p in root.iterdir()) == sorted([current.name, old.name])  # type: ignore[attr-defined]
+
+    def vanished(src: object, dst: object) -> None:
+        raise FileNotFoundError("another process removed it first")
+
+    monkeypatch.setattr(os, "replace", vanished)
+    assert tablecache.remove_stale(current) == []  # type: ignore[arg-type]
+    # An unreadable cache root is no error either.
+    assert tablecache.remove_stale(root / "missing" / "sentiment-x") == []
 
 
 def test_unwritable_cache_falls_back_to_memory(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -619,10 +621,42 @@ COMMANDS = {
 }
 
 
+# Process settings of ``score``, each applied only when the variable is not set already (a
+# value set by the user wins; "" gives the default back). They change no score, only CPU
+# time: polars runs on one thread, the scorer's two pieces running side by side with no
+# fork and join inside each operation (on a host shared with other jobs a join waits for
+# a descheduled worker; one thread per piece also spends less CPU); numpy's OpenBLAS starts
+# one spinning thread per core at import, and scoring never calls BLAS; polars' allocator (jemalloc) hands freed pages back to the system after a
+# delay and the next large column faults them in again, zeroed, which a short-lived process
+# need not do; Python's cycle collector walks every object of the libraries' imports again
+# and again while they load, and scoring makes no cycles worth collecting.
+SCORE_PROCESS_ENV = {
+    "POLARS_MAX_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+    "TRUSTDASH_SCORE_GC": "off",
+}
+
+
+def _score_process_settings() -> None:
+    """Sets SCORE_PROCESS_ENV before numpy and polars load (they read it once, at load;
+    without effect when they are loaded already) and turns the cycle collector off unless
+    TRUSTDASH_SCORE_GC says otherwise."""
+    for name, value in SCORE_PROCESS_ENV.items():
+        if os.environ.get(name) == "":  # the library's own default: as if never set
+            del os.environ[name]
+        else:
+            os.environ.setdefault(name, value)
+    if os.environ.get("TRUSTDASH_SCORE_GC") == "off":
+        gc.disable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     errors: tuple[type[Exception], ...] = (CliError,)
+    if args.command == "score":
+        _score_process_settings()
     if args.command != "score":
         # The score path never opens a store: it skips the store's imports to start fast.
         from trustdash.store import StoreBusy, StoreError

@@ -270,6 +270,7 @@ def decide(votes: pl.DataFrame) -> pl.Series:
         .then(pl.col("_model"))
         .otherwise(pl.coalesce(lean, pl.col("_pref"), pl.col("_model")))
     )
-    todo = todo.select("_i", _res=resolved)
-    out = df.join(todo, on="_i", how="left", maintain_order="left")
-    return out.select(pl.coalesce("_clear", "_res").alias("lang"))["lang"]
+    # The model's rows go back to their places ("_i" is the row number): the vote's column
+    # is null exactly there.
+    res = todo.select("_i", _res=resolved)
+    return df["_clear"].scatter(res["_i"], res["_res"]).rename("lang")

@@ -9,6 +9,10 @@ or editing a table gives a new folder, never a stale table.
 
 The folder is ``$TRUSTDASH_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/trustdash`` or
 ``~/.cache/trustdash``. When it cannot be written the tables are built in memory, as before.
+
+Folders of other keys (an older version, an edited table) are removed once they have gone
+unused for ``STALE_AFTER_S``: each process that reads a folder stamps its manifest (at most
+once per ``STAMP_EVERY_S``), so a version still in use elsewhere keeps its folder.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ import hashlib
 import importlib.util
 import logging
 import os
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +44,18 @@ _DATA_FILES = (
 )
 
 log = logging.getLogger(__name__)
+
+FOLDER_PREFIX = "sentiment-"
+# Our folders: "sentiment-<key>", and "sentiment-<key>.<suffix>" while one is being written
+# (tempfile.mkdtemp's suffix) or removed.
+_FOLDER_RE = re.compile(r"sentiment-[0-9a-f]{20}")
+_PARTIAL_RE = re.compile(r"sentiment-[0-9a-f]{20}\.[A-Za-z0-9_]+")
+# A folder of another key unused this long is removed; a partial folder (a write or a removal
+# that never finished: each takes under a second) this long.
+STALE_AFTER_S = 24 * 3600.0
+PARTIAL_STALE_AFTER_S = 3600.0
+# A process reading the cache stamps its manifest at most this often.
+STAMP_EVERY_S = 3600.0
 
 
 def cache_root() -> Path:
@@ -91,15 +110,86 @@ def load_or_build(
     if manifest.is_file():
         try:
             names = manifest.read_text(encoding="utf-8").split()
-            return {n: pl.read_ipc(folder / f"{n}.arrow") for n in names}
+            tables = {n: pl.read_ipc(folder / f"{n}.arrow") for n in names}
         except Exception:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             log.warning("sentiment table cache %s unreadable: rebuilding", folder, exc_info=True)
+        else:
+            if _stamp(manifest):
+                remove_stale(folder)
+            return tables
     tables = build()
     try:
         _write(folder, tables)
     except OSError as exc:
         log.debug("sentiment table cache not written (%s)", exc)
+    else:
+        remove_stale(folder)
     return tables
+
+
+def _stamp(manifest: Path) -> bool:
+    """Marks the folder as in use (the manifest's modification time) when its last stamp is
+    older than STAMP_EVERY_S; True when it did (the moment to look for stale folders too)."""
+    try:
+        if time.time() - manifest.stat().st_mtime < STAMP_EVERY_S:
+            return False
+        os.utime(manifest)
+    except OSError:  # a read-only cache: nothing is stamped, nothing removed
+        return False
+    return True
+
+
+def _last_used(path: Path) -> float:
+    """When the folder was last stamped (its manifest), else last changed."""
+    for p in (path / "tables.txt", path):
+        try:
+            return p.stat().st_mtime
+        except OSError:
+            continue
+    return time.time()
+
+
+def remove_stale(current: Path, now: float | None = None) -> list[str]:
+    """Removes the folders of other keys beside ``current`` unused for STALE_AFTER_S, and
+    partial folders older than PARTIAL_STALE_AFTER_S; returns the names removed.
+
+    Only names of our own pattern are touched, never ``current`` nor a symbolic link. Each
+    folder is first renamed to a name of its own, so a reader sees a whole folder or none, and
+    two processes sweeping at once never remove the same folder twice. Every failure (another
+    process was first, a read-only folder) is skipped."""
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(current.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if name == current.name:
+            continue
+        if _FOLDER_RE.fullmatch(name):
+            limit = STALE_AFTER_S
+        elif _PARTIAL_RE.fullmatch(name):
+            limit = PARTIAL_STALE_AFTER_S
+        else:
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            path = Path(entry.path)
+            if now - _last_used(path) < limit:
+                continue
+            doomed = Path(tempfile.mkdtemp(prefix=name.split(".")[0] + ".", dir=current.parent))
+            try:
+                os.replace(path, doomed)  # an empty folder is replaced atomically
+            except OSError:
+                doomed.rmdir()
+                continue
+            shutil.rmtree(doomed, ignore_errors=True)
+            removed.append(name)
+        except OSError as exc:
+            log.debug("stale sentiment table cache %s not removed (%s)", name, exc)
+    return removed
 
 
 def _write(folder: Path, tables: dict[str, pl.DataFrame]) -> None:
