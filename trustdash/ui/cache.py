@@ -65,7 +65,7 @@ def rescoring_job(store: Store, version: str) -> rescoring.Job | None:
     return _rescoring_checked(store, store.target, version) or job
 
 
-@st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def _figure(
     target: str, version: str, lang: str, key: Hashable, _build: Callable[[], go.Figure]
 ) -> go.Figure:
