@@ -209,16 +209,19 @@ def channels_view(ctx: PageContext) -> None:
         kpi(tr("Trust · {channel}", channel=md_escape(channel)), row, settings, key="kpi_channel")
     with c2:
         if row:
-            st.plotly_chart(charts.components_bar(row), key="ch_components",
-                            config=charts.plotly_config())  # fmt: skip
+            st.plotly_chart(cache.figure(ctx.store, ctx.version, ("ch_components", f),
+                                         lambda: charts.components_bar(row)),
+                            key="ch_components", config=charts.plotly_config())  # fmt: skip
     long = cache.channel_components(ctx.store, ctx.version, f, channel)
-    chart(ctx, charts.components_over_time(long), key="ch_over_time", data=long)
+    chart(ctx, cache.figure(ctx.store, ctx.version, ("ch_over_time", f),
+                            lambda: charts.components_over_time(long)),
+          key="ch_over_time", data=long)  # fmt: skip
     ser = cache.series(ctx.store, ctx.version, f)
     chart(
         ctx,
-        charts.trust_over_time(ser, title=tr("Trust over time · {channel}", channel=channel),
-                               annotations=ctx.store.annotations(f),
-                               granularity=f.granularity),
+        cache.figure(ctx.store, ctx.version, ("ch_series", f), lambda: charts.trust_over_time(
+            ser, title=tr("Trust over time · {channel}", channel=channel),
+            annotations=ctx.store.annotations(f), granularity=f.granularity)),
         key="ch_series",
     )  # fmt: skip
     if row is not None and analysis.NEEDS_COMMENTS in (row.get("flags") or []):
@@ -248,11 +251,11 @@ def campaigns_view(ctx: PageContext) -> None:
         empty_state(tr("No campaign in this selection. Add campaign rules in Settings or "
                        "import files with a campaign column."), import_link=False)  # fmt: skip
         return
-    head = analysis.brand_headline(ctx.store, f)
     table = analysis.shown_table(table)
-    chart(ctx, charts.campaign_compare(
-              table.with_columns(pl.col("group").replace({NO_CAMPAIGN: tr(NO_CAMPAIGN)})),
-              head.get("shown")),
+    chart(ctx, cache.figure(ctx.store, ctx.version, ("cp_compare", f), lambda: (
+              charts.campaign_compare(
+                  table.with_columns(pl.col("group").replace({NO_CAMPAIGN: tr(NO_CAMPAIGN)})),
+                  analysis.brand_headline(ctx.store, f).get("shown")))),
           key="cp_compare", dimension="campaign", data=table.drop("weights_used"))  # fmt: skip
     shown = table.select(
         "rank", pl.col("group").replace({NO_CAMPAIGN: tr(NO_CAMPAIGN)}).alias("campaign"),
@@ -274,8 +277,9 @@ def campaigns_view(ctx: PageContext) -> None:
         st.subheader(tr("Before / during / after"))
         pick = st.selectbox(tr("Campaign"), names, key="cp_pick", format_func=reveal_bidi)
         phases = cache.campaign_phases(ctx.store, ctx.version, pick)
-        chart(ctx, charts.phases_bar(phases, title=tr("Brand trust around {campaign}",
-                                                      campaign=pick)),
+        chart(ctx, cache.figure(ctx.store, ctx.version, ("cp_phases", pick), lambda: (
+                  charts.phases_bar(phases, title=tr("Brand trust around {campaign}",
+                                                     campaign=pick)))),
               key="cp_phases", dimension="none", data=phases)  # fmt: skip
         row = table.filter(pl.col("group") == pick)
         if row.height:
@@ -312,8 +316,10 @@ def responsiveness_view(ctx: PageContext) -> None:
                              "their comments are not listed as unanswered.",
                              channels=", ".join(silent), note=tr(analysis.NO_REPLY_DATA))))  # fmt: skip
     download_buttons(shown, "responsiveness", key="dl_resp")
-    chart(ctx, charts.response_distribution(table.filter(pl.col("note").is_null())),
-          key="resp_dist")
+    chart(ctx, cache.figure(ctx.store, ctx.version, ("resp_dist", ctx.filters, business),
+                            lambda: charts.response_distribution(
+                                table.filter(pl.col("note").is_null()))),
+          key="resp_dist")  # fmt: skip
     st.caption(tr("Median and p90 over answered comments; replies marked automated are "
                   "excluded."))  # fmt: skip
     st.subheader(tr("Unanswered actionable comments, oldest first"))
