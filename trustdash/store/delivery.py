@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from trustdash.store.db import DELIVERY_GUARD_KEY, now, retry_on_conflict
@@ -161,6 +162,12 @@ class Deliveries(Schema):
         )
         return {r[0] for r in rows}
 
+    def _serialise_deliveries(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """On DuckLake, writes to the deliveries log also touch one guard row, so two
+        runs deciding about the same item conflict at commit and one retries."""
+        if self.backend == "ducklake":
+            cur.execute("UPDATE settings SET value = value WHERE key = ?", [DELIVERY_GUARD_KEY])
+
     @retry_on_conflict
     def claim_delivery(
         self,
@@ -178,10 +185,7 @@ class Deliveries(Schema):
         waiting for its next attempt, unless ``force``)."""
         at = at or now()
         with self.transaction() as cur:
-            if self.backend == "ducklake":
-                cur.execute(
-                    "UPDATE settings SET value = value WHERE key = ?", [DELIVERY_GUARD_KEY]
-                )
+            self._serialise_deliveries(cur)
             row = cur.execute(
                 """SELECT status, attempts, next_attempt_at, updated_at, created_at
                    FROM deliveries WHERE subscription_id = ? AND item_key = ?""",
@@ -246,10 +250,7 @@ class Deliveries(Schema):
         """Log an item this subscription is not sent (once); False when it had a row already."""
         at = at or now()
         with self.transaction() as cur:
-            if self.backend == "ducklake":
-                cur.execute(
-                    "UPDATE settings SET value = value WHERE key = ?", [DELIVERY_GUARD_KEY]
-                )
+            self._serialise_deliveries(cur)
             n = cur.execute(
                 """INSERT INTO deliveries (subscription_id, recipient, kind, item_key, summary,
                    status, error, attempts, next_attempt_at, sent_at, created_at, updated_at)
