@@ -211,22 +211,30 @@ def pooled(tallies: list[Tally]) -> dict[str, float]:
             "S3": shrink(ans, act, 0.5)}  # fmt: skip
 
 
-def components(t: Tally, mu: dict[str, float], posts: bool = False) -> dict[str, float | None]:
-    """S1..S6 of a group; S4 = S5 = 0.5 where the group holds every post of its channels
-    (the mean mid-rank percentile of a whole set is one half); S6 needs four weeks."""
+def components(t: Tally, mu: dict[str, float]) -> dict[str, float | None]:
+    """S1..S6 of a group of comments: no channel with comments has posts (S4, S5), and S6
+    needs four weeks."""
     return {
         "S1": shrink(t.pos, t.pos + t.neg, mu["S1"]),
         "S2": shrink(t.audience - t.complaints, t.audience, mu["S2"]),
         "S3": shrink(t.answered_in_target, t.actionable, mu["S3"]) if t.reply_data else None,
-        "S4": 0.5 if posts else None,
-        "S5": 0.5 if posts else None,
+        "S4": None,
+        "S5": None,
         "S6": None,
     }
 
 
-def trust_of(comps: dict[str, float | None]) -> float:
+def trust_of(comps: dict[str, float | None], coverage: dict[str, float] | None = None) -> float:
+    """100 · Σ w·c·S / Σ w·c over the measurable components, c the coverage (1 unless
+    given: the share of a total's comments from channels where the component is measured)."""
     used = {k: v for k, v in comps.items() if v is not None}
-    return 100.0 * sum(WEIGHTS[k] * v for k, v in used.items()) / sum(WEIGHTS[k] for k in used)
+    w = {k: WEIGHTS[k] * (coverage or {}).get(k, 1.0) for k in used}
+    return 100.0 * sum(w[k] * v for k, v in used.items()) / sum(w.values())
+
+
+def s3_coverage(items: list[Comment]) -> dict[str, float]:
+    """Responsiveness' coverage of a total: its comments on channels with reply data."""
+    return {"S3": sum(c.channel in TARGET_HOURS for c in items) / len(items)}
 
 
 BRAND_PRIOR = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
@@ -355,14 +363,31 @@ def test_brand_matches_hand_computation(store) -> None:
     t = Tally()
     for tl in by_channel().values():
         t.add(tl)
-    want = components(t, BRAND_PRIOR, posts=True)  # the Facebook posts give S4 and S5
+    # The Facebook posts have no comment beside them: S4 and S5 measure none of the
+    # brand's comments. Responsiveness measures the reviews' 24 of its 92.
+    want = components(t, BRAND_PRIOR)
+    cover = s3_coverage(comments())
+    assert cover["S3"] == approx(24 / 92)
     head = analysis.brand_headline(store, WINDOW)
     row = head["row"]
     assert row["n"] == t.audience == 92
     for cid, value in want.items():
         assert row[cid] == (None if value is None else approx(value)), cid
-    assert head["trust"] == approx(trust_of(want))
-    assert head["shown"] == approx(trust_of(want))
+    assert row["coverage"]["S3"] == approx(cover["S3"])
+    assert head["trust"] == approx(trust_of(want, cover))
+    assert head["shown"] == approx(trust_of(want, cover))
+
+
+def test_brand_lies_within_its_channels(store) -> None:
+    """The whole mix (reviews with replies, channels without reply data, post-only and
+    metrics-only channels): the brand scores among its channels, not below them all."""
+    load(store)
+    table = analysis.trust_table(store, WINDOW, "channel")
+    scores = [s for s in (analysis.shown_score(r) for r in table.iter_rows(named=True))
+              if s is not None]  # fmt: skip
+    assert len(scores) == 5
+    brand = analysis.brand_headline(store, WINDOW)["shown"]
+    assert min(scores) <= brand <= max(scores)
 
 
 def test_channel_without_reply_data_leaves_brand_s3_alone(store) -> None:
@@ -403,14 +428,18 @@ def test_campaign_numbers(store) -> None:
     }
     mu = pooled(list(groups.values()))
     table = analysis.trust_table(store, WINDOW, "campaign")
+    members = {CAMPAIGN: [c for c in items if c.channel == "instagram"],
+               NO_CAMPAIGN: [c for c in items if c.channel != "instagram"]}  # fmt: skip
     for name, t in groups.items():
         row = row_of(table, name)
-        # The Facebook posts carry no campaign label: they are all in "(no campaign)".
-        want = components(t, mu, posts=name == NO_CAMPAIGN)
+        # The Facebook posts carry no campaign label: they are all in "(no campaign)", but
+        # no comment of it comes from a channel with posts, so S4 and S5 weigh nothing.
+        want = components(t, mu)
+        cover = s3_coverage(members[name])
         assert row["n"] == t.audience, name
         for cid, value in want.items():
             assert row[cid] == (None if value is None else approx(value)), (name, cid)
-        assert row["trust"] == approx(trust_of(want)), name
+        assert row["trust"] == approx(trust_of(want, cover)), name
 
 
 def _cli(store, *args: str) -> list[dict]:
@@ -449,8 +478,8 @@ def test_cli_brand_json(store) -> None:
     for t in by_channel().values():
         total.add(t)
     (row,) = _cli(store, "--by", "brand")
-    assert row["trust"] == pytest.approx(trust_of(components(total, BRAND_PRIOR, posts=True)),
-                                         abs=0.006)  # fmt: skip
+    want = trust_of(components(total, BRAND_PRIOR), s3_coverage(comments()))
+    assert row["trust"] == pytest.approx(want, abs=0.006)
     assert row["n"] == total.audience
 
 

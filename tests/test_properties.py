@@ -71,7 +71,10 @@ def _check_row(row: dict, s: trust.TrustSettings) -> None:
     assert _close(row["S2"], (aud - comp + m * row["prior_S2"]) / (aud + m))
     if row["S3"] is not None:
         assert _close(row["S3"], (ans + m * row["prior_S3"]) / (act + m))
-    weights = {k: float(s.weights.get(k, 0.0)) for k in trust.COMPONENTS}
+    # Each weight scaled by the component's coverage: the share of the row's comments from
+    # channels where it is measurable (1 on a channel).
+    cover = row["coverage"]
+    weights = {k: float(s.weights.get(k, 0.0)) * cover[k] for k in trust.COMPONENTS}
     available = {k: w for k, w in weights.items() if row[k] is not None and w > 0}
     total = sum(available.values())
     want = 100.0 * sum(w * row[k] for k, w in available.items()) / total
@@ -94,13 +97,20 @@ def test_every_score_row_is_the_formula_of_its_own_counts(
             table = analysis.trust_table(store, WINDOW, by, SETTINGS)
             for row in table.iter_rows(named=True):
                 _check_row(row, SETTINGS)
-        # The brand's Act and R are its channels' where S3 is measurable.
+        # The brand's Act and R are its channels' where S3 is measurable, and S3 covers
+        # those channels' share of the brand's comments.
         channels = analysis.trust_table(store, WINDOW, "channel", SETTINGS)
         brand = analysis.trust_table(store, WINDOW, "brand", SETTINGS).row(0, named=True)
         measured = channels.filter(channels["S3"].is_not_null())
         assert _close(brand["actionable"], float(measured["actionable"].sum()), 1e-9)
         assert _close(brand["answered_in_target"], float(measured["answered_in_target"].sum()))
         assert (brand["S3"] is None) == (measured.height == 0)
+        if brand["S3"] is not None:
+            share = float(measured["audience"].sum()) / float(channels["audience"].sum())
+            assert _close(brand["coverage"]["S3"], share)
+        # A channel measures a component on all of its own comments, or not at all.
+        for row in channels.iter_rows(named=True):
+            assert set(row["coverage"].values()) == {1.0}, row["coverage"]
     finally:
         store.close()
 
@@ -163,5 +173,31 @@ def test_the_brand_scores_within_its_channels_when_they_have_the_same_components
                          ("S3", brand["actionable"]))
         )  # fmt: skip
         assert min(scores) - slack - 1e-9 <= brand["trust"] <= max(scores) + slack + 1e-9
+    finally:
+        store.close()
+
+
+
+def test_a_small_channel_with_replies_weighs_in_the_brand_by_its_share(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large channel without reply data and a small one that answers few of its
+    complaints: the small channel's Responsiveness weighs in the brand by its share of the
+    brand's comments, so the brand lies between its two channels (with the full weight,
+    it would fall below both)."""
+    store = _fresh(backend, tmp_path, monkeypatch)
+    try:
+        _fill(store, [("x", 300, 0.5, 0, "", 0), ("instagram", 100, 0.6, 5, "", 0)])
+        channels = analysis.trust_table(store, WINDOW, "channel", SETTINGS)
+        by_name = {r["group"]: r for r in channels.iter_rows(named=True)}
+        assert by_name["x"]["S3"] is None and by_name["instagram"]["S3"] < 0.3
+        brand = analysis.brand_headline(store, WINDOW, SETTINGS)["row"]
+        _check_row(brand, SETTINGS)
+        share = by_name["instagram"]["audience"] / (
+            by_name["instagram"]["audience"] + by_name["x"]["audience"])
+        assert _close(brand["coverage"]["S3"], share)
+        assert 0.2 < share < 0.4
+        scores = [r["trust"] for r in by_name.values()]
+        assert min(scores) <= brand["trust"] <= max(scores)
     finally:
         store.close()

@@ -21,6 +21,7 @@ from trustdash.trust import (
     beta_interval,
     biggest_changes,
     brand_total,
+    coverage_share,
     explain,
     net_sentiment,
     rank_stability,
@@ -35,6 +36,7 @@ from trustdash.trust import (
     score_groups,
     shrink,
     trust_score,
+    used_weights,
 )
 from trustdash.trust import intervals as trust_intervals
 
@@ -352,6 +354,48 @@ def test_trust_score_renormalises_missing_components():
     assert trust_score({k: None for k in COMPONENTS}, PRESETS["Default"])[0] is None
 
 
+
+def test_a_component_weighs_by_its_coverage():
+    # Responsiveness measured on a quarter of a total's comments weighs a quarter of 0.25.
+    comps = {"S1": 0.8, "S2": 0.9, "S3": 0.2, "S4": None, "S5": None, "S6": None}
+    score, used, _ = trust_score(comps, PRESETS["Default"], {"S3": 0.25})
+    total = 0.30 + 0.15 + 0.25 * 0.25
+    assert math.isclose(used["S3"], 0.25 * 0.25 / total)
+    assert math.isclose(score, 100 * (0.30 * 0.8 + 0.15 * 0.9 + 0.0625 * 0.2) / total)
+    # Full coverage is the plain renormalisation; no coverage drops the component.
+    assert trust_score(comps, PRESETS["Default"], {"S3": 1.0}) == trust_score(
+        comps, PRESETS["Default"])
+    zero, used0, _ = trust_score(comps, PRESETS["Default"], {"S3": 0.0})
+    assert used0["S3"] == 0.0 and math.isclose(zero, 100 * (0.24 + 0.135) / 0.45)
+    # The vectorised weights production calls are the same numbers.
+    w = np.array([PRESETS["Default"][k] for k in COMPONENTS])
+    avail = np.array([True, True, True, False, False, False])
+    cover = np.array([1.0, 1.0, 0.25, 1.0, 1.0, 1.0])
+    assert np.allclose(used_weights(w, avail, cover), [used[k] for k in COMPONENTS])
+    assert coverage_share(0.0, 0.0) == 1.0 and coverage_share(3.0, 12.0) == 0.25
+
+
+def test_scoring_reads_coverage_columns():
+    counts = counts_frame([dict(group="brand", pos=70, neg=30, actionable=40,
+                                answered_in_target=10)]).with_columns(
+        cover_S3=pl.Series([0.2]))  # fmt: skip
+    s = TrustSettings()
+    row = score_groups(counts, s).row(0, named=True)
+    assert math.isclose(row["coverage"]["S3"], 0.2)
+    want, _, _ = trust_score({k: row[k] for k in COMPONENTS}, s.weights, {"S3": 0.2})
+    assert math.isclose(row["trust"], want)
+    plain = score_groups(counts.drop("cover_S3"), s).row(0, named=True)
+    assert plain["coverage"]["S3"] == 1.0 and plain["trust"] < row["trust"]  # S3 is low
+    # The explanation shows the coverage, the formula with it, and says what it means.
+    info = explain(row, s)
+    s3 = next(c for c in info["components"] if c["id"] == "S3")
+    assert math.isclose(s3["coverage"], 0.2) and math.isclose(s3["weight"], row["weights_used"]["S3"])
+    assert "c_k" in info["formula"]
+    assert any("measured on 20 % of the comments" in n for n in info["notes"])
+    plain_info = explain(plain, s)
+    assert "c_k" not in plain_info["formula"]
+    assert not any("measured on" in n for n in plain_info["notes"])
+
 def test_score_groups_point_values_prior_and_columns():
     counts = counts_frame(
         [
@@ -583,6 +627,12 @@ def test_brand_total_both_modes():
     with_s4 = counts.with_columns(s4=pl.Series([0.2, 1.0]))
     vol4 = brand_total(with_s4, s, "volume")
     assert math.isclose(vol4["components"]["S4"], (0.2 * 1000 + 1.0 * 100) / 1100)
+    # S4 measured on the small channel only: it covers that channel's share of comments.
+    only_small = counts.with_columns(s4=pl.Series([None, 1.0], dtype=pl.Float64))
+    part = brand_total(only_small, s, "volume")
+    assert math.isclose(part["components"]["S4"], 1.0)
+    w4 = 0.15 * 100 / 1100
+    assert math.isclose(part["weights_used"]["S4"], w4 / (0.30 + 0.15 + 0.25 + w4))
     eq = brand_total(counts, s, "channel_equal")
     groups = score_groups(counts, s)
     assert eq["mode"] == "channel_equal" and "Channel-equal" in eq["label"]

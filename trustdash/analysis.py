@@ -19,7 +19,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -139,6 +139,22 @@ class Reads:
             then_by=then_by,
         )  # fmt: skip
 
+    def audience_in(
+        self,
+        g: Filters,
+        by: str,
+        channels: Collection[str],
+        settings: trust.TrustSettings,
+        *,
+        then_by: str | None = None,
+    ) -> np.ndarray:
+        """Per group of :meth:`counts`, the weighted audience of ``channels``' rows."""
+        self._check(g)
+        return self.rollup.audience_in(
+            g, by, channels, half_life_days=settings.half_life_days,
+            targets=self.targets(settings), then_by=then_by,
+        )  # fmt: skip
+
     def weekly(self, g: Filters, dim: str) -> Weekly:
         """Weekly P and N per ``dim`` group: names, week starts, P, N (S6's input)."""
         self._check(g)
@@ -228,7 +244,9 @@ def _with_components(
     then_by: str | None,
     s: trust.TrustSettings,
 ) -> dict[str, Any]:
-    """A counts table with S4, S5 (from posts) and S6 (from weekly sentiment) beside.
+    """A counts table with S4, S5 (from posts) and S6 (from weekly sentiment) beside,
+    and, for totals across channels, the coverage of S3..S6 (``cover_S3``…, see
+    :func:`trust.used_weights`).
 
     For period groups the S6 window is the 12 weeks ending at each period's end;
     otherwise the 12 weeks ending at the filter's end.
@@ -236,6 +254,7 @@ def _with_components(
     n = tc.height(c)
     s4, s5 = np.full(n, np.nan), np.full(n, np.nan)
     posts = reads.percentiles(f)
+    across = "channel" not in (by, then_by)
     if posts.height:
         post_key = _key_expr(by) + "\x1f" + (_key_expr(then_by) if then_by else pl.lit(""))
         means = (
@@ -258,16 +277,27 @@ def _with_components(
     end = f.end or dt.date.today()
     start = (f.start or end) - S6_LOOKBACK
     mu = trust.pooled_prior(c, s.prior_strength)["S1"]
+    cover: dict[str, np.ndarray] = {}
     if dim == "brand":
         # The brand's consistency adds up its channels' (see trust.components).
         weekly = reads.weekly(f.with_(start=start, end=end), "channel")
-        s6 = _brand_s6(c, weekly, by, then_by, period, end, s.prior_strength, mu)
+        s6, cover["cover_S6"] = _brand_s6(c, weekly, by, then_by, period, end,
+                                          s.prior_strength, mu)  # fmt: skip
     else:
         weekly = reads.weekly(f.with_(start=start, end=end), dim)
         keys = _row_keys(c, by, then_by, dim)
         pos, neg = _s6_windows(weekly, keys, _row_ends(c, by, then_by, period, end))
         s6 = trust.s6_from_windows(pos, neg, s.prior_strength, mu)
-    return {**c, "s4": s4, "s5": s5, "s6": s6}
+    if across:
+        # A component weighs in a total by the share of its comments that come from
+        # channels where it is measurable (S4 and S5: channels with posts in the window).
+        audience = tc.column(c, "audience")
+        post_channels = set(posts.get_column("channel").to_list()) if posts.height else set()
+        for cid, channels in (("S3", reads.reply_channels), ("S4", post_channels)):
+            inside = reads.audience_in(f, by, channels, s, then_by=then_by)
+            cover[f"cover_{cid}"] = trust.coverage_share(inside, audience)
+        cover["cover_S5"] = cover["cover_S4"]
+    return {**c, "s4": s4, "s5": s5, "s6": s6, **cover}
 
 
 def _row_keys(c: Mapping[str, Any], by: str, then_by: str | None, dim: str) -> list[str]:
@@ -332,19 +362,22 @@ def _brand_s6(
     end: dt.date,
     m: float,
     mu: float,
-) -> np.ndarray:
-    """S6 of brand rows: the mean of the S6 of the channels where it is measurable, each
-    weighted by its polar comments in the row's 12 weeks (:func:`trust.brand_consistency`)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """S6 of brand rows and its coverage: the mean of the S6 of the channels where it is
+    measurable, each weighted by its polar comments in the row's 12 weeks
+    (:func:`trust.brand_consistency`), and those channels' share of the polar comments
+    (:func:`trust.consistency_coverage`)."""
     rows = tc.height(c)
     channels = list(dict.fromkeys(weekly[0]))
     if rows == 0 or not channels:
-        return np.full(rows, np.nan)
+        return np.full(rows, np.nan), np.ones(rows)
     ends = _row_ends(c, by, then_by, period, end)
     keys = [ch for _ in range(rows) for ch in channels]
     pos, neg = _s6_windows(weekly, keys, np.repeat(ends, len(channels)))
     per_channel = trust.s6_from_windows(pos, neg, m, mu).reshape(rows, len(channels))
     polar = (pos + neg).sum(axis=1).reshape(rows, len(channels))
-    return trust.brand_consistency(per_channel, polar)
+    return (trust.brand_consistency(per_channel, polar),
+            trust.consistency_coverage(per_channel, polar))  # fmt: skip
 
 
 def _with_post_only_channels(reads: Reads, f: Filters, c: Mapping[str, Any]) -> dict[str, Any]:

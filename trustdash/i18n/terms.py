@@ -16,6 +16,7 @@ from trustdash.i18n import (
     fmt_decimal,
     fmt_level,
     fmt_number,
+    fmt_percent,
     fmt_plain,
     get_lang,
     known,
@@ -156,6 +157,7 @@ EXPLAIN_VOCABULARY = (
     mark("mean within-channel percentile of engagements / reach (not net-negative posts)"),
     mark("(1 − min(1, sd/0.5)) · (1 − 0.1·min(5, spike weeks)), last 12 weeks"),
     mark("Trust = 100 · Σ w_k·S_k / Σ_available w_k"), mark("no interval (no data)"),
+    mark("Trust = 100 · Σ w_k·c_k·S_k / Σ_available w_k·c_k"),
 )  # fmt: skip
 _PARTIAL = re.compile(r"^partial: (S\d) \((.*)\)$")
 _FEW_POLAR = re.compile(r"^few polar comments \(([\d.]+) < ([\d.]+)\)$")
@@ -203,6 +205,13 @@ def explain_notes(
     if info.get("dropped"):
         notes.append(tr("Dropped components' weights are shared among the others "
                         "(renormalised)."))  # fmt: skip
+    for c in info.get("components") or []:
+        share = c.get("coverage")
+        if share is not None and float(share) < 1.0 - 1e-9:
+            notes.append(tr("{id} {name} is measured on {share} of the comments (the channels "
+                            "where it is measurable): its weight is scaled by that share.",
+                            id=c.get("id"), name=term(c.get("name")),
+                            share=fmt_percent(float(share), 0)))  # fmt: skip
     if insufficient:
         notes.append(tr("Insufficient data: fewer than {n} polar comments or an interval "
                         "wider than {width} points.", n=fmt_plain(min_polar, 2),

@@ -25,6 +25,8 @@ from trustdash.trust.components import (
     brand_consistency,
     component_percentiles,
     consistency,
+    consistency_coverage,
+    coverage_share,
     net_sentiment,
     s1_sentiment_balance,
     s2_complaint_pressure,
@@ -35,6 +37,7 @@ from trustdash.trust.components import (
     s6_from_counts,
     s6_from_windows,
     trust_score,
+    used_weights,
 )
 from trustdash.trust.counts import Counts, Rollup, counts_frame, counts_of
 from trustdash.trust.explain import biggest_changes, changes_between, explain
@@ -81,9 +84,9 @@ __all__ = [
     "Counts", "GroupStreams", "Rollup", "Scored", "TrustSettings", "alerts",
     "alerts_from_arrays", "band", "bands", "beta_draws", "beta_interval", "biggest_changes", "brand_consistency",
     "brand_total", "business_hours_between", "changes_between", "component_percentiles",
-    "consistency", "counts_frame", "counts_of", "explain", "net_sentiment", "pooled_prior",
+    "consistency", "consistency_coverage", "counts_frame", "coverage_share", "counts_of", "explain", "net_sentiment", "pooled_prior",
     "quantiles", "rank_stability", "recency_weight", "response_stats", "s1_sentiment_balance",
     "s2_complaint_pressure", "s3_responsiveness", "s4_advocacy", "s5_engagement_quality",
     "s6_consistency", "s6_from_counts", "s6_from_windows", "score", "score_groups",
-    "score_partitions", "scored_partitions", "shared_draws", "shrink", "trust_score",
+    "score_partitions", "scored_partitions", "shared_draws", "shrink", "trust_score", "used_weights",
 ]  # fmt: skip

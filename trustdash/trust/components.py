@@ -31,6 +31,11 @@ channel-equal), never counted as zero:
   brand, a brand period) is the mean of its channels' S6 where measurable, weighted by
   their polar comments (:func:`brand_consistency`); a campaign's comes from its own
   weekly series.
+
+A component weighs in a total by its coverage (:func:`used_weights`): the share of the
+total's comments that come from channels where it is measurable (for S6, of the polar
+comments of the channels in its window). The brand then leans on each component as much as
+its channels do, and scores among them.
 """
 
 from __future__ import annotations
@@ -362,6 +367,14 @@ def brand_consistency(channel_s6: np.ndarray, polar: np.ndarray) -> np.ndarray:
     return np.where(total > 0, mean, np.nan)
 
 
+def consistency_coverage(channel_s6: np.ndarray, polar: np.ndarray) -> np.ndarray:
+    """Coverage of S6 on a total across channels (see :func:`used_weights`): per row, the
+    polar comments of the channels where S6 is measurable over all the channels' polar
+    comments in the row's 12 weeks (:func:`coverage_share`)."""
+    ok = ~np.isnan(channel_s6) & (polar > 0)
+    return coverage_share(np.where(ok, polar, 0.0).sum(axis=1), polar.sum(axis=1))
+
+
 def _spike_weeks(share: np.ndarray, neg: np.ndarray) -> int:
     """Weeks whose negative share exceeds the mean + 2 sd (population) of the *other*
     weeks' shares, with at least 10 negatives; leave-one-out moments in closed form."""
@@ -377,10 +390,39 @@ def consistency(sd: float, spike_weeks: int) -> float:
     return (1.0 - min(1.0, sd / 0.5)) * (1.0 - 0.1 * min(5, spike_weeks))
 
 
+def used_weights(weights: np.ndarray, available: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """The weights a group's score uses, per group (rows) and component (columns):
+    ``u_k = w_k·a_k·c_k / Σ_j w_j·a_j·c_j``, 0 for every component when the sum is 0.
+
+    ``w_k`` the preset's weight, ``a_k`` 1 where the component is measurable on the group
+    and ``c_k`` its coverage: the share of the group's comments that come from channels
+    where the component is measurable (:func:`coverage_share`; 1 on a single channel, and
+    for S1 and S2, which every comment measures). A component measured on a tenth of a
+    brand's comments therefore weighs a tenth of its weight in the brand's score, as it
+    does in the mean of the channels' scores weighted by their comments.
+    """
+    raw = np.where(available, weights * coverage, 0.0)
+    total = raw.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, raw / np.where(total > 0, total, 1.0), 0.0)
+
+
+def coverage_share(covered: ArrayLike, total: ArrayLike) -> np.ndarray:
+    """Coverage of a component on a group: ``covered / total``, the group's
+    (recency-weighted) comments from channels where the component is measurable over all
+    of its comments; 1 where the group has none (nothing to weigh down)."""
+    covered, total = np.asarray(covered, dtype=float), np.asarray(total, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, covered / np.where(total > 0, total, 1.0), 1.0)
+    return np.clip(np.nan_to_num(share, nan=1.0), 0.0, 1.0)
+
+
 def trust_score(
-    components: Mapping[str, float | None], weights: Mapping[str, float]
+    components: Mapping[str, float | None],
+    weights: Mapping[str, float],
+    coverage: Mapping[str, float] | None = None,
 ) -> tuple[float | None, dict[str, float], list[str]]:
-    """Trust Score ``100 * sum(w_k * S_k) / sum_{available} w_k``.
+    """Trust Score ``100 * Σ_k u_k·S_k`` with ``u`` the weights of :func:`used_weights`:
+    ``100 * Σ w_k·c_k·S_k / Σ_available w_k·c_k`` (coverage ``c_k`` 1 unless given).
 
     Returns ``(score, used, missing)``: ``used`` the weights renormalised over
     the available components (0 for dropped ones, summing to 1), ``missing``
@@ -389,12 +431,13 @@ def trust_score(
     """
     w = norm_weights(weights)
     missing = [k for k in COMPONENTS if is_missing(components.get(k))]
-    avail = {k: w[k] for k in COMPONENTS if k not in missing and w[k] > 0}
-    total = sum(avail.values())
-    if total <= 0:
-        return None, {k: 0.0 for k in COMPONENTS}, missing
-    used = {k: avail.get(k, 0.0) / total for k in COMPONENTS}
-    score = 100.0 * sum(used[k] * float(components[k]) for k in avail)  # type: ignore[arg-type]
+    avail = np.array([k not in missing for k in COMPONENTS])
+    cover = np.array([float((coverage or {}).get(k, 1.0)) for k in COMPONENTS])
+    u = used_weights(np.array([w[k] for k in COMPONENTS]), avail, cover)
+    used = {k: float(u[j]) for j, k in enumerate(COMPONENTS)}
+    if u.sum() <= 0:
+        return None, used, missing
+    score = 100.0 * sum(used[k] * float(components[k]) for k in COMPONENTS if used[k] > 0)  # type: ignore[arg-type]
     return score, used, missing
 
 

@@ -41,7 +41,7 @@ COUNT_COLUMNS = ("pos", "neg", "neu", "audience", "complaints", "actionable",
 # Every column that scoring reads (any other column of a table is passed by).
 SCORE_INPUTS = frozenset(
     {"group", "channel", "n_raw", "polar_raw", "reply_data", "answered", "s4", "s5", "s6",
-     *COUNT_COLUMNS}
+     "cover_S3", "cover_S4", "cover_S5", "cover_S6", *COUNT_COLUMNS}
 )  # fmt: skip
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
@@ -310,15 +310,7 @@ class Rollup:
         A constant grouping (brand) over no rows is one row of NaN sums."""
         rows = self._window(f)
         index, groups, subs, k = self._groups(rows, by, then_by)
-        # The brand and the channels of one window weigh the same rows alike.
-        key = (f.start, f.end, half_life_days, tuple(sorted(targets.items())), default_target,
-               by if by in PERIODS else None)  # fmt: skip
-        if key not in self._blocks:
-            self._blocks[key] = self._block(
-                f, rows, by, half_life_days=half_life_days, targets=targets,
-                default_target=default_target,
-            )  # fmt: skip
-        names, block = self._blocks[key]
+        names, block = self._cached_block(f, rows, by, half_life_days, targets, default_target)
         width = block.shape[1]
         sums = np.bincount(
             (index[:, None] * width + np.arange(width)).ravel(),
@@ -327,6 +319,50 @@ class Rollup:
         ).astype(float)  # over no rows bincount counts in integers
         total = dict(zip(names, sums.reshape(k, width).T, strict=True))
         return self._count_columns(total, by, then_by, groups, subs, k)
+
+    def audience_in(
+        self,
+        f: Filters,
+        by: str,
+        channels: Collection[str],
+        *,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float = 24.0,
+        then_by: str | None = None,
+    ) -> np.ndarray:
+        """Per ``by`` (then ``then_by``) group of ``f``'s window, in :meth:`counts`' order:
+        the recency-weighted audience comments of the rows whose channel is one of
+        ``channels`` (the numerator of a component's coverage, whose denominator is the
+        group's ``audience``). A constant grouping over no rows gives one NaN."""
+        rows = self._window(f)
+        index, _, _, k = self._groups(rows, by, then_by)
+        if k == 0 and by in _CONSTANT and then_by in _CONSTANT:
+            return np.full(1, np.nan)
+        names, block = self._cached_block(f, rows, by, half_life_days, targets, default_target)
+        wanted = set(channels)
+        inside = np.array([c in wanted for c in self.channels], dtype=bool)
+        audience = block[:, names.index("w.audience")] * inside[self.code[rows]]
+        return np.bincount(index, weights=audience, minlength=k).astype(float)
+
+    def _cached_block(
+        self,
+        f: Filters,
+        rows: np.ndarray,
+        by: str,
+        half_life_days: float,
+        targets: Mapping[str, float],
+        default_target: float,
+    ) -> tuple[list[str], np.ndarray]:
+        # The brand and the channels of one window weigh the same rows alike.
+        key = (f.start, f.end, half_life_days, tuple(sorted(targets.items())), default_target,
+               by if by in PERIODS else None)  # fmt: skip
+        if key not in self._blocks:
+            self._blocks[key] = self._block(
+                f, rows, by, half_life_days=half_life_days, targets=targets,
+                default_target=default_target,
+            )  # fmt: skip
+        return self._blocks[key]
 
     def _block(
         self,

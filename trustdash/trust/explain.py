@@ -53,6 +53,9 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
         ),
         "S3": (counts["answered_in_target"], counts["actionable"]),
     }
+    cover = row.get("coverage") or {}
+    if isinstance(cover, str):
+        cover = json.loads(cover)
     comps = []
     for cid in COMPONENTS:
         value = _f(row.get(cid))
@@ -62,6 +65,7 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
             "name": COMPONENT_NAMES[cid],
             "value": value,
             "weight": w,
+            "coverage": None if value is None else float(cover.get(cid, 1.0)),
             "contribution": None if value is None else 100.0 * w * value,
             "formula": FORMULAS[cid],
         }
@@ -94,6 +98,7 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
     ]
     if dropped:
         notes.append("Dropped components' weights are shared among the others (renormalised).")
+    notes += [coverage_note(c["id"], c["name"], c["coverage"]) for c in partly_covered(comps)]
     if row.get("insufficient"):
         notes.append(
             f"Insufficient data: fewer than {settings.min_polar:g} polar comments "
@@ -107,7 +112,8 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
         "low": low,
         "high": high,
         "level": settings.level,
-        "formula": "Trust = 100 · Σ w_k·S_k / Σ_available w_k",
+        "formula": "Trust = 100 · Σ w_k·c_k·S_k / Σ_available w_k·c_k"
+        if partly_covered(comps) else "Trust = 100 · Σ w_k·S_k / Σ_available w_k",
         "components": comps,
         "counts": counts,
         "prior": {
@@ -121,6 +127,18 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
         "flags": list(row.get("flags") or []),
         "notes": notes,
     }
+
+
+def partly_covered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The explanation's components measured on only part of the group's comments."""
+    return [c for c in components
+            if c.get("coverage") is not None and float(c["coverage"]) < 1.0 - 1e-9]  # fmt: skip
+
+
+def coverage_note(cid: str, name: str, share: float) -> str:
+    """The note on a component measured on part of a total's comments."""
+    return (f"{cid} {name} is measured on {100.0 * share:.0f} % of the comments (the channels "
+            "where it is measurable): its weight is scaled by that share.")  # fmt: skip
 
 
 def biggest_changes(

@@ -22,9 +22,11 @@ import pyarrow as pa
 
 from trustdash.trust.components import (
     PARTIAL_FLAG,
+    coverage_share,
     s1_sentiment_balance,
     s2_complaint_pressure,
     s3_responsiveness,
+    used_weights,
 )
 from trustdash.trust.counts import (
     COUNT_COLUMNS,
@@ -63,6 +65,7 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
     "net_sentiment": pl.Float64(),
     **{k: pl.Float64() for k in COMPONENTS},
     "weights_used": _WEIGHT_STRUCT,
+    "coverage": _WEIGHT_STRUCT,
     "missing": pl.List(pl.String()),
     "flags": pl.List(pl.String()),
     "insufficient": pl.Boolean(),
@@ -102,6 +105,24 @@ def pooled_prior(counts: Counts, m: float) -> dict[str, float]:
 
 
 
+# Columns of a counts table giving the coverage of S3..S6 on each group (see
+# components.used_weights); absent or NaN means 1 (a single channel, or a total whose
+# channels all measure the component).
+COVERAGE_COLUMNS = {"S3": "cover_S3", "S4": "cover_S4", "S5": "cover_S5", "S6": "cover_S6"}
+
+
+def coverage(counts: Counts) -> np.ndarray:
+    """Each group's coverage of each component (G, 6): 1 for S1 and S2, the
+    :data:`COVERAGE_COLUMNS` for S3..S6."""
+    g = height(counts)
+    out = np.ones((g, len(COMPONENTS)))
+    for cid, name in COVERAGE_COLUMNS.items():
+        if name in counts:
+            values = np.asarray(counts[name], dtype=float)
+            out[:, COMPONENTS.index(cid)] = np.clip(np.nan_to_num(values, nan=1.0), 0.0, 1.0)
+    return out
+
+
 MISSING_BY_CODE = [
     tuple(cid for j, cid in enumerate(COMPONENTS) if code >> j & 1)
     for code in range(1 << len(COMPONENTS))
@@ -124,6 +145,7 @@ class Scored:
     n_raw: np.ndarray
     polar_raw: np.ndarray
     counted: dict[str, np.ndarray]  # the pass-through counts
+    cover: np.ndarray  # (G, 6) each component's coverage (see components.used_weights)
     # The Beta posteriors' parameters (G, 3), the weights of S1..S3 in points (G, 3) and
     # the fixed part of the score: the Monte-Carlo draws are made when first asked for
     # (the Overview reads the changes between windows, which need no interval, first).
@@ -235,6 +257,7 @@ class Scored:
             "net_sentiment": opt(det["net"][i]),
             **{cid: opt(self.values[i, j]) for j, cid in enumerate(COMPONENTS)},
             "weights_used": {cid: float(self.used[i, j]) for j, cid in enumerate(COMPONENTS)},
+            "coverage": {cid: float(self.cover[i, j]) for j, cid in enumerate(COMPONENTS)},
             "missing": list(MISSING_BY_CODE[det["codes"][i]]),
             "flags": _row_flags(det, self.settings, i),
             "insufficient": bool(det["insufficient"][i]),
@@ -302,16 +325,18 @@ def score(
     values[~has_comments, :3] = np.nan
     no_data = ~has_comments
 
+    # A component measured on none of a total's comments is not measurable there.
+    cover = coverage(counts)
+    values[cover <= 0] = np.nan
     w = np.array([norm_weights(settings.weights)[k] for k in COMPONENTS])
     avail = ~np.isnan(values) & (w > 0)
-    wsum = (avail * w).sum(axis=1)
-    used = np.where(wsum[:, None] > 0, avail * w / np.where(wsum > 0, wsum, 1.0)[:, None], 0.0)
+    used = used_weights(w, avail, cover)
 
-    scorable = ~no_data & (wsum > 0)
+    scorable = ~no_data & (used.sum(axis=1) > 0)
     trust = np.where(scorable, 100.0 * (used * np.nan_to_num(values)).sum(axis=1), np.nan)
     return Scored(
         counts=counts, settings=settings, groups=groups, values=values, used=used,
-        trust=trust, mus=mus, n_raw=n_raw, polar_raw=polar_raw, counted=counted,
+        trust=trust, mus=mus, n_raw=n_raw, polar_raw=polar_raw, counted=counted, cover=cover,
         beta_a=a, beta_b=b, w3=100.0 * used[:, :3],
         fixed_part=100.0 * (used[:, 3:] * np.nan_to_num(fixed)).sum(axis=1),
         partition=partition, remember=remember,
@@ -476,7 +501,8 @@ def _score_frame(
         "net_sentiment": lambda name: nullable(name, det("net")),
         **{cid: (lambda name, j=j: nullable(name, values[:, j]))
            for j, cid in enumerate(COMPONENTS)},  # fmt: skip
-        "weights_used": lambda name: _weight_structs(pick(scored.used)),
+        "weights_used": lambda name: _weight_structs(pick(scored.used)).alias(name),
+        "coverage": lambda name: _weight_structs(pick(scored.cover)).alias(name),
         "missing": lambda name: _code_lists(det("codes"), "missing").alias(name),
         "flags": lambda name: _flag_column(
             {k: det(k) for k in ("ok", "insufficient", "codes", "few", "wide", "width",
@@ -620,7 +646,8 @@ def scored_partitions(
 
 
 def _pool(counts: Counts) -> dict[str, Any]:
-    """One row with the summed counts; s4..s6 volume-weighted (by n_raw) means."""
+    """One row with the summed counts; s4..s6 volume-weighted (by n_raw) means; the
+    coverage of S3..S6 from the groups where each is measurable."""
     # a score_groups output carries the counts too, under n / n_polar / S4..S6
     alias = {"n_raw": "n", "polar_raw": "n_polar", "s4": "S4", "s5": "S5", "s6": "S6"}
 
@@ -640,6 +667,20 @@ def _pool(counts: Counts) -> dict[str, Any]:
         else:
             wts = vol[ok] if vol[ok].sum() > 0 else np.ones(ok.sum())
             row[c] = np.array([np.average(vals[ok], weights=wts)])
+    # Each group adds its comments to a component's coverage where the component is
+    # measurable on it (components.used_weights).
+    cover = coverage(counts)
+    measurable = {"S3": reply_data(counts) if height(counts) else np.zeros(0, dtype=bool)}
+    for cid in ("S4", "S5", "S6"):
+        measurable[cid] = ~np.isnan(optional_column(counts, name(f"s{cid[1]}")))
+    audience = column(counts, "audience")
+    polar = column(counts, "pos") + column(counts, "neg")
+    for cid, ok in measurable.items():
+        base = polar if cid == "S6" else audience
+        share = cover[:, COMPONENTS.index(cid)] * ok
+        row[COVERAGE_COLUMNS[cid]] = np.array(
+            [float(coverage_share((base * share).sum(), base.sum()))]
+        )
     if "reply_data" in counts:
         row["reply_data"] = np.array([reply_data(counts).any()])
     elif "answered" in counts:

@@ -155,6 +155,10 @@ def _render_explanation(info: Any) -> None:
         "S_k: a component's value from 0 to 1 · w_k: its weight · Σ_available: the sum over "
         "the components measurable here."
     ))  # fmt: skip
+    if any(c.get("coverage") is not None and float(c["coverage"]) < 1.0 - 1e-9
+           for c in info.get("components") or []):  # fmt: skip
+        st.caption(tr("c_k: the share of the comments measured by the component (the "
+                      "comments of the channels where it is measurable)."))  # fmt: skip
     rows = []
     interval_header = tr("{level} interval", level=fmt_level())
     for c in info.get("components") or []:
