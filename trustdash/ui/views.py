@@ -83,8 +83,9 @@ def _channel_table(table: pl.DataFrame) -> pl.DataFrame:
 def _partial_text(row: dict) -> str:
     missing = row.get("missing") or []
     names = ", ".join(tr(trust.COMPONENT_NAMES.get(c, c)) for c in missing)
-    return tr("Partial score: {names} not measurable here; the other weights were "
-              "renormalised.", names=names)  # fmt: skip
+    return trn("Partial score: {names} is not measurable here; the other weights were "
+               "renormalised.", "Partial score: {names} are not measurable here; the other "
+               "weights were renormalised.", len(missing), names=names)  # fmt: skip
 
 
 def overview_view(ctx: PageContext) -> None:

@@ -155,8 +155,9 @@ def _render_explanation(info: Any) -> None:
         "S_k: a component's value from 0 to 1 · w_k: its weight · Σ_available: the sum over "
         "the components measurable here."
     ))  # fmt: skip
-    if any(c.get("coverage") is not None and float(c["coverage"]) < 1.0 - 1e-9
-           for c in info.get("components") or []):  # fmt: skip
+    covered = any(c.get("coverage") is not None and float(c["coverage"]) < 1.0 - 1e-9
+                  for c in info.get("components") or [])  # fmt: skip
+    if covered:
         st.caption(tr("c_k: the share of the comments measured by the component (the "
                       "comments of the channels where it is measurable)."))  # fmt: skip
     rows = []
@@ -167,6 +168,7 @@ def _render_explanation(info: Any) -> None:
             "component": f"{c.get('id')} {term(c.get('name'))}",
             "value (0–1)": _plainval(c.get("value"), 3),
             "weight": _plainval(c.get("weight"), 2),
+            **({"c_k": _plainval(c.get("coverage"), 2)} if covered else {}),
             "points": _plainval(c.get("contribution"), 1),
             interval_header: "—" if not interval else
             f"{_plainval(interval[0], 3)}–{_plainval(interval[1], 3)}",
