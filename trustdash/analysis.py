@@ -1049,12 +1049,16 @@ def campaign_phases(
 def rank_stability(
     store: Store, f: Filters, by: str = "channel", settings: trust.TrustSettings | None = None
 ) -> dict[str, Any]:
-    """Whether the ranking of ``by`` groups changes across the weight presets."""
+    """Whether the ranking of ``by`` groups changes across the weight presets (each group
+    scored from the same counts and components as its trust table)."""
     s = _settings(store, settings)
-    c = counts(store, f, by, s)
+    f = resolve(store, f)
+    reads = read(store, f, campaigns=by == "campaign")
+    c = reads.counts(f, by, s)
     if tc.height(c) == 0:
         return {}
-    return trust.rank_stability(c, s)
+    prior = _BRAND_PRIOR if by == "brand" else None
+    return trust.rank_stability(_with_components(reads, f, c, by, None, s), s, prior=prior)
 
 
 def channel_components(

@@ -815,7 +815,7 @@ def _kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def rank_stability(
-    counts: pl.DataFrame,
+    counts: pl.DataFrame | Counts,
     settings: TrustSettings,
     presets: Mapping[str, Mapping[str, float]] = PRESETS,
     prior: Mapping[str, float] | None = None,
