@@ -206,3 +206,45 @@ def test_report_escapes_user_text(tmp_path: Path) -> None:
     scan = _scan(outside)
     assert not [t for t, _ in scan.tags if t in ("img", "b")]
     assert all("onerror" not in attrs for _, attrs in scan.tags)
+
+
+def test_insufficient_data_is_not_a_number_in_the_brief(store) -> None:
+    """A large channel and one of 6 comments: the report, the emailed brief and its
+    numbers show the small channel's score nowhere (it would be mostly its prior), and a
+    brand of few comments shows the reason instead of a score."""
+    from trustdash import report
+    from trustdash.delivery import messages
+    from trustdash.ingest import import_files
+
+    start = dt.datetime(2026, 3, 1, 9)
+    import_files(store, [
+        ("big.csv", comments_csv(make_rows(300, channel="instagram", start=start, prefix="b"))),
+        ("tiny.csv", comments_csv(make_rows(6, channel="youtube", start=start, prefix="t"))),
+    ])  # fmt: skip
+    f = Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 5, 31))
+    table = analysis.trust_table(store, f, "channel")
+    tiny = table.filter(table["group"] == "youtube").row(0, named=True)
+    assert tiny["insufficient"] and tiny["trust"] is not None  # a score of priors, hidden
+    big = table.filter(table["group"] == "instagram").row(0, named=True)
+    html = report.render_report(store, f, lang="en")
+    rows = re.findall(r"<tr><td>(.*?)</td><td class='channel-trust'>(\d+)</td>", html)
+    assert rows == [("instagram", f"{big['trust']:.0f}")]
+    nums = messages.brief_numbers(store, f, analysis.overview(store, f), "en")
+    assert [c["channel"] for c in nums["channels"]] == ["instagram"]
+    cli = {r["group"]: r for r in analysis.trust_json(store, f, "channel")}
+    assert (cli["youtube"]["trust"], cli["youtube"]["band"]) == (None, "Insufficient data")
+    assert cli["instagram"]["band"] == big["band"]
+    assert nums["trust"] == analysis.brand_headline(store, f)["shown"] is not None
+
+    # Only the small channel in the window: no brand number either.
+    g = Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 5, 31), channels=("youtube",))
+    head = analysis.brand_headline(store, g)
+    assert head["trust"] is not None and head["shown"] is None
+    html = report.render_report(store, g, lang="en")
+    kpi = re.search(r"id='trust-headline'>([^<]*)<", html)
+    assert kpi is not None and kpi.group(1) == "—"
+    assert "few polar comments" in html and "Insufficient data" in html
+    brief = messages.build_brief(store, g, "en", None)
+    assert "Brand Trust Score: — (few polar comments" in brief.text
+    nums = messages.brief_numbers(store, g, analysis.overview(store, g), "en")
+    assert (nums["trust"], nums["low"], nums["high"], nums["band"]) == (None, None, None, None)

@@ -1078,14 +1078,17 @@ def trust_json(store: Store, f: Filters, by: str) -> list[dict[str, Any]]:
     table = trust_table(store, f, by)
     out = []
     for r in table.iter_rows(named=True):
+        shown = shown_score(r)
+        # A band is the band of a shown score: without one it says why there is none.
+        band = r["band"] if shown is not None or r["band"] == trust.NO_DATA else INSUFFICIENT_BAND
         out.append(
             {
                 "group": r["group"],
-                "trust": _r(shown_score(r)),
-                "low": _r(r["low"] if shown_score(r) is not None else None),
-                "high": _r(r["high"] if shown_score(r) is not None else None),
+                "trust": _r(shown),
+                "low": _r(r["low"] if shown is not None else None),
+                "high": _r(r["high"] if shown is not None else None),
                 "n": int(r["n"] or 0),
-                "band": r["band"],
+                "band": band,
                 "rank": r["rank"],
                 "components": {k: _r(r[k], 4) for k in trust.COMPONENTS},
                 "flags": list(r["flags"] or []),

@@ -98,6 +98,14 @@ def _render(
     ]
     if head.get("trust") is None:
         parts.append(f"<p>{_e(band(None))}</p>")
+    elif head.get("shown") is None:
+        # Insufficient data is not a number: the reason instead of a score of priors.
+        parts.append(
+            f"<div><span class='kpi' id='trust-headline'>—</span>"
+            f"<span class='band'>{_e(term(analysis.INSUFFICIENT_BAND))}</span></div>"
+            f"<p class='muted'>{_e(analysis.insufficient_text(head.get('row')))}"
+            f" · n = {_num(head.get('n', 0), lang)} {_e(t['comments'])}</p>"
+        )
     else:
         delta = ov.delta
         change = (
@@ -112,7 +120,7 @@ def _render(
             f" · n = {_num(head.get('n', 0), lang)} {_e(t['comments'])}{ins} · {change}</p>"
         )
     figs = [
-        (t["per_channel"], charts.trust_by_group(ov.channels, title="",
+        (t["per_channel"], charts.trust_by_group(analysis.shown_table(ov.channels), title="",
                                                  axis_title=t["axis"])),
         (t["trend"], charts.trust_over_time(ov.brand_series, title="",
                                             granularity=ov.filters.granularity,
@@ -133,7 +141,7 @@ def _render(
     if ov.channels.height:
         parts.append("<table class='muted' style='border-collapse:collapse;width:100%'>")
         for r in ov.channels.sort("rank").iter_rows(named=True):
-            if r["trust"] is None:
+            if analysis.shown_score(r) is None:
                 continue
             parts.append(
                 f"<tr><td>{_e(r['group'])}</td><td class='channel-trust'>{r['trust']:.0f}</td>"

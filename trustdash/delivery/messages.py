@@ -19,7 +19,7 @@ from trustdash import analysis, report, trust
 from trustdash.delivery import images
 from trustdash.filters import Filters, to_params
 from trustdash.i18n import fmt_level, tr, using
-from trustdash.i18n.terms import term
+from trustdash.i18n.terms import flag_text, term
 from trustdash.store import Store
 
 # The page each kind of message links to (Streamlit's URL of pages/5_Brief.py and
@@ -182,7 +182,7 @@ def brief_numbers(
     channels = []
     if ov.channels.height:
         for r in ov.channels.sort("rank").iter_rows(named=True):
-            if r["trust"] is None:
+            if analysis.shown_score(r) is None:  # insufficient data is not a number
                 continue
             channels.append({"channel": r["group"], "trust": float(r["trust"]),
                              "low": float(r["low"]), "high": float(r["high"]),
@@ -197,10 +197,11 @@ def brief_numbers(
     return {
         "from": f.start.isoformat() if f.start else None,
         "to": f.end.isoformat() if f.end else None,
-        "trust": None if head.get("trust") is None else float(head["trust"]),
-        "low": None if head.get("low") is None else float(head["low"]),
-        "high": None if head.get("high") is None else float(head["high"]),
-        "band": head.get("band"),
+        "trust": head.get("shown"),
+        "low": None if head.get("shown") is None else float(head["low"]),
+        "high": None if head.get("shown") is None else float(head["high"]),
+        "band": head.get("band") if head.get("shown") is not None else None,
+        "reason": head.get("reason"),
         "n": int(head.get("n") or 0),
         "insufficient": bool(head.get("insufficient")),
         "delta": ov.delta,
@@ -227,7 +228,10 @@ def build_brief(
     link = view_link(public_url, BRIEF_PAGE, ov.filters, {"lang": lang})
     title = t["brief_subject"].format(period=period)
     if nums["trust"] is None:
-        head = f"{rt['headline']}: — ({_band(None, lang)})"
+        # No number without enough data: the reason instead (no data, few polar comments…).
+        with using(lang):
+            why = flag_text(nums.get("reason") or trust.NO_DATA)
+        head = f"{rt['headline']}: — ({why})"
     else:
         change = (f"{nums['delta']:+.1f} {rt['change']}" if nums["delta"] is not None
                   else rt["no_prev"])  # fmt: skip

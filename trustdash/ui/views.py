@@ -489,7 +489,8 @@ def brief_view(ctx: PageContext) -> None:
         )  # fmt: skip
     st.plotly_chart(
         cache.figure(ctx.store, ctx.version, ("br_channels", ov.filters), lambda: (
-            charts.trust_by_group(ov.channels, start=ov.filters.start, end=ov.filters.end))),
+            charts.trust_by_group(analysis.shown_table(ov.channels), start=ov.filters.start,
+                                  end=ov.filters.end))),
         key="br_channels", config=charts.plotly_config(),
     )  # fmt: skip
     st.subheader(tr("Three changes that matter"))
