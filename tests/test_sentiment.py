@@ -461,7 +461,7 @@ def test_last_sentence_of_the_rows_asked_equals_the_plain_rule() -> None:
         plain = engine._in_last_sentence(ends, tid, first)[rows]
         assert np.array_equal(engine._in_last_sentence_at(ends, tid, first, rows), plain)
     texts = ["One. Two. Three is the verdict", "A. B! C? trailing ends. ! !", "no end", "."]
-    tok_id, kid, vocab = engine._tokens(pl.Series(texts), *engine._base_parts()[::3])
+    tok_id, kid, vocab = engine.tokens(pl.Series(texts), *engine.base_parts()[::3])
     ends = vocab["is_sentence_end"].to_numpy()[kid.to_numpy()]
     tid = tok_id.to_numpy()
     first = np.concatenate(([True], tid[1:] != tid[:-1]))
@@ -497,7 +497,7 @@ def _clear_tables() -> None:
     """Empties the in-process table caches, as in a new process."""
     from trustdash.sentiment import engine
 
-    for fn in (engine._tables, engine._static_sets, engine._boosters, engine._base_parts,
+    for fn in (engine._tables, engine._static_sets, engine._boosters, engine.base_parts,
                engine._needs_nfkc):  # fmt: skip
         fn.cache_clear()
 

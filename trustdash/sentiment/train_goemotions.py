@@ -71,8 +71,8 @@ def token_keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     normalisation and tokens, one occurrence per document and token (presence)."""
     s = pl.Series("text", texts).str.replace_all(_PLACEHOLDER_RE, " ")
     norm = engine.normalise(s)
-    lex1, _, _, first_words = engine._base_parts()
-    tok_id, kid, vocab = engine._tokens(norm, lex1, first_words)
+    parts = engine.base_parts()
+    tok_id, kid, vocab = engine.tokens(norm, parts.lex1, parts.first_words)
     keys = vocab["key"]
     pairs = pl.DataFrame({"doc": tok_id, "key": keys.gather(kid)}).unique(maintain_order=True)
     # Words only: punctuation and placeholders carry no sentiment of their own here.
