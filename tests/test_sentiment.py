@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -868,3 +870,17 @@ def test_french_words_that_are_not_opinions_carry_no_valence() -> None:
     assert not {w for w in words if len(w) == 1 and w.isalpha()}
     # Opinion words around them still count.
     assert pol("le prix est scandaleux") < -0.25
+
+
+GOEMOTIONS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "goemotions"
+
+
+@pytest.mark.skipif(not GOEMOTIONS.is_dir(), reason="GoEmotions not available")
+def test_shipped_weights_are_what_the_trainer_builds(tmp_path: Path) -> None:
+    """The shipped learned lexicon is rebuilt byte for byte by the training command with
+    the engine as it is (its tokens and their spellings come from the engine)."""
+    from trustdash.sentiment import learned, train_goemotions
+
+    out = tmp_path / "w.tsv"
+    assert train_goemotions.main(["--data", str(GOEMOTIONS), "--out", str(out)]) == 0
+    assert out.read_bytes() == learned.WEIGHTS_PATH.read_bytes()

@@ -26,7 +26,7 @@ import polars as pl
 from trustdash.sentiment import lang as langid
 from trustdash.sentiment import learned, lexicons, tablecache, tables
 
-SCORER_VERSION = "1.4.0"
+SCORER_VERSION = "1.5.0"
 
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
