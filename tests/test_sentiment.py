@@ -845,6 +845,18 @@ def test_french_review_vocabulary_and_idioms() -> None:
         assert row(text)["label"] == "positive", text
 
 
+def test_french_opinion_and_stance_vocabulary() -> None:
+    for text in ("Encore un mensonge du service client",
+                 "Cette hausse des tarifs, c'est de la corruption",
+                 "Quelle mascarade ce jeu concours", "Le magasin a reçu une mise en demeure",
+                 "Là vous avez franchi la limite",
+                 "Les clients sont vent debout contre le nouveau règlement"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    for text in ("j'adhère totalement", "J'ai hâte de recevoir ma commande",
+                 "Quelle joie de retrouver ce café"):  # fmt: skip
+        assert row(text)["label"] == "positive", text
+
+
 def test_french_thresholds_apply_to_french_texts_only() -> None:
     from trustdash.sentiment import engine
 
