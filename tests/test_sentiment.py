@@ -713,6 +713,15 @@ def test_slang_fire_needs_its_context(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pol("fire the CEO") == 0.0
 
 
+def test_english_insults_joke_and_slang_praise() -> None:
+    for text in ("These guys are a bunch of crooks", "Your CEO is a hypocrite",
+                 "The refund policy is a joke", "What a clown show"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    assert row("This new app is dope")["label"] == "positive"
+    # "supreme" inside it does not make it praise.
+    assert pol("they are supremacists") < 0
+
+
 def test_third_language_guess_never_beats_english_evidence() -> None:
     for text in ("LOL. LOL.", "LOL. LOL. LOL.", "lol lol lol"):
         r = row(text)

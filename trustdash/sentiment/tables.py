@@ -615,6 +615,41 @@ EN_WORDS: dict[str, float] = {
     "not too bad": 1.2,
     "nothing special": -1.2,
     "not worth": -1.8,
+    # Insults and slurs (hand-written): VADER lacks many, and gives "supremacist" a positive
+    # valence from "supreme".
+    "supremacist": -2.4,
+    "supremacists": -2.4,
+    "fascists": -2.4,
+    "nazi": -2.4,
+    "nazis": -2.4,
+    "bigot": -2.4,
+    "bigots": -2.4,
+    "cuck": -2.4,
+    "cucks": -2.4,
+    "hypocrite": -2.4,
+    "hypocrites": -2.4,
+    "traitor": -2.4,
+    "traitors": -2.4,
+    "thug": -2.4,
+    "thugs": -2.4,
+    "crook": -2.4,
+    "crooks": -2.4,
+    "sexist": -2.4,
+    "misogynist": -2.4,
+    "clown": -1.6,
+    "clowns": -1.6,
+    "bullies": -2.0,
+    "disgraceful": -2.8,
+    "deceptive": -2.0,
+    "corruption": -2.4,
+    "garbage": -2.0,
+    "trash": -2.0,
+    # "Joke" praises nobody once something "is a joke".
+    "a joke": -1.6,
+    "is a joke": -2.0,
+    # Slang praise.
+    "dope": 2.0,
+    "legend": 2.0,
 }
 
 # Multi-word hedges: they dampen the next word like VADER's single-word dampeners.
