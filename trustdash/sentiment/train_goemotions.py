@@ -25,7 +25,10 @@ import polars as pl
 
 from trustdash.sentiment import engine
 
-MIN_COUNT = 10
+# Rarer tokens are left out. The ridge penalty already shrinks a token seen in a handful of
+# comments, so a low floor keeps more of the vocabulary of comments (dev Pearson r 0.645 at
+# 3, 0.644 at 5, 0.641 at 10, 0.638 at 20).
+MIN_COUNT = 3
 # Smaller weights are dropped: mostly function words ("we", "the") whose weight is the
 # training set's tone, not the word's; dropping them keeps texts without opinion at 0.
 MIN_WEIGHT = 0.05
