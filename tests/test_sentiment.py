@@ -866,6 +866,17 @@ def test_french_opinion_and_stance_vocabulary() -> None:
         assert row(text)["label"] == "positive", text
 
 
+def test_french_idioms_of_complaint_and_comparison() -> None:
+    for text in ("Votre service client n'a aucune honte",
+                 "Livraison en 3 semaines, c'est une blague ?",
+                 "Encore des âneries dans cette pub",
+                 "Application correcte mais peut mieux faire"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    assert row("Nouveau forfait moins cher, enfin")["label"] == "positive"
+    # The fight carries no valence of its own: the valence is the thing fought.
+    assert row("Elle lutte contre ce projet")["label"] == "neutral"
+
+
 def test_french_thresholds_apply_to_french_texts_only() -> None:
     from trustdash.sentiment import engine
 

@@ -454,6 +454,28 @@ FR_WORDS: dict[str, float] = {
     "dépasse les bornes": -2.4,
     "vent debout": -1.8,
     "bras de fer": -1.0,
+    "aucune honte": -2.4,
+    "sans honte": -2.4,
+    "est une blague": -2.0,
+    "ânerie": -2.0,
+    "âneries": -2.0,
+    "toxiques": -2.0,
+    "saugrenu": -1.6,
+    "saugrenue": -1.6,
+    "point faible": -1.4,
+    "points faibles": -1.4,
+    "peut mieux faire": -1.2,
+    "brasser du vent": -1.8,
+    "vendre du vent": -1.8,
+    "moins cher": 1.2,
+    "moins chère": 1.2,
+    "moins chers": 1.2,
+    "moins chères": 1.2,
+    # Fighting against something says nothing of the fight: the valence is the thing's.
+    "lutter contre": 0.0,
+    "lutte contre": 0.0,
+    "luttent contre": 0.0,
+    "luttons contre": 0.0,
 }
 
 # French words that flip the valence of the next few tokens ("ne ... pas" is covered:
