@@ -870,7 +870,7 @@ def test_french_idioms_of_complaint_and_comparison() -> None:
     for text in ("Votre service client n'a aucune honte",
                  "Livraison en 3 semaines, c'est une blague ?",
                  "Encore des âneries dans cette pub",
-                 "Application correcte mais peut mieux faire"):  # fmt: skip
+                 "Appli correcte, elle peut mieux faire"):  # fmt: skip
         assert row(text)["label"] == "negative", text
     assert row("Nouveau forfait moins cher, enfin")["label"] == "positive"
     # The fight carries no valence of its own: the valence is the thing fought.
