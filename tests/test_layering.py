@@ -268,3 +268,61 @@ def test_pages_are_a_guard_then_a_view(page: Path) -> None:
     assert [n.module for n in froms][:1] == ["trustdash.ui.guard"]
     assert all((n.module or "").startswith("trustdash.ui.") for n in froms)
     assert len(body) <= 4, f"{page.name} does more than the guard and a view"
+
+
+def private_uses(module: str, source: str, is_package: bool = False) -> list[tuple[int, str]]:
+    """(line, name) of each private name (one leading underscore) of another trustdash
+    module that ``module`` reads: ``from m import _x``, or ``_x`` read off a module bound
+    by ``import``/``from ... import m``."""
+    tree = ast.parse(source)
+    bound: dict[str, str] = {}  # local name -> trustdash module
+    found: list[tuple[int, str]] = []
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in MODULES and alias.asname:
+                    bound[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            source_mod = _resolve(module, is_package, node)
+            for alias in node.names:
+                full = f"{source_mod}.{alias.name}"
+                if full in MODULES:
+                    bound[alias.asname or alias.name] = full
+                elif private(alias.name) and source_mod != module:
+                    found.append((node.lineno, f"{source_mod}.{alias.name}"))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and bound[node.value.id] != module
+            and private(node.attr)
+        ):
+            found.append((node.lineno, f"{bound[node.value.id]}.{node.attr}"))
+    return found
+
+
+def test_private_use_is_found() -> None:
+    src = (
+        "from trustdash.sentiment import engine\n"
+        "from trustdash.sentiment.engine import _tables\n"
+        "engine._base_parts()\nengine.score([])\n"
+    )
+    got = private_uses("trustdash.sentiment.train_goemotions", src)
+    assert [name for _, name in got] == [
+        "trustdash.sentiment.engine._tables",
+        "trustdash.sentiment.engine._base_parts",
+    ]
+
+
+def test_modules_use_only_public_names_of_each_other() -> None:
+    bad = [
+        f"{MODULES[m].relative_to(ROOT)}:{line}: {name}"
+        for m, p in MODULES.items()
+        for line, name in private_uses(m, p.read_text(encoding="utf-8"), p.name == "__init__.py")
+    ]
+    assert not bad, "\n".join(bad)

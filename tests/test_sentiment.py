@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -461,7 +463,7 @@ def test_last_sentence_of_the_rows_asked_equals_the_plain_rule() -> None:
         plain = engine._in_last_sentence(ends, tid, first)[rows]
         assert np.array_equal(engine._in_last_sentence_at(ends, tid, first, rows), plain)
     texts = ["One. Two. Three is the verdict", "A. B! C? trailing ends. ! !", "no end", "."]
-    tok_id, kid, vocab = engine._tokens(pl.Series(texts), *engine._base_parts()[::3])
+    tok_id, kid, vocab = engine.tokens(pl.Series(texts), *engine.base_parts()[::3])
     ends = vocab["is_sentence_end"].to_numpy()[kid.to_numpy()]
     tid = tok_id.to_numpy()
     first = np.concatenate(([True], tid[1:] != tid[:-1]))
@@ -497,7 +499,7 @@ def _clear_tables() -> None:
     """Empties the in-process table caches, as in a new process."""
     from trustdash.sentiment import engine
 
-    for fn in (engine._tables, engine._static_sets, engine._boosters, engine._base_parts,
+    for fn in (engine._tables, engine._static_sets, engine._boosters, engine.base_parts,
                engine._needs_nfkc):  # fmt: skip
         fn.cache_clear()
 
@@ -711,6 +713,15 @@ def test_slang_fire_needs_its_context(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pol("fire the CEO") == 0.0
 
 
+def test_english_insults_joke_and_slang_praise() -> None:
+    for text in ("These guys are a bunch of crooks", "Your CEO is a hypocrite",
+                 "The refund policy is a joke", "What a clown show"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    assert row("This new app is dope")["label"] == "positive"
+    # "supreme" inside it does not make it praise.
+    assert pol("they are supremacists") < 0
+
+
 def test_third_language_guess_never_beats_english_evidence() -> None:
     for text in ("LOL. LOL.", "LOL. LOL. LOL.", "lol lol lol"):
         r = row(text)
@@ -843,6 +854,29 @@ def test_french_review_vocabulary_and_idioms() -> None:
         assert row(text)["label"] == "positive", text
 
 
+def test_french_opinion_and_stance_vocabulary() -> None:
+    for text in ("Encore un mensonge du service client",
+                 "Cette hausse des tarifs, c'est de la corruption",
+                 "Quelle mascarade ce jeu concours", "Le magasin a reçu une mise en demeure",
+                 "Là vous avez franchi la limite",
+                 "Les clients sont vent debout contre le nouveau règlement"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    for text in ("j'adhère totalement", "J'ai hâte de recevoir ma commande",
+                 "Quelle joie de retrouver ce café"):  # fmt: skip
+        assert row(text)["label"] == "positive", text
+
+
+def test_french_idioms_of_complaint_and_comparison() -> None:
+    for text in ("Votre service client n'a aucune honte",
+                 "Livraison en 3 semaines, c'est une blague ?",
+                 "Encore des âneries dans cette pub",
+                 "Appli correcte, elle peut mieux faire"):  # fmt: skip
+        assert row(text)["label"] == "negative", text
+    assert row("Nouveau forfait moins cher, enfin")["label"] == "positive"
+    # The fight carries no valence of its own: the valence is the thing fought.
+    assert row("Elle lutte contre ce projet")["label"] == "neutral"
+
+
 def test_french_thresholds_apply_to_french_texts_only() -> None:
     from trustdash.sentiment import engine
 
@@ -868,3 +902,17 @@ def test_french_words_that_are_not_opinions_carry_no_valence() -> None:
     assert not {w for w in words if len(w) == 1 and w.isalpha()}
     # Opinion words around them still count.
     assert pol("le prix est scandaleux") < -0.25
+
+
+GOEMOTIONS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "goemotions"
+
+
+@pytest.mark.skipif(not GOEMOTIONS.is_dir(), reason="GoEmotions not available")
+def test_shipped_weights_are_what_the_trainer_builds(tmp_path: Path) -> None:
+    """The shipped learned lexicon is rebuilt byte for byte by the training command with
+    the engine as it is (its tokens and their spellings come from the engine)."""
+    from trustdash.sentiment import learned, train_goemotions
+
+    out = tmp_path / "w.tsv"
+    assert train_goemotions.main(["--data", str(GOEMOTIONS), "--out", str(out)]) == 0
+    assert out.read_bytes() == learned.WEIGHTS_PATH.read_bytes()

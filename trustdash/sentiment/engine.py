@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -25,7 +26,7 @@ import polars as pl
 from trustdash.sentiment import lang as langid
 from trustdash.sentiment import learned, lexicons, tablecache, tables
 
-SCORER_VERSION = "1.4.0"
+SCORER_VERSION = "1.5.0"
 
 # Label thresholds on the compound polarity (tuned on the labelled samples).
 POS_THRESHOLD = 0.25
@@ -416,21 +417,38 @@ def _first_words(lex: pl.DataFrame) -> pl.Series:
     return pl.concat([multi, pl.Series(extra, dtype=pl.String)]).unique()
 
 
+class LexiconParts(NamedTuple):
+    """The lexicon as the scorer reads it: one table per entry length (columns lang, term
+    and v1 / v2 / v3) and the words that can start a multi-word entry."""
+
+    lex1: pl.DataFrame
+    lex2: pl.DataFrame
+    lex3: pl.DataFrame
+    first_words: pl.Series
+
+
+class Tokens(NamedTuple):
+    """Token rows of some texts (see tokens())."""
+
+    tok_id: pl.Series
+    kid: pl.Series
+    vocab: pl.DataFrame
+
+
 @cache
-def _base_parts() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
+def base_parts() -> LexiconParts:
+    """The package lexicon split as the scorer reads it (no caller overrides)."""
     return _split_lexicon(_tables()["lexicon"])
 
 
-def _split_lexicon(
-    lex: pl.DataFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]:
+def _split_lexicon(lex: pl.DataFrame) -> LexiconParts:
     parts = [
         lex.filter(pl.col("n") == n).select(
             "lang", pl.col("term"), pl.col("valence").alias(f"v{n}")
         )
         for n in (1, 2, 3)
     ]
-    return parts[0], parts[1], parts[2], _first_words(lex)
+    return LexiconParts(parts[0], parts[1], parts[2], _first_words(lex))
 
 
 def _as_series(texts: pl.Series | Sequence[str | None]) -> pl.Series:
@@ -455,7 +473,7 @@ def score(
     if lexicon_overrides:
         parts = _split_lexicon(lexicons.with_overrides(lexicon_overrides, _tables()["lexicon"]))
     else:
-        parts = _base_parts()
+        parts = base_parts()
     valid = s.is_not_null()
     texts = s.filter(valid) if s.null_count() else s
     # Comments repeat a lot (copy-paste, bots, "merci !", links that normalise alike): each
@@ -515,7 +533,7 @@ def _score_piece(
     texts: pl.Series,
     n_pieces: int,
     brand_terms: Sequence[str],
-    parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
+    parts: LexiconParts,
 ) -> pl.DataFrame:
     """_score_texts on a thread scoring one of n_pieces pieces side by side."""
     _PIECES.n = n_pieces
@@ -528,7 +546,7 @@ def _score_piece(
 def _score_texts(
     texts: pl.Series,
     brand_terms: Sequence[str],
-    parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series],
+    parts: LexiconParts,
 ) -> pl.DataFrame:
     """One row of scores per text (no nulls), in order; texts equal once normalised are
     scored once when that pays."""
@@ -624,12 +642,11 @@ def _chunk_codes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, pl.Series]:
     return counts, codes, distinct
 
 
-def _tokens(
-    texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series
-) -> tuple[pl.Series, pl.Series, pl.DataFrame]:
-    """The token rows of the texts, in text order, as two aligned columns: the text number
-    ("id") and the token's row in the vocabulary ("kid"); and the vocabulary with the
-    features of each distinct token (see _vocab_features).
+def tokens(texts: pl.Series, lex1: pl.DataFrame, first_words: pl.Series) -> Tokens:
+    """The token rows of the (normalised) texts, in text order, as two aligned columns: the
+    text number ("id") and the token's row in the vocabulary ("kid"); and the vocabulary
+    with the features of each distinct token (see _vocab_features), its column "key" being
+    the token as the lexicons spell it. lex1 and first_words: see LexiconParts.
 
     Whitespace chunks repeat a lot across comments, so each distinct chunk is tokenised once
     and each distinct token gets its features once; the texts are then expanded into token
@@ -671,7 +688,9 @@ def _tokens(
     else:
         text_of_chunk = np.repeat(np.arange(texts.len(), dtype=np.uint32), n_chunks)
         ids = np.repeat(text_of_chunk, lengths)
-    return pl.Series("id", ids, dtype=pl.UInt32), pl.Series("kid", kid, dtype=pl.UInt32), vocab
+    return Tokens(
+        pl.Series("id", ids, dtype=pl.UInt32), pl.Series("kid", kid, dtype=pl.UInt32), vocab
+    )
 
 
 def _elongation_map(keys: pl.Series, words: pl.Series) -> dict[str, str]:
@@ -904,12 +923,10 @@ def _in_last_sentence_at(
     return (sent == last[t]) & (last[t] >= LAST_SENTENCE_MIN_SENTENCES - 1)
 
 
-def _score_unique(
-    texts: pl.Series, parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Series]
-) -> pl.DataFrame:
+def _score_unique(texts: pl.Series, parts: LexiconParts) -> pl.DataFrame:
     lex1, lex2, lex3, first_words = parts
     n_texts = texts.len()
-    tok_id, kid, vocab = _tokens(texts, lex1, first_words)
+    tok_id, kid, vocab = tokens(texts, lex1, first_words)
     feats = vocab.drop("tok", "low", "key")  # row number = kid
     n_rows = tok_id.len()
 
@@ -1156,8 +1173,12 @@ def _score_unique(
 
 __all__ = [
     "SCORER_VERSION",
+    "LexiconParts",
+    "Tokens",
+    "base_parts",
     "label_from_polarity",
     "normalise",
     "score",
     "text_key",
+    "tokens",
 ]

@@ -25,7 +25,10 @@ import polars as pl
 
 from trustdash.sentiment import engine
 
-MIN_COUNT = 10
+# Rarer tokens are left out. The ridge penalty already shrinks a token seen in a handful of
+# comments, so a low floor keeps more of the vocabulary of comments (dev Pearson r 0.645 at
+# 3, 0.644 at 5, 0.641 at 10, 0.638 at 20).
+MIN_COUNT = 3
 # Smaller weights are dropped: mostly function words ("we", "the") whose weight is the
 # training set's tone, not the word's; dropping them keeps texts without opinion at 0.
 MIN_WEIGHT = 0.05
@@ -71,8 +74,8 @@ def token_keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     normalisation and tokens, one occurrence per document and token (presence)."""
     s = pl.Series("text", texts).str.replace_all(_PLACEHOLDER_RE, " ")
     norm = engine.normalise(s)
-    lex1, _, _, first_words = engine._base_parts()
-    tok_id, kid, vocab = engine._tokens(norm, lex1, first_words)
+    parts = engine.base_parts()
+    tok_id, kid, vocab = engine.tokens(norm, parts.lex1, parts.first_words)
     keys = vocab["key"]
     pairs = pl.DataFrame({"doc": tok_id, "key": keys.gather(kid)}).unique(maintain_order=True)
     # Words only: punctuation and placeholders carry no sentiment of their own here.
