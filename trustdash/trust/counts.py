@@ -310,7 +310,8 @@ class Rollup:
         A constant grouping (brand) over no rows is one row of NaN sums."""
         rows = self._window(f)
         index, groups, subs, k = self._groups(rows, by, then_by)
-        names, block = self._cached_block(f, rows, by, half_life_days, targets, default_target)
+        names, block = self._block(f, rows, by, half_life_days=half_life_days, targets=targets,
+                                   default_target=default_target)  # fmt: skip
         width = block.shape[1]
         sums = np.bincount(
             (index[:, None] * width + np.arange(width)).ravel(),
@@ -339,30 +340,12 @@ class Rollup:
         index, _, _, k = self._groups(rows, by, then_by)
         if k == 0 and by in _CONSTANT and then_by in _CONSTANT:
             return np.full(1, np.nan)
-        names, block = self._cached_block(f, rows, by, half_life_days, targets, default_target)
+        names, block = self._block(f, rows, by, half_life_days=half_life_days, targets=targets,
+                                   default_target=default_target)  # fmt: skip
         wanted = set(channels)
         inside = np.array([c in wanted for c in self.channels], dtype=bool)
         audience = block[:, names.index("w.audience")] * inside[self.code[rows]]
         return np.bincount(index, weights=audience, minlength=k).astype(float)
-
-    def _cached_block(
-        self,
-        f: Filters,
-        rows: np.ndarray,
-        by: str,
-        half_life_days: float,
-        targets: Mapping[str, float],
-        default_target: float,
-    ) -> tuple[list[str], np.ndarray]:
-        # The brand and the channels of one window weigh the same rows alike.
-        key = (f.start, f.end, half_life_days, tuple(sorted(targets.items())), default_target,
-               by if by in PERIODS else None)  # fmt: skip
-        if key not in self._blocks:
-            self._blocks[key] = self._block(
-                f, rows, by, half_life_days=half_life_days, targets=targets,
-                default_target=default_target,
-            )  # fmt: skip
-        return self._blocks[key]
 
     def _block(
         self,
@@ -374,7 +357,19 @@ class Rollup:
         targets: Mapping[str, float],
         default_target: float,
     ) -> tuple[list[str], np.ndarray]:
-        """The rows' columns to sum: recency-weighted counts, then raw ones."""
+        """The rows' columns to sum: recency-weighted counts, then raw ones (kept: the
+        brand and the channels of one window weigh the same rows alike)."""
+        key = (f.start, f.end, half_life_days, tuple(sorted(targets.items())), default_target,
+               by if by in PERIODS else None)  # fmt: skip
+        if key not in self._blocks:
+            self._blocks[key] = self._new_block(f, rows, by, half_life_days, targets,
+                                                default_target)  # fmt: skip
+        return self._blocks[key]
+
+    def _new_block(
+        self, f: Filters, rows: np.ndarray, by: str, half_life_days: float,
+        targets: Mapping[str, float], default_target: float,
+    ) -> tuple[list[str], np.ndarray]:
         day = self.day[rows]
         if by in PERIODS:
             age = (period_end(day, by) - day).astype(np.int64)
