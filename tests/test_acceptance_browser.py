@@ -22,7 +22,9 @@ from tests.test_acceptance import (
     NEEDS,
     Tally,
     by_channel,
+    comments,
     components,
+    s3_coverage,
     trust_of,
 )
 
@@ -67,7 +69,7 @@ def test_acceptance_files_through_the_import_page(page: Page, tmp_path: Path) ->
     total = Tally()
     for t in by_channel().values():
         total.add(t)
-    brand = trust_of(components(total, BRAND_PRIOR, posts=True))
+    brand = trust_of(components(total, BRAND_PRIOR), s3_coverage(comments()))
 
     with run_streamlit(ROOT, tmp_path, db=db, env={"TRUSTDASH_NO_DEMO": "1"}) as server:
         page.goto(server.url + "/Import")
