@@ -244,6 +244,14 @@ def test_insufficient_data_is_not_a_number_in_the_brief(store) -> None:
     kpi = re.search(r"id='trust-headline'>([^<]*)<", html)
     assert kpi is not None and kpi.group(1) == "—"
     assert "few polar comments" in html and "Insufficient data" in html
+    # The channel chart says why it has no bar (its channel is there, without a score).
+    from trustdash import charts
+
+    shown = analysis.shown_table(analysis.trust_table(store, g, "channel"))
+    texts = [a.text for a in charts.trust_by_group(shown).layout.annotations]
+    assert texts == ["Not enough data for a score in this selection"]
+    texts = [a.text for a in charts.trust_by_group(shown.head(0)).layout.annotations]
+    assert texts == ["No data for these filters"]
     brief = messages.build_brief(store, g, "en", None)
     assert "Brand Trust Score: — (few polar comments" in brief.text
     nums = messages.brief_numbers(store, g, analysis.overview(store, g), "en")

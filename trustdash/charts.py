@@ -117,7 +117,9 @@ def trust_by_group(
     title, axis_title = term(title), term(axis_title)
     rows = table.filter(pl.col("trust").is_not_null()) if table.height else table
     if rows.is_empty():
-        return _empty(title)
+        # The groups are there, but none has enough data for a score to be shown.
+        return _empty(title, mark("Not enough data for a score in this selection")
+                      if table.height else mark("No data for these filters"))  # fmt: skip
     rows = rows.sort("rank", descending=True)
     groups = [str(g) for g in rows["group"].to_list()]
     trusts = rows["trust"].to_list()
