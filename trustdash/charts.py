@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -251,10 +252,21 @@ def trust_over_time(
     fig.update_layout(
         title=plotly_escape(title),
         yaxis=dict(range=[0, 100], title=axis_title),
-        xaxis=dict(title=None, dtick=None if step > 1 else None),
+        xaxis=dict(title=None, **lone_period_range(series["period"].to_list(), step)),
         **_layout(),
     )
     return fig
+
+
+def lone_period_range(periods: list[Any], step_days: int = 7) -> dict[str, Any]:
+    """The x-axis range of a time chart whose points all fall on one period: a few periods
+    either side (plotly would zoom to a millisecond around it and label the ticks so)."""
+    distinct = {p for p in periods if p is not None}
+    if len(distinct) != 1:
+        return {}
+    (only,) = distinct
+    pad = dt.timedelta(days=2 * max(step_days, 1))
+    return {"range": [only - pad, only + pad]}
 
 
 def components_bar(row: dict, title: str = mark("Components")) -> go.Figure:
@@ -299,7 +311,8 @@ def components_over_time(
             )
         )
     fig.update_layout(title=plotly_escape(title),
-                      yaxis=dict(range=[0, 1], title=tr("component (0–1)")), **_layout())
+                      yaxis=dict(range=[0, 1], title=tr("component (0–1)")),
+                      xaxis=lone_period_range(long["period"].to_list()), **_layout())  # fmt: skip
     return fig
 
 
