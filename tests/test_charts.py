@@ -30,3 +30,20 @@ def test_a_lone_period_keeps_a_date_axis() -> None:
     # Several periods: plotly's own range.
     two = charts.trust_over_time(_series([day, day + dt.timedelta(days=7)]), granularity="week")
     assert two.layout.xaxis.range is None
+
+
+def test_a_line_breaks_across_a_long_silence() -> None:
+    """Weeks 1–3, then three empty weeks (still joined), then seven years later: two lines,
+    one legend entry, every point kept for the drill-down."""
+    first = dt.date(2014, 1, 6)
+    weeks = [first + dt.timedelta(weeks=k) for k in (0, 1, 2, 6)]
+    periods = [*weeks, dt.date(2022, 10, 31)]
+    fig = charts.trust_over_time(_series(periods), granularity="week", show_interval=False)
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    assert [len(t.x) for t in lines] == [4, 1]
+    assert [t.showlegend for t in lines] == [True, False]
+    assert [row[1] for t in lines for row in t.customdata] == [str(p) for p in periods]
+    # Four empty weeks break the line too.
+    gap = [first, first + dt.timedelta(weeks=5)]
+    fig = charts.trust_over_time(_series(gap), granularity="week", show_interval=False)
+    assert [len(t.x) for t in fig.data] == [1, 1]

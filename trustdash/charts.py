@@ -183,42 +183,44 @@ def trust_over_time(
         # Interval bands help for a few lines and clutter many.
         show_interval = len(channels) <= 3
     for i, channel in enumerate(channels):
-        part = series.filter(pl.col("channel") == channel).sort("period")
         colour = PALETTE[i % len(PALETTE)]
-        x = part["period"].to_list()
-        ends = [period_end(p, granularity) for p in x]
-        if show_interval and len(x) > 1:
+        whole = series.filter(pl.col("channel") == channel).sort("period")
+        for k, part in enumerate(_runs(whole, granularity)):
+            x = part["period"].to_list()
+            ends = [period_end(p, granularity) for p in x]
+            if show_interval and len(x) > 1:
+                fig.add_trace(
+                    go.Scatter(
+                        x=x + x[::-1],
+                        y=part["high"].to_list() + part["low"].to_list()[::-1],
+                        fill="toself",
+                        fillcolor=_alpha(colour, 0.12),
+                        line=dict(width=0),
+                        hoverinfo="skip",
+                        showlegend=False,
+                        legendgroup=plotly_escape(channel),
+                    )
+                )
             fig.add_trace(
                 go.Scatter(
-                    x=x + x[::-1],
-                    y=part["high"].to_list() + part["low"].to_list()[::-1],
-                    fill="toself",
-                    fillcolor=_alpha(colour, 0.12),
-                    line=dict(width=0),
-                    hoverinfo="skip",
-                    showlegend=False,
+                    x=x,
+                    y=part["trust"].to_list(),
+                    mode="lines+markers",
+                    name=plotly_escape(tr(BRAND) if channel == BRAND else channel),
                     legendgroup=plotly_escape(channel),
+                    showlegend=k == 0,
+                    line=dict(color=colour, width=2),
+                    marker=dict(
+                        size=7,
+                        symbol=["circle-open" if ins else "circle" for ins in part["insufficient"]],
+                    ),
+                    customdata=[[str(channel), str(p), str(e), fmt_date(p)]
+                                for p, e in zip(x, ends, strict=True)],
+                    # The name is already escaped; customdata stays raw for the drill-down.
+                    hovertemplate=tr("%{fullData.name} · %{customdata[3]}: %{y:.1f}")
+                    + "<extra></extra>",
                 )
             )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=part["trust"].to_list(),
-                mode="lines+markers",
-                name=plotly_escape(tr(BRAND) if channel == BRAND else channel),
-                legendgroup=plotly_escape(channel),
-                line=dict(color=colour, width=2),
-                marker=dict(
-                    size=7,
-                    symbol=["circle-open" if ins else "circle" for ins in part["insufficient"]],
-                ),
-                customdata=[[str(channel), str(p), str(e), fmt_date(p)]
-                            for p, e in zip(x, ends, strict=True)],
-                # The name is already escaped; customdata stays raw for the drill-down.
-                hovertemplate=tr("%{fullData.name} · %{customdata[3]}: %{y:.1f}")
-                + "<extra></extra>",
-            )
-        )
     if annotations is not None and annotations.height:
         for row in annotations.iter_rows(named=True):
             fig.add_vline(x=row["date"], line=dict(color="#888", dash="dot", width=1))
@@ -256,6 +258,27 @@ def trust_over_time(
         **_layout(),
     )
     return fig
+
+
+# A line joins two points of a series when at most this many periods without data lie
+# between them; past that the line breaks (a line across months of silence would
+# draw a trend that no data shows).
+MAX_JOINED_GAP = 3
+
+
+def _runs(part: pl.DataFrame, granularity: str) -> list[pl.DataFrame]:
+    """The rows of one line (sorted by period) cut where more than MAX_JOINED_GAP periods
+    without data lie between two points."""
+    x = part["period"].to_list()
+    cuts = [0]
+    for j in range(1, len(x)):
+        start = x[j - 1]
+        for _ in range(MAX_JOINED_GAP + 1):
+            start = period_end(start, granularity) + dt.timedelta(days=1)
+        if x[j] > start:
+            cuts.append(j)
+    cuts.append(len(x))
+    return [part.slice(a, b - a) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def lone_period_range(periods: list[Any], step_days: int = 7) -> dict[str, Any]:
