@@ -47,3 +47,13 @@ def test_a_line_breaks_across_a_long_silence() -> None:
     gap = [first, first + dt.timedelta(weeks=5)]
     fig = charts.trust_over_time(_series(gap), granularity="week", show_interval=False)
     assert [len(t.x) for t in fig.data] == [1, 1]
+
+
+def test_interval_bands_draw_no_markers() -> None:
+    """A band is an area: even a short one (plotly gives traces under 20 points markers by
+    default) draws no point of its own."""
+    first = dt.date(2014, 1, 6)
+    periods = [first + dt.timedelta(weeks=k) for k in range(3)]
+    fig = charts.trust_over_time(_series(periods), granularity="week", show_interval=True)
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 1 and bands[0].mode == "lines"

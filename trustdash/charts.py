@@ -195,6 +195,7 @@ def trust_over_time(
                         y=part["high"].to_list() + part["low"].to_list()[::-1],
                         fill="toself",
                         fillcolor=_alpha(colour, 0.12),
+                        mode="lines",  # plotly adds markers to short traces by default
                         line=dict(width=0),
                         hoverinfo="skip",
                         showlegend=False,
