@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
+import pytest
 from streamlit.testing.v1 import AppTest
+
+from trustdash.ui import widgets
 
 
 def _page() -> None:
@@ -36,3 +42,16 @@ def test_the_arrow_table_shows_the_cells_of_the_plain_path() -> None:
     assert [str(t) for t in arrow.dtypes] == [str(t) for t in plain.dtypes]
     assert arrow["trust"].tolist() == ["61.25", "—", "48.0"]  # missing values read "—"
     assert arrow["comments"].tolist() == [12, 0, 3_597]  # numbers stay numbers
+
+
+def test_a_short_comment_list_gets_a_short_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two unanswered comments: a grid of two rows, not 360 px with empty rows under them;
+    a long list keeps the fixed height (and scrolls)."""
+    heights: list[int] = []
+    monkeypatch.setattr(widgets, "show_table", lambda frame, **kw: heights.append(kw["height"]))
+    rows = {"created_at": [dt.datetime(2026, 6, 1, 9)] * 2, "channel": ["x", "x"],
+            "text": ["a", "b"]}  # fmt: skip
+    widgets.comments_table(pl.DataFrame(rows), key="t")
+    many = pl.DataFrame({k: v * 100 for k, v in rows.items()})
+    widgets.comments_table(many, key="t2")
+    assert heights[0] < 2 * 38 + 40 and heights[1] == 360

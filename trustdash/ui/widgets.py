@@ -394,6 +394,11 @@ def _day(iso: str) -> str:
         return iso[:10]
 
 
+# Streamlit's data grid: header and row heights in pixels.
+_GRID_HEADER_PX = 38
+_GRID_ROW_PX = 35
+
+
 def comments_table(
     frame: pl.DataFrame, *, key: str, height: int = 360, selectable: bool = False
 ) -> int | None:
@@ -414,6 +419,8 @@ def comments_table(
                                                      format=_number_format(1)),
     }  # fmt: skip
     frame = reveal_bidi_columns(frame, ("campaign", "author"))
+    # A short list gets a short grid (the fixed height would show empty rows under it).
+    height = min(height, _GRID_HEADER_PX + _GRID_ROW_PX * frame.height + 3)
     if get_lang() == "fr":
         config["created_at"] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
     if not selectable:
