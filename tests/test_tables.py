@@ -44,14 +44,17 @@ def test_the_arrow_table_shows_the_cells_of_the_plain_path() -> None:
     assert arrow["comments"].tolist() == [12, 0, 3_597]  # numbers stay numbers
 
 
-def test_a_short_comment_list_gets_a_short_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_comment_grids_fit_short_lists_and_show_stars_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two unanswered comments: a grid of two rows, not 360 px with empty rows under them;
     a long list keeps the fixed height (and scrolls)."""
-    heights: list[int] = []
-    monkeypatch.setattr(widgets, "show_table", lambda frame, **kw: heights.append(kw["height"]))
+    calls: list[dict] = []
+    monkeypatch.setattr(widgets, "show_table", lambda frame, **kw: calls.append(kw))
     rows = {"created_at": [dt.datetime(2026, 6, 1, 9)] * 2, "channel": ["x", "x"],
-            "text": ["a", "b"]}  # fmt: skip
+            "rating": [4.0, 4.5], "text": ["a", "b"]}  # fmt: skip
     widgets.comments_table(pl.DataFrame(rows), key="t")
     many = pl.DataFrame({k: v * 100 for k, v in rows.items()})
     widgets.comments_table(many, key="t2")
-    assert heights[0] < 2 * 38 + 40 and heights[1] == 360
+    assert calls[0]["height"] < 2 * 38 + 40 and calls[1]["height"] == 360
+    # Star ratings read as given: 4, not 4.0 (and 4.5 stays 4.5).
+    stars = calls[0]["column_config"]["rating"]
+    assert (stars["label"], stars["type_config"]["format"]) == ("stars", "plain")

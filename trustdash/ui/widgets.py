@@ -415,6 +415,9 @@ def comments_table(
     config = {
         "text": st.column_config.TextColumn(tr("comment"), width="large"),
         "polarity": st.column_config.NumberColumn(format=_number_format(2)),
+        # Stars as given (4, not 4.0; a half star stays 4.5).
+        "rating": st.column_config.NumberColumn(
+            tr("stars"), format="localized" if get_lang() == "fr" else "plain"),
         "reply_hours": st.column_config.NumberColumn(tr("first reply (h)"),
                                                      format=_number_format(1)),
     }  # fmt: skip
