@@ -288,6 +288,10 @@ def test_the_explanation_and_flags_in_french() -> None:
         assert localise(frame).item() == (
             f"données insuffisantes{NNBSP}; partiel{NNBSP}: S3 (pas de données de réponse)"
         )
+        # Import history: the layout names stored in English read in French.
+        layouts = pl.DataFrame({"format_label": ["Trustpilot Business reviews export", None]})
+        assert localise(layouts).to_series().to_list() == [
+            "Export des avis Trustpilot Business", None]
 
 
 def test_csv_for_a_french_excel() -> None:

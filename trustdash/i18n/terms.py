@@ -67,7 +67,7 @@ COLUMNS: dict[str, str] = {
 }  # fmt: skip
 # Columns whose values are words of the vocabulary above (translated with the header).
 WORD_COLUMNS = ("band", "label", "model_label", "kind", "status", "leans", "phase", "note",
-                "reason")  # fmt: skip
+                "reason", "format_label")  # fmt: skip
 BINS_PREFIX = "bins: "
 
 
