@@ -292,7 +292,7 @@ def _with_components(
         # A component weighs in a total by the share of its comments that come from
         # channels where it is measurable (S4 and S5: channels with posts in the window).
         audience = tc.column(c, "audience")
-        post_channels = set(posts.get_column("channel").to_list()) if posts.height else set()
+        post_channels = set(posts.get_column("channel").unique().to_list()) if posts.height else set()
         for cid, channels in (("S3", reads.reply_channels), ("S4", post_channels)):
             inside = reads.audience_in(f, by, channels, s, then_by=then_by)
             cover[f"cover_{cid}"] = trust.coverage_share(inside, audience)
