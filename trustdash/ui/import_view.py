@@ -386,7 +386,9 @@ def history_view(ctx: PageContext) -> None:
     if imports.is_empty():
         st.info(tr("Nothing imported yet."))
         return
-    show_table(reveal_bidi_columns(imports.drop("warnings"), ["file_name"]), hide_index=True)
+    show_table(reveal_bidi_columns(imports.drop("warnings"), ["file_name"]), hide_index=True,
+               column_config={"confidence": st.column_config.NumberColumn(
+                   tr("confidence"), format="percent")})  # fmt: skip
     download_buttons(imports, "imports", key="dl_imports")
     ids = imports["id"].to_list()
     pick = st.selectbox(
