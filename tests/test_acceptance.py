@@ -1,4 +1,4 @@
-"""Acceptance set (issue 14, item 15): exports in the layouts people really download, and
+"""Acceptance set: exports in the layouts people really download, and
 the numbers a careful analyst computes by hand from their rows.
 
 The files are in ``tests/fixtures/acceptance/`` (invented content, real layouts):
