@@ -205,13 +205,11 @@ def explain_notes(
     if info.get("dropped"):
         notes.append(tr("Dropped components' weights are shared among the others "
                         "(renormalised)."))  # fmt: skip
-    for c in info.get("components") or []:
-        share = c.get("coverage")
-        if share is not None and float(share) < 1.0 - 1e-9:
-            notes.append(tr("{id} {name} is measured on {share} of the comments (the channels "
-                            "where it is measurable): its weight is scaled by that share.",
-                            id=c.get("id"), name=term(c.get("name")),
-                            share=fmt_percent(float(share), 0)))  # fmt: skip
+    for c in info.get("covered") or []:  # components measured on part of the comments
+        notes.append(tr("{id} {name} is measured on {share} of the comments (the channels "
+                        "where it is measurable): its weight is scaled by that share.",
+                        id=c["id"], name=term(c["name"]),
+                        share=fmt_percent(float(c["coverage"]), 0)))  # fmt: skip
     if insufficient:
         notes.append(tr("Insufficient data: fewer than {n} polar comments or an interval "
                         "wider than {width} points.", n=fmt_plain(min_polar, 2),

@@ -25,7 +25,8 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
     Returns: group, score, band, interval (text), level, formula, components
     (list of {id, name, value, weight, contribution, formula, interval?}),
     counts {P, N, neutral, audience, complaints, actionable, answered_in_target},
-    prior {m, mu_S1, mu_S2, mu_S3}, dropped [{id, name, reason}], weights_used,
+    prior {m, mu_S1, mu_S2, mu_S3}, dropped [{id, name, reason}], covered (the
+    components measured on part of the comments), weights_used,
     flags, notes.
     """
     m = float(settings.prior_strength)
@@ -98,7 +99,8 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
     ]
     if dropped:
         notes.append("Dropped components' weights are shared among the others (renormalised).")
-    notes += [coverage_note(c["id"], c["name"], c["coverage"]) for c in partly_covered(comps)]
+    covered = _partly_covered(comps)
+    notes += [coverage_note(c["id"], c["name"], c["coverage"]) for c in covered]
     if row.get("insufficient"):
         notes.append(
             f"Insufficient data: fewer than {settings.min_polar:g} polar comments "
@@ -113,7 +115,8 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
         "high": high,
         "level": settings.level,
         "formula": "Trust = 100 · Σ w_k·c_k·S_k / Σ_available w_k·c_k"
-        if partly_covered(comps) else "Trust = 100 · Σ w_k·S_k / Σ_available w_k",
+        if covered else "Trust = 100 · Σ w_k·S_k / Σ_available w_k",
+        "covered": covered,
         "components": comps,
         "counts": counts,
         "prior": {
@@ -129,7 +132,7 @@ def explain(row: Mapping[str, Any], settings: TrustSettings) -> dict[str, Any]:
     }
 
 
-def partly_covered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _partly_covered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The explanation's components measured on only part of the group's comments."""
     return [c for c in components
             if c.get("coverage") is not None and float(c["coverage"]) < 1.0 - 1e-9]  # fmt: skip

@@ -155,8 +155,7 @@ def _render_explanation(info: Any) -> None:
         "S_k: a component's value from 0 to 1 · w_k: its weight · Σ_available: the sum over "
         "the components measurable here."
     ))  # fmt: skip
-    covered = any(c.get("coverage") is not None and float(c["coverage"]) < 1.0 - 1e-9
-                  for c in info.get("components") or [])  # fmt: skip
+    covered = bool(info.get("covered"))
     if covered:
         st.caption(tr("c_k: the share of the comments measured by the component (the "
                       "comments of the channels where it is measurable)."))  # fmt: skip
