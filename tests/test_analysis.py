@@ -361,16 +361,18 @@ def test_rank_stability_ranks_the_groups_as_their_table_does(
     demo_db: Path, tmp_path: Path
 ) -> None:
     """Under the Default preset the sensitivity check ranks the channels exactly as the
-    channel table does: both score the same counts and components (S4..S6 included)."""
+    channel table shows them: both score the same counts and components (S4..S6 included),
+    and neither ranks a channel whose score is hidden for insufficient data."""
     path = tmp_path / "demo.duckdb"
     path.write_bytes(demo_db.read_bytes())
     store = Store(path)
     try:
         _, hi = store.date_bounds()
         for f in (Filters(), Filters(start=hi - dt.timedelta(days=90), end=hi)):
-            table = analysis.trust_table(store, f, "channel")
+            table = analysis.shown_table(analysis.trust_table(store, f, "channel"))
             ranked = {g: r for g, r in zip(table["group"], table["rank"], strict=True)
                       if r is not None}  # fmt: skip
+            assert sorted(ranked.values()) == list(range(1, len(ranked) + 1))
             assert analysis.rank_stability(store, f, "channel")["ranks"]["Default"] == ranked
     finally:
         store.close()

@@ -13,6 +13,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tests.conftest import comments_csv, make_rows
@@ -225,6 +226,11 @@ def test_insufficient_data_is_not_a_number_in_the_brief(store) -> None:
     table = analysis.trust_table(store, f, "channel")
     tiny = table.filter(table["group"] == "youtube").row(0, named=True)
     assert tiny["insufficient"] and tiny["trust"] is not None  # a score of priors, hidden
+    shown = analysis.shown_table(table).filter(pl.col("group") == "youtube").row(0, named=True)
+    assert (shown["trust"], shown["rank"]) == (None, None) and tiny["rank"] is not None
+    stab = analysis.rank_stability(store, f, "channel")
+    assert all("youtube" not in ranks for ranks in stab["ranks"].values())
+    assert "instagram" in stab["ranks"]["Default"]
     big = table.filter(table["group"] == "instagram").row(0, named=True)
     html = report.render_report(store, f, lang="en")
     rows = re.findall(r"<tr><td>(.*?)</td><td class='channel-trust'>(\d+)</td>", html)
@@ -233,6 +239,7 @@ def test_insufficient_data_is_not_a_number_in_the_brief(store) -> None:
     assert [c["channel"] for c in nums["channels"]] == ["instagram"]
     cli = {r["group"]: r for r in analysis.trust_json(store, f, "channel")}
     assert (cli["youtube"]["trust"], cli["youtube"]["band"]) == (None, "Insufficient data")
+    assert (cli["youtube"]["rank"], cli["instagram"]["rank"]) == (None, 1)
     assert cli["instagram"]["band"] == big["band"]
     assert nums["trust"] == analysis.brand_headline(store, f)["shown"] is not None
 

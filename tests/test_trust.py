@@ -673,6 +673,11 @@ def test_rank_stability():
     ]
     res = rank_stability(counts_frame(steady), TrustSettings())
     assert res["stable"] and res["max_shift"] == 0 and res["agreement"] == 1.0
+    # A group too small for a shown score is not part of the ranking people see.
+    tiny = dict(group="t", pos=2, neg=1, actionable=3, answered_in_target=0)
+    res = rank_stability(counts_frame([*rows, tiny]), TrustSettings())
+    assert all(set(r) == {"a", "b", "c"} for r in res["ranks"].values())
+    assert res["ranks"]["Care-first"]["b"] == 1 and res["max_shift"] == 1
 
 
 # --------------------------------------------------------------------------- alerts

@@ -533,7 +533,7 @@ INSUFFICIENT_BAND = mark("Insufficient data")
 
 
 def shown_table(table: pl.DataFrame) -> pl.DataFrame:
-    """A score table as pages show it: no score, interval or band where the data are
+    """A score table as pages show it: no score, interval, band or rank where the data are
     insufficient (the band says so, ``reason`` says why); other rows as they are."""
     if table.is_empty() or "insufficient" not in table.columns:
         return table
@@ -543,7 +543,7 @@ def shown_table(table: pl.DataFrame) -> pl.DataFrame:
                                     table["trust"].to_list(), strict=True)]  # fmt: skip
     return table.with_columns(
         *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c)
-          for c in ("trust", "low", "high")),
+          for c in ("trust", "low", "high", "rank") if c in table.columns),
         pl.when(hidden).then(pl.lit(INSUFFICIENT_BAND)).otherwise(pl.col("band")).alias("band"),
         pl.Series("reason", reasons, dtype=pl.String),
     )  # fmt: skip
@@ -1089,7 +1089,7 @@ def trust_json(store: Store, f: Filters, by: str) -> list[dict[str, Any]]:
                 "high": _r(r["high"] if shown is not None else None),
                 "n": int(r["n"] or 0),
                 "band": band,
-                "rank": r["rank"],
+                "rank": r["rank"] if shown is not None else None,
                 "components": {k: _r(r[k], 4) for k in trust.COMPONENTS},
                 "flags": list(r["flags"] or []),
             }

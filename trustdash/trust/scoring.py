@@ -827,12 +827,13 @@ def rank_stability(
     identical under all presets), ``shift`` {group: max rank - min rank},
     ``max_shift``, ``agreement`` (mean pairwise Kendall tau-a of the preset
     rankings, 1 = identical, -1 = reversed) and ``min_agreement``.
-    Groups without a score are left out.
+    Groups without a shown score (none, or one from insufficient data) are left out:
+    the check is about the ranking people see.
     """
     ranks: dict[str, dict[str, int]] = {}
     for name, weights in presets.items():
         frame = score_groups(counts, settings.with_weights(weights), prior)
-        frame = frame.filter(pl.col("rank").is_not_null())
+        frame = frame.filter(pl.col("rank").is_not_null() & ~pl.col("insufficient").fill_null(True))
         ranks[name] = dict(zip(frame["group"].to_list(), frame["rank"].to_list(), strict=True))
     names = list(ranks)
     groups = sorted(set().union(*[set(r) for r in ranks.values()])) if ranks else []
