@@ -61,3 +61,32 @@ def test_model_section_saves_weights_recency_prior_and_targets(env_db: Path) -> 
     assert _setting(env_db, "half_life_days") == 30.0
     assert _setting(env_db, "prior_strength") == 5.0
     assert _setting(env_db, "targets") == {"facebook": 4}
+
+
+def test_ranking_check_needs_two_channels_with_a_shown_score(env_db: Path) -> None:
+    """One channel with a score and one with too few comments: there is no ranking to check,
+    so no "ranking is the same" claim; a second scored channel brings the check back."""
+
+    def ranking_captions(at: AppTest) -> list[str]:
+        return [c.value for c in at.caption if "channel ranking" in c.value]
+
+    store = Store(env_db)
+    try:
+        files = [("fb.csv", comments_csv(make_rows(40))),
+                 ("yt.csv", comments_csv(make_rows(4, channel="youtube", prefix="y")))]  # fmt: skip
+        assert all(r.ok for r in import_files(store, files))
+    finally:
+        store.close()
+    at = AppTest.from_file(str(ROOT / "pages/8_Settings.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert ranking_captions(at) == []
+
+    store = Store(env_db)
+    try:
+        files = [("x.csv", comments_csv(make_rows(60, channel="x", good=0.4, prefix="x")))]
+        assert all(r.ok for r in import_files(store, files))
+    finally:
+        store.close()
+    at = AppTest.from_file(str(ROOT / "pages/8_Settings.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(ranking_captions(at)) == 1

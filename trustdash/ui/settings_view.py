@@ -75,7 +75,8 @@ def _weights_section(
             0.05, key=f"set_w_{comp}_{preset}", disabled=read_only or preset != "Custom",
         )  # fmt: skip
     stab = analysis.rank_stability(store, Filters(), "channel", s)
-    if stab:
+    # A ranking needs two channels with a shown score; with fewer there is nothing to check.
+    if len(stab.get("shift", {})) >= 2:
         stable = stab.get("stable")
         st.caption(
             tr("✅ The channel ranking is the same under every preset.")
