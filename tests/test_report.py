@@ -209,6 +209,47 @@ def test_report_escapes_user_text(tmp_path: Path) -> None:
     assert all("onerror" not in attrs for _, attrs in scan.tags)
 
 
+def test_old_comments_are_named_as_the_reason_for_no_score(store) -> None:
+    """A channel whose 60 comments are two years older than the window's end has plenty of
+    polar comments but almost no recent ones: the reason says so, with both counts, and a
+    channel with few comments keeps the plain reason."""
+    from trustdash import report
+    from trustdash.i18n import using
+    from trustdash.i18n.terms import flag_text
+    from trustdash.ingest import import_files
+
+    recent, old = dt.datetime(2026, 3, 1, 9), dt.datetime(2024, 3, 1, 9)
+    import_files(store, [
+        ("big.csv", comments_csv(make_rows(300, channel="instagram", start=recent, prefix="b"))),
+        ("old.csv", comments_csv(make_rows(60, channel="youtube", start=old, prefix="o"))),
+        ("tiny.csv", comments_csv(make_rows(4, channel="x", start=recent, prefix="t"))),
+    ])  # fmt: skip
+    f = Filters(start=dt.date(2024, 1, 1), end=dt.date(2026, 5, 31))
+    rows = {r["group"]: r for r in analysis.trust_table(store, f, "channel").iter_rows(named=True)}
+    # Comments 7 hours apart, each weighing 0.5^(age in days / 90) at the window's end.
+    end = dt.datetime(2026, 5, 31, 23, 59, 59)
+
+    def weight(start: dt.datetime, n: int) -> float:
+        return sum(0.5 ** ((end - (start + dt.timedelta(hours=7 * i))).total_seconds()
+                           / 86400 / 90) for i in range(n))  # fmt: skip
+
+    assert weight(old, 60) < 1
+    reason = analysis.insufficient_reason(rows["youtube"])
+    assert reason == f"few recent polar comments ({weight(old, 60):.1f} < 10; 60 in all)"
+    assert analysis.insufficient_reason(rows["x"]) == (
+        f"few polar comments ({weight(recent, 4):.1f} < 10)")
+    with using("fr"):
+        assert flag_text(reason) == (
+            f"peu de commentaires récents positifs ou négatifs ({weight(old, 60):.1f} < 10\u202f; "
+            "60 au total)"
+        ).replace(".", ",")
+    # Recency weighting off: every comment counts fully, and youtube has its score.
+    store.set_setting("half_life_days", 0.0)
+    table = analysis.shown_table(analysis.trust_table(store, f, "channel"))
+    assert table.filter(pl.col("group") == "youtube")["trust"].item() is not None
+    assert "few recent" not in report.render_report(store, f, lang="en")
+
+
 def test_insufficient_data_is_not_a_number_in_the_brief(store) -> None:
     """A large channel and one of 6 comments: the report, the emailed brief and its
     numbers show the small channel's score nowhere (it would be mostly its prior), and a

@@ -516,7 +516,7 @@ def insufficient_reason(row: Mapping[str, Any] | None) -> str:
     if not row.get("n"):
         return NEEDS_COMMENTS
     for flag in flags:
-        if flag.startswith("few polar comments"):
+        if flag.startswith(("few polar comments", "few recent polar comments")):
             return flag
         if flag.startswith("wide interval"):
             return flag

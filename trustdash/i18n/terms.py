@@ -161,6 +161,7 @@ EXPLAIN_VOCABULARY = (
 )  # fmt: skip
 _PARTIAL = re.compile(r"^partial: (S\d) \((.*)\)$")
 _FEW_POLAR = re.compile(r"^few polar comments \(([\d.]+) < ([\d.]+)\)$")
+_FEW_RECENT = re.compile(r"^few recent polar comments \(([\d.]+) < ([\d.]+); (\d+) in all\)$")
 _WIDE = re.compile(r"^wide interval \(([\d.]+) > ([\d.]+) points\)$")
 
 
@@ -173,6 +174,10 @@ def flag_text(flag: object) -> str:
     if m := _FEW_POLAR.match(text):
         return tr("few polar comments ({n} < {minimum})", n=fmt_decimal(float(m[1]), 1),
                   minimum=fmt_plain(float(m[2]), 1))  # fmt: skip
+    if m := _FEW_RECENT.match(text):
+        return tr("few recent polar comments ({n} < {minimum}; {total} in all)",
+                  n=fmt_decimal(float(m[1]), 1), minimum=fmt_plain(float(m[2]), 1),
+                  total=fmt_number(int(m[3])))  # fmt: skip
     if m := _WIDE.match(text):
         return tr("wide interval ({width} > {maximum} points)", width=fmt_decimal(float(m[1]), 1),
                   maximum=fmt_plain(float(m[2]), 1))  # fmt: skip

@@ -412,8 +412,18 @@ def _sufficiency(scored: Scored) -> dict[str, np.ndarray]:
     few = polar_eff < settings.min_polar
     with np.errstate(invalid="ignore"):
         wide = ok & (width > settings.max_width)
-    return {"ok": ok, "polar_eff": polar_eff, "few": few, "width": width, "wide": wide,
-            "insufficient": few | wide | ~ok}  # fmt: skip
+    return {"ok": ok, "polar_eff": polar_eff, "polar_raw": scored.polar_raw, "few": few,
+            "width": width, "wide": wide, "insufficient": few | wide | ~ok}  # fmt: skip
+
+
+def few_polar_flag(effective: float, raw: float, settings: TrustSettings) -> str:
+    """Why a group has too few polar comments. When there are enough of them but recency
+    weighting leaves too few (old comments in a long window), the flag says so, with both
+    counts: "few recent polar comments (0.4 < 10; 312 in all)"."""
+    if settings.half_life_days > 0 and raw >= settings.min_polar:
+        return (f"few recent polar comments ({effective:.1f} < {settings.min_polar:g}; "
+                f"{int(raw)} in all)")  # fmt: skip
+    return f"few polar comments ({effective:.1f} < {settings.min_polar:g})"
 
 
 def _row_flags(det: Mapping[str, Any], settings: TrustSettings, i: int) -> list[str]:
@@ -424,7 +434,7 @@ def _row_flags(det: Mapping[str, Any], settings: TrustSettings, i: int) -> list[
     if det["insufficient"][i]:
         flags.append(INSUFFICIENT)
         if det["few"][i]:
-            flags.append(f"few polar comments ({det['polar_eff'][i]:.1f} < {settings.min_polar:g})")
+            flags.append(few_polar_flag(det["polar_eff"][i], det["polar_raw"][i], settings))
         if det["wide"][i]:
             flags.append(f"wide interval ({det['width'][i]:.1f} > {settings.max_width:g} points)")
     return flags
@@ -506,7 +516,7 @@ def _score_frame(
         "missing": lambda name: _code_lists(det("codes"), "missing").alias(name),
         "flags": lambda name: _flag_column(
             {k: det(k) for k in ("ok", "insufficient", "codes", "few", "wide", "width",
-                                 "polar_eff")}, scored.settings).alias(name),  # fmt: skip
+                                 "polar_eff", "polar_raw")}, scored.settings).alias(name),  # fmt: skip
         "insufficient": lambda name: pl.Series(name, det("insufficient")),
         **{f"prior_{cid}": (lambda name, j=j: floats(name, pick(scored.mus)[:, j]))
            for j, cid in enumerate(PROPORTION_COMPONENTS)},  # fmt: skip
