@@ -237,9 +237,6 @@ def s3_coverage(items: list[Comment]) -> dict[str, float]:
     return {"S3": sum(c.channel in TARGET_HOURS for c in items) / len(items)}
 
 
-BRAND_PRIOR = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
-
-
 # --------------------------------------------------------------------------- importing
 
 
@@ -365,7 +362,8 @@ def test_brand_matches_hand_computation(store) -> None:
         t.add(tl)
     # The Facebook posts have no comment beside them: S4 and S5 measure none of the
     # brand's comments. Responsiveness measures the reviews' 24 of its 92.
-    want = components(t, BRAND_PRIOR)
+    # The brand is shrunk like its channels, toward the brand-wide means.
+    want = components(t, pooled([t]))
     cover = s3_coverage(comments())
     assert cover["S3"] == approx(24 / 92)
     head = analysis.brand_headline(store, WINDOW)
@@ -376,6 +374,24 @@ def test_brand_matches_hand_computation(store) -> None:
     assert row["coverage"]["S3"] == approx(cover["S3"])
     assert head["trust"] == approx(trust_of(want, cover))
     assert head["shown"] == approx(trust_of(want, cover))
+
+
+def test_a_brand_of_one_channel_scores_as_that_channel(store) -> None:
+    """A new user's first import is often one export: the brand, its only channel and the
+    campaign holding all of its comments are the same comments, so they show one number
+    (each shrunk toward the same brand-wide means)."""
+    load(store, (INSTAGRAM,))
+    (t,) = by_channel((INSTAGRAM,)).values()
+    want = trust_of(components(t, pooled([t])))
+    channel = row_of(analysis.trust_table(store, WINDOW, "channel"), "instagram")
+    campaign = row_of(analysis.trust_table(store, WINDOW, "campaign"), CAMPAIGN)
+    head = analysis.brand_headline(store, WINDOW)
+    assert channel["trust"] == approx(want)
+    assert campaign["trust"] == approx(want)
+    assert head["trust"] == approx(want)
+    for cid in ("S1", "S2"):
+        assert head["row"][cid] == approx(channel[cid]) and channel[f"prior_{cid}"] == approx(
+            head["row"][f"prior_{cid}"])
 
 
 def test_brand_lies_within_its_channels(store) -> None:
@@ -397,7 +413,8 @@ def test_channel_without_reply_data_leaves_brand_s3_alone(store) -> None:
     load(store, (X_MENTIONS,))
     after = analysis.brand_headline(store, WINDOW)["row"]["S3"]
     reviews_only = tally(reviews())
-    want = shrink(reviews_only.answered_in_target, reviews_only.actionable, 0.5)
+    mu = shrink(reviews_only.answered_in_target, reviews_only.actionable, 0.5)
+    want = shrink(reviews_only.answered_in_target, reviews_only.actionable, mu)
     assert after == approx(before)
     assert before == approx(want)
 
@@ -411,7 +428,7 @@ def test_brand_lies_within_channels_with_the_same_components(store) -> None:
     total = Tally()
     for t in tallies.values():
         total.add(t)
-    brand = trust_of(components(total, BRAND_PRIOR))
+    brand = trust_of(components(total, pooled([total])))
     assert min(channel_trust.values()) <= brand <= max(channel_trust.values())
     table = analysis.trust_table(store, WINDOW, "channel")
     for ch, value in channel_trust.items():
@@ -478,7 +495,7 @@ def test_cli_brand_json(store) -> None:
     for t in by_channel().values():
         total.add(t)
     (row,) = _cli(store, "--by", "brand")
-    want = trust_of(components(total, BRAND_PRIOR), s3_coverage(comments()))
+    want = trust_of(components(total, pooled([total])), s3_coverage(comments()))
     assert row["trust"] == pytest.approx(want, abs=0.006)
     assert row["n"] == total.audience
 

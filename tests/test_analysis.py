@@ -310,12 +310,11 @@ def test_overviews_computed_at_once_in_threads_equal_one_by_one(store: Store) ->
 
 def test_headline_row_is_the_brand_tables_row(store: Store) -> None:
     _mixed_store(store)
-    prior = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
     for f in [Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 15)),
               Filters(channels=("youtube",), campaigns=("Spring",)),
               Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 1))]:  # fmt: skip
         head = analysis.brand_headline(store, f)
-        table = analysis.trust_table(store, f, "brand", prior=prior)
+        table = analysis.trust_table(store, f, "brand")
         want = table.row(0, named=True) if table.height else None
         if want is None:
             assert head["row"] is None
@@ -376,3 +375,4 @@ def test_rank_stability_ranks_the_groups_as_their_table_does(
             assert analysis.rank_stability(store, f, "channel")["ranks"]["Default"] == ranked
     finally:
         store.close()
+

@@ -163,15 +163,23 @@ def test_the_brand_scores_within_its_channels_when_they_have_the_same_components
         assert missing.count(missing[0]) == len(missing)
         brand = analysis.brand_headline(store, WINDOW, SETTINGS)["row"]
         scores = channels["trust"].to_list()
-        # The brand's own proportions are shrunk toward 0.5, its channels' toward the
-        # brand: that can place it past their range by at most 0.5·m/(n + m) per
-        # proportion, weighted (docs/trust.md).
+        # The brand and its channels are shrunk toward the same brand-wide mean μ, the
+        # brand (more comments) less: per proportion it lies past the channels' mean S̄ by
+        # (C − 1)·m·(S̄ − μ)/(N + m), S̄ weighted by n_c + m (docs/trust.md).
         m, used = SETTINGS.prior_strength, brand["weights_used"]
-        slack = 100 * sum(
-            used[k] * 0.5 * m / (n + m)
-            for k, n in (("S1", brand["pos"] + brand["neg"]), ("S2", brand["audience"]),
-                         ("S3", brand["actionable"]))
-        )  # fmt: skip
+        rows = list(channels.iter_rows(named=True))
+        sizes = {"S1": lambda r: r["pos"] + r["neg"], "S2": lambda r: r["audience"],
+                 "S3": lambda r: r["actionable"]}  # fmt: skip
+        slack = 0.0
+        for k, size in sizes.items():
+            if brand[k] is None:
+                continue
+            mean = (sum((size(r) + m) * r[k] for r in rows)
+                    / sum(size(r) + m for r in rows))  # fmt: skip
+            total = sum(size(r) for r in rows)
+            excess = (len(rows) - 1) * m * (mean - brand[f"prior_{k}"]) / (total + m)
+            assert _close(brand[k], mean + excess)
+            slack += 100 * used[k] * abs(excess)
         assert min(scores) - slack - 1e-9 <= brand["trust"] <= max(scores) + slack + 1e-9
     finally:
         store.close()

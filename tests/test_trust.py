@@ -616,10 +616,11 @@ def test_brand_total_both_modes():
     s = TrustSettings()
     vol = brand_total(counts, s, "volume")
     assert vol["mode"] == "volume" and "Volume-weighted" in vol["label"]
-    # pooled counts, brand prior 0.5
-    s1 = (695 + 5) / (1100 + 10)
-    s2 = (1100 + 5) / (1100 + 10)
-    s3 = (209 + 5) / (410 + 10)
+    # pooled counts, shrunk toward the brand-wide means (themselves shrunk toward 0.5)
+    mu1, mu2, mu3 = (695 + 5) / (1100 + 10), (1100 + 5) / (1100 + 10), (209 + 5) / (410 + 10)
+    s1 = (695 + 10 * mu1) / (1100 + 10)
+    s2 = (1100 + 10 * mu2) / (1100 + 10)
+    s3 = (209 + 10 * mu3) / (410 + 10)
     assert math.isclose(vol["trust"], 100 * (0.30 * s1 + 0.15 * s2 + 0.25 * s3) / 0.70)
     assert vol["low"] <= vol["trust"] <= vol["high"]
     # a score_groups output (which carries the counts) gives the same volume total

@@ -433,8 +433,6 @@ def trust_table(
     s = _settings(store, settings)
     f = resolve(store, f)
     reads = read(store, f, campaigns=by == "campaign")
-    if by == "brand" and prior is None:
-        prior = _BRAND_PRIOR  # the brand is the top level: shrunk toward 0.5, as everywhere
     return _trust_frame(_scored_table(reads, f, by, s, prior), by)
 
 
@@ -485,13 +483,10 @@ _EXTRA = (
 )  # fmt: skip
 
 
-_BRAND_PRIOR = {"S1": 0.5, "S2": 0.5, "S3": 0.5}
-
-
 def _brand_row(reads: Reads, f: Filters, s: trust.TrustSettings) -> dict[str, Any] | None:
-    """The one row of the brand's trust table (prior 0.5 each) as a dict (None without
-    counts), without building the table: a headline needs one row."""
-    found = _scored_table(reads, f, "brand", s, _BRAND_PRIOR)
+    """The one row of the brand's trust table as a dict (None without counts), without
+    building the table: a headline needs one row."""
+    found = _scored_table(reads, f, "brand", s)
     if found is None:
         return None
     c, scored = found
@@ -1057,8 +1052,7 @@ def rank_stability(
     c = reads.counts(f, by, s)
     if tc.height(c) == 0:
         return {}
-    prior = _BRAND_PRIOR if by == "brand" else None
-    return trust.rank_stability(_with_components(reads, f, c, by, None, s), s, prior=prior)
+    return trust.rank_stability(_with_components(reads, f, c, by, None, s), s)
 
 
 def channel_components(

@@ -707,8 +707,9 @@ def brand_total(
     """Brand-level Trust Score, saying which roll-up is shown (Simpson's paradox).
 
     * ``"volume"``: the score of the pooled counts (all comments count
-      equally; S4..S6 volume-weighted means of the groups' values), with the
-      brand prior 0.5 (the brand's parent level) unless ``prior`` is given.
+      equally; S4..S6 volume-weighted means of the groups' values), shrunk toward
+      the brand-wide means (:func:`pooled_prior`) unless ``prior`` is given, as every
+      group of the brand is: a brand of one channel scores as that channel.
       Needs counts (a :func:`score_groups` output also carries them).
     * ``"channel_equal"``: the mean of the groups' scores (each channel counts
       equally). Interval: quantiles of the average of the per-group Monte-Carlo
@@ -726,8 +727,7 @@ def brand_total(
     tail = (1.0 - settings.level) / 2.0
     if mode == "volume":
         pooled = _pool(table)
-        brand_prior = prior or {"S1": 0.5, "S2": 0.5, "S3": 0.5}
-        row = score_groups(pooled, settings, brand_prior).row(0, named=True)
+        row = score_groups(pooled, settings, prior).row(0, named=True)
         return {
             "mode": "volume",
             "label": "Volume-weighted: all comments pooled (large channels weigh more)",
