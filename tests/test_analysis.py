@@ -376,3 +376,32 @@ def test_rank_stability_ranks_the_groups_as_their_table_does(
     finally:
         store.close()
 
+
+def test_a_campaign_filter_scores_the_brand_as_that_campaign(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """Filtered to one campaign, the brand's comments and posts are that campaign's: its
+    headline is the campaign's row, posts components included (a campaign's posts are
+    still ranked against all of their channel's posts)."""
+    path = tmp_path / "demo.duckdb"
+    path.write_bytes(demo_db.read_bytes())
+    store = Store(path)
+    try:
+        _, hi = store.date_bounds()
+        f = Filters(start=hi - dt.timedelta(days=400), end=hi, campaigns=("Black Friday 2025",))
+        (campaign,) = analysis.trust_table(store, f, "campaign").iter_rows(named=True)
+        brand = analysis.brand_headline(store, f)["row"]
+        assert campaign["S4"] is not None and abs(campaign["S4"] - 0.5) > 0.05
+        for key in ("S1", "S2", "S3", "S4", "S5", "S6", "trust"):
+            want = campaign[key]
+            assert brand[key] == (None if want is None else pytest.approx(want, rel=1e-9)), key
+        # The same campaign's posts make each channel's S4 under the filter.
+        everything = {r["group"]: r["S4"] for r in
+                      analysis.trust_table(store, f.with_(campaigns=()), "channel").iter_rows(
+                          named=True)}  # fmt: skip
+        only = {r["group"]: r["S4"] for r in
+                analysis.trust_table(store, f, "channel").iter_rows(named=True)}  # fmt: skip
+        assert any(only[g] is not None and everything[g] is not None
+                   and abs(only[g] - everything[g]) > 0.02 for g in only)  # fmt: skip
+    finally:
+        store.close()

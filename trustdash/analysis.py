@@ -254,6 +254,10 @@ def _with_components(
     n = tc.height(c)
     s4, s5 = np.full(n, np.nan), np.full(n, np.nan)
     posts = reads.percentiles(f)
+    if f.campaigns and posts.height:
+        # Posts are ranked within their channel whatever their campaign; a campaign filter
+        # keeps the campaign's own posts in the means, as it keeps its own comments.
+        posts = posts.filter(_key_expr("campaign").is_in(list(f.campaigns)))
     across = "channel" not in (by, then_by)
     if posts.height:
         post_key = _key_expr(by) + "\x1f" + (_key_expr(then_by) if then_by else pl.lit(""))
