@@ -57,3 +57,41 @@ def test_interval_bands_draw_no_markers() -> None:
     fig = charts.trust_over_time(_series(periods), granularity="week", show_interval=True)
     bands = [t for t in fig.data if t.fill == "toself"]
     assert len(bands) == 1 and bands[0].mode == "lines"
+
+
+def test_a_metric_of_two_days_is_drawn_on_a_week_of_dates_and_named() -> None:
+    """A page metric exported for two days (20 follows, then 31): the axis spans a week of
+    dates around them (not 24 hours of ticks), each day has a marker and the legend names
+    the metric although it is the only one."""
+    frame = pl.DataFrame({
+        "channel": ["facebook"] * 2, "metric": ["follows"] * 2,
+        "date": [dt.date(2025, 8, 1), dt.date(2025, 8, 2)], "value": [20.0, 31.0],
+    })  # fmt: skip
+    fig = charts.metric_series(frame)
+    low, high = (dt.datetime.fromisoformat(str(x)) for x in fig.layout.xaxis.range)
+    assert high - low == dt.timedelta(days=7)
+    assert low < dt.datetime(2025, 8, 1) and high > dt.datetime(2025, 8, 2)
+    (trace,) = fig.data
+    assert "markers" in trace.mode and trace.name == "facebook · follows"
+    assert fig.layout.showlegend is True
+    # A long series keeps plotly's own range and a plain line.
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=k) for k in range(90)]
+    long = pl.DataFrame({"channel": ["x"] * 90, "metric": ["impressions"] * 90,
+                         "date": days, "value": [float(k) for k in range(90)]})  # fmt: skip
+    fig = charts.metric_series(long)
+    assert fig.layout.xaxis.range is None and fig.data[0].mode == "lines"
+
+
+def test_the_components_of_a_hidden_score_show_no_proportion() -> None:
+    """A channel whose score is hidden for insufficient data: its S1–S3 (mostly the prior)
+    read "insufficient data", not 0.50; a component it measures from posts keeps its value;
+    a missing one reads "dropped"."""
+    row = {"trust": 55.0, "insufficient": True, "S1": 0.5, "S2": 0.5, "S3": None, "S4": 0.62,
+           "S5": None, "S6": None}  # fmt: skip
+    (bar,) = charts.components_bar(row).data
+    assert list(bar.text) == ["insufficient data", "insufficient data", "dropped", "0.62",
+                              "dropped", "dropped"]  # fmt: skip
+    assert list(bar.x)[:2] == [0, 0]
+    shown = {**row, "insufficient": False}
+    (bar,) = charts.components_bar(shown).data
+    assert list(bar.text)[:2] == ["0.50", "0.50"]

@@ -285,27 +285,50 @@ def _runs(part: pl.DataFrame, granularity: str) -> list[pl.DataFrame]:
 def lone_period_range(periods: list[Any], step_days: int = 7) -> dict[str, Any]:
     """The x-axis range of a time chart whose points all fall on one period: a few periods
     either side (plotly would zoom to a millisecond around it and label the ticks so)."""
-    distinct = {p for p in periods if p is not None}
-    if len(distinct) != 1:
+    if len({p for p in periods if p is not None}) != 1:
         return {}
-    (only,) = distinct
-    pad = dt.timedelta(days=2 * max(step_days, 1))
-    return {"range": [only - pad, only + pad]}
+    return min_span_range(periods, 4 * max(step_days, 1))
+
+
+def min_span_range(dates: list[Any], days: int) -> dict[str, Any]:
+    """The x-axis range of a time chart whose dates span less than ``days``: ``days`` wide,
+    centred on them (over a day or two plotly labels the axis in hours); else plotly's."""
+    distinct = [d for d in dates if d is not None]
+    if not distinct:
+        return {}
+    lo, hi = min(distinct), max(distinct)
+    width = dt.timedelta(days=days)
+    if hi - lo >= width:
+        return {}
+    if not isinstance(lo, dt.datetime):  # a date: half a day of padding needs a time
+        lo, hi = dt.datetime.combine(lo, dt.time()), dt.datetime.combine(hi, dt.time())
+    pad = (width - (hi - lo)) / 2
+    return {"range": [lo - pad, hi + pad]}
 
 
 def components_bar(row: dict, title: str = mark("Components")) -> go.Figure:
-    """The six components (0–1) of one Trust Score, dropped ones shown as such."""
+    """The six components (0–1) of one Trust Score, dropped ones shown as such. Where the
+    score is not shown for insufficient data, neither are its proportions (S1–S3): with so
+    few comments they are mostly the prior."""
     title = term(title)
     names = [component_label(c, trust.COMPONENT_NAMES[c]) for c in trust.COMPONENTS]
-    values = [row.get(c) for c in trust.COMPONENTS]
+    hidden = bool(row.get("insufficient")) or row.get("trust") is None
+    values = [None if hidden and c in trust.PROPORTION_COMPONENTS else row.get(c)
+              for c in trust.COMPONENTS]  # fmt: skip
+    texts = [
+        fmt_decimal(v, 2) if v is not None
+        else tr("insufficient data") if row.get(c) is not None else tr("dropped")
+        for c, v in zip(trust.COMPONENTS, values, strict=True)
+    ]
     fig = go.Figure(
         go.Bar(
             x=[v if v is not None else 0 for v in values],
             y=names,
             orientation="h",
             marker_color=["#1f6f8b" if v is not None else "#e0e0e0" for v in values],
-            text=[fmt_decimal(v, 2) if v is not None else tr("dropped") for v in values],
-            textposition="auto",
+            text=texts,
+            # A bar of no length has no inside: its word goes beside it.
+            textposition=["auto" if v is not None else "outside" for v in values],
         )
     )
     fig.update_layout(title=plotly_escape(title), xaxis=dict(range=[0, 1]), **_layout())
@@ -424,12 +447,21 @@ def metric_series(frame: pl.DataFrame, title: str = mark("Channel metrics")) -> 
         part = frame.filter((pl.col("channel") == channel) & (pl.col("metric") == metric))
         fig.add_trace(
             go.Scatter(
-                x=part["date"].to_list(), y=part["value"].to_list(), mode="lines",
-                name=plotly_escape(f"{channel} · {metric}"), line=dict(color=PALETTE[i % len(PALETTE)]),
+                x=part["date"].to_list(), y=part["value"].to_list(),
+                # A line alone hides a series of one day; markers show each day of a few.
+                mode="lines+markers" if part.height < FEW_POINTS else "lines",
+                name=plotly_escape(f"{channel} · {term(metric)}"),
+                line=dict(color=PALETTE[i % len(PALETTE)]),
             )
         )  # fmt: skip
-    fig.update_layout(title=plotly_escape(title), **_layout())
+    # The legend names the metric even when there is only one.
+    fig.update_layout(title=plotly_escape(title), showlegend=True,
+                      xaxis=min_span_range(frame["date"].to_list(), 7), **_layout())  # fmt: skip
     return fig
+
+
+# Below this many points a series is drawn with a marker on each.
+FEW_POINTS = 20
 
 
 def _alpha(hex_colour: str, a: float) -> str:

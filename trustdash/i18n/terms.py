@@ -35,6 +35,8 @@ VOCABULARY = (
     mark("Default"), mark("Equal"), mark("Care-first"), mark("Reputation-first"),
     mark("positive"), mark("neutral"), mark("negative"), mark("negative spike"),
     mark("ok"), mark("failed"), mark("nothing new"), mark("partial"), mark("other"),
+    # Post metrics of the Channels page (analysis.post_metrics).
+    mark("posts"), mark("engagements"), mark("reach"), mark("advocacy"),
 )  # fmt: skip
 
 # Column names of the tables the pages show and offer for download.

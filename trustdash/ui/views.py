@@ -231,7 +231,7 @@ def channels_view(ctx: PageContext) -> None:
     posts = analysis.post_metrics(ctx.store, f)
     if posts.height:
         st.plotly_chart(charts.metric_series(posts, title=tr("Posts: engagements, reach, advocacy")),
-                        key="ch_post_metrics")  # fmt: skip
+                        key="ch_post_metrics", config=charts.plotly_config())  # fmt: skip
     metrics = ctx.store.daily_metric_series(f)
     if metrics.height:
         st.plotly_chart(charts.metric_series(metrics), key="ch_metrics",
