@@ -144,3 +144,33 @@ def test_unknown_layout_is_mapped_once_in_the_wizard_then_remembered(env_db: Pat
     assert not [s for s in again.selectbox if s.key and s.key.startswith("map_0_")]
     again.button(key="do_import").click().run()
     assert any("1 file(s) imported" in s.value for s in again.success)
+
+
+def test_a_store_of_posts_and_metrics_shows_no_partial_score_warning(env_db: Path) -> None:
+    """Only a posts export and a metrics export: no brand score, so no "partial score"
+    warning about it; once comments without reply data come in, the warning is there."""
+    from trustdash.ingest import import_files
+    from trustdash.store import Store
+
+    acc = ROOT / "tests" / "fixtures" / "acceptance"
+    store = Store(env_db)
+    try:
+        files = [(n, acc / n) for n in ("Facebook_posts_acme.csv", "Overview_acme_2025.csv")]
+        assert all(r.ok for r in import_files(store, files))
+    finally:
+        store.close()
+    at = _run("app.py", **{"from": "2025-01-01", "to": "2025-12-31"})
+    _assert_clean(at)
+    assert _headline(at) == "—"
+    assert not [w.value for w in at.warning if "Partial score" in w.value]
+
+    store = Store(env_db)
+    try:
+        assert all(r.ok for r in import_files(
+            store, [("x.csv", comments_csv(make_rows(60, channel="x")))]))  # fmt: skip
+    finally:
+        store.close()
+    at = _run("app.py")
+    _assert_clean(at)
+    assert _headline(at).replace("⚠", "").strip().isdigit()
+    assert [w.value for w in at.warning if "Partial score" in w.value]

@@ -118,7 +118,8 @@ def overview_view(ctx: PageContext) -> None:
         st.caption(" · ".join(tr("{term}: {value}", term=term(k), value=fmt_number(v))
                               for k, v in langs.items()))  # fmt: skip
 
-    if head.get("row") and head["row"].get("missing"):
+    # "Partial" qualifies a score: without one shown there is nothing to qualify.
+    if head.get("shown") is not None and head["row"].get("missing"):
         st.warning(_partial_text(head["row"]), icon="⚠️")
 
     left, right = st.columns([1, 1.4])
