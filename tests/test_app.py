@@ -174,3 +174,38 @@ def test_a_store_of_posts_and_metrics_shows_no_partial_score_warning(env_db: Pat
     _assert_clean(at)
     assert _headline(at).replace("⚠", "").strip().isdigit()
     assert [w.value for w in at.warning if "Partial score" in w.value]
+
+
+def test_overview_points_to_the_comments_when_the_dates_have_none(env_db: Path) -> None:
+    """Comments from 2022 and posts from 2025: the Overview opens on the last six months of
+    data, which hold no comment; it says when the comments are and links to them. Once
+    the dates hold comments, it says nothing of the kind."""
+    import datetime as dt
+
+    from trustdash.i18n import fmt_date
+    from trustdash.ingest import import_files
+    from trustdash.store import Store
+
+    acc = ROOT / "tests" / "fixtures" / "acceptance"
+    old = dt.datetime(2022, 3, 1, 9)
+    store = Store(env_db)
+    try:
+        files = [("Facebook_posts_acme.csv", acc / "Facebook_posts_acme.csv"),
+                 ("x.csv", comments_csv(make_rows(60, channel="x", start=old)))]  # fmt: skip
+        assert all(r.ok for r in import_files(store, files))
+        first, last = store.comment_bounds()
+    finally:
+        store.close()
+    assert (first, last) == (old.date(), (old + dt.timedelta(hours=7 * 59)).date())
+    at = _run("app.py")
+    _assert_clean(at)
+    assert _headline(at) == "—"
+    infos = [i.value for i in at.info if "the comments run from" in i.value]
+    assert infos == ["No comment in these dates: the comments run from "
+                     f"{fmt_date(first)} to {fmt_date(last)}."]  # fmt: skip
+    links = [p for p in at.get("page_link") if "six months of comments" in str(p.proto.label)]
+    assert len(links) == 1
+    at = _run("app.py", **{"from": "2022-01-01", "to": "2022-06-30"})
+    _assert_clean(at)
+    assert _headline(at).replace("⚠", "").strip().isdigit()
+    assert not [i.value for i in at.info if "the comments run from" in i.value]

@@ -218,6 +218,9 @@ def test_numbers_dates_and_percentages_in_french() -> None:
         assert fmt_percent(0.125) == f"12,5{NNBSP}%"
         assert fmt_date(dt.date(2025, 3, 22)) == "22 mars 2025"
         assert fmt_week(dt.date(2025, 3, 3)) == "semaine du 3 mars"
+        # The first of the month is written "1er".
+        assert fmt_date(dt.date(2022, 11, 1)) == "1er novembre 2022"
+        assert fmt_week(dt.date(2025, 9, 1)) == "semaine du 1er septembre"
         assert i18n.quoted("oui") == f"«{NNBSP}oui{NNBSP}»"
 
 
@@ -254,7 +257,7 @@ def test_the_language_is_picked_from_link_browser_environment_then_english() -> 
 def test_filters_in_words_agree_in_french() -> None:
     f = Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 22))
     text = f.describe("fr")
-    assert text == "1 mars 2025 – 22 mars 2025 · tous les canaux · toutes les campagnes · par semaine"
+    assert text == "1er mars 2025 – 22 mars 2025 · tous les canaux · toutes les campagnes · par semaine"
     assert f.describe("en") == "01 Mar 2025 – 22 Mar 2025 · channels: all · campaigns: all · by week"
 
 

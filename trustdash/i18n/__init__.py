@@ -193,19 +193,26 @@ def fmt_level(percent: int = 80) -> str:
 
 
 def fmt_date(value: dt.date | dt.datetime | None, na: str = "") -> str:
-    """A day: ``22 Mar 2025`` / ``22 mars 2025``."""
+    """A day: ``22 Mar 2025`` / ``22 mars 2025``, ``1er mars 2025``."""
     if value is None:
         return na
     if get_lang() == "fr":
-        return format_date(value, "d MMMM y", locale=locale())
+        return format_date(value, _fr_day(value) + " MMMM y", locale=locale())
     return format_date(value, "dd MMM y", locale=locale())
 
 
 def fmt_short_date(value: dt.date | dt.datetime | None, na: str = "") -> str:
-    """A day without its year: ``3 Mar`` / ``3 mars``."""
+    """A day without its year: ``3 Mar`` / ``3 mars``, ``1er mars``."""
     if value is None:
         return na
-    return format_date(value, "d MMMM" if get_lang() == "fr" else "d MMM", locale=locale())
+    if get_lang() == "fr":
+        return format_date(value, _fr_day(value) + " MMMM", locale=locale())
+    return format_date(value, "d MMM", locale=locale())
+
+
+def _fr_day(value: dt.date) -> str:
+    """The day in a French date pattern: the first of the month is written "1er"."""
+    return "d'er'" if value.day == 1 else "d"
 
 
 def fmt_week(value: dt.date | dt.datetime) -> str:

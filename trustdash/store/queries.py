@@ -82,6 +82,11 @@ class Queries(Database):
         )[0]
         return row[0], row[1]
 
+    def comment_bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day with an audience comment (None, None without any)."""
+        row = self.rows("SELECT min(day), max(day) FROM channel_rollup WHERE audience > 0")[0]
+        return row[0], row[1]
+
     def _rollup_where(self, f: Filters) -> tuple[str, list[Any]]:
         conds: list[str] = ["TRUE"]
         params: list[Any] = []

@@ -37,16 +37,20 @@ class Facts:
     campaigns: list[str]
     bounds: tuple[dt.date | None, dt.date | None]
     empty: bool
+    # First and last day with an audience comment (None, None without any).
+    comment_bounds: tuple[dt.date | None, dt.date | None] = (None, None)
 
 
 @st.cache_data(**_CACHE)
 def _facts(_store: Store, target: str, version: str) -> Facts:
     return Facts(channels=_store.channels(), campaigns=_store.campaigns(),
-                 bounds=_store.date_bounds(), empty=_store.is_empty())  # fmt: skip
+                 bounds=_store.date_bounds(), empty=_store.is_empty(),
+                 comment_bounds=_store.comment_bounds())  # fmt: skip
 
 
 def facts(store: Store, version: str) -> Facts:
-    """The store's channels, campaigns, date bounds and emptiness, read once per state."""
+    """The store's channels, campaigns, date bounds (of all data and of comments) and
+    emptiness, read once per state."""
     return _facts(store, store.target, version)
 
 

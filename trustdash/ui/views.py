@@ -18,6 +18,8 @@ from trustdash.filters import (
     ConversationView,
     conversation_from_params,
     conversation_params,
+    default_window,
+    opening_params,
 )
 from trustdash.i18n import (
     LANG_NAMES,
@@ -37,6 +39,7 @@ from trustdash.safe_text import reveal_bidi, reveal_bidi_columns
 from trustdash.ui import cache
 from trustdash.ui.guard import PageContext
 from trustdash.ui.share import keep_in_link
+from trustdash.ui.text import nav_link
 from trustdash.ui.widgets import (
     chart,
     comments_table,
@@ -88,6 +91,23 @@ def _partial_text(row: dict) -> str:
                "weights were renormalised.", len(missing), names=names)  # fmt: skip
 
 
+def _comments_elsewhere(ctx: PageContext) -> None:
+    """No comment in the selected dates while the store has some (posts or metrics run
+    later than the comments, so the default window missed them): say where they are and
+    link to their last six months."""
+    first, last = cache.facts(ctx.store, ctx.version).comment_bounds
+    f = ctx.filters
+    if first is None or last is None:
+        return
+    if f.start is not None and f.end is not None and f.start <= last and first <= f.end:
+        return  # the comments overlap the dates: the channel filter hides them
+    st.info(tr("No comment in these dates: the comments run from {first} to {last}.",
+               first=fmt_date(first), last=fmt_date(last)))  # fmt: skip
+    start, end = default_window(first, last)
+    nav_link("app.py", tr("Show the last six months of comments"), "📅",
+             {**opening_params(f.with_(start=start, end=end)), "lang": get_lang()})  # fmt: skip
+
+
 def overview_view(ctx: PageContext) -> None:
     st.title(tr("Trust overview"))
     if _no_data(ctx):
@@ -118,6 +138,8 @@ def overview_view(ctx: PageContext) -> None:
         st.caption(" · ".join(tr("{term}: {value}", term=term(k), value=fmt_number(v))
                               for k, v in langs.items()))  # fmt: skip
 
+    if not cov.get("comments"):
+        _comments_elsewhere(ctx)
     # "Partial" qualifies a score: without one shown there is nothing to qualify.
     if head.get("shown") is not None and head["row"].get("missing"):
         st.warning(_partial_text(head["row"]), icon="⚠️")
