@@ -18,12 +18,12 @@ from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, READY, ROO
 from tests.test_acceptance import (
     ACC,
     ALL_FILES,
-    BRAND_PRIOR,
     NEEDS,
     Tally,
     by_channel,
     comments,
     components,
+    pooled,
     s3_coverage,
     trust_of,
 )
@@ -69,7 +69,7 @@ def test_acceptance_files_through_the_import_page(page: Page, tmp_path: Path) ->
     total = Tally()
     for t in by_channel().values():
         total.add(t)
-    brand = trust_of(components(total, BRAND_PRIOR), s3_coverage(comments()))
+    brand = trust_of(components(total, pooled([total])), s3_coverage(comments()))
 
     with run_streamlit(ROOT, tmp_path, db=db, env={"TRUSTDASH_NO_DEMO": "1"}) as server:
         page.goto(server.url + "/Import")
