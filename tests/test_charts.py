@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from trustdash import charts
+from trustdash import analysis, charts
 
 
 def _series(periods: list[dt.date]) -> pl.DataFrame:
@@ -88,10 +88,10 @@ def test_the_components_of_a_hidden_score_show_no_proportion() -> None:
     a missing one reads "dropped"."""
     row = {"trust": 55.0, "insufficient": True, "S1": 0.5, "S2": 0.5, "S3": None, "S4": 0.62,
            "S5": None, "S6": None}  # fmt: skip
-    (bar,) = charts.components_bar(row).data
+    assert analysis.shown_score(row) is None
+    (bar,) = charts.components_bar(row, shown=analysis.shown_score(row) is not None).data
     assert list(bar.text) == ["insufficient data", "insufficient data", "dropped", "0.62",
                               "dropped", "dropped"]  # fmt: skip
     assert list(bar.x)[:2] == [0, 0]
-    shown = {**row, "insufficient": False}
-    (bar,) = charts.components_bar(shown).data
+    (bar,) = charts.components_bar(row).data
     assert list(bar.text)[:2] == ["0.50", "0.50"]

@@ -306,14 +306,15 @@ def min_span_range(dates: list[Any], days: int) -> dict[str, Any]:
     return {"range": [lo - pad, hi + pad]}
 
 
-def components_bar(row: dict, title: str = mark("Components")) -> go.Figure:
+def components_bar(
+    row: dict, title: str = mark("Components"), *, shown: bool = True
+) -> go.Figure:
     """The six components (0–1) of one Trust Score, dropped ones shown as such. Where the
-    score is not shown for insufficient data, neither are its proportions (S1–S3): with so
-    few comments they are mostly the prior."""
+    score is not ``shown`` (insufficient data, see ``analysis.shown_score``), neither are
+    its proportions (S1–S3): with so few comments they are mostly the prior."""
     title = term(title)
     names = [component_label(c, trust.COMPONENT_NAMES[c]) for c in trust.COMPONENTS]
-    hidden = bool(row.get("insufficient")) or row.get("trust") is None
-    values = [None if hidden and c in trust.PROPORTION_COMPONENTS else row.get(c)
+    values = [None if not shown and c in trust.PROPORTION_COMPONENTS else row.get(c)
               for c in trust.COMPONENTS]  # fmt: skip
     texts = [
         fmt_decimal(v, 2) if v is not None

@@ -416,7 +416,7 @@ def _sufficiency(scored: Scored) -> dict[str, np.ndarray]:
             "width": width, "wide": wide, "insufficient": few | wide | ~ok}  # fmt: skip
 
 
-def few_polar_flag(effective: float, raw: float, settings: TrustSettings) -> str:
+def _few_polar_flag(effective: float, raw: float, settings: TrustSettings) -> str:
     """Why a group has too few polar comments. When there are enough of them but recency
     weighting leaves too few (old comments in a long window), the flag says so, with both
     counts: "few recent polar comments (0.4 < 10; 312 in all)"."""
@@ -434,7 +434,7 @@ def _row_flags(det: Mapping[str, Any], settings: TrustSettings, i: int) -> list[
     if det["insufficient"][i]:
         flags.append(INSUFFICIENT)
         if det["few"][i]:
-            flags.append(few_polar_flag(det["polar_eff"][i], det["polar_raw"][i], settings))
+            flags.append(_few_polar_flag(det["polar_eff"][i], det["polar_raw"][i], settings))
         if det["wide"][i]:
             flags.append(f"wide interval ({det['width'][i]:.1f} > {settings.max_width:g} points)")
     return flags

@@ -234,7 +234,8 @@ def channels_view(ctx: PageContext) -> None:
     with c2:
         if row:
             st.plotly_chart(cache.figure(ctx.store, ctx.version, ("ch_components", f),
-                                         lambda: charts.components_bar(row)),
+                                         lambda: charts.components_bar(
+                                             row, shown=analysis.shown_score(row) is not None)),
                             key="ch_components", config=charts.plotly_config())  # fmt: skip
     long = cache.channel_components(ctx.store, ctx.version, f, channel)
     chart(ctx, cache.figure(ctx.store, ctx.version, ("ch_over_time", f),
